@@ -1,0 +1,50 @@
+package lsn
+
+import "testing"
+
+func TestParseAndFormat(t *testing.T) {
+	tests := []struct {
+		in       string
+		debezium string
+		hex      string
+		wantErr  bool
+	}{
+		{in: "0000002a:000001a8:0003", debezium: "0000002a:000001a8:0003", hex: "0x0000002A000001A80003"},
+		{in: "0x0000002A000001A80003", debezium: "0000002a:000001a8:0003", hex: "0x0000002A000001A80003"},
+		{in: "2a:1a8:3", debezium: "0000002a:000001a8:0003", hex: "0x0000002A000001A80003"},
+		{in: "00000000000000000000", debezium: "00000000:00000000:0000", hex: "0x00000000000000000000"},
+		{in: "0x00", wantErr: true},
+		{in: "zz:1:1", wantErr: true},
+		{in: "1:2:33333", wantErr: true},
+	}
+	for _, tt := range tests {
+		l, err := Parse(tt.in)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("Parse(%q) = %v, want an error", tt.in, l)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.in, err)
+		}
+		if got := l.String(); got != tt.debezium {
+			t.Errorf("Parse(%q).String() = %q, want %q", tt.in, got, tt.debezium)
+		}
+		if got := l.Hex(); got != tt.hex {
+			t.Errorf("Parse(%q).Hex() = %q, want %q", tt.in, got, tt.hex)
+		}
+	}
+}
+
+func TestCompareFollowsLogOrder(t *testing.T) {
+	a, _ := Parse("0000002a:000001a8:0003")
+	b, _ := Parse("0000002a:000001a8:0004")
+	c, _ := Parse("0000002b:00000000:0000")
+	if a.Compare(b) >= 0 || b.Compare(c) >= 0 || c.Compare(a) <= 0 || a.Compare(a) != 0 {
+		t.Fatalf("compare does not follow log order: %v %v %v", a, b, c)
+	}
+	if _, err := FromBytes([]byte{1, 2}); err == nil {
+		t.Fatal("FromBytes accepted 2 bytes")
+	}
+}
