@@ -1,0 +1,126 @@
+// Package config loads a program's settings from environment variables with
+// go-envconfig and describes them, from the same struct tags, for --help and
+// for the README's configuration reference.
+//
+// A settings struct tags each field with `env:"NAME[,default=V|,required]"`
+// and `help:"what it does"`; Describe renders those tags, so the help text and
+// the code cannot disagree.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Setting is one environment variable a program reads.
+type Setting struct {
+	Name     string
+	Field    string // the struct field, which go-envconfig's errors name
+	Default  string
+	Required bool
+	Help     string
+	Secret   bool
+}
+
+// Load fills cfg (a pointer to a tagged struct) from lookuper, or from the
+// process environment when lookuper is nil. A missing required setting or a
+// value that does not parse is reported with the variable's name and its
+// help text, so the user knows what to set.
+func Load(ctx context.Context, cfg any, lookuper envconfig.Lookuper) error {
+	if lookuper == nil {
+		lookuper = envconfig.OsLookuper()
+	}
+	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: cfg, Lookuper: lookuper})
+	if err == nil {
+		return nil
+	}
+	for _, s := range Describe(cfg) {
+		if strings.Contains(err.Error(), s.Name) || strings.HasPrefix(err.Error(), s.Field+":") {
+			if errors.Is(err, envconfig.ErrMissingRequired) {
+				return fmt.Errorf("setting %s is required: %s", s.Name, s.Help)
+			}
+			return fmt.Errorf("setting %s: %w (%s)", s.Name, err, s.Help)
+		}
+	}
+	return fmt.Errorf("settings: %w", err)
+}
+
+// Describe lists the settings of cfg's type in field order, including those of
+// nested structs.
+func Describe(cfg any) []Setting {
+	t := reflect.TypeOf(cfg)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []Setting
+	describe(t, &out)
+	return out
+}
+
+func describe(t reflect.Type, out *[]Setting) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, ok := f.Tag.Lookup("env")
+		if !ok {
+			if f.Type.Kind() == reflect.Struct {
+				describe(f.Type, out)
+			}
+			continue
+		}
+		parts := strings.Split(tag, ",")
+		s := Setting{Name: parts[0], Field: f.Name, Help: f.Tag.Get("help"), Secret: f.Tag.Get("secret") == "true"}
+		for j := 1; j < len(parts); j++ {
+			p := strings.TrimSpace(parts[j])
+			switch {
+			case p == "required":
+				s.Required = true
+			case strings.HasPrefix(p, "default="):
+				// A default may itself contain commas (a broker list); the
+				// rest of the tag belongs to it.
+				s.Default = strings.TrimPrefix(strings.Join(parts[j:], ","), " ")
+				s.Default = strings.TrimPrefix(s.Default, "default=")
+				j = len(parts)
+			}
+		}
+		*out = append(*out, s)
+	}
+}
+
+// Usage writes a program's --help text: a summary line, then every setting
+// with its default and what it does.
+func Usage(w io.Writer, program, summary string, cfg any) {
+	fmt.Fprintf(w, "Usage: %s [--help]\n\n%s\n\nAll settings are environment variables:\n\n", program, summary)
+	for _, s := range Describe(cfg) {
+		def := s.Default
+		switch {
+		case s.Required:
+			def = "required"
+		case def == "":
+			def = "empty"
+		default:
+			def = "default " + def
+		}
+		fmt.Fprintf(w, "  %s (%s)\n      %s\n", s.Name, def, s.Help)
+	}
+}
+
+// Markdown renders the settings as a README table.
+func Markdown(w io.Writer, cfg any) {
+	fmt.Fprintln(w, "| Variable | Default | What it does |")
+	fmt.Fprintln(w, "| --- | --- | --- |")
+	for _, s := range Describe(cfg) {
+		def := "`" + s.Default + "`"
+		if s.Required {
+			def = "required"
+		} else if s.Default == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s |\n", s.Name, def, strings.ReplaceAll(s.Help, "|", "\\|"))
+	}
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+type sample struct {
+	DSN     string        `env:"SAMPLE_DSN,required" help:"where the database is"`
+	Brokers []string      `env:"SAMPLE_BROKERS,default=a:1,b:2" help:"Kafka brokers"`
+	Wait    time.Duration `env:"SAMPLE_WAIT,default=2s" help:"how long to wait"`
+	Nested  struct {
+		Level string `env:"SAMPLE_LEVEL,default=info" help:"log level"`
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, s sample)
+	}{
+		{
+			name:    "missing required names the variable and says what it is",
+			env:     map[string]string{},
+			wantErr: "setting SAMPLE_DSN is required: where the database is",
+		},
+		{
+			name:    "bad duration names the variable",
+			env:     map[string]string{"SAMPLE_DSN": "x", "SAMPLE_WAIT": "soon"},
+			wantErr: "setting SAMPLE_WAIT",
+		},
+		{
+			name: "defaults apply, including a list with commas",
+			env:  map[string]string{"SAMPLE_DSN": "x"},
+			check: func(t *testing.T, s sample) {
+				if strings.Join(s.Brokers, ";") != "a:1;b:2" || s.Wait != 2*time.Second || s.Nested.Level != "info" {
+					t.Fatalf("defaults not applied: %+v", s)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s sample
+			err := Load(context.Background(), &s, envconfig.MapLookuper(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+func TestDescribeAndUsage(t *testing.T) {
+	got := Describe(&sample{})
+	if len(got) != 4 {
+		t.Fatalf("Describe found %d settings, want 4: %+v", len(got), got)
+	}
+	if got[1].Default != "a:1,b:2" || !got[0].Required || got[3].Name != "SAMPLE_LEVEL" {
+		t.Fatalf("Describe = %+v", got)
+	}
+	var b bytes.Buffer
+	Usage(&b, "prog", "does things", &sample{})
+	for _, want := range []string{"SAMPLE_DSN (required)", "SAMPLE_BROKERS (default a:1,b:2)", "log level"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, b.String())
+		}
+	}
+}
