@@ -1,0 +1,41 @@
+// Package schemas holds the fixed Avro schemas, embedded in the binaries:
+// the envelope's source block (Debezium's SQL Server Source record), the
+// heartbeat key and value, and the producer's state record. Table row schemas
+// are not here: internal/avro generates them from the source catalog.
+package schemas
+
+import _ "embed"
+
+// Source is io.debezium.connector.sqlserver.Source, the envelope's source
+// block. internal/avro embeds it, compacted, in every generated value schema.
+//
+//go:embed source.avsc
+var Source string
+
+// HeartbeatKey is the key schema of heartbeat records
+// (io.debezium.connector.common.ServerNameKey).
+//
+//go:embed heartbeat_key.avsc
+var HeartbeatKey string
+
+// Heartbeat is the value schema of heartbeat records
+// (io.debezium.connector.common.Heartbeat, plus optional position fields).
+//
+//go:embed heartbeat.avsc
+var Heartbeat string
+
+// State is the value schema of the producer's state topic
+// (io.mssql2adb.ProducerState).
+//
+//go:embed state.avsc
+var State string
+
+// All returns every fixed schema by file name, for tests and tools.
+func All() map[string]string {
+	return map[string]string{
+		"source.avsc":        Source,
+		"heartbeat_key.avsc": HeartbeatKey,
+		"heartbeat.avsc":     Heartbeat,
+		"state.avsc":         State,
+	}
+}
