@@ -1,0 +1,74 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+)
+
+type fakeEnc struct{ fail bool }
+
+func (f fakeEnc) Encode(_ context.Context, topic string, e *event.Event) ([]byte, []byte, error) {
+	if f.fail {
+		return nil, nil, errors.New("boom")
+	}
+	k, _ := e.Key()
+	kb, _ := json.Marshal(k)
+	return kb, []byte(topic + ":" + e.Op.String()), nil
+}
+
+type fakeWriter struct {
+	records []*kgo.Record
+	state   *kgo.Record
+	calls   int
+}
+
+func (f *fakeWriter) WriteBatch(_ context.Context, recs []*kgo.Record, state *kgo.Record) error {
+	f.calls++
+	f.records, f.state = recs, state
+	return nil
+}
+
+func TestHandleWritesEventsTombstonesAndPositionTogether(t *testing.T) {
+	tbl := &catalog.Table{Database: "dtstestdata", Schema: "dbo", Name: "customer",
+		Columns: []catalog.Column{{Name: "id", Type: "int"}, {Name: "name", Type: "nvarchar", Length: 10}}, PrimaryKey: []string{"id"}}
+	w := &fakeWriter{}
+	r := New(Config{TopicPrefix: "mssql", StateTopic: "state", StateKey: "src"}, fakeEnc{}, w, NewMetrics(prometheus.NewRegistry()), slog.Default())
+	events := []*event.Event{
+		{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1), "a"}},
+		{Table: tbl, Op: event.OpDelete, Before: event.Row{int64(2), "b"}},
+	}
+	if err := r.Handle(context.Background(), events, map[string]string{"lsn": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.calls != 1 || len(w.records) != 3 {
+		t.Fatalf("want one transaction with 3 records (insert, delete, tombstone), got %d calls, %d records", w.calls, len(w.records))
+	}
+	if w.records[0].Topic != "mssql.dtstestdata.dbo.customer" {
+		t.Errorf("topic = %q", w.records[0].Topic)
+	}
+	if tomb := w.records[2]; tomb.Value != nil || string(tomb.Key) != string(w.records[1].Key) {
+		t.Errorf("delete must be followed by a tombstone with the same key, got key %s value %q", tomb.Key, tomb.Value)
+	}
+	if string(w.state.Key) != "src" || w.state.Topic != "state" || string(w.state.Value) != `{"lsn":"x"}` {
+		t.Errorf("state record = %+v", w.state)
+	}
+}
+
+func TestHandleWritesNothingWhenEncodingFails(t *testing.T) {
+	tbl := &catalog.Table{Database: "d", Schema: "s", Name: "t", Columns: []catalog.Column{{Name: "id", Type: "int"}}, PrimaryKey: []string{"id"}}
+	w := &fakeWriter{}
+	r := New(Config{TopicPrefix: "p", StateTopic: "state", StateKey: "k"}, fakeEnc{fail: true}, w, nil, slog.Default())
+	err := r.Handle(context.Background(), []*event.Event{{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1)}}}, 1)
+	if err == nil || w.calls != 0 {
+		t.Fatalf("err = %v, calls = %d: a failed encode must write nothing", err, w.calls)
+	}
+}
