@@ -1,0 +1,67 @@
+package retry
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+)
+
+// sqlError is what go-mssqldb's mssql.Error offers; matching the method keeps
+// this package free of the driver.
+type sqlError interface {
+	SQLErrorNumber() int32
+}
+
+// SQL Server error numbers that a later attempt may not meet.
+var transientSQL = map[int32]string{
+	-2:    "timeout",
+	233:   "connection closed by the server",
+	1204:  "lock resources exhausted",
+	1205:  "deadlock victim",
+	1222:  "lock request timeout",
+	3960:  "snapshot isolation update conflict",
+	4060:  "cannot open database (may be recovering)",
+	10053: "connection aborted",
+	10054: "connection reset",
+	10060: "connection timed out",
+	10928: "resource limit reached",
+	10929: "resource limit reached",
+	40197: "service error, retry",
+	40501: "service busy",
+	40613: "database unavailable",
+	49918: "not enough resources",
+}
+
+// IsTransient reports whether err may go away on its own, so that the
+// operation is worth retrying: network failures (refused, reset, timeouts,
+// closed connections), database/sql's bad-connection errors, and SQL Server
+// errors such as deadlock victim (1205) and snapshot update conflict (3960).
+// Errors that need a person to act, such as login failed (18456), invalid
+// object name (208) or a syntax error, are permanent, as is context
+// cancellation and any error not recognised.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var se sqlError
+	if errors.As(err, &se) {
+		_, ok := transientSQL[se.SQLErrorNumber()]
+		return ok
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.ETIMEDOUT) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true // timeouts and every other network-level failure
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
+}

@@ -1,0 +1,138 @@
+// Package retry runs an operation again, with exponential backoff, while it
+// fails with an error that a later attempt may not meet (an unreachable
+// server, a deadlock), for up to a time window; any other error ends it at once.
+package retry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// DefaultWindow is how long a failing operation is retried by default: 720
+// minutes, as Alibaba DTS retries a lost source connection.
+const DefaultWindow = 720 * time.Minute
+
+// Policy says how long and how often an operation is retried. The zero value
+// is usable: it retries for DefaultWindow, starting at one second and doubling
+// up to one minute between attempts, and logs with slog.Default().
+type Policy struct {
+	// Window is how long after the first failure attempts go on. Zero means
+	// DefaultWindow; a negative value means no retry at all.
+	Window time.Duration
+	// Initial is the first wait (default 1s); each wait doubles, up to Max
+	// (default 1 minute), with up to 20% random jitter added.
+	Initial time.Duration
+	Max     time.Duration
+	// Transient decides which errors are retried (default IsTransient).
+	Transient func(error) bool
+	Logger    *slog.Logger
+	// sleep is replaced by tests; nil means a context-aware timer.
+	sleep func(context.Context, time.Duration) error
+	now   func() time.Time
+}
+
+// Retry runs fn until it succeeds, fails with an error that is not transient,
+// ctx ends, or window has passed since the first failure; op names the
+// operation in logs and errors ("read change tables of db1").
+func Retry(ctx context.Context, window time.Duration, op string, fn func(context.Context) error) error {
+	return Policy{Window: window}.Do(ctx, op, fn)
+}
+
+// Do runs fn under the policy. The returned error wraps fn's last error.
+func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) error) error {
+	p = p.withDefaults()
+	var first time.Time
+	wait := p.Initial
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if p.Window < 0 || !p.Transient(err) {
+			return err
+		}
+		now := p.now()
+		if first.IsZero() {
+			first = now
+		}
+		elapsed := now.Sub(first)
+		if elapsed >= p.Window {
+			return fmt.Errorf("%s: gave up after %d attempts in %s (retry window %s): %w",
+				op, attempt, elapsed.Round(time.Second), p.Window, err)
+		}
+		d := wait + time.Duration(rand.Int64N(int64(wait)/5+1))
+		if rest := p.Window - elapsed; d > rest {
+			d = rest
+		}
+		p.Logger.Warn("transient failure, retrying", "op", op, "attempt", attempt,
+			"retry_in", d.Round(time.Millisecond), "retrying_for", elapsed.Round(time.Second),
+			"window", p.Window, "err", err)
+		if serr := p.sleep(ctx, d); serr != nil {
+			return fmt.Errorf("%s: stopped while waiting to retry: %w", op, errors.Join(serr, err))
+		}
+		wait *= 2
+		if wait > p.Max {
+			wait = p.Max
+		}
+	}
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.Window == 0 {
+		p.Window = DefaultWindow
+	}
+	if p.Initial <= 0 {
+		p.Initial = time.Second
+	}
+	if p.Max <= 0 {
+		p.Max = time.Minute
+	}
+	if p.Max < p.Initial {
+		p.Max = p.Initial
+	}
+	if p.Transient == nil {
+		p.Transient = IsTransient
+	}
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+	if p.sleep == nil {
+		p.sleep = sleepCtx
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p
+}
+
+// Backoff returns the wait before attempt n (1-based) of a doubling backoff
+// from initial capped at max, without jitter; for loops that manage their
+// own attempts.
+func Backoff(n int, initial, max time.Duration) time.Duration {
+	d := initial
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	return d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
