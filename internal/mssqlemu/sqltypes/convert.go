@@ -1,0 +1,697 @@
+package sqltypes
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Error is a conversion or arithmetic failure with SQL Server's message
+// number, state and text; the engine turns it into an error message.
+type Error struct {
+	Number int32
+	State  uint8
+	Text   string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("Msg %d: %s", e.Number, e.Text) }
+
+func errf(num int32, format string, args ...any) *Error {
+	return &Error{Number: num, State: 1, Text: fmt.Sprintf(format, args...)}
+}
+
+// ErrDivideByZero is Msg 8134.
+func ErrDivideByZero() *Error { return errf(8134, "Divide by zero error encountered.") }
+
+func overflow(to Type) *Error {
+	return errf(8115, "Arithmetic overflow error converting expression to data type %s.", to.ID.Name())
+}
+
+// TypeOf returns the natural type of a Go value, used for values that have
+// no declared type (literals, results of functions).
+func TypeOf(v any) Type {
+	switch x := v.(type) {
+	case bool:
+		return BitType
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return IntType
+		}
+		return BigIntType
+	case DecimalValue:
+		p := uint8(len(new(big.Int).Abs(x.Unscaled).String()))
+		if p < x.Scale+1 {
+			p = x.Scale + 1
+		}
+		if p > 38 {
+			p = 38
+		}
+		return DecimalType(p, x.Scale)
+	case MoneyValue:
+		return Type{ID: Money}
+	case float64:
+		return FloatType
+	case float32:
+		return Type{ID: Real}
+	case string:
+		n := utf16Len(x)
+		if n == 0 {
+			n = 1
+		}
+		if n > 4000 {
+			n = Max
+		}
+		return NVarCharType(n)
+	case []byte:
+		n := len(x)
+		if n == 0 {
+			n = 1
+		}
+		if n > 8000 {
+			n = Max
+		}
+		return VarBinaryType(n)
+	case GUID:
+		return GUIDType
+	case DateValue:
+		return DateType
+	case TimeValue:
+		return Type{ID: Time, Scale: 7}
+	case DateTimeValue:
+		return DateTimeType
+	case SmallDateTimeValue:
+		return Type{ID: SmallDateTime}
+	case DateTime2Value:
+		return DateTime2Type
+	case DateTimeOffsetValue:
+		return Type{ID: DateTimeOffset, Scale: 7}
+	case XMLValue:
+		return Type{ID: XML, Length: Max}
+	}
+	return Type{ID: Unknown}
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
+// CharLength is the length of s as a column of type t counts it: UTF-16
+// code units for Unicode types, code-page bytes otherwise.
+func CharLength(s string, t Type) int {
+	if t.ID.IsUnicode() {
+		return utf16Len(s)
+	}
+	if t.Collation.CodePage == 65001 {
+		return len(s)
+	}
+	return utf8.RuneCountInString(s)
+}
+
+// ToCodePage maps s through the collation's code page as varchar storage
+// does: characters the code page lacks become '?'.
+func ToCodePage(s string, c Collation) string {
+	if c.CodePage == 65001 {
+		return s
+	}
+	enc := charmap.Windows1252
+	var sb strings.Builder
+	for _, r := range s {
+		if b, ok := enc.EncodeRune(r); ok {
+			sb.WriteRune(enc.DecodeByte(b))
+		} else {
+			sb.WriteByte('?')
+		}
+	}
+	return sb.String()
+}
+
+// StringBytes encodes s as the type stores it: UTF-16LE for Unicode types,
+// the code page otherwise (DATALENGTH, CAST to varbinary).
+func StringBytes(s string, t Type) []byte {
+	if t.ID.IsUnicode() {
+		u := utf16.Encode([]rune(s))
+		b := make([]byte, 2*len(u))
+		for i, c := range u {
+			b[2*i], b[2*i+1] = byte(c), byte(c>>8)
+		}
+		return b
+	}
+	if t.Collation.CodePage == 65001 {
+		return []byte(s)
+	}
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if c, ok := charmap.Windows1252.EncodeRune(r); ok {
+			b = append(b, c)
+		} else {
+			b = append(b, '?')
+		}
+	}
+	return b
+}
+
+func bytesToString(b []byte, to Type) string {
+	if to.ID.IsUnicode() {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		return string(utf16.Decode(u))
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		sb.WriteRune(charmap.Windows1252.DecodeByte(c))
+	}
+	return sb.String()
+}
+
+func srcName(from Type) string {
+	if from.ID == Unknown {
+		return "varchar"
+	}
+	if from.ID == SysName {
+		return "nvarchar"
+	}
+	return from.ID.Name()
+}
+
+// Convert converts v (of type from) to type to as CAST/CONVERT do; style is
+// the CONVERT style or -1. Values are fitted to to's length/precision/scale.
+func Convert(v any, from, to Type, style int) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if from.ID == Unknown {
+		from = TypeOf(v)
+	}
+	switch {
+	case to.ID.IsCharacter():
+		s, err := ToString(v, from, style)
+		if err != nil {
+			return nil, err
+		}
+		return fitString(s, to), nil
+	case to.ID == XML:
+		switch x := v.(type) {
+		case string:
+			return XMLValue(x), nil
+		case XMLValue:
+			return x, nil
+		case []byte:
+			return XMLValue(bytesToString(x, Type{ID: NVarChar})), nil
+		}
+	case to.ID.IsBinary():
+		b, err := toBytes(v, from, style)
+		if err != nil {
+			return nil, err
+		}
+		return fitBinary(b, to), nil
+	case to.ID.IsInteger():
+		return toInteger(v, from, to)
+	case to.ID == Decimal || to.ID == Numeric:
+		r, err := toRat(v, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return RatToDecimal(r, to)
+	case to.ID == Money || to.ID == SmallMoney:
+		r, err := toRat(v, from, to)
+		if err != nil {
+			return nil, err
+		}
+		d, err := RatToDecimal(r, DecimalType(38, 4))
+		if err != nil {
+			return nil, err
+		}
+		u := d.(DecimalValue).Unscaled
+		lim := big.NewInt(math.MaxInt64)
+		if to.ID == SmallMoney {
+			lim = big.NewInt(math.MaxInt32)
+		}
+		if u.CmpAbs(lim) > 0 {
+			return nil, overflow(to)
+		}
+		return MoneyValue(u.Int64()), nil
+	case to.ID == Float || to.ID == Real:
+		f, err := toFloat(v, from, to)
+		if err != nil {
+			return nil, err
+		}
+		if to.ID == Real {
+			if math.Abs(f) > math.MaxFloat32 {
+				return nil, overflow(to)
+			}
+			return float32(f), nil
+		}
+		return f, nil
+	case to.ID == UniqueIdentifier:
+		switch x := v.(type) {
+		case GUID:
+			return x, nil
+		case string:
+			g, ok := ParseGUID(x)
+			if !ok {
+				return nil, errf(8169, "Conversion failed when converting from a character string to uniqueidentifier.")
+			}
+			return g, nil
+		case []byte:
+			var g GUID
+			copy(g[:], x)
+			return g, nil
+		}
+	case to.ID.IsDateTime():
+		return toDateTime(v, from, to, style)
+	}
+	return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
+}
+
+func fitString(s string, to Type) string {
+	if !to.ID.IsUnicode() {
+		s = ToCodePage(s, to.Collation)
+	}
+	if to.Length > 0 && CharLength(s, to) > to.Length {
+		s = truncateChars(s, to)
+	}
+	if (to.ID == Char || to.ID == NChar) && to.Length > 0 {
+		if n := CharLength(s, to); n < to.Length {
+			s += strings.Repeat(" ", to.Length-n)
+		}
+	}
+	return s
+}
+
+func truncateChars(s string, to Type) string {
+	n := 0
+	for i, r := range s {
+		w := 1
+		if to.ID.IsUnicode() && r >= 0x10000 {
+			w = 2
+		}
+		if n+w > to.Length {
+			return s[:i]
+		}
+		n += w
+	}
+	return s
+}
+
+func fitBinary(b []byte, to Type) []byte {
+	if to.Length > 0 && len(b) > to.Length {
+		b = b[:to.Length]
+	}
+	if to.ID == Binary && to.Length > 0 && len(b) < to.Length {
+		b = append(append([]byte(nil), b...), make([]byte, to.Length-len(b))...)
+	}
+	return b
+}
+
+// ToString renders v as CAST(v AS nvarchar) or CONVERT(..., style) does.
+func ToString(v any, from Type, style int) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case XMLValue:
+		return string(x), nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case DecimalValue:
+		return x.String(), nil
+	case MoneyValue:
+		d := DecimalValue{Unscaled: big.NewInt(int64(x)), Scale: 4}
+		r := d.Rat()
+		if style == 2 || style == 126 {
+			return d.String(), nil
+		}
+		s := r.FloatString(2)
+		if style == 1 {
+			return commas(s), nil
+		}
+		return s, nil
+	case float64:
+		return formatFloat(x, 64, style), nil
+	case float32:
+		return formatFloat(float64(x), 32, style), nil
+	case []byte:
+		if style == 1 || style == 2 {
+			h := strings.ToUpper(hex.EncodeToString(x))
+			if style == 1 {
+				return "0x" + h, nil
+			}
+			return h, nil
+		}
+		return bytesToString(x, from), nil
+	case GUID:
+		return x.String(), nil
+	}
+	if c, ok := toCivil(v); ok {
+		scale := from.Scale
+		if from.ID == Unknown || !from.ID.IsDateTime() {
+			scale = 7
+		}
+		id := TypeOf(v).ID
+		return formatCivil(c, id, scale, style)
+	}
+	return "", fmt.Errorf("cannot convert %T to a string", v)
+}
+
+func commas(s string) string {
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var sb strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(c)
+	}
+	out := sb.String() + "." + frac
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// formatFloat follows CAST(float AS varchar): style 0 is up to 6 significant
+// digits with a three-digit exponent (1.23457e+006); styles 1/2 use 8/16 digits.
+func formatFloat(f float64, bits int, style int) string {
+	if style == 3 {
+		return strconv.FormatFloat(f, 'g', 17, bits)
+	}
+	digits := 6
+	switch style {
+	case 1:
+		digits = 8
+	case 2:
+		digits = 16
+	}
+	s := strconv.FormatFloat(f, 'g', digits, bits)
+	if i := strings.IndexAny(s, "e"); i >= 0 {
+		mant, exp := s[:i], s[i+1:]
+		sign := exp[0]
+		exp = strings.TrimLeft(exp[1:], "0")
+		for len(exp) < 3 {
+			exp = "0" + exp
+		}
+		s = mant + "e" + string(sign) + exp
+	}
+	return s
+}
+
+func toBytes(v any, from Type, style int) ([]byte, error) {
+	switch x := v.(type) {
+	case []byte:
+		return x, nil
+	case string:
+		if style == 1 || style == 2 {
+			h := x
+			if style == 1 {
+				h = strings.TrimPrefix(strings.TrimPrefix(h, "0x"), "0X")
+			}
+			b, err := hex.DecodeString(h)
+			if err != nil {
+				return nil, errf(8114, "Error converting data type %s to varbinary.", srcName(from))
+			}
+			return b, nil
+		}
+		if !from.ID.IsCharacter() {
+			from = NVarCharType(Max)
+		}
+		return StringBytes(x, from), nil
+	case XMLValue:
+		return StringBytes(string(x), NVarCharType(Max)), nil
+	case bool:
+		if x {
+			return []byte{1}, nil
+		}
+		return []byte{0}, nil
+	case int64:
+		n := 4
+		switch from.ID {
+		case BigInt:
+			n = 8
+		case SmallInt:
+			n = 2
+		case TinyInt, Bit:
+			n = 1
+		}
+		b := make([]byte, n)
+		for i := n - 1; i >= 0; i-- {
+			b[i] = byte(x)
+			x >>= 8
+		}
+		return b, nil
+	case GUID:
+		return x[:], nil
+	}
+	return nil, errf(529, "Explicit conversion from data type %s to varbinary is not allowed.", srcName(from))
+}
+
+var intLimits = map[TypeID][2]int64{
+	Bit:      {0, 1},
+	TinyInt:  {0, 255},
+	SmallInt: {math.MinInt16, math.MaxInt16},
+	Int:      {math.MinInt32, math.MaxInt32},
+	BigInt:   {math.MinInt64, math.MaxInt64},
+}
+
+func toInteger(v any, from, to Type) (any, error) {
+	var n int64
+	switch x := v.(type) {
+	case bool:
+		if x {
+			n = 1
+		}
+	case int64:
+		n = x
+	case string:
+		s := strings.TrimSpace(x)
+		if to.ID == Bit {
+			switch strings.ToLower(s) {
+			case "true":
+				return true, nil
+			case "false":
+				return false, nil
+			}
+		}
+		if s == "" {
+			n = 0
+			break
+		}
+		p, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 64)
+		if err != nil {
+			if to.ID == Bit {
+				if f, ferr := strconv.ParseFloat(s, 64); ferr == nil {
+					return f != 0, nil
+				}
+			}
+			return nil, errf(245, "Conversion failed when converting the %s value '%s' to data type %s.", srcName(from), x, to.ID.Name())
+		}
+		n = p
+	case float64, float32, DecimalValue, MoneyValue:
+		r, err := toRat(v, from, DecimalType(38, 0))
+		if err != nil {
+			return nil, err
+		}
+		// CAST truncates toward zero, except money, which rounds.
+		var q *big.Int
+		if _, ok := v.(MoneyValue); ok {
+			d, _ := RatToDecimal(r, DecimalType(38, 0))
+			q = d.(DecimalValue).Unscaled
+		} else {
+			q = new(big.Int).Quo(r.Num(), r.Denom())
+		}
+		if !q.IsInt64() {
+			return nil, overflow(to)
+		}
+		n = q.Int64()
+	default:
+		if c, ok := toCivil(v); ok && (from.ID == DateTime || from.ID == SmallDateTime) {
+			n = c.days - epoch1900
+			if c.ticks >= ticksPerDay/2 {
+				n++
+			}
+			break
+		}
+		return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
+	}
+	if to.ID == Bit {
+		return n != 0, nil
+	}
+	lim := intLimits[to.ID]
+	if n < lim[0] || n > lim[1] {
+		if from.ID.IsCharacter() {
+			return nil, errf(244, "The conversion of the %s value '%v' overflowed an %s column. Use a larger integer column.", srcName(from), v, intColName(to.ID))
+		}
+		if from.ID.IsInteger() {
+			return nil, errf(220, "Arithmetic overflow error for data type %s, value = %d.", to.ID.Name(), n)
+		}
+		return nil, overflow(to)
+	}
+	return n, nil
+}
+
+func intColName(id TypeID) string {
+	switch id {
+	case TinyInt:
+		return "INT1"
+	case SmallInt:
+		return "INT2"
+	case BigInt:
+		return "INT8"
+	}
+	return "INT"
+}
+
+func toRat(v any, from, to Type) (*big.Rat, error) {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return big.NewRat(1, 1), nil
+		}
+		return new(big.Rat), nil
+	case int64:
+		return new(big.Rat).SetInt64(x), nil
+	case DecimalValue:
+		return x.Rat(), nil
+	case MoneyValue:
+		return big.NewRat(int64(x), 10000), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, overflow(to)
+		}
+		return new(big.Rat).SetFloat64(x), nil
+	case float32:
+		return new(big.Rat).SetFloat64(float64(x)), nil
+	case string:
+		s := strings.TrimSpace(x)
+		if to.ID == Money || to.ID == SmallMoney {
+			s = strings.ReplaceAll(strings.TrimPrefix(s, "$"), ",", "")
+			if s == "" {
+				return new(big.Rat), nil
+			}
+		}
+		r, ok := new(big.Rat).SetString(strings.TrimPrefix(s, "+"))
+		if !ok || strings.ContainsAny(s, "/eE") && to.ID != Float && to.ID != Real {
+			target := "numeric"
+			if to.ID == Money || to.ID == SmallMoney {
+				target = "money"
+			} else if to.ID == Float || to.ID == Real {
+				target = "float"
+			} else if to.ID.IsInteger() {
+				return nil, errf(245, "Conversion failed when converting the %s value '%s' to data type %s.", srcName(from), x, to.ID.Name())
+			}
+			return nil, errf(8114, "Error converting data type %s to %s.", srcName(from), target)
+		}
+		return r, nil
+	}
+	if c, ok := toCivil(v); ok && (from.ID == DateTime || from.ID == SmallDateTime) {
+		r := new(big.Rat).SetFrac64(c.ticks, ticksPerDay)
+		return r.Add(r, new(big.Rat).SetInt64(c.days-epoch1900)), nil
+	}
+	return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
+}
+
+func toFloat(v any, from, to Type) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case string:
+		s := strings.TrimSpace(x)
+		if s == "" {
+			return 0, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, errf(8114, "Error converting data type %s to float.", srcName(from))
+		}
+		return f, nil
+	}
+	r, err := toRat(v, from, to)
+	if err != nil {
+		return 0, err
+	}
+	f, _ := r.Float64()
+	return f, nil
+}
+
+func toDateTime(v any, from, to Type, style int) (any, error) {
+	var c civil
+	switch x := v.(type) {
+	case string:
+		dmy := style == 3 || style == 103 || style == 4 || style == 104 || style == 5 || style == 105
+		p, ok := parseCivil(x, dmy)
+		if !ok {
+			return nil, errf(241, "Conversion failed when converting date and/or time from character string.")
+		}
+		c = p
+		if c.hasOff && to.ID != DateTimeOffset {
+			// The offset is dropped: the local time is kept.
+			c.hasOff = false
+		}
+		out, ok := fromCivil(c, to)
+		if !ok {
+			return nil, errf(242, "The conversion of a %s data type to a %s data type resulted in an out-of-range value.", srcName(from), to.ID.Name())
+		}
+		return out, nil
+	case int64, float64, DecimalValue:
+		if to.ID != DateTime && to.ID != SmallDateTime {
+			return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
+		}
+		r, err := toRat(v, from, FloatType)
+		if err != nil {
+			return nil, err
+		}
+		days := new(big.Int).Quo(r.Num(), r.Denom())
+		frac := new(big.Rat).Sub(r, new(big.Rat).SetInt(days))
+		t, _ := new(big.Rat).Mul(frac, new(big.Rat).SetInt64(ticksPerDay)).Float64()
+		c = civil{days: days.Int64() + epoch1900, ticks: int64(math.Round(t))}
+		c.normalize()
+	default:
+		cv, ok := toCivil(v)
+		if !ok {
+			return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
+		}
+		c = cv
+		if from.ID == Time && to.ID != Time {
+			c.days = epoch1900
+		}
+		if from.ID == Date && to.ID == Time {
+			return nil, errf(529, "Explicit conversion from data type date to time is not allowed.")
+		}
+		if to.ID == DateTimeOffset && !c.hasOff {
+			c.hasOff = true
+		}
+	}
+	out, ok := fromCivil(c, to)
+	if !ok {
+		return nil, errf(242, "The conversion of a %s data type to a %s data type resulted in an out-of-range value.", srcName(from), to.ID.Name())
+	}
+	return out, nil
+}
+
+// ParseDateTime reads a date/time string into a value of type to.
+func ParseDateTime(s string, to Type) (any, error) {
+	return toDateTime(s, VarCharType(Max), to, -1)
+}
