@@ -1,0 +1,20 @@
+// Package kafka holds the Kafka plumbing shared by the producer, the consumer
+// and the dev stack: client options with sensible defaults and a clear error
+// when no broker answers, idempotent topic creation, the transactional writer
+// that gives the producer exactly-once (a batch of change events and the
+// source position that produced it commit together), the reader that loads
+// that position back with read_committed isolation, and an in-process broker
+// (franz-go's kfake) for the dev stack and tests.
+//
+// A producer typically does:
+//
+//	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{
+//		Brokers:         brokers,
+//		TransactionalID: "mssql2adb-" + sourceID,
+//		StateTopic:      "mssql2adb.state",
+//	})
+//	pos, ok, err := kafka.LoadState(ctx, w.Client(), "mssql2adb.state", sourceID)
+//	// ... resume from pos, then for every batch:
+//	err = w.WriteBatch(ctx, records, &kgo.Record{Key: []byte(sourceID), Value: newPos})
+//	if errors.Is(err, kafka.ErrFenced) { /* another instance took over: exit */ }
+package kafka
