@@ -1,0 +1,96 @@
+package verify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+)
+
+// ScanFunc converts one value as database/sql returned it from SQL Server
+// into the event package's Go type for the column (the source reader's
+// conversion), so that both sides are canonicalised alike.
+type ScanFunc func(c catalog.Column, v any) (any, error)
+
+// ReadSource reads every row of t from SQL Server.
+func ReadSource(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc) (*Side, error) {
+	keyIdx, err := t.KeyIndexes()
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = "[" + strings.ReplaceAll(c.Name, "]", "]]") + "]"
+	}
+	q := fmt.Sprintf("SELECT %s FROM [%s].[%s]", strings.Join(cols, ", "), t.Schema, t.Name)
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+	}
+	defer rows.Close()
+	side := NewSide()
+	raw := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+		}
+		vals := make([]any, len(raw))
+		for i, v := range raw {
+			if vals[i], err = conv(t.Columns[i], v); err != nil {
+				return nil, fmt.Errorf("source %s column %s: %w", t.QualifiedName(), t.Columns[i].Name, err)
+			}
+		}
+		if err := side.Add(vals, keyIdx); err != nil {
+			return nil, fmt.Errorf("source %s: %w", t.QualifiedName(), err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+	}
+	return side, nil
+}
+
+// ReadTarget reads the columns of t from its target table (schema and table
+// named as at the source). A missing table reads as empty.
+func ReadTarget(ctx context.Context, pool *pgxpool.Pool, t *catalog.Table) (*Side, error) {
+	keyIdx, err := t.KeyIndexes()
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = pgx.Identifier{c.Name}.Sanitize()
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{t.Schema, t.Name}.Sanitize()).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("look for target %s.%s: %w", t.Schema, t.Name, err)
+	}
+	side := NewSide()
+	if !exists {
+		return side, nil
+	}
+	rows, err := pool.Query(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), pgx.Identifier{t.Schema, t.Name}.Sanitize()))
+	if err != nil {
+		return nil, fmt.Errorf("read target %s.%s: %w", t.Schema, t.Name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, fmt.Errorf("read target %s.%s: %w", t.Schema, t.Name, err)
+		}
+		if err := side.Add(vals, keyIdx); err != nil {
+			return nil, fmt.Errorf("target %s.%s: %w", t.Schema, t.Name, err)
+		}
+	}
+	return side, rows.Err()
+}
