@@ -1,0 +1,458 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+)
+
+// DefaultBookkeepingSchema holds consumer_offsets and deleted_keys.
+const DefaultBookkeepingSchema = "mssql2adb"
+
+// Config configures an Applier. The zero value detects the dialect and keeps
+// the source's schema and table names.
+type Config struct {
+	// Dialect is "postgres", "adbpg", or empty to detect it from version().
+	Dialect string
+	// BookkeepingSchema holds the offsets and deleted-keys tables; default
+	// DefaultBookkeepingSchema.
+	BookkeepingSchema string
+	// TargetName maps a source table to its target schema and table; nil
+	// keeps the source's schema and table names (case preserved, quoted).
+	TargetName func(t *catalog.Table) (schema, table string)
+	// Logger receives debug lines per batch; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Offset is the next Kafka offset to read from one partition.
+type Offset struct {
+	Topic     string
+	Partition int32
+	Next      int64
+}
+
+// Origin is where one event was read from Kafka.
+type Origin struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Batch is what one target transaction applies.
+type Batch struct {
+	// Group is the consumer group whose offsets the batch advances.
+	Group string
+	// Events in Kafka order within each partition.
+	Events []*event.Event
+	// From, when set, has one entry per event: where it was read. Events
+	// below the offsets the target already holds are then skipped, so a
+	// redelivered batch is a no-op. Without From, only a batch whose every
+	// offset is already stored is skipped; the position guard covers the rest.
+	From []Origin
+	// Offsets are the next offsets, per partition, once the batch is applied.
+	Offsets []Offset
+}
+
+// Applier writes batches of change events into the target database.
+// It is safe for concurrent use.
+type Applier struct {
+	pool    *pgxpool.Pool
+	dialect Dialect
+	bk      string
+	name    func(*catalog.Table) (string, string)
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	columns map[string]map[string]bool // target table → its columns, as committed
+	plans   map[string]*plan
+}
+
+// New prepares an Applier: it resolves the dialect and creates the
+// bookkeeping schema and tables when missing.
+func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
+	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger,
+		columns: map[string]map[string]bool{}, plans: map[string]*plan{}}
+	if a.bk == "" {
+		a.bk = DefaultBookkeepingSchema
+	}
+	if a.name == nil {
+		a.name = func(t *catalog.Table) (string, string) { return t.Schema, t.Name }
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	var err error
+	if cfg.Dialect != "" {
+		a.dialect, err = DialectByName(cfg.Dialect)
+	} else {
+		a.dialect, err = DetectDialect(ctx, pool)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, stmt := range a.dialect.Bookkeeping(a.bk) {
+		// Two consumers starting together may race on CREATE … IF NOT
+		// EXISTS; the loser's statement fails once and then finds the object.
+		for try := 0; ; try++ {
+			if _, err = pool.Exec(ctx, stmt); err == nil || try == 2 || ctx.Err() != nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create bookkeeping tables in schema %s: %w", a.bk, err)
+		}
+	}
+	return a, nil
+}
+
+// Dialect returns the dialect in use.
+func (a *Applier) Dialect() Dialect { return a.dialect }
+
+// Offsets returns the next offsets the target holds for group and topic, by
+// partition. Partitions never applied are absent.
+func (a *Applier) Offsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	rows, err := a.pool.Query(ctx, selectOffsets(a.bk, false), group, []string{topic})
+	if err != nil {
+		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+	}
+	out := map[int32]int64{}
+	for rows.Next() {
+		var t string
+		var p int32
+		var n int64
+		if err := rows.Scan(&t, &p, &n); err != nil {
+			return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+		}
+		out[p] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+	}
+	return out, nil
+}
+
+// Apply writes b in one transaction: the rows of every table, then the
+// offsets. Events already applied (below the stored offsets) are skipped.
+func (a *Applier) Apply(ctx context.Context, b Batch) error {
+	if b.From != nil && len(b.From) != len(b.Events) {
+		return fmt.Errorf("apply: batch has %d events but %d origins", len(b.Events), len(b.From))
+	}
+	tx, err := a.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("apply: begin transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	stored, err := a.lockOffsets(ctx, tx, b)
+	if err != nil {
+		return err
+	}
+	events := b.Events
+	if b.From != nil {
+		events = events[:0:0]
+		for i, e := range b.Events {
+			o := b.From[i]
+			if next, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < next {
+				continue
+			}
+			events = append(events, e)
+		}
+	}
+	var advance []Offset
+	for _, o := range b.Offsets {
+		if next, ok := stored[tp{o.Topic, o.Partition}]; !ok || o.Next > next {
+			advance = append(advance, o)
+		}
+	}
+	duplicate := len(advance) == 0 && len(events) == 0 // every event skipped, nothing to store
+	if b.From == nil && len(b.Offsets) > 0 && len(advance) == 0 {
+		duplicate = true // every offset already stored: the whole batch was applied
+	}
+	if duplicate {
+		a.log.Debug("apply: batch already applied", "group", b.Group, "events", len(b.Events))
+		return nil
+	}
+
+	groups, err := groupBatch(events, a.name)
+	if err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	pending := map[string]map[string]bool{}
+	for i, g := range groups {
+		if err := a.applyTable(ctx, tx, i, g, pending); err != nil {
+			return err
+		}
+	}
+	if len(advance) > 0 {
+		topics, parts, nexts := make([]string, len(advance)), make([]int32, len(advance)), make([]int64, len(advance))
+		for i, o := range advance {
+			topics[i], parts[i], nexts[i] = o.Topic, o.Partition, o.Next
+		}
+		if _, err := tx.Exec(ctx, upsertOffsets(a.bk), b.Group, topics, parts, nexts); err != nil {
+			return fmt.Errorf("apply: store offsets of group %s: %w", b.Group, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("apply: commit: %w", err)
+	}
+	a.mu.Lock()
+	for k, cols := range pending {
+		a.columns[k] = cols
+	}
+	a.mu.Unlock()
+	a.log.Debug("apply: batch committed", "group", b.Group, "events", len(events), "tables", len(groups))
+	return nil
+}
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]int64, error) {
+	seen := map[string]bool{}
+	var topics []string
+	for _, o := range b.Offsets {
+		if !seen[o.Topic] {
+			seen[o.Topic] = true
+			topics = append(topics, o.Topic)
+		}
+	}
+	for _, o := range b.From {
+		if !seen[o.Topic] {
+			seen[o.Topic] = true
+			topics = append(topics, o.Topic)
+		}
+	}
+	stored := map[tp]int64{}
+	if len(topics) == 0 {
+		return stored, nil
+	}
+	rows, err := tx.Query(ctx, selectOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics)
+	if err != nil {
+		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var p int32
+		var n int64
+		if err := rows.Scan(&t, &p, &n); err != nil {
+			return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+		}
+		stored[tp{t, p}] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+	}
+	return stored, nil
+}
+
+// applyTable stages one table's compacted events and applies them.
+func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, pending map[string]map[string]bool) error {
+	t, err := targetTable(g)
+	if err != nil {
+		return err
+	}
+	if err := a.ensureTable(ctx, tx, t, pending); err != nil {
+		return err
+	}
+	stage := "__stage_" + strconv.Itoa(n)
+	p := a.planFor(stage, t, g.keep)
+	if _, err := tx.Exec(ctx, p.createStage); err != nil {
+		return fmt.Errorf("apply %s: create staging table: %w", t.Ident(), err)
+	}
+	names := make([]string, len(p.stageCols))
+	for i, c := range p.stageCols {
+		names[i] = c.Name
+	}
+	src := &stageSource{g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
+		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
+	}
+	for _, s := range []struct{ what, sql string }{
+		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
+		{"upsert rows", p.upsert}, {"forget superseded deleted keys", p.untombstone},
+	} {
+		var args []any
+		if strings.Contains(s.sql, "$1") {
+			args = []any{t.Schema, t.Name}
+		}
+		if _, err := tx.Exec(ctx, s.sql, args...); err != nil {
+			return fmt.Errorf("apply %s: %s: %w", t.Ident(), s.what, err)
+		}
+	}
+	return nil
+}
+
+func targetTable(g *tableBatch) (*TargetTable, error) {
+	t := &TargetTable{Schema: g.schema, Name: g.name}
+	for _, j := range g.key {
+		t.Key = append(t.Key, g.union[j].Name)
+	}
+	for j, c := range g.union {
+		typ, err := TargetType(c)
+		if err != nil {
+			return nil, fmt.Errorf("table %s.%s: %w", g.schema, g.name, err)
+		}
+		t.Columns = append(t.Columns, TargetColumn{Name: c.Name, Type: typ, NotNull: contains(g.key, j)})
+	}
+	return t, nil
+}
+
+// TargetTableFor describes the target table of a source table, named by
+// the source's schema and name.
+func TargetTableFor(src *catalog.Table) (*TargetTable, error) {
+	tb := &tableBatch{schema: src.Schema, name: src.Name, maps: map[*catalog.Table][]int{}}
+	if err := tb.addTable(src); err != nil {
+		return nil, err
+	}
+	return targetTable(tb)
+}
+
+func (a *Applier) planFor(stage string, t *TargetTable, keep []int) *plan {
+	var sig strings.Builder
+	fmt.Fprintf(&sig, "%s|%s|%s|%v|%v", stage, t.Schema, t.Name, t.Key, keep)
+	for _, c := range t.Columns {
+		fmt.Fprintf(&sig, "|%s %s", c.Name, c.Type)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.plans[sig.String()]
+	if p == nil {
+		p = newPlan(a.dialect, a.bk, stage, t, keep)
+		a.plans[sig.String()] = p
+	}
+	return p
+}
+
+// ensureTable creates the target table on first sight and adds the columns
+// it lacks. What it learns is cached once the transaction commits.
+func (a *Applier) ensureTable(ctx context.Context, tx pgx.Tx, t *TargetTable, pending map[string]map[string]bool) error {
+	id := t.Schema + "\x00" + t.Name
+	cols := pending[id]
+	if cols == nil {
+		a.mu.Lock()
+		cols = a.columns[id]
+		a.mu.Unlock()
+	}
+	if cols != nil && hasAll(cols, t) {
+		return nil
+	}
+	if cols == nil {
+		var err error
+		if cols, err = targetColumns(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	if len(cols) == 0 {
+		for _, stmt := range []string{CreateSchema(t.Schema), a.dialect.CreateTable(t)} {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("create target table %s: %w", t.Ident(), err)
+			}
+		}
+		a.log.Info("created target table", "table", t.Ident(), "dialect", a.dialect.Name())
+		cols = map[string]bool{PositionColumn: true}
+		for _, c := range t.Columns {
+			cols[c.Name] = true
+		}
+	}
+	next := map[string]bool{}
+	for c := range cols {
+		next[c] = true
+	}
+	add := append([]TargetColumn(nil), t.Columns...)
+	add = append(add, TargetColumn{Name: PositionColumn, Type: "bytea"})
+	for _, c := range add {
+		if next[c.Name] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, a.dialect.AddColumn(t, c)); err != nil {
+			return fmt.Errorf("add column %s to target table %s: %w", c.Name, t.Ident(), err)
+		}
+		a.log.Info("added target column", "table", t.Ident(), "column", c.Name, "type", c.Type)
+		next[c.Name] = true
+	}
+	pending[id] = next
+	return nil
+}
+
+func hasAll(cols map[string]bool, t *TargetTable) bool {
+	for _, c := range t.Columns {
+		if !cols[c.Name] {
+			return false
+		}
+	}
+	return cols[PositionColumn]
+}
+
+func targetColumns(ctx context.Context, tx pgx.Tx, t *TargetTable) (map[string]bool, error) {
+	rows, err := tx.Query(ctx, "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2", t.Schema, t.Name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of target table %s: %w", t.Ident(), err)
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read columns of target table %s: %w", t.Ident(), err)
+	}
+	out := map[string]bool{}
+	for _, c := range cols {
+		out[c] = true
+	}
+	return out, nil
+}
+
+// stageSource streams a table's compacted entries into COPY, converting each
+// value as it goes: the batch is never copied into a second buffer.
+type stageSource struct {
+	g    *tableBatch
+	keep []int
+	i    int
+	cur  *entry
+	buf  []any
+	err  error
+}
+
+var _ pgx.CopyFromSource = (*stageSource)(nil)
+
+func (s *stageSource) Next() bool {
+	if s.err != nil || s.i >= len(s.g.order) {
+		return false
+	}
+	s.cur = s.g.entries[s.g.order[s.i]]
+	s.i++
+	return true
+}
+
+func (s *stageSource) Values() ([]any, error) {
+	e := s.cur
+	s.buf[0], s.buf[1], s.buf[2] = string(e.op), e.key, e.pos[:]
+	n := len(s.g.union)
+	for j, c := range s.g.union {
+		v := e.vals[j]
+		if event.IsUnchanged(v) || (e.op == 'd' && !contains(s.g.key, j)) {
+			v = nil
+		}
+		pv, err := toPG(c, v)
+		if err != nil {
+			s.err = fmt.Errorf("table %s.%s key %s column %q: %w", s.g.schema, s.g.name, e.key, c.Name, err)
+			return nil, s.err
+		}
+		s.buf[3+j] = pv
+	}
+	for k, j := range s.keep {
+		s.buf[3+n+k] = e.op == 'u' && event.IsUnchanged(e.vals[j])
+	}
+	return s.buf, nil
+}
+
+func (s *stageSource) Err() error { return s.err }

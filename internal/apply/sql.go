@@ -1,0 +1,215 @@
+package apply
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PositionColumn is the hidden column every target table gets: the source
+// position (commit LSN, change LSN, event serial number; see encodePosition)
+// of the change that last wrote the row. Byte order is log order.
+const PositionColumn = "__source_lsn"
+
+// Names of the staging table's bookkeeping columns.
+const (
+	stageOp   = "__op"   // 'u' upsert, 'd' delete
+	stageKey  = "__key"  // canonical text of the key, for deleted_keys
+	keepPrefx = "__keep" // __keep_<n>: keep the target's value of column n
+)
+
+// TargetTable describes a target table: its columns in order and its key.
+type TargetTable struct {
+	Schema  string
+	Name    string
+	Columns []TargetColumn
+	Key     []string
+}
+
+// TargetColumn is one target column with its PostgreSQL type.
+type TargetColumn struct {
+	Name    string
+	Type    string
+	NotNull bool
+}
+
+// Ident is the table's quoted, schema-qualified name.
+func (t *TargetTable) Ident() string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
+
+func quote(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// CreateSchema is CREATE SCHEMA IF NOT EXISTS for schema.
+func CreateSchema(schema string) string { return "CREATE SCHEMA IF NOT EXISTS " + quote(schema) }
+
+func createTable(t *TargetTable, suffix string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", t.Ident())
+	for _, c := range t.Columns {
+		fmt.Fprintf(&b, "  %s %s", quote(c.Name), c.Type)
+		if c.NotNull {
+			b.WriteString(" NOT NULL")
+		}
+		b.WriteString(",\n")
+	}
+	fmt.Fprintf(&b, "  %s bytea,\n", quote(PositionColumn))
+	fmt.Fprintf(&b, "  PRIMARY KEY (%s)\n)%s", quoteList(t.Key), suffix)
+	return b.String()
+}
+
+func createStaging(stage string, cols []TargetColumn, suffix string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TEMPORARY TABLE %s (\n", quote(stage))
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, "  %s %s", quote(c.Name), c.Type)
+	}
+	fmt.Fprintf(&b, "\n) ON COMMIT DROP%s", suffix)
+	return b.String()
+}
+
+func bookkeeping(schema, offsetsSuffix, deletedSuffix string) []string {
+	s := quote(schema)
+	return []string{
+		CreateSchema(schema),
+		"CREATE TABLE IF NOT EXISTS " + s + `.consumer_offsets (
+  group_id text NOT NULL,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  next_offset bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, topic, partition)
+)` + offsetsSuffix,
+		"CREATE TABLE IF NOT EXISTS " + s + `.deleted_keys (
+  target_schema text NOT NULL,
+  target_table text NOT NULL,
+  key text NOT NULL,
+  ` + PositionColumn + ` bytea NOT NULL,
+  deleted_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table, key)
+)` + deletedSuffix,
+	}
+}
+
+// plan holds the statements that apply one table's staged batch. Its
+// parameters are $1 target schema and $2 target table, for deleted_keys.
+type plan struct {
+	table       *TargetTable
+	stageCols   []TargetColumn // staging columns, in COPY order
+	keep        []int          // indexes in table.Columns of keepable columns
+	createStage string
+	deleteRows  string // DELETE target rows whose delete is not older than them
+	tombstone   string // remember deleted keys with their position
+	upsert      string // INSERT … ON CONFLICT DO UPDATE, guarded
+	untombstone string // forget deleted keys an upsert superseded
+}
+
+// newPlan generates the statements for table t. keep lists the indexes of
+// columns whose value may be "keep the target's value" (large values an
+// update did not touch, columns missing from an event of an older schema).
+func newPlan(d Dialect, bkSchema, stage string, t *TargetTable, keep []int) *plan {
+	p := &plan{table: t, keep: keep}
+	p.stageCols = append(p.stageCols,
+		TargetColumn{Name: stageOp, Type: "text"},
+		TargetColumn{Name: stageKey, Type: "text"},
+		TargetColumn{Name: PositionColumn, Type: "bytea"})
+	p.stageCols = append(p.stageCols, t.Columns...)
+	for _, i := range keep {
+		p.stageCols = append(p.stageCols, TargetColumn{Name: keepName(i), Type: "boolean"})
+	}
+	p.createStage = d.CreateStaging(stage, t, p.stageCols)
+
+	st := quote(stage)
+	pos := quote(PositionColumn)
+	deleted := quote(bkSchema) + ".deleted_keys"
+	var keyEq []string
+	for _, k := range t.Key {
+		keyEq = append(keyEq, fmt.Sprintf("t.%s = s.%s", quote(k), quote(k)))
+	}
+	keyMatch := strings.Join(keyEq, " AND ")
+
+	p.deleteRows = fmt.Sprintf("DELETE FROM %s AS t USING %s AS s\nWHERE s.%s = 'd' AND %s\n  AND (t.%s IS NULL OR t.%s <= s.%s)",
+		t.Ident(), st, stageOp, keyMatch, pos, pos, pos)
+
+	p.tombstone = fmt.Sprintf("INSERT INTO %s AS d (target_schema, target_table, key, %s)\n"+
+		"SELECT $1, $2, s.%s, s.%s FROM %s AS s WHERE s.%s = 'd'\n"+
+		"ON CONFLICT (target_schema, target_table, key) DO UPDATE SET %s = EXCLUDED.%s, deleted_at = now()\n"+
+		"WHERE d.%s < EXCLUDED.%s",
+		deleted, pos, stageKey, pos, st, stageOp, pos, pos, pos, pos)
+
+	isKeep := map[int]bool{}
+	for _, i := range keep {
+		isKeep[i] = true
+	}
+	var cols, sel, set []string
+	isKey := map[string]bool{}
+	for _, k := range t.Key {
+		isKey[k] = true
+	}
+	for i, c := range t.Columns {
+		q := quote(c.Name)
+		cols = append(cols, q)
+		if isKeep[i] {
+			sel = append(sel, fmt.Sprintf("CASE WHEN s.%s THEN cur.%s ELSE s.%s END", quote(keepName(i)), q, q))
+		} else {
+			sel = append(sel, "s."+q)
+		}
+		if !isKey[c.Name] {
+			set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", q, q))
+		}
+	}
+	cols = append(cols, pos)
+	sel = append(sel, "s."+pos)
+	set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", pos, pos))
+	from := st + " AS s"
+	if len(keep) > 0 {
+		var curEq []string
+		for _, k := range t.Key {
+			curEq = append(curEq, fmt.Sprintf("cur.%s = s.%s", quote(k), quote(k)))
+		}
+		from += fmt.Sprintf("\nLEFT JOIN %s AS cur ON %s", t.Ident(), strings.Join(curEq, " AND "))
+	}
+	p.upsert = fmt.Sprintf("INSERT INTO %s AS t (%s)\nSELECT %s\nFROM %s\n"+
+		"WHERE s.%s = 'u' AND NOT EXISTS (\n"+
+		"  SELECT 1 FROM %s AS d WHERE d.target_schema = $1 AND d.target_table = $2 AND d.key = s.%s AND d.%s >= s.%s)\n"+
+		"ON CONFLICT (%s) DO UPDATE SET %s\nWHERE t.%s IS NULL OR t.%s < EXCLUDED.%s",
+		t.Ident(), strings.Join(cols, ", "), strings.Join(sel, ", "), from,
+		stageOp, deleted, stageKey, pos, pos,
+		quoteList(t.Key), strings.Join(set, ", "), pos, pos, pos)
+
+	p.untombstone = fmt.Sprintf("DELETE FROM %s AS d USING %s AS s\n"+
+		"WHERE s.%s = 'u' AND d.target_schema = $1 AND d.target_table = $2 AND d.key = s.%s AND d.%s < s.%s",
+		deleted, st, stageOp, stageKey, pos, pos)
+	return p
+}
+
+func keepName(i int) string { return fmt.Sprintf("%s_%d", keepPrefx, i) }
+
+// upsertOffsets stores the next offsets of a batch; it never moves an offset
+// backwards, so a zombie consumer finishing late cannot rewind its successor.
+func upsertOffsets(bkSchema string) string {
+	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at)\n" +
+		"SELECT $1, u.topic, u.partition, u.next_offset, now()\n" +
+		"FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(topic, partition, next_offset)\n" +
+		"ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()\n" +
+		"WHERE o.next_offset < EXCLUDED.next_offset"
+}
+
+func selectOffsets(bkSchema string, lock bool) string {
+	q := "SELECT topic, partition, next_offset FROM " + quote(bkSchema) + ".consumer_offsets\n" +
+		"WHERE group_id = $1 AND topic = ANY($2::text[])"
+	if lock {
+		q += "\nFOR UPDATE"
+	}
+	return q
+}

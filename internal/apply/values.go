@@ -1,0 +1,169 @@
+package apply
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+)
+
+// positionLen is the length of an encoded source position.
+const positionLen = 10 + 10 + 8
+
+// position is an event's source position in a byte form whose byte order is
+// log order: commit LSN, change LSN, then the serial number big-endian with
+// its sign bit flipped.
+type position [positionLen]byte
+
+func encodePosition(e *event.Event) position {
+	var p position
+	commit, change, serial := e.Position()
+	copy(p[0:10], commit[:])
+	copy(p[10:20], change[:])
+	binary.BigEndian.PutUint64(p[20:], uint64(serial)^(1<<63))
+	return p
+}
+
+func (p position) compare(o position) int { return strings.Compare(string(p[:]), string(o[:])) }
+
+// toPG converts an event value of column c to what pgx encodes for the
+// column's target type. nil stays nil (NULL).
+func toPG(c catalog.Column, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch c.Type {
+	case "tinyint", "smallint", "int", "bigint":
+		switch x := v.(type) {
+		case int64:
+			return x, nil
+		case int32:
+			return int64(x), nil
+		case int16:
+			return int64(x), nil
+		case int:
+			return int64(x), nil
+		case uint8:
+			return int64(x), nil
+		}
+	case "decimal", "numeric", "money", "smallmoney":
+		switch x := v.(type) {
+		case *big.Rat:
+			return ratToNumeric(x, scaleOf(c)), nil
+		case string:
+			return x, nil // already exact text
+		}
+	case "time":
+		switch x := v.(type) {
+		case time.Duration:
+			if x < 0 || x >= 24*time.Hour {
+				return nil, fmt.Errorf("time value %v is outside a day", x)
+			}
+			return pgtype.Time{Microseconds: int64(x / time.Microsecond), Valid: true}, nil
+		}
+	case "date", "datetime", "datetime2", "smalldatetime", "datetimeoffset":
+		if x, ok := v.(time.Time); ok {
+			return x, nil
+		}
+	case "bit":
+		if x, ok := v.(bool); ok {
+			return x, nil
+		}
+	case "float":
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case float32:
+			return float64(x), nil
+		}
+	case "real":
+		switch x := v.(type) {
+		case float32:
+			return x, nil
+		case float64:
+			return float32(x), nil
+		}
+	case "binary", "varbinary", "image":
+		if x, ok := v.([]byte); ok {
+			return x, nil
+		}
+	default: // character types, xml, uniqueidentifier
+		if x, ok := v.(string); ok {
+			return x, nil
+		}
+	}
+	return nil, fmt.Errorf("value of Go type %T does not fit SQL Server type %s", v, c.TypeString())
+}
+
+func scaleOf(c catalog.Column) int {
+	switch c.Type {
+	case "money", "smallmoney":
+		return 4
+	}
+	return c.Scale
+}
+
+// ratToNumeric converts r to a numeric with scale digits after the point,
+// rounding half away from zero when r has more digits (it should not).
+func ratToNumeric(r *big.Rat, scale int) pgtype.Numeric {
+	pow := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+	num := new(big.Int).Mul(r.Num(), pow)
+	q, m := new(big.Int).QuoRem(num, r.Denom(), new(big.Int))
+	if m.Sign() != 0 {
+		m.Abs(m).Lsh(m, 1)
+		if m.Cmp(r.Denom()) >= 0 {
+			if r.Sign() < 0 {
+				q.Sub(q, big.NewInt(1))
+			} else {
+				q.Add(q, big.NewInt(1))
+			}
+		}
+	}
+	return pgtype.Numeric{Int: q, Exp: int32(-scale), Valid: true}
+}
+
+// keyString is an injective text form of key values, for compaction in
+// memory and for the deleted_keys table.
+func keyString(key event.Row) (string, error) {
+	var b strings.Builder
+	for i, v := range key {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		switch x := v.(type) {
+		case nil:
+			b.WriteString("null")
+		case bool:
+			b.WriteString(strconv.FormatBool(x))
+		case int64:
+			b.WriteString(strconv.FormatInt(x, 10))
+		case int32, int16, int, uint8:
+			fmt.Fprintf(&b, "%d", x)
+		case *big.Rat:
+			b.WriteString(x.RatString())
+		case float64:
+			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		case float32:
+			b.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
+		case string:
+			b.WriteString(strconv.Quote(x))
+		case []byte:
+			b.WriteString("0x" + hex.EncodeToString(x))
+		case time.Time:
+			b.WriteString(x.UTC().Format(time.RFC3339Nano))
+		case time.Duration:
+			b.WriteString(strconv.FormatInt(int64(x), 10) + "ns")
+		default:
+			return "", fmt.Errorf("key value of Go type %T cannot be a key", v)
+		}
+	}
+	return b.String(), nil
+}
