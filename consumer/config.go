@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is every setting of the consumer, read from the environment.
+type Config struct {
+	KafkaBrokers      []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
+	SchemaRegistryURL string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL the producer registered its schemas with."`
+	TargetDSN         string        `env:"TARGET_DSN,required" secret:"true" help:"PostgreSQL or AnalyticDB for PostgreSQL connection string, e.g. postgres://user:pass@host:5432/warehouse. The user needs CREATE on the database and COPY."`
+	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Consume every topic named <TOPIC_PREFIX>.<database>.<schema>.<table>."`
+	GroupID           string        `env:"GROUP_ID" help:"Kafka consumer group; default mssql2adb-<TOPIC_PREFIX>. Consumers with the same group share the partitions; a new group replays the topics from the start."`
+	TargetDialect     string        `env:"TARGET_DIALECT,default=auto" help:"postgres, adbpg (AnalyticDB for PostgreSQL / Greenplum) or auto (detected from version())."`
+	MetaSchema        string        `env:"TARGET_META_SCHEMA,default=mssql2adb" help:"Target schema for the consumer's bookkeeping (Kafka offsets stored with the rows they produced)."`
+	BatchMaxEvents    int           `env:"BATCH_MAX_EVENTS,default=20000" help:"Upper bound of events applied in one target transaction."`
+	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long to gather events before applying a partial batch."`
+	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
+	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
+	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
+	LogFormat         string        `env:"LOG_FORMAT,default=text" help:"text or json."`
+}
+
+func (c *Config) validate() error {
+	switch c.TargetDialect {
+	case "auto", "postgres", "adbpg":
+	default:
+		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
+	}
+	if c.BatchMaxEvents < 1 {
+		return fmt.Errorf("BATCH_MAX_EVENTS %d: want at least 1", c.BatchMaxEvents)
+	}
+	if c.GroupID == "" {
+		c.GroupID = "mssql2adb-" + c.TopicPrefix
+	}
+	return nil
+}

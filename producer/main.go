@@ -1,0 +1,184 @@
+// Command producer captures a SQL Server database's CDC-enabled tables and
+// writes their snapshot and changes to Kafka, one Avro topic per table, with
+// the source position in the same Kafka transaction as the events.
+//
+// It holds wiring only: settings, connections and retries; the work is done
+// by internal/source (SQL Server), internal/avro (encoding) and
+// internal/relay with internal/kafka (transactions).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "github.com/microsoft/go-mssqldb"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/obs"
+	"github.com/mssql2adb/mssql2adb/internal/relay"
+	"github.com/mssql2adb/mssql2adb/internal/retry"
+	"github.com/mssql2adb/mssql2adb/internal/source"
+)
+
+const summary = `Reads the snapshot and the CDC changes of every CDC-enabled table of the
+SQL Server database named in MSSQL_DSN, and writes them exactly once to Kafka
+as Avro (Schema Registry wire format), one topic per table.`
+
+func main() {
+	for _, a := range os.Args[1:] {
+		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
+			config.Usage(os.Stdout, "producer", summary, &Config{})
+			return
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "producer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	var cfg Config
+	if err := config.Load(ctx, &cfg, nil); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := obs.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	database, _ := cfg.database()
+	reg := obs.NewRegistry()
+	health := &obs.Health{}
+	health.SetReady(false, "starting")
+	if _, err := obs.Serve(ctx, cfg.HTTPAddr, reg, health, log); err != nil {
+		return err
+	}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
+
+	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
+	if err != nil {
+		return fmt.Errorf("MSSQL_DSN: %w", err)
+	}
+	defer db.Close()
+	if err := policy.Do(ctx, "connect to SQL Server database "+database, db.PingContext); err != nil {
+		return fmt.Errorf("connect to SQL Server database %s: %w (check MSSQL_DSN, that the server is up and the login has access)", database, err)
+	}
+	scfg := source.Config{
+		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
+		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log,
+	}
+	tables, warnings, err := source.Discover(ctx, db, scfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warn(w.String())
+	}
+	log.Info("captured tables discovered", "database", database, "tables", len(tables))
+
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	if err != nil {
+		return fmt.Errorf("KAFKA_BROKERS: %w", err)
+	}
+	defer kcl.Close()
+	if err := policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }); err != nil {
+		return err
+	}
+	specs := []kafka.TopicSpec{{Name: cfg.StateTopic, Partitions: 1, ReplicationFactor: cfg.TopicReplication,
+		Configs: map[string]*string{"cleanup.policy": ptr("compact")}}}
+	for _, t := range tables {
+		specs = append(specs, kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
+			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup)}})
+	}
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(kcl), specs); err != nil {
+		return err
+	}
+
+	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	if err != nil {
+		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
+	}
+	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
+		_, err := srcl.Subjects(ctx)
+		return err
+	}); err != nil {
+		return fmt.Errorf("schema registry %s: %w (check SCHEMA_REGISTRY_URL)", cfg.SchemaRegistryURL, err)
+	}
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+
+	txnID := cfg.TransactionalID
+	if txnID == "" {
+		txnID = "mssql2adb-" + cfg.TopicPrefix + "-" + database
+	}
+	stateKey := cfg.TopicPrefix + "." + database
+	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey},
+		codec, w, relay.NewMetrics(reg), log)
+	reader := source.NewReader(db, scfg, tables)
+
+	// Each pass resumes from the last committed position; a transient
+	// failure (lost connection, broker restart) starts a new pass after the
+	// dependencies answer again, for up to RETRY_WINDOW.
+	for {
+		pos, err := loadPosition(ctx, kcl, cfg.StateTopic, stateKey, log)
+		if err != nil {
+			return err
+		}
+		health.SetReady(true, "")
+		err = reader.Run(ctx, pos, func(ctx context.Context, b source.Batch) error {
+			return rl.Handle(ctx, b.Events, b.Position)
+		})
+		health.SetReady(false, fmt.Sprint(err))
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, kafka.ErrFenced) || !retry.IsTransient(err) {
+			return err
+		}
+		log.Warn("capture interrupted; resuming from the last committed position", "err", err)
+		if err := policy.Do(ctx, "reconnect to SQL Server", db.PingContext); err != nil {
+			return err
+		}
+	}
+}
+
+// loadPosition reads where the last committed batch left the source.
+func loadPosition(ctx context.Context, cl *kgo.Client, topic, key string, log *slog.Logger) (source.Position, error) {
+	var pos source.Position
+	b, ok, err := kafka.LoadState(ctx, cl, topic, key)
+	if err != nil {
+		return pos, fmt.Errorf("read source position from %s: %w", topic, err)
+	}
+	if !ok {
+		log.Info("no saved position: starting with a snapshot", "state_topic", topic, "key", key)
+		return pos, nil
+	}
+	if err := json.Unmarshal(b, &pos); err != nil {
+		return pos, fmt.Errorf("source position in %s (key %s) is unreadable: %w; delete that key to start over with a new snapshot", topic, key, err)
+	}
+	log.Info("resuming from saved position", "position", pos.String())
+	return pos, nil
+}
+
+func ptr[T any](v T) *T { return &v }
