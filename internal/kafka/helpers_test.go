@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -9,7 +10,8 @@ import (
 
 func startBroker(t *testing.T) *Broker {
 	t.Helper()
-	b, err := StartBroker(t.Context(), "127.0.0.1:0", 3)
+	// Not t.Context(): it ends before the cleanups that close clients run.
+	b, err := StartBroker(context.Background(), "127.0.0.1:0", 3)
 	if err != nil {
 		t.Fatalf("start broker: %v", err)
 	}

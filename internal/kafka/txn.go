@@ -200,12 +200,21 @@ func (w *TxnWriter) abort(ctx context.Context, cause error) error {
 		return w.fail(fmt.Errorf("%w: %q: drop unsent records after %w: %w", ErrWriterFailed, w.cfg.TransactionalID, cause, err))
 	}
 	if err := w.cl.EndTransaction(actx, kgo.TryAbort); err != nil {
-		if isFenced(err) || isFenced(cause) {
+		if isFenced(err) {
 			return w.fail(w.classify("abort", errors.Join(cause, err)))
 		}
 		return w.fail(fmt.Errorf("%w: %q: abort after %w: %w; close this writer and start a new one", ErrWriterFailed, w.cfg.TransactionalID, cause, err))
 	}
 	w.log.WarnContext(ctx, "kafka: transaction aborted", "err", cause)
+	// The abort may leave the producer id failed (kgo keeps some errors
+	// fatal under KIP-890); reloading it here heals what can be healed and
+	// tells us now, not at the next batch, when the writer is done for.
+	if _, _, err := w.cl.ProducerID(actx); err != nil {
+		if isFenced(err) {
+			return w.fail(w.classify("reload producer id", err))
+		}
+		return w.fail(fmt.Errorf("%w: %q: producer id unusable after aborting (%w): %w; close this writer and start a new one", ErrWriterFailed, w.cfg.TransactionalID, cause, err))
+	}
 	classified := w.classify("write batch", cause)
 	if !errors.Is(classified, ErrRetriable) {
 		return w.fail(classified)
@@ -237,6 +246,10 @@ func (w *TxnWriter) classify(op string, err error) error {
 		return fmt.Errorf("%w: %q: %s: %w; create the topic first (EnsureTopics)", ErrWriterFailed, id, op, err)
 	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
 		return fmt.Errorf("%w: %q: %s: %w; a record exceeds the broker's message.max.bytes: raise it or make batches smaller", ErrWriterFailed, id, op, err)
+	case errors.Is(err, kerr.InvalidProducerEpoch):
+		// The abort succeeded, so nobody fenced us: the broker aborted
+		// a transaction that outlived the transaction timeout.
+		return fmt.Errorf("%w: %q: %s: %w; the transaction probably exceeded the transaction timeout (%s): make batches smaller or raise the timeout", ErrRetriable, id, op, err, w.cfg.TransactionTimeout)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("kafka: %q: %s: %w", id, op, err)
 	case isRetriable(err):
@@ -246,8 +259,12 @@ func (w *TxnWriter) classify(op string, err error) error {
 	}
 }
 
+// isFenced reports a definite fence. A produce from a fenced producer fails
+// with INVALID_PRODUCER_EPOCH, which can also mean that the broker aborted a
+// transaction that outlived the transaction timeout; the abort that follows
+// tells the two apart (PRODUCER_FENCED when another producer took over).
 func isFenced(err error) bool {
-	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
+	return errors.Is(err, kerr.ProducerFenced)
 }
 
 func isRetriable(err error) bool {

@@ -131,6 +131,7 @@ func TestSecondWriterFencesFirst(t *testing.T) {
 	if !errors.Is(err, ErrFenced) {
 		t.Fatalf("zombie WriteBatch error = %v, want ErrFenced", err)
 	}
+	t.Logf("fenced error: %v", err)
 	if want := `another producer with transactional id "p-fence" is running`; !strings.Contains(err.Error(), want) {
 		t.Fatalf("fenced error %q does not say %q", err, want)
 	}
