@@ -1,0 +1,274 @@
+package apply
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+)
+
+func TestMain(m *testing.M) { pgcluster.Main(m) }
+
+const group = "g1"
+
+func newApplier(t testing.TB) (*Applier, *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgcluster.ForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	a, err := New(ctx, pool, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Dialect().Name() != "postgres" {
+		t.Fatalf("detected dialect %s on PostgreSQL", a.Dialect().Name())
+	}
+	return a, pool
+}
+
+func pos(n uint32) lsn.LSN {
+	var l lsn.LSN
+	binary.BigEndian.PutUint32(l[6:], n)
+	return l
+}
+
+// ev builds an event at source position n (commit LSN n, change LSN n).
+func ev(t *catalog.Table, op event.Op, n uint32, before, after event.Row) *event.Event {
+	return &event.Event{Table: t, Op: op, Before: before, After: after,
+		Source: event.Source{CommitLSN: pos(n), ChangeLSN: pos(n), Schema: t.Schema, Table: t.Name}}
+}
+
+// batch numbers the events' offsets in one partition from first.
+func batch(topic string, first int64, events ...*event.Event) Batch {
+	b := Batch{Group: group, Events: events}
+	for i := range events {
+		b.From = append(b.From, Origin{Topic: topic, Partition: 0, Offset: first + int64(i)})
+	}
+	b.Offsets = []Offset{{Topic: topic, Partition: 0, Next: first + int64(len(events))}}
+	return b
+}
+
+func mustApply(t testing.TB, a *Applier, b Batch) {
+	t.Helper()
+	if err := a.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dump returns every row of the table as text, ordered, one line per row.
+func dump(t testing.TB, pool *pgxpool.Pool, table string, cols ...string) string {
+	t.Helper()
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = fmt.Sprintf("coalesce(%s::text, 'NULL')", quote(c))
+	}
+	rows, err := pool.Query(context.Background(), fmt.Sprintf("SELECT concat_ws('|', %s) FROM %s ORDER BY 1", strings.Join(q, ", "), table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, "\n")
+}
+
+func people() *catalog.Table {
+	return &catalog.Table{Database: "db", Schema: "dbo", Name: "People", PrimaryKey: []string{"Id"},
+		Columns: []catalog.Column{
+			{Name: "Id", Ordinal: 1, Type: "int"},
+			{Name: "Name", Ordinal: 2, Type: "nvarchar", Length: 50, Nullable: true},
+			{Name: "Bio", Ordinal: 3, Type: "nvarchar", Length: catalog.MaxLength, Nullable: true},
+		}}
+}
+
+func row(v ...any) event.Row { return v }
+
+func TestApplyLifecycle(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	const topic = "p.db.dbo.People"
+	mustApply(t, a, batch(topic, 0,
+		ev(tbl, event.OpRead, 1, nil, row(int64(1), "ann", "a")),
+		ev(tbl, event.OpRead, 1, nil, row(int64(2), "bob", "b")),
+		ev(tbl, event.OpRead, 1, nil, row(int64(3), "cy", nil)),
+	))
+	if got, want := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"), "1|ann|a\n2|bob|b\n3|cy|NULL"; got != want {
+		t.Fatalf("after snapshot:\n%s\nwant\n%s", got, want)
+	}
+	mustApply(t, a, batch(topic, 3,
+		ev(tbl, event.OpCreate, 10, nil, row(int64(4), "dee", "d")),
+		ev(tbl, event.OpUpdate, 11, row(int64(1), "ann", "a"), row(int64(1), "anne", "a2")),
+		ev(tbl, event.OpDelete, 12, row(int64(2), "bob", nil), nil),
+		// A key change: 3 becomes 30.
+		ev(tbl, event.OpUpdate, 13, row(int64(3), "cy", nil), row(int64(30), "cy", "c")),
+		// Delete then re-insert of one key: the insert stays.
+		ev(tbl, event.OpDelete, 14, row(int64(4), "dee", nil), nil),
+		ev(tbl, event.OpCreate, 15, nil, row(int64(4), "dee2", "d2")),
+	))
+	if got, want := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"), "1|anne|a2\n30|cy|c\n4|dee2|d2"; got != want {
+		t.Fatalf("after changes:\n%s\nwant\n%s", got, want)
+	}
+	offs, err := a.Offsets(context.Background(), group, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(offs) != 1 || offs[0] != 9 {
+		t.Errorf("offsets = %v, want map[0:9]", offs)
+	}
+}
+
+func TestDuplicateBatchIsNoOp(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	const topic = "p.db.dbo.People"
+	first := batch(topic, 0, ev(tbl, event.OpCreate, 10, nil, row(int64(1), "ann", "a")))
+	mustApply(t, a, first)
+	mustApply(t, a, batch(topic, 1, ev(tbl, event.OpDelete, 11, row(int64(1), "ann", nil), nil)))
+	// Redelivered: the same offsets, even with events that would win on
+	// position, must not be applied again.
+	again := batch(topic, 0, ev(tbl, event.OpCreate, 99, nil, row(int64(1), "zombie", "z")))
+	mustApply(t, a, again)
+	noFrom := again
+	noFrom.From = nil
+	mustApply(t, a, noFrom)
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "" {
+		t.Errorf("redelivered batch was applied: %q", got)
+	}
+	if offs, _ := a.Offsets(context.Background(), group, topic); offs[0] != 2 {
+		t.Errorf("offset moved to %d, want 2", offs[0])
+	}
+	// A partly redelivered batch applies only its new events.
+	mustApply(t, a, batch(topic, 1,
+		ev(tbl, event.OpCreate, 98, nil, row(int64(5), "old", "o")),
+		ev(tbl, event.OpCreate, 12, nil, row(int64(6), "new", "n"))))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "6|new" {
+		t.Errorf("partial redelivery: got %q, want 6|new", got)
+	}
+}
+
+func TestOlderEventsNeverMoveARowBack(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	const topic = "t"
+	off := int64(0)
+	step := func(events ...*event.Event) {
+		t.Helper()
+		mustApply(t, a, batch(topic, off, events...))
+		off += int64(len(events))
+	}
+	step(ev(tbl, event.OpCreate, 10, nil, row(int64(1), "v10", "x")))
+	step(ev(tbl, event.OpUpdate, 20, row(int64(1), "v10", "x"), row(int64(1), "v20", "x")))
+	step(ev(tbl, event.OpUpdate, 15, row(int64(1), "v10", "x"), row(int64(1), "v15", "x"))) // replayed older
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|v20" {
+		t.Fatalf("older update applied: %q", got)
+	}
+	step(ev(tbl, event.OpDelete, 18, row(int64(1), "v10", nil), nil)) // older delete
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|v20" {
+		t.Fatalf("older delete applied: %q", got)
+	}
+	step(ev(tbl, event.OpDelete, 30, row(int64(1), "v20", nil), nil))
+	step(ev(tbl, event.OpCreate, 25, nil, row(int64(1), "v25", "x"))) // older insert after a newer delete
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "" {
+		t.Fatalf("insert older than the delete resurrected the row: %q", got)
+	}
+	step(ev(tbl, event.OpCreate, 40, nil, row(int64(1), "v40", "x")))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|v40" {
+		t.Fatalf("newer insert after delete: %q", got)
+	}
+	var tomb int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM mssql2adb.deleted_keys").Scan(&tomb); err != nil {
+		t.Fatal(err)
+	}
+	if tomb != 0 {
+		t.Errorf("%d deleted keys remain after the key was re-inserted", tomb)
+	}
+	// Within one batch, too, the latest position wins.
+	step(ev(tbl, event.OpUpdate, 50, nil, row(int64(1), "v50", "x")),
+		ev(tbl, event.OpUpdate, 45, nil, row(int64(1), "v45", "x")))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|v50" {
+		t.Fatalf("older event later in a batch won: %q", got)
+	}
+}
+
+func TestUnchangedKeepsValue(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	mustApply(t, a, batch("t", 0, ev(tbl, event.OpCreate, 1, nil, row(int64(1), "ann", "long bio")),
+		ev(tbl, event.OpCreate, 2, nil, row(int64(2), "bob", "bob bio"))))
+	mustApply(t, a, batch("t", 2,
+		ev(tbl, event.OpUpdate, 3, nil, row(int64(1), "anne", event.Unchanged)),
+		ev(tbl, event.OpUpdate, 4, nil, row(int64(2), "bob", "new bio")),
+		ev(tbl, event.OpUpdate, 5, nil, row(int64(2), "bobby", event.Unchanged)), // same batch: keeps "new bio"
+		ev(tbl, event.OpUpdate, 6, nil, row(int64(3), "cy", event.Unchanged)),    // no row to keep from
+	))
+	want := "1|anne|long bio\n2|bobby|new bio\n3|cy|NULL"
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestAddColumnEvolution(t *testing.T) {
+	a, pool := newApplier(t)
+	v1 := people()
+	mustApply(t, a, batch("t", 0, ev(v1, event.OpCreate, 1, nil, row(int64(1), "ann", "a"))))
+	v2 := people()
+	v2.Columns = append(v2.Columns, catalog.Column{Name: "Age", Ordinal: 4, Type: "tinyint", Nullable: true})
+	mustApply(t, a, batch("t", 1,
+		ev(v2, event.OpCreate, 2, nil, row(int64(2), "bob", "b", int64(42))),
+		ev(v2, event.OpUpdate, 3, nil, row(int64(1), "ann", "a", int64(30)))))
+	// An event of the old schema (say, a late one) keeps the new column.
+	mustApply(t, a, batch("t", 3,
+		ev(v1, event.OpUpdate, 4, nil, row(int64(1), "anne", "a")),
+		ev(v2, event.OpCreate, 5, nil, row(int64(3), "cy", nil, int64(7)))))
+	want := "1|anne|30\n2|bob|42\n3|cy|7"
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Age"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	var typ string
+	if err := pool.QueryRow(context.Background(), `SELECT data_type FROM information_schema.columns WHERE table_name = 'People' AND column_name = 'Age'`).Scan(&typ); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "smallint" {
+		t.Errorf("added column type %s, want smallint", typ)
+	}
+}
+
+func TestCompositeKeyAndQuotedNames(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := studentTable()
+	id1, id2 := "6F9619FF-8B86-D011-B42D-00C04FC964FF", "00000000-0000-0000-0000-000000000001"
+	mustApply(t, a, batch("s", 0,
+		ev(tbl, event.OpCreate, 1, nil, row(int64(1), id1, "a", nil, nil, nil)),
+		ev(tbl, event.OpCreate, 2, nil, row(int64(2), id1, "b", nil, nil, nil)),
+		ev(tbl, event.OpCreate, 3, nil, row(int64(1), id2, "c", nil, nil, nil))))
+	mustApply(t, a, batch("s", 3, ev(tbl, event.OpDelete, 4, row(int64(1), id1, nil, nil, nil, nil), nil)))
+	want := "1|" + id2 + "|c\n2|" + id1 + "|b"
+	if got := dump(t, pool, `"dbo"."Student"`, "SchoolId", "Id", "Name"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

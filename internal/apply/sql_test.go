@@ -1,0 +1,115 @@
+package apply
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and TYPES.md")
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the generated text (run with -update if the change is intended):\n%s", path, got)
+	}
+}
+
+// studentTable has a composite key, a large value and mixed-case names.
+func studentTable() *catalog.Table {
+	return &catalog.Table{Database: "School", Schema: "dbo", Name: "Student", PrimaryKey: []string{"SchoolId", "Id"},
+		Columns: []catalog.Column{
+			{Name: "SchoolId", Ordinal: 1, Type: "int"},
+			{Name: "Id", Ordinal: 2, Type: "uniqueidentifier"},
+			{Name: "Name", Ordinal: 3, Type: "nvarchar", Length: 100, Nullable: true},
+			{Name: "Notes", Ordinal: 4, Type: "nvarchar", Length: catalog.MaxLength, Nullable: true},
+			{Name: "Fee", Ordinal: 5, Type: "money", Nullable: true},
+			{Name: "Born", Ordinal: 6, Type: "datetime2", Scale: 7, Nullable: true},
+		}}
+}
+
+func TestGeneratedSQL(t *testing.T) {
+	for _, d := range []Dialect{Postgres{}, ADBPG{}} {
+		t.Run(d.Name(), func(t *testing.T) {
+			tt, err := TargetTableFor(studentTable())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := newPlan(d, DefaultBookkeepingSchema, "__stage_0", tt, []int{3})
+			stmts := []string{CreateSchema(tt.Schema), d.CreateTable(tt),
+				d.AddColumn(tt, TargetColumn{Name: "Grade", Type: "smallint"})}
+			stmts = append(stmts, d.Bookkeeping(DefaultBookkeepingSchema)...)
+			stmts = append(stmts, p.createStage, p.deleteRows, p.tombstone, p.upsert, p.untombstone,
+				selectOffsets(DefaultBookkeepingSchema, d.LockOffsets()), upsertOffsets(DefaultBookkeepingSchema))
+			golden(t, filepath.Join("testdata", d.Name()+".sql"), strings.Join(stmts, ";\n\n")+";\n")
+		})
+	}
+}
+
+func TestTypesMarkdown(t *testing.T) {
+	golden(t, "TYPES.md", TypesMarkdown())
+}
+
+func TestTargetType(t *testing.T) {
+	tests := []struct {
+		col  catalog.Column
+		want string
+	}{
+		{catalog.Column{Type: "bit"}, "boolean"},
+		{catalog.Column{Type: "tinyint"}, "smallint"},
+		{catalog.Column{Type: "decimal", Precision: 38, Scale: 10}, "numeric(38,10)"},
+		{catalog.Column{Type: "money"}, "numeric(19,4)"},
+		{catalog.Column{Type: "char", Length: 10}, "char(10)"},
+		{catalog.Column{Type: "nchar", Length: 4}, "char(4)"},
+		{catalog.Column{Type: "varchar", Length: 8000}, "varchar(8000)"},
+		{catalog.Column{Type: "nvarchar", Length: catalog.MaxLength}, "text"},
+		{catalog.Column{Type: "varbinary", Length: catalog.MaxLength}, "bytea"},
+		{catalog.Column{Type: "uniqueidentifier"}, "char(36)"},
+		{catalog.Column{Type: "time", Scale: 7}, "time(6)"},
+		{catalog.Column{Type: "time", Scale: 3}, "time(3)"},
+		{catalog.Column{Type: "datetime"}, "timestamp(3)"},
+		{catalog.Column{Type: "datetime2", Scale: 0}, "timestamp(0)"},
+		{catalog.Column{Type: "smalldatetime"}, "timestamp(0)"},
+		{catalog.Column{Type: "datetimeoffset", Scale: 7}, "timestamptz(6)"},
+		{catalog.Column{Type: "xml"}, "xml"},
+	}
+	for _, tt := range tests {
+		got, err := TargetType(tt.col)
+		if err != nil || got != tt.want {
+			t.Errorf("TargetType(%s) = %q, %v; want %q", tt.col.TypeString(), got, err, tt.want)
+		}
+	}
+	if _, err := TargetType(catalog.Column{Name: "v", Type: "sql_variant"}); err == nil || !strings.Contains(err.Error(), `"v"`) {
+		t.Errorf("sql_variant: want an error naming the column, got %v", err)
+	}
+}
+
+func TestDialectFromVersion(t *testing.T) {
+	tests := []struct{ version, want string }{
+		{"PostgreSQL 15.8 (Debian 15.8-0+deb12u1) on x86_64-pc-linux-gnu", "postgres"},
+		{"PostgreSQL 9.4.26 (Greenplum Database 6.20.0 build dev) on x86_64", "adbpg"},
+		{"PostgreSQL 9.4.24 (AnalyticDB for PostgreSQL 6.3.10.1 build) on x86_64", "adbpg"},
+	}
+	for _, tt := range tests {
+		if got := dialectFromVersion(tt.version).Name(); got != tt.want {
+			t.Errorf("dialectFromVersion(%q) = %s, want %s", tt.version, got, tt.want)
+		}
+	}
+	if _, err := DialectByName("oracle"); err == nil {
+		t.Error("DialectByName(oracle): want an error")
+	}
+}
