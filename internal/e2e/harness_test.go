@@ -1,0 +1,338 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/microsoft/go-mssqldb"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/demo"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/registry"
+	"github.com/mssql2adb/mssql2adb/internal/source"
+	"github.com/mssql2adb/mssql2adb/internal/verify"
+)
+
+// stack is what every test shares: the services and the built programs.
+type stack struct {
+	mssqlDSN, brokers, registryURL string
+	producerBin, consumerBin       string
+}
+
+var shared stack
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	if testing.Short() {
+		fmt.Println("e2e: skipped in -short mode")
+		return 0
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "mssql2adb-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		_ = pgcluster.StopShared()
+	}()
+	for _, p := range []struct{ name, out *string }{{name: ptr("producer"), out: &shared.producerBin}, {name: ptr("consumer"), out: &shared.consumerBin}} {
+		*p.out = filepath.Join(dir, *p.name)
+		cmd := exec.Command("go", "build", "-race", "-o", *p.out, "../../"+*p.name)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: build", *p.name, err)
+			return 1
+		}
+	}
+	shared.brokers = os.Getenv("KAFKA_BROKERS")
+	if shared.brokers == "" {
+		b, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		closers = append(closers, b.Close)
+		shared.brokers = strings.Join(b.Addrs(), ",")
+	}
+	shared.registryURL = os.Getenv("SCHEMA_REGISTRY_URL")
+	if shared.registryURL == "" {
+		reg, err := registry.Start(ctx, registry.Config{Brokers: strings.Split(shared.brokers, ",")}, "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		closers = append(closers, func() { _ = reg.Close() })
+		shared.registryURL = "http://" + reg.Addr()
+	}
+	shared.mssqlDSN = os.Getenv("MSSQL_DSN")
+	if shared.mssqlDSN == "" {
+		emu, err := mssqlemu.Start(ctx, mssqlemu.Config{Addr: "127.0.0.1:0", SAPassword: "E2e_Passw0rd"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			return 1
+		}
+		closers = append(closers, func() { _ = emu.Close() })
+		shared.mssqlDSN = emu.DSN("master")
+	}
+	return m.Run()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// env is one test's own corner of the stack: a source database, a topic
+// prefix, a consumer group and a target database.
+type env struct {
+	t         *testing.T
+	name      string // source database, topic prefix and group id
+	srcDSN    string
+	src       *sql.DB
+	targetDSN string
+	target    *pgxpool.Pool
+	dir       string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	name := fmt.Sprintf("e2e_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), time.Now().UnixNano()%1_000_000)
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	e := &env{t: t, name: name, dir: t.TempDir()}
+	master, err := sql.Open("sqlserver", mustDSN(t, shared.mssqlDSN, "master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	ctx := context.Background()
+	for _, q := range []string{"CREATE DATABASE " + name, "ALTER DATABASE " + name + " SET ALLOW_SNAPSHOT_ISOLATION ON"} {
+		if _, err := master.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	e.srcDSN = mustDSN(t, shared.mssqlDSN, name)
+	if e.src, err = sql.Open("sqlserver", e.srcDSN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.src.Close() })
+	e.targetDSN = pgcluster.ForTest(t)
+	if e.target, err = pgxpool.New(ctx, e.targetDSN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.target.Close)
+	return e
+}
+
+func mustDSN(t *testing.T, dsn, db string) string {
+	t.Helper()
+	s, err := demo.WithDatabase(dsn, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// exec runs statements on the source database, failing the test on error.
+func (e *env) exec(stmts ...string) {
+	e.t.Helper()
+	for _, q := range stmts {
+		if _, err := e.src.ExecContext(context.Background(), q); err != nil {
+			e.t.Fatalf("source: %s: %v", q, err)
+		}
+	}
+}
+
+// common settings for both programs.
+func (e *env) vars() []string {
+	return []string{
+		"KAFKA_BROKERS=" + shared.brokers,
+		"SCHEMA_REGISTRY_URL=" + shared.registryURL,
+		"TOPIC_PREFIX=" + e.name,
+		"HTTP_ADDR=off",
+		"LOG_LEVEL=debug",
+		"RETRY_WINDOW=30s",
+	}
+}
+
+func (e *env) producerVars(extra ...string) []string {
+	return append(append(e.vars(), "MSSQL_DSN="+e.srcDSN, "POLL_INTERVAL=100ms", "SNAPSHOT_CHUNK_ROWS=100"), extra...)
+}
+
+func (e *env) consumerVars(extra ...string) []string {
+	return append(append(e.vars(), "TARGET_DSN="+e.targetDSN, "GROUP_ID="+e.name, "BATCH_MAX_WAIT=100ms"), extra...)
+}
+
+// process is a running producer or consumer.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+var procSeq sync.Mutex
+
+func (e *env) start(bin, name string, vars []string) *process {
+	e.t.Helper()
+	procSeq.Lock()
+	defer procSeq.Unlock()
+	logPath := filepath.Join(e.dir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))
+	f, err := os.Create(logPath)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(minimalEnv(), vars...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); f.Close(); close(p.done) }()
+	e.t.Cleanup(func() { p.kill(syscall.SIGKILL) })
+	return p
+}
+
+func minimalEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "TZ", "GORACE"} {
+		if v, ok := os.LookupEnv(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// kill sends sig and waits for the process to end.
+func (p *process) kill(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// wait waits for the process to exit by itself and returns its output.
+func (p *process) wait(t *testing.T, within time.Duration) (string, error) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(within):
+		p.kill(syscall.SIGKILL)
+		t.Fatalf("%s did not exit within %s; log:\n%s", p.name, within, p.output())
+	}
+	return p.output(), p.err
+}
+
+func (p *process) output() string {
+	f, err := os.Open(p.log)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(f)
+	return string(b)
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// converge waits until every table captured in the source database equals
+// its target copy, failing with the difference after within.
+func (e *env) converge(within time.Duration, procs ...*process) {
+	e.t.Helper()
+	ctx := context.Background()
+	tables, _, err := source.Discover(ctx, e.src, source.Config{Database: e.name})
+	if err != nil {
+		e.t.Fatalf("discover: %v", err)
+	}
+	deadline := time.Now().Add(within)
+	var last string
+	for {
+		for _, p := range procs {
+			if p.exited() {
+				e.t.Fatalf("%s exited early (%v); log:\n%s", p.name, p.err, p.output())
+			}
+		}
+		ok := true
+		last = ""
+		for _, tb := range tables {
+			d, n, err := e.compare(ctx, tb)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if !d.Equal() {
+				ok = false
+				last += fmt.Sprintf("%s (%d source rows): %s\n", tb.QualifiedName(), n, d)
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range procs {
+				e.t.Logf("%s log:\n%s", p.name, p.output())
+			}
+			e.t.Fatalf("target did not match the source within %s:\n%s", within, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (e *env) compare(ctx context.Context, t *catalog.Table) (verify.Diff, int, error) {
+	src, err := verify.ReadSource(ctx, e.src, t, source.ConvertValue)
+	if err != nil {
+		return verify.Diff{}, 0, err
+	}
+	tgt, err := verify.ReadTarget(ctx, e.target, t)
+	if err != nil {
+		return verify.Diff{}, 0, err
+	}
+	return verify.Compare(src, tgt, 5), src.Rows, nil
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
