@@ -1,0 +1,59 @@
+// Package avro turns change events into Avro records in the Confluent Schema
+// Registry wire format and back, with Debezium's SQL Server envelope.
+//
+// # Schemas
+//
+// KeySchema and ValueSchema generate a table's schemas from its
+// catalog.Table; they are pure and canonical (same table, same bytes). The
+// key is record <prefix>.<db>.<schema>.<table>.Key with the primary-key
+// columns; the value is record ...Envelope with Debezium's fields:
+//
+//	before       ["null", ...Value]   the row before the change (updates, deletes)
+//	after        ["null", ...Value]   the row after the change (reads, inserts, updates)
+//	source       io.debezium.connector.sqlserver.Source (schemas/source.avsc)
+//	op           string               r, c, u or d
+//	ts_ms        ["null", "long"]     when the producer wrote the event
+//	transaction  ["null", event.block] always null for now
+//	unchanged    ["null", {"type": "array", "items": "string"}]
+//
+// ...Value has one field per column in source ordinal order; its type follows
+// the table in TYPES.md (see typeMappings), a union ["null", T] with default
+// null when the column is nullable or a large value (text, ntext, image, xml,
+// the (max) types). Every column field carries the exact source column:
+// mssql.type, mssql.ordinal, and when set mssql.length, mssql.precision,
+// mssql.scale, mssql.collation, mssql.identity, plus mssql.nullable and,
+// when the Avro name had to change, mssql.name. The Value record carries
+// mssql.database, mssql.schema, mssql.table, mssql.primary_key and
+// mssql.capture_instance. TableFromSchemas reads all of it back.
+//
+// # Unchanged large values
+//
+// SQL Server's change tables leave text, ntext and image (and may leave the
+// other large types) NULL in an update's after image when the update did
+// not change them; event.Row holds event.Unchanged there. On the wire such a
+// column is null in after and its source column name is listed in the
+// envelope's unchanged field; Decode puts event.Unchanged back. A reader
+// that ignores unchanged (a Debezium tool) sees null, as Debezium itself
+// writes for SQL Server. Only large-value columns can be Unchanged, which is
+// why their Avro type is always nullable. An Unchanged value in before is
+// written as null and decodes as nil: SQL Server never has those values.
+//
+// # Values
+//
+// Values are written and read by this package's own Avro binary coder, not
+// hamba's reflection: decimals go from *big.Rat to the unscaled integer and
+// back without float64, and a value that does not fit the column's scale or
+// precision is refused with an error naming the table, column and value;
+// timestamps are the wall clock, converted without the process's time zone;
+// times and timestamps are rounded half up to the microsecond (the 7th
+// digit of time(7), datetime2(7) and datetime's 1/300 s ticks);
+// datetimeoffset keeps its offset and full precision as ISO-8601 text.
+// hamba parses schemas and checks compatibility.
+//
+// # Evolution
+//
+// A new nullable column gives a new value schema whose new field defaults to
+// null, BACKWARD compatible with the previous one. Decode always returns the
+// writer's shape (its Table); Conform re-shapes an event to the current
+// table, nil in columns the writer did not have.
+package avro

@@ -1,0 +1,281 @@
+package avro
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	havro "github.com/hamba/avro/v2"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+)
+
+// columnError names the table, column and value that could not be encoded.
+func columnError(t *catalog.Table, p *colPlan, v any, err error) error {
+	return fmt.Errorf("table %s column %q (%s), value %s: %w", t.QualifiedName(), p.col.Name, p.col.TypeString(), valueText(v), err)
+}
+
+// valueText shows a value in an error message, shortened.
+func valueText(v any) string {
+	var s string
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case *big.Rat:
+		s = ratText(v)
+	case []byte:
+		s = fmt.Sprintf("0x%X", v[:min(len(v), 16)])
+		if len(v) > 16 {
+			s += fmt.Sprintf("… (%d bytes)", len(v))
+		}
+		return s
+	default:
+		s = fmt.Sprintf("%v", v)
+	}
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+// ratText writes r in decimal when it has a finite expansion.
+func ratText(r *big.Rat) string {
+	for digits := 0; digits <= 80; digits++ {
+		s := r.FloatString(digits)
+		if back, ok := new(big.Rat).SetString(s); ok && back.Cmp(r) == 0 {
+			return s
+		}
+	}
+	return r.RatString()
+}
+
+// encodeKey writes the key record of row (a full row of t).
+func encodeKey(w *writer, t *catalog.Table, plans []colPlan, idx []int, row event.Row) error {
+	for _, j := range idx {
+		v := row[j]
+		if event.IsUnchanged(v) {
+			return columnError(t, &plans[j], nil, errors.New("a primary-key column cannot be Unchanged"))
+		}
+		if err := encodeColumn(w, &plans[j], v); err != nil {
+			return columnError(t, &plans[j], v, err)
+		}
+	}
+	return nil
+}
+
+// encodeRow writes a nullable row (Before or After). Unchanged values are
+// written as null; for After their names are returned, for the unchanged field.
+func encodeRow(w *writer, t *catalog.Table, plans []colPlan, row event.Row, what string) ([]string, error) {
+	if row == nil {
+		w.unionIndex(0)
+		return nil, nil
+	}
+	if len(row) != len(plans) {
+		return nil, fmt.Errorf("table %s: %s row has %d values for %d columns", t.QualifiedName(), what, len(row), len(plans))
+	}
+	w.unionIndex(1)
+	var unchanged []string
+	for i := range plans {
+		p := &plans[i]
+		v := row[i]
+		if event.IsUnchanged(v) {
+			if !p.col.IsLOB() {
+				return nil, columnError(t, p, nil, errors.New("only large-value columns (text, ntext, image, xml, (max) types) can be Unchanged"))
+			}
+			unchanged = append(unchanged, p.col.Name)
+			w.unionIndex(0) // LOB columns are always nullable in Avro
+			continue
+		}
+		if err := encodeColumn(w, p, v); err != nil {
+			return nil, columnError(t, p, v, err)
+		}
+	}
+	return unchanged, nil
+}
+
+// encodeEnvelope writes the value record of e in the layout ValueSchema
+// generates: before, after, source, op, ts_ms, transaction, unchanged.
+func encodeEnvelope(w *writer, plans []colPlan, e *event.Event) error {
+	t := e.Table
+	switch e.Op {
+	case event.OpRead, event.OpCreate, event.OpUpdate:
+		if e.After == nil {
+			return fmt.Errorf("table %s: %q event without an after row", t.QualifiedName(), e.Op)
+		}
+	case event.OpDelete:
+		if e.Before == nil {
+			return fmt.Errorf("table %s: delete event without a before row", t.QualifiedName())
+		}
+	default:
+		return fmt.Errorf("table %s: unknown operation %q", t.QualifiedName(), e.Op)
+	}
+	if _, err := encodeRow(w, t, plans, e.Before, "before"); err != nil {
+		return err
+	}
+	unchanged, err := encodeRow(w, t, plans, e.After, "after")
+	if err != nil {
+		return err
+	}
+	encodeSource(w, &e.Source)
+	w.str(e.Op.String())
+	w.unionIndex(1)
+	w.long(e.TsMs)
+	w.unionIndex(0) // transaction: not tracked
+	if len(unchanged) == 0 {
+		w.unionIndex(0)
+	} else {
+		w.unionIndex(1)
+		w.long(int64(len(unchanged)))
+		for _, n := range unchanged {
+			w.str(n)
+		}
+		w.long(0)
+	}
+	return nil
+}
+
+// encodeSource writes the source block in schemas/source.avsc's field order.
+func encodeSource(w *writer, s *event.Source) {
+	w.str(s.Version)
+	w.str(s.Connector)
+	w.str(s.Name)
+	w.long(s.TsMs)
+	snap := s.Snapshot
+	if snap == "" {
+		snap = "false"
+	}
+	w.unionIndex(0) // ["string", "null"]
+	w.str(snap)
+	w.str(s.Db)
+	w.unionIndex(0) // sequence: null
+	w.str(s.Schema)
+	w.str(s.Table)
+	writeLSN(w, s.ChangeLSN)
+	writeLSN(w, s.CommitLSN)
+	w.unionIndex(1)
+	w.long(s.EventSerialNo)
+}
+
+func writeLSN(w *writer, l lsn.LSN) {
+	if l.IsZero() {
+		w.unionIndex(0)
+		return
+	}
+	w.unionIndex(1)
+	w.str(l.String())
+}
+
+// decodeRow reads a row record of the table's layout.
+func decodeRow(r *reader, plans []colPlan) (event.Row, error) {
+	row := make(event.Row, len(plans))
+	for i := range plans {
+		v, err := decodeColumn(r, &plans[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", plans[i].col.Name, err)
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// decodeEnvelope reads a value record of layout vl, walking the writer's
+// envelope fields by name so that fields it does not know are skipped.
+func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
+	e := &event.Event{Table: vl.table}
+	var unchanged []any
+	for _, f := range vl.envelope.Fields() {
+		var err error
+		switch f.Name() {
+		case fieldBefore, fieldAfter:
+			var row event.Row
+			row, err = decodeNullableRow(r, f, vl.plans)
+			if f.Name() == fieldBefore {
+				e.Before = row
+			} else {
+				e.After = row
+			}
+		case fieldSource:
+			var v any
+			if v, err = readAny(r, f.Type(), 0); err == nil {
+				err = sourceFrom(v, &e.Source)
+			}
+		case fieldOp:
+			var v any
+			if v, err = readAny(r, f.Type(), 0); err == nil {
+				switch s, _ := v.(string); s {
+				case "r", "c", "u", "d":
+					e.Op = event.Op(s[0])
+				default:
+					err = fmt.Errorf("operation %q is not one of r, c, u, d", s)
+				}
+			}
+		case fieldTsMs:
+			var v any
+			if v, err = readAny(r, f.Type(), 0); err == nil {
+				e.TsMs, _ = v.(int64)
+			}
+		case fieldUnchanged:
+			var v any
+			if v, err = readAny(r, f.Type(), 0); err == nil {
+				unchanged, _ = v.([]any)
+			}
+		default: // transaction and fields added later: read past them
+			_, err = readAny(r, f.Type(), 0)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Name(), err)
+		}
+	}
+	if r.remaining() != 0 {
+		return nil, fmt.Errorf("%d bytes left after the record", r.remaining())
+	}
+	for _, u := range unchanged {
+		name, _ := u.(string)
+		i := vl.table.ColumnIndex(name)
+		if i < 0 || e.After == nil || e.After[i] != nil || !vl.table.Columns[i].IsLOB() {
+			return nil, fmt.Errorf("unchanged names %q, which is not a null large-value column of after", name)
+		}
+		e.After[i] = event.Unchanged
+	}
+	switch {
+	case e.Op == event.OpDelete && e.Before == nil:
+		return nil, errors.New("delete event without a before row")
+	case e.Op != event.OpDelete && e.After == nil:
+		return nil, fmt.Errorf("%q event without an after row", e.Op)
+	}
+	return e, nil
+}
+
+func decodeNullableRow(r *reader, f *havro.Field, plans []colPlan) (event.Row, error) {
+	// parseValueLayout checked that before and after are [null, row record].
+	i, err := r.unionIndex(2)
+	if err != nil || i == 0 {
+		return nil, err
+	}
+	return decodeRow(r, plans)
+}
+
+// sourceFrom fills s from a generically decoded source record.
+func sourceFrom(v any, s *event.Source) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("source is a %T, not a record", v)
+	}
+	str := func(k string) string { x, _ := m[k].(string); return x }
+	s.Version, s.Connector, s.Name = str("version"), str("connector"), str("name")
+	s.Snapshot, s.Db, s.Schema, s.Table = str("snapshot"), str("db"), str("schema"), str("table")
+	s.TsMs, _ = m["ts_ms"].(int64)
+	s.EventSerialNo, _ = m["event_serial_no"].(int64)
+	for k, dst := range map[string]*lsn.LSN{"change_lsn": &s.ChangeLSN, "commit_lsn": &s.CommitLSN} {
+		if t := str(k); t != "" {
+			l, err := lsn.Parse(t)
+			if err != nil {
+				return fmt.Errorf("source %s: %w", k, err)
+			}
+			*dst = l
+		}
+	}
+	return nil
+}
