@@ -18,9 +18,9 @@ import (
 // writer appends Avro binary values to a byte slice.
 type writer struct{ b []byte }
 
-func (w *writer) long(v int64)    { w.b = binary.AppendUvarint(w.b, uint64(v<<1)^uint64(v>>63)) }
+func (w *writer) long(v int64)     { w.b = binary.AppendUvarint(w.b, uint64(v<<1)^uint64(v>>63)) }
 func (w *writer) unionIndex(i int) { w.long(int64(i)) }
-func (w *writer) null()           {}
+func (w *writer) null()            {}
 
 func (w *writer) boolean(v bool) {
 	if v {

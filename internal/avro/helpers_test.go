@@ -149,7 +149,7 @@ func sameValue(a, b any) bool {
 		}
 		_, ox := x.Zone()
 		_, oy := y.Zone()
-		return ox == oy && x.Location() != time.Local && y.Location() != time.Local
+		return ox == oy
 	}
 	if event.IsUnchanged(a) {
 		return event.IsUnchanged(b)

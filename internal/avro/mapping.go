@@ -78,13 +78,13 @@ func typeMappings() []typeMapping {
 			ConnectName: "io.debezium.time.Date", Note: "days since 1970-01-01; 0001-01-01 to 9999-12-31"},
 		{SQLTypes: []string{"time"}, kind: kindTime, Avro: "long, time-micros", GoType: "time.Duration",
 			ConnectName: "io.debezium.time.MicroTime",
-			Note: "time(7): the 7th digit is rounded half up to the microsecond (23:59:59.9999995 becomes 24:00:00, which PostgreSQL's time accepts)"},
+			Note:        "time(7): the 7th digit is rounded half up to the microsecond (23:59:59.9999995 becomes 24:00:00, which PostgreSQL's time accepts)"},
 		{SQLTypes: []string{"datetime", "smalldatetime", "datetime2"}, kind: kindTimestamp, Avro: "long, local-timestamp-micros", GoType: "time.Time (UTC, wall clock)",
 			ConnectName: "io.debezium.time.MicroTimestamp",
-			Note: "wall clock, no zone; datetime's 1/300 s and datetime2(7)'s 100 ns are rounded half up to the microsecond"},
+			Note:        "wall clock, no zone; datetime's 1/300 s and datetime2(7)'s 100 ns are rounded half up to the microsecond"},
 		{SQLTypes: []string{"datetimeoffset"}, kind: kindZoned, Avro: "string", GoType: "time.Time (fixed zone)",
 			ConnectName: "io.debezium.time.ZonedTimestamp",
-			Note: "ISO-8601 with the source offset and the column's full precision: 2024-05-01T10:20:30.1234567+05:30"},
+			Note:        "ISO-8601 with the source offset and the column's full precision: 2024-05-01T10:20:30.1234567+05:30"},
 	}
 }
 
