@@ -24,53 +24,80 @@ const fetchMaxBytes = 16 << 20
 // LoadState issues its own fetch requests through cl, so cl may be any
 // client (the TxnWriter's included) whatever its isolation level.
 func LoadState(ctx context.Context, cl *kgo.Client, stateTopic, key string) (value []byte, ok bool, err error) {
-	adm := kadm.NewClient(cl)
-	details, err := adm.ListTopics(ctx, stateTopic)
-	if err != nil {
-		return nil, false, fmt.Errorf("kafka: load state from %q: describe topic: %w", stateTopic, err)
-	}
-	d, found := details[stateTopic]
-	if !found || d.Err != nil {
-		if found && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-			return nil, false, fmt.Errorf("kafka: load state from %q: %w", stateTopic, d.Err)
-		}
-		return nil, false, fmt.Errorf("kafka: load state: state topic %q does not exist; create it (compacted) before starting the producer", stateTopic)
-	}
-	starts, err := adm.ListStartOffsets(ctx, stateTopic)
-	if err != nil {
-		return nil, false, fmt.Errorf("kafka: load state from %q: list start offsets: %w", stateTopic, err)
-	}
-	ends, err := adm.ListCommittedOffsets(ctx, stateTopic)
-	if err != nil {
-		return nil, false, fmt.Errorf("kafka: load state from %q: list last stable offsets: %w", stateTopic, err)
-	}
 	kb := []byte(key)
-	for _, p := range d.Partitions.Sorted() {
-		start, okS := starts.Lookup(stateTopic, p.Partition)
-		end, okE := ends.Lookup(stateTopic, p.Partition)
-		if !okS || !okE {
-			return nil, false, fmt.Errorf("kafka: load state from %q: no offsets for partition %d", stateTopic, p.Partition)
+	_, err = ReadCommitted(ctx, cl, stateTopic, nil, func(r *kgo.Record) error {
+		if bytes.Equal(r.Key, kb) {
+			value, ok = r.Value, r.Value != nil
 		}
-		if start.Err != nil || end.Err != nil {
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d: list offsets: %w", stateTopic, p.Partition, errors.Join(start.Err, end.Err))
-		}
-		v, have, err := readPartition(ctx, cl, d, p, start.Offset, end.Offset, kb)
-		if err != nil {
-			return nil, false, err
-		}
-		if have {
-			value, ok = v, v != nil
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("kafka: load state: %w", err)
 	}
 	return value, ok, nil
 }
 
+// ReadCommitted reads topic with read_committed isolation, every partition
+// from the offset in from (the log start when from has none) up to the
+// partition's last stable offset at the time of the call, and calls fn for
+// each committed record in offset order, partition by partition. It returns
+// the offsets to pass as from to read what was committed since. An error
+// from fn stops the read and is returned.
+//
+// ReadCommitted issues its own fetch requests through cl, so cl may be any
+// client whatever its isolation level. It suits small topics read whole
+// (state, schemas), not bulk consumption.
+func ReadCommitted(ctx context.Context, cl *kgo.Client, topic string, from map[int32]int64, fn func(*kgo.Record) error) (map[int32]int64, error) {
+	adm := kadm.NewClient(cl)
+	details, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: describe topic: %w", topic, err)
+	}
+	d, found := details[topic]
+	if !found || d.Err != nil {
+		if found && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			return nil, fmt.Errorf("read %q: %w", topic, d.Err)
+		}
+		return nil, fmt.Errorf("topic %q does not exist; create it (compacted) before starting", topic)
+	}
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: list start offsets: %w", topic, err)
+	}
+	ends, err := adm.ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: list last stable offsets: %w", topic, err)
+	}
+	next := make(map[int32]int64, len(d.Partitions))
+	for _, p := range d.Partitions.Sorted() {
+		start, okS := starts.Lookup(topic, p.Partition)
+		end, okE := ends.Lookup(topic, p.Partition)
+		if !okS || !okE {
+			return nil, fmt.Errorf("read %q: no offsets for partition %d", topic, p.Partition)
+		}
+		if start.Err != nil || end.Err != nil {
+			return nil, fmt.Errorf("read %q partition %d: list offsets: %w", topic, p.Partition, errors.Join(start.Err, end.Err))
+		}
+		off := start.Offset
+		if f, ok := from[p.Partition]; ok && f > off {
+			off = f
+		}
+		n, err := readPartition(ctx, cl, d, p, off, end.Offset, fn)
+		if err != nil {
+			return nil, err
+		}
+		next[p.Partition] = n
+	}
+	return next, nil
+}
+
 // readPartition reads [from, to) of one partition with read_committed
-// isolation from its leader and returns the last value seen for key (nil
-// for a tombstone) and whether any record had the key.
-func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p kadm.PartitionDetail, from, to int64, key []byte) (value []byte, have bool, err error) {
+// isolation from its leader, calls fn for every committed record, and
+// returns the offset to continue from.
+func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p kadm.PartitionDetail, from, to int64, fn func(*kgo.Record) error) (int64, error) {
 	topic := d.Topic
-	for off := from; off < to; {
+	off := from
+	for off < to {
 		req := kmsg.NewPtrFetchRequest()
 		req.ReplicaID = -1
 		req.MaxWaitMillis = 500
@@ -92,14 +119,14 @@ func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p ka
 
 		kresp, err := cl.Broker(int(p.Leader)).Request(ctx, req)
 		if err != nil {
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d at offset %d: fetch: %w", topic, p.Partition, off, err)
+			return off, fmt.Errorf("read %q partition %d at offset %d: fetch: %w", topic, p.Partition, off, err)
 		}
 		resp := kresp.(*kmsg.FetchResponse)
 		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d: fetch: %w", topic, p.Partition, err)
+			return off, fmt.Errorf("read %q partition %d: fetch: %w", topic, p.Partition, err)
 		}
 		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d: fetch answered %d topics, want 1", topic, p.Partition, len(resp.Topics))
+			return off, fmt.Errorf("read %q partition %d: fetch answered %d topics, want 1", topic, p.Partition, len(resp.Topics))
 		}
 		fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
 			Offset:         off,
@@ -108,22 +135,22 @@ func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p ka
 			Partition:      p.Partition,
 		}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
 		if fp.Err != nil {
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d at offset %d: %w", topic, p.Partition, off, fp.Err)
+			return off, fmt.Errorf("read %q partition %d at offset %d: %w", topic, p.Partition, off, fp.Err)
 		}
 		for _, r := range fp.Records {
 			if r.Offset >= to {
-				break
+				return to, nil
 			}
-			if bytes.Equal(r.Key, key) {
-				value, have = r.Value, true
+			if err := fn(r); err != nil {
+				return off, err
 			}
 		}
 		if next <= off {
-			// Nothing past off is visible yet although the last stable
-			// offset said so: the log moved (truncation or leader change).
-			return nil, false, fmt.Errorf("kafka: load state from %q partition %d: stuck at offset %d below the last stable offset %d; retry", topic, p.Partition, off, to)
+			// Nothing past off is visible although the last stable
+			// offset said so: the log moved (truncation, new leader).
+			return off, fmt.Errorf("read %q partition %d: stuck at offset %d below the last stable offset %d; retry", topic, p.Partition, off, to)
 		}
 		off = next
 	}
-	return value, have, nil
+	return off, nil
 }

@@ -181,7 +181,7 @@ func TestWriteBatchRejectsBadInput(t *testing.T) {
 func TestLoadStateMissingTopic(t *testing.T) {
 	b := startBroker(t)
 	_, _, err := LoadState(t.Context(), newClient(t, b), "nope.state", "k")
-	if err == nil || !strings.Contains(err.Error(), `state topic "nope.state" does not exist`) {
+	if err == nil || !strings.Contains(err.Error(), `topic "nope.state" does not exist`) {
 		t.Fatalf("LoadState on missing topic: err = %v", err)
 	}
 }
