@@ -124,3 +124,13 @@ type Message struct {
 func (m *Message) Error() string {
 	return fmt.Sprintf("mssql: Msg %d, Level %d, State %d: %s", m.Number, m.Class, m.State, m.Text)
 }
+
+// SessionResetter is implemented by sessions that can reset their state
+// when a pooled client reuses the connection: the request then carries the
+// reset-connection flag, and SQL Server runs sp_reset_connection before it
+// (roll back the open transaction unless keepTransaction, reset SET options
+// and the current database to the login's, drop temporary tables). The
+// server acknowledges with ENVCHANGE 18. Sessions without it are not reset.
+type SessionResetter interface {
+	ResetSession(ctx context.Context, keepTransaction bool, w ResultWriter) error
+}
