@@ -565,7 +565,7 @@ type NumberLit struct {
 	Text string
 }
 
-// StringLit is 'text' or N'text' with ” unescaped.
+// StringLit is 'text' or N'text'; Value has each doubled quote undoubled.
 type StringLit struct {
 	Pos
 	Value   string

@@ -1,0 +1,439 @@
+package tsql
+
+// Message numbers of SELECT's compile-time checks.
+const (
+	msgOrderByInSubquery = 1033
+)
+
+// parseSelectStatement parses a SELECT used as a statement, where variable
+// assignment (SELECT @v = expr) is allowed but must not mix with retrieval.
+func (p *parser) parseSelectStatement() (Statement, error) {
+	sel, err := p.parseSelect(selStatement)
+	if err != nil {
+		return nil, err
+	}
+	assigns := 0
+	for _, it := range sel.Items {
+		if it.Variable != "" {
+			assigns++
+		}
+	}
+	if assigns > 0 && assigns < len(sel.Items) {
+		return nil, newError(MsgAssignAndRetrieve, sel.Pos,
+			"A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.")
+	}
+	return sel, nil
+}
+
+// selectCtx is where a SELECT appears.
+type selectCtx uint8
+
+const (
+	selStatement selectCtx = iota // a statement: may assign variables
+	selSubquery                   // subquery or derived table: ORDER BY needs TOP or OFFSET
+	selInsert                     // INSERT ... SELECT
+)
+
+// parseSelect parses SELECT ... up to and including ORDER BY / OFFSET.
+func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
+	t := p.tok()
+	if err := p.expectKw("SELECT"); err != nil {
+		return nil, err
+	}
+	sel := &SelectStmt{Pos: t.pos}
+	if p.acceptKw("DISTINCT") {
+		sel.Distinct = true
+	} else {
+		p.acceptKw("ALL")
+	}
+	var err error
+	if p.isKw("TOP") {
+		if sel.Top, err = p.parseTop(false); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		it, err := p.parseSelectItem(ctx == selStatement)
+		if err != nil {
+			return nil, err
+		}
+		sel.Items = append(sel.Items, it)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if p.acceptKw("FROM") {
+		if sel.From, err = p.parseFrom(); err != nil {
+			return nil, err
+		}
+	}
+	if p.acceptKw("WHERE") {
+		if sel.Where, err = p.parseCond(); err != nil {
+			return nil, err
+		}
+	}
+	if p.isKw("GROUP") {
+		p.i++
+		if err := p.expectKw("BY"); err != nil {
+			return nil, err
+		}
+		if sel.GroupBy, err = p.parseScalarList(); err != nil {
+			return nil, err
+		}
+	}
+	if p.acceptKw("HAVING") {
+		if sel.Having, err = p.parseCond(); err != nil {
+			return nil, err
+		}
+	}
+	if p.isKw("ORDER") {
+		orderTok := p.i
+		if err := p.parseOrderBy(sel); err != nil {
+			return nil, err
+		}
+		if ctx == selSubquery && sel.Top == nil && sel.Offset == nil {
+			return nil, newError(msgOrderByInSubquery, p.toks[orderTok].pos,
+				"The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and common table expressions, unless TOP, OFFSET or FOR XML is also specified.")
+		}
+	}
+	return sel, nil
+}
+
+func (p *parser) parseOrderBy(sel *SelectStmt) error {
+	p.i++ // ORDER
+	if err := p.expectKw("BY"); err != nil {
+		return err
+	}
+	for {
+		pos := p.tok().pos
+		x, err := p.parseScalar()
+		if err != nil {
+			return err
+		}
+		it := &OrderItem{Pos: pos, Expr: x}
+		if p.acceptKw("DESC") {
+			it.Desc = true
+		} else {
+			p.acceptKw("ASC")
+		}
+		sel.OrderBy = append(sel.OrderBy, it)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if !p.acceptKw("OFFSET") {
+		return nil
+	}
+	var err error
+	if sel.Offset, err = p.parseScalar(); err != nil {
+		return err
+	}
+	if !p.acceptKw("ROWS") && !p.acceptKw("ROW") {
+		return p.fail()
+	}
+	if !p.acceptKw("FETCH") {
+		return nil
+	}
+	if !p.acceptKw("NEXT") && !p.acceptKw("FIRST") {
+		return p.fail()
+	}
+	if sel.Fetch, err = p.parseScalar(); err != nil {
+		return err
+	}
+	if !p.acceptKw("ROWS") && !p.acceptKw("ROW") {
+		return p.fail()
+	}
+	return p.expectKw("ONLY")
+}
+
+// parseTop parses TOP (n) [PERCENT] [WITH TIES], or TOP n where parentheses
+// are optional (SELECT only).
+func (p *parser) parseTop(requireParens bool) (*TopClause, error) {
+	top := &TopClause{Pos: p.next().pos}
+	var err error
+	switch {
+	case p.acceptOp("("):
+		if top.Count, err = p.parseScalar(); err != nil {
+			return nil, err
+		}
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
+		}
+	case !requireParens && (p.tok().kind == tNumber || p.tok().kind == tVar):
+		if top.Count, err = p.parsePrimary(false); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, p.fail()
+	}
+	top.Percent = p.acceptKw("PERCENT")
+	if p.isKw("WITH") && p.at(1).kind == tWord && p.at(1).upper == "TIES" {
+		p.i += 2
+		top.WithTies = true
+	}
+	return top, nil
+}
+
+func isAssignOp(t *token) bool {
+	if t.kind != tOp {
+		return false
+	}
+	switch t.val {
+	case "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=":
+		return true
+	}
+	return false
+}
+
+// qualifiedStarAhead reports whether the tokens ahead read name[.name...].*
+func (p *parser) qualifiedStarAhead() bool {
+	j := p.i
+	for {
+		if !isIdent(&p.toks[j]) {
+			return false
+		}
+		j++
+		if p.toks[j].kind != tOp || p.toks[j].val != "." {
+			return false
+		}
+		for p.toks[j].kind == tOp && p.toks[j].val == "." {
+			j++
+		}
+		if p.toks[j].kind == tOp && p.toks[j].val == "*" {
+			return true
+		}
+	}
+}
+
+func (p *parser) parseSelectItem(stmt bool) (*SelectItem, error) {
+	t := p.tok()
+	it := &SelectItem{Pos: t.pos}
+	var err error
+	switch {
+	case t.kind == tOp && t.val == "*":
+		p.i++
+		it.Star = true
+		return it, nil
+	case stmt && t.kind == tVar && isAssignOp(p.at(1)):
+		it.Variable = t.val
+		it.Op = p.at(1).val
+		p.i += 2
+		if it.Expr, err = p.parseScalar(); err != nil {
+			return nil, err
+		}
+		return it, nil
+	case (isIdent(t) || t.kind == tString) && p.at(1).kind == tOp && p.at(1).val == "=":
+		it.Alias = t.val
+		p.i += 2
+		if it.Expr, err = p.parseScalar(); err != nil {
+			return nil, err
+		}
+		return it, nil
+	case isIdent(t) && p.qualifiedStarAhead():
+		parts, _, err := p.parseMultiPart(4, true)
+		if err != nil {
+			return nil, err
+		}
+		it.Star = true
+		it.Qualifier = objectName(t.pos, parts)
+		return it, nil
+	}
+	if it.Expr, err = p.parseScalar(); err != nil {
+		return nil, err
+	}
+	if it.Alias, err = p.parseAlias(true); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// parseAlias reads [AS] alias; strings are aliases only in select lists.
+func (p *parser) parseAlias(allowString bool) (string, error) {
+	t := p.tok()
+	if p.acceptKw("AS") {
+		t = p.tok()
+		if isIdent(t) || allowString && t.kind == tString {
+			p.i++
+			return t.val, nil
+		}
+		return "", p.fail()
+	}
+	if isIdent(t) || allowString && t.kind == tString {
+		p.i++
+		return t.val, nil
+	}
+	return "", nil
+}
+
+// parseFrom parses a FROM clause: table sources joined by JOIN or commas.
+func (p *parser) parseFrom() (TableSource, error) {
+	l, err := p.parseJoined()
+	if err != nil {
+		return nil, err
+	}
+	for p.acceptOp(",") {
+		r, err := p.parseJoined()
+		if err != nil {
+			return nil, err
+		}
+		l = &Join{Pos: l.Position(), Kind: CrossJoin, Left: l, Right: r}
+	}
+	return l, nil
+}
+
+// joinKind consumes the words before JOIN and reports the kind.
+func (p *parser) joinKind() (JoinKind, bool, error) {
+	var kind JoinKind
+	switch {
+	case p.isKw("JOIN"):
+		kind = InnerJoin
+	case p.acceptKw("INNER"):
+		kind = InnerJoin
+	case p.acceptKw("LEFT"):
+		kind = LeftJoin
+		p.acceptKw("OUTER")
+	case p.acceptKw("RIGHT"):
+		kind = RightJoin
+		p.acceptKw("OUTER")
+	case p.acceptKw("FULL"):
+		kind = FullJoin
+		p.acceptKw("OUTER")
+	case p.acceptKw("CROSS"):
+		kind = CrossJoin
+	default:
+		return 0, false, nil
+	}
+	return kind, true, p.expectKw("JOIN")
+}
+
+func (p *parser) parseJoined() (TableSource, error) {
+	l, err := p.parseTablePrimary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		kind, ok, err := p.joinKind()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return l, nil
+		}
+		r, err := p.parseTablePrimary()
+		if err != nil {
+			return nil, err
+		}
+		j := &Join{Pos: l.Position(), Kind: kind, Left: l, Right: r}
+		if kind != CrossJoin {
+			if err := p.expectKw("ON"); err != nil {
+				return nil, err
+			}
+			if j.On, err = p.parseCond(); err != nil {
+				return nil, err
+			}
+		}
+		l = j
+	}
+}
+
+func (p *parser) parseTablePrimary() (TableSource, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	t := p.tok()
+	if t.kind == tOp && t.val == "(" {
+		sel, err := p.parseParenSelect()
+		if err != nil {
+			return nil, err
+		}
+		alias, err := p.parseAlias(false)
+		if err != nil {
+			return nil, err
+		}
+		if alias == "" {
+			return nil, p.fail()
+		}
+		return &DerivedTable{Pos: t.pos, Select: sel, Alias: alias}, nil
+	}
+	name, err := p.parseObjectName()
+	if err != nil {
+		return nil, err
+	}
+	if p.acceptOp("(") {
+		f := &TableFunc{Pos: t.pos, Name: name}
+		if !p.acceptOp(")") {
+			if f.Args, err = p.parseScalarList(); err != nil {
+				return nil, err
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+		}
+		if f.Alias, err = p.parseAlias(false); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	tn := &TableName{Pos: t.pos, Name: name}
+	if tn.Alias, err = p.parseAlias(false); err != nil {
+		return nil, err
+	}
+	if tn.Hints, err = p.parseTableHints(); err != nil {
+		return nil, err
+	}
+	return tn, nil
+}
+
+// parseTableHints parses WITH (hint[, hint...]) after a table; hints are
+// words, or INDEX(name) / INDEX = name kept as written in upper case.
+func (p *parser) parseTableHints() ([]string, error) {
+	if !p.isKw("WITH") || p.at(1).kind != tOp || p.at(1).val != "(" {
+		return nil, nil
+	}
+	p.i += 2
+	var hints []string
+	for {
+		t := p.tok()
+		if t.kind != tWord {
+			return nil, p.fail()
+		}
+		p.i++
+		hint := t.upper
+		if hint == "INDEX" {
+			var err error
+			if hint, err = p.parseIndexHint(); err != nil {
+				return nil, err
+			}
+		}
+		hints = append(hints, hint)
+		if p.acceptOp(")") {
+			return hints, nil
+		}
+		p.acceptOp(",")
+	}
+}
+
+func (p *parser) parseIndexHint() (string, error) {
+	if p.acceptOp("=") {
+		name, err := p.indexRef()
+		return "INDEX(" + name + ")", err
+	}
+	if err := p.expectOp("("); err != nil {
+		return "", err
+	}
+	name, err := p.indexRef()
+	if err != nil {
+		return "", err
+	}
+	return "INDEX(" + name + ")", p.expectOp(")")
+}
+
+func (p *parser) indexRef() (string, error) {
+	t := p.tok()
+	if t.kind == tNumber && t.num == IntNumber {
+		p.i++
+		return t.val, nil
+	}
+	return p.ident()
+}
