@@ -1,0 +1,79 @@
+package source
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/retry"
+)
+
+// Config says what to read and how. The zero value of every field but
+// Database is usable; defaults are filled by NewReader and Discover.
+type Config struct {
+	// Database is the source database (the DSN's database). Empty means the
+	// connection's current database, DB_NAME().
+	Database string
+	// Tables is an optional include list of "schema.table" names; empty means
+	// every CDC-enabled table. Names compare case-insensitively.
+	Tables []string
+	// SnapshotChunkRows is the number of rows read per snapshot query and
+	// emitted per snapshot batch (default 10000).
+	SnapshotChunkRows int
+	// PollInterval is the wait between two reads of the change tables when
+	// the last read found nothing new (default 500ms).
+	PollInterval time.Duration
+	// MaxBatchEvents bounds the events of one emitted batch (default 10000).
+	// A source transaction is split across batches only when it alone has
+	// more events than this.
+	MaxBatchEvents int
+	// IdleCheckpoint is how often, while no captured table changes, an empty
+	// batch is emitted to move the saved position forward (default 1 minute),
+	// so that a restart does not fall behind the CDC retention window.
+	IdleCheckpoint time.Duration
+	// RetryWindow is how long connection failures are retried before Run
+	// gives up (default 720 minutes, as DTS); negative disables retries.
+	RetryWindow time.Duration
+	// Name is the logical server name put in every event's Source.Name (the
+	// topic prefix); Version is this program's version for Source.Version.
+	Name    string
+	Version string
+	Logger  *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.SnapshotChunkRows <= 0 {
+		c.SnapshotChunkRows = 10000
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.MaxBatchEvents <= 0 {
+		c.MaxBatchEvents = 10000
+	}
+	if c.IdleCheckpoint <= 0 {
+		c.IdleCheckpoint = time.Minute
+	}
+	if c.RetryWindow == 0 {
+		c.RetryWindow = retry.DefaultWindow
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// chunkRows is the snapshot chunk size, never above MaxBatchEvents since a
+// chunk is emitted as one batch.
+func (c Config) chunkRows() int {
+	return min(c.SnapshotChunkRows, c.MaxBatchEvents)
+}
+
+func (c Config) validate() error {
+	for _, t := range c.Tables {
+		if _, _, err := splitName(t); err != nil {
+			return fmt.Errorf("source config: tables: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package source
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+)
+
+// PositionVersion is the version of Position's JSON form.
+const PositionVersion = 1
+
+// Position is where the reader is in the source: the snapshot's progress and
+// then the streaming position. It is one value, saved with the events that
+// led to it and handed back to Run to resume. The zero value means "start
+// from the beginning": take a snapshot, then stream.
+type Position struct {
+	Snapshot SnapshotPosition
+	Stream   StreamPosition
+}
+
+// SnapshotPosition is the progress of the initial snapshot.
+type SnapshotPosition struct {
+	// Started is set once a snapshot transaction recorded LSN.
+	Started bool
+	// LSN is the oldest snapshot LSN of any chunk read (sys.fn_cdc_get_max_lsn
+	// inside the first snapshot transaction). Streaming starts after it.
+	LSN lsn.LSN
+	// Done is set when every table's snapshot is complete.
+	Done bool
+	// Tables holds each table's progress, by "schema.table".
+	Tables map[string]TableSnapshot
+}
+
+// TableSnapshot is one table's snapshot progress.
+type TableSnapshot struct {
+	Done bool
+	// Rows is the number of rows emitted so far.
+	Rows int64
+	// LastKey is the primary key of the last row emitted, as text (see
+	// keyText), in key order; nil before the first chunk.
+	LastKey []string
+	// InstanceMinLSN is the capture instance's sys.fn_cdc_get_min_lsn when the
+	// snapshot began: while it has not moved, no change was cleaned up, so an
+	// instance created after the snapshot LSN is read from its start.
+	InstanceMinLSN lsn.LSN
+}
+
+// StreamPosition is the position in the change tables.
+type StreamPosition struct {
+	// CommitLSN is the __$start_lsn of the last transaction whose events were
+	// emitted, or the last LSN up to which nothing was left to emit. Zero
+	// before streaming emitted anything: start after Snapshot.LSN.
+	CommitLSN lsn.LSN
+	// InTx is set when a transaction was split across batches and only part
+	// of CommitLSN's events were emitted; Last says which one came last.
+	InTx bool
+	Last ChangeKey
+	// Emitted counts the events of CommitLSN emitted so far (for logs).
+	Emitted int64
+}
+
+// ChangeKey is the order of a change inside its transaction: SQL Server's
+// __$command_id, then __$seqval, then __$operation.
+type ChangeKey struct {
+	CommandID int64
+	SeqVal    lsn.LSN
+	Operation int
+}
+
+// Compare orders change keys as the change tables are read.
+func (k ChangeKey) Compare(o ChangeKey) int {
+	switch {
+	case k.CommandID != o.CommandID:
+		if k.CommandID < o.CommandID {
+			return -1
+		}
+		return 1
+	case k.SeqVal != o.SeqVal:
+		return k.SeqVal.Compare(o.SeqVal)
+	case k.Operation != o.Operation:
+		if k.Operation < o.Operation {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// String is a short form for logs.
+func (p Position) String() string {
+	var sb strings.Builder
+	if !p.Snapshot.Done {
+		done := 0
+		var rows int64
+		for _, t := range p.Snapshot.Tables {
+			if t.Done {
+				done++
+			}
+			rows += t.Rows
+		}
+		fmt.Fprintf(&sb, "snapshot(lsn=%s tables_done=%d rows=%d)", p.Snapshot.LSN, done, rows)
+		return sb.String()
+	}
+	if p.Stream.CommitLSN.IsZero() {
+		fmt.Fprintf(&sb, "stream(after snapshot lsn=%s)", p.Snapshot.LSN)
+		return sb.String()
+	}
+	fmt.Fprintf(&sb, "stream(commit=%s", p.Stream.CommitLSN)
+	if p.Stream.InTx {
+		fmt.Fprintf(&sb, " inside after cmd=%d seqval=%s op=%d emitted=%d",
+			p.Stream.Last.CommandID, p.Stream.Last.SeqVal, p.Stream.Last.Operation, p.Stream.Emitted)
+	}
+	sb.WriteString(")")
+	return sb.String()
+}
+
+// clone returns a deep copy, so that a Batch's Position is not changed by
+// later progress.
+func (p Position) clone() Position {
+	c := p
+	if p.Snapshot.Tables != nil {
+		c.Snapshot.Tables = make(map[string]TableSnapshot, len(p.Snapshot.Tables))
+		for k, v := range p.Snapshot.Tables {
+			v.LastKey = append([]string(nil), v.LastKey...)
+			c.Snapshot.Tables[k] = v
+		}
+	}
+	return c
+}
+
+// The JSON form writes LSNs in their Debezium text form.
+type positionJSON struct {
+	V        int          `json:"v"`
+	Snapshot snapshotJSON `json:"snapshot"`
+	Stream   streamJSON   `json:"stream"`
+}
+
+type snapshotJSON struct {
+	Started bool                         `json:"started,omitempty"`
+	LSN     string                       `json:"lsn"`
+	Done    bool                         `json:"done,omitempty"`
+	Tables  map[string]tableSnapshotJSON `json:"tables,omitempty"`
+}
+
+type tableSnapshotJSON struct {
+	Done           bool     `json:"done,omitempty"`
+	Rows           int64    `json:"rows"`
+	LastKey        []string `json:"last_key,omitempty"`
+	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
+}
+
+type streamJSON struct {
+	CommitLSN string `json:"commit_lsn"`
+	InTx      bool   `json:"in_tx,omitempty"`
+	CommandID int64  `json:"command_id,omitempty"`
+	SeqVal    string `json:"seqval,omitempty"`
+	Operation int    `json:"operation,omitempty"`
+	Emitted   int64  `json:"emitted,omitempty"`
+}
+
+// MarshalJSON writes the versioned JSON form.
+func (p Position) MarshalJSON() ([]byte, error) {
+	j := positionJSON{V: PositionVersion}
+	j.Snapshot = snapshotJSON{Started: p.Snapshot.Started, LSN: p.Snapshot.LSN.String(), Done: p.Snapshot.Done}
+	if len(p.Snapshot.Tables) > 0 {
+		j.Snapshot.Tables = make(map[string]tableSnapshotJSON, len(p.Snapshot.Tables))
+		for k, t := range p.Snapshot.Tables {
+			tj := tableSnapshotJSON{Done: t.Done, Rows: t.Rows, LastKey: t.LastKey}
+			if !t.InstanceMinLSN.IsZero() {
+				tj.InstanceMinLSN = t.InstanceMinLSN.String()
+			}
+			j.Snapshot.Tables[k] = tj
+		}
+	}
+	j.Stream = streamJSON{CommitLSN: p.Stream.CommitLSN.String(), InTx: p.Stream.InTx, Emitted: p.Stream.Emitted}
+	if p.Stream.InTx {
+		j.Stream.CommandID = p.Stream.Last.CommandID
+		j.Stream.SeqVal = p.Stream.Last.SeqVal.String()
+		j.Stream.Operation = p.Stream.Last.Operation
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the JSON form, refusing versions it does not know.
+func (p *Position) UnmarshalJSON(b []byte) error {
+	var j positionJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("source position: %w", err)
+	}
+	if j.V != PositionVersion {
+		return fmt.Errorf("source position: version %d is not supported (this program writes version %d)", j.V, PositionVersion)
+	}
+	var q Position
+	var err error
+	q.Snapshot.Started, q.Snapshot.Done = j.Snapshot.Started, j.Snapshot.Done
+	if q.Snapshot.LSN, err = parseLSN(j.Snapshot.LSN); err != nil {
+		return fmt.Errorf("source position: snapshot lsn: %w", err)
+	}
+	if len(j.Snapshot.Tables) > 0 {
+		q.Snapshot.Tables = make(map[string]TableSnapshot, len(j.Snapshot.Tables))
+		for k, tj := range j.Snapshot.Tables {
+			t := TableSnapshot{Done: tj.Done, Rows: tj.Rows, LastKey: tj.LastKey}
+			if t.InstanceMinLSN, err = parseLSN(tj.InstanceMinLSN); err != nil {
+				return fmt.Errorf("source position: table %s: %w", k, err)
+			}
+			q.Snapshot.Tables[k] = t
+		}
+	}
+	q.Stream.InTx, q.Stream.Emitted = j.Stream.InTx, j.Stream.Emitted
+	if q.Stream.CommitLSN, err = parseLSN(j.Stream.CommitLSN); err != nil {
+		return fmt.Errorf("source position: commit lsn: %w", err)
+	}
+	if q.Stream.InTx {
+		q.Stream.Last.CommandID, q.Stream.Last.Operation = j.Stream.CommandID, j.Stream.Operation
+		if q.Stream.Last.SeqVal, err = parseLSN(j.Stream.SeqVal); err != nil {
+			return fmt.Errorf("source position: seqval: %w", err)
+		}
+	}
+	*p = q
+	return nil
+}
+
+func parseLSN(s string) (lsn.LSN, error) {
+	if s == "" {
+		return lsn.Zero, nil
+	}
+	return lsn.Parse(s)
+}

@@ -1,0 +1,89 @@
+package source
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestPositionJSONRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		pos  Position
+	}{
+		{"zero", Position{}},
+		{"snapshot in progress", Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(0x1234),
+			Tables: map[string]TableSnapshot{
+				"dbo.a": {Done: true, Rows: 10, LastKey: []string{"10"}, InstanceMinLSN: mkLSN(3)},
+				"dbo.b": {Rows: 5, LastKey: []string{"2024-01-01T00:00:00Z", "x,y"}},
+			}}}},
+		{"inside a transaction", Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(1), Done: true},
+			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 20000,
+				Last: ChangeKey{CommandID: 7, SeqVal: mkLSN(0x2a5), Operation: 3}}}},
+		{"after a transaction", Position{Snapshot: SnapshotPosition{Started: true, Done: true},
+			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(tt.pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Position
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatalf("unmarshal %s: %v", b, err)
+			}
+			if !reflect.DeepEqual(back, tt.pos) {
+				t.Errorf("round trip of %s\n got %#v\nwant %#v", b, back, tt.pos)
+			}
+		})
+	}
+}
+
+func TestPositionJSONForm(t *testing.T) {
+	p := Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(0x1a8), Done: true},
+		Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 3, Last: ChangeKey{CommandID: 2, SeqVal: mkLSN(0x2a1), Operation: 4}}}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"v":1,"snapshot":{"started":true,"lsn":"00000000:00000001:00a8","done":true},` +
+		`"stream":{"commit_lsn":"00000000:00000002:00a0","in_tx":true,"command_id":2,"seqval":"00000000:00000002:00a1","operation":4,"emitted":3}}`
+	if string(b) != want {
+		t.Errorf("JSON\n got %s\nwant %s", b, want)
+	}
+}
+
+func TestPositionJSONRefusesBadInput(t *testing.T) {
+	for _, in := range []string{
+		`{"v":2,"snapshot":{"lsn":""},"stream":{"commit_lsn":""}}`,
+		`{"v":1,"snapshot":{"lsn":"nope"},"stream":{"commit_lsn":""}}`,
+		`[1,2]`,
+	} {
+		var p Position
+		if err := p.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("UnmarshalJSON(%s) succeeded, want an error", in)
+		} else if !strings.Contains(err.Error(), "source position") {
+			t.Errorf("error %q does not say what it is about", err)
+		}
+	}
+}
+
+func TestPositionCloneIsDeep(t *testing.T) {
+	p := Position{Snapshot: SnapshotPosition{Tables: map[string]TableSnapshot{"dbo.t": {LastKey: []string{"1"}}}}}
+	c := p.clone()
+	st := c.Snapshot.Tables["dbo.t"]
+	st.LastKey[0] = "2"
+	c.Snapshot.Tables["dbo.x"] = TableSnapshot{}
+	if p.Snapshot.Tables["dbo.t"].LastKey[0] != "1" || len(p.Snapshot.Tables) != 1 {
+		t.Errorf("clone shares state with the original: %+v", p.Snapshot.Tables)
+	}
+}
+
+func TestPositionString(t *testing.T) {
+	p := Position{Snapshot: SnapshotPosition{Done: true}, Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 5}}
+	if s := p.String(); !strings.Contains(s, "commit=00000000:00000002:00a0") || !strings.Contains(s, "emitted=5") {
+		t.Errorf("String() = %q", s)
+	}
+}

@@ -1,0 +1,263 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+	"github.com/mssql2adb/mssql2adb/internal/retry"
+)
+
+// ErrOutOfRetention is wrapped by the error Run returns when the position to
+// resume from is older than what a capture instance still holds: the CDC
+// cleanup job removed changes that were never read.
+var ErrOutOfRetention = errors.New("position fell out of the CDC retention window")
+
+// Batch is a run of events and the position to resume from after them. The
+// caller must store the events and Position atomically.
+type Batch struct {
+	Events   []*event.Event
+	Position Position
+}
+
+// Progress is a point-in-time copy of the reader's counters, for metrics.
+type Progress struct {
+	Phase string // "snapshot" or "streaming" (empty before Run)
+	// Snapshot counters: rows emitted and the estimated total (from
+	// sys.partitions, else COUNT_BIG) of the tables still to read at start.
+	SnapshotRowsDone   int64
+	SnapshotRowsTotal  int64
+	SnapshotTablesDone int
+	SnapshotTables     int
+	// Streaming counters.
+	StreamEvents       int64
+	StreamTransactions int64
+	Batches            int64
+	LastCommitLSN      lsn.LSN
+	LastCommitTime     time.Time // commit time at the source of LastCommitLSN
+	Retries            int64
+}
+
+// tableState is what the reader keeps per table.
+type tableState struct {
+	t   *catalog.Table
+	key string // schema.table, the key of Position.Snapshot.Tables
+	// ords holds each column's ordinal in __$update_mask, in Columns order.
+	ords []int
+	// keyIdx holds the indexes of the primary-key columns in Columns.
+	keyIdx []int
+}
+
+// Reader reads the snapshot and then the change stream of a set of tables.
+type Reader struct {
+	db     *sql.DB
+	cfg    Config
+	tables []*tableState
+
+	mu   sync.Mutex
+	prog Progress
+
+	times lsnTimes
+}
+
+// NewReader returns a reader of tables (as Discover returns them) through db.
+func NewReader(db *sql.DB, cfg Config, tables []*catalog.Table) *Reader {
+	r := &Reader{db: db, cfg: cfg.withDefaults()}
+	for _, t := range tables {
+		r.tables = append(r.tables, &tableState{t: t, key: t.Schema + "." + t.Name})
+	}
+	if r.cfg.Database == "" && len(tables) > 0 {
+		r.cfg.Database = tables[0].Database
+	}
+	return r
+}
+
+// Progress returns a copy of the counters; safe to call at any time.
+func (r *Reader) Progress() Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.prog
+}
+
+func (r *Reader) update(f func(p *Progress)) {
+	r.mu.Lock()
+	f(&r.prog)
+	r.mu.Unlock()
+}
+
+// emitError marks an error returned by the caller's emit function: never
+// retried by the reader, returned as is.
+type emitError struct{ err error }
+
+func (e emitError) Error() string { return e.err.Error() }
+func (e emitError) Unwrap() error { return e.err }
+
+// Run takes the snapshot if from says it is not done, then streams changes
+// until ctx ends, calling emit for each batch, one at a time, in source
+// order. emit must store the batch's events and Position atomically and
+// return nil only then; an error from emit ends Run with that error.
+// Connection failures are retried with backoff for Config.RetryWindow,
+// resuming from the last position emit accepted. Run returns ctx.Err() when
+// ctx ends.
+func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Context, Batch) error) error {
+	if len(r.tables) == 0 {
+		return errors.New("source: no table to read: Discover found none, or none was passed to NewReader")
+	}
+	pos := from.clone()
+	log := r.cfg.Logger
+	wrapped := func(ctx context.Context, b Batch) error {
+		if err := emit(ctx, b); err != nil {
+			return emitError{err}
+		}
+		pos = b.Position.clone()
+		r.update(func(p *Progress) { p.Batches++ })
+		return nil
+	}
+	var failedAt time.Time
+	var failedPos Position
+	attempt := 0
+	for {
+		cur := pos.clone()
+		err := r.runOnce(ctx, &cur, wrapped)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ee emitError
+		if errors.As(err, &ee) {
+			return ee.err
+		}
+		if err == nil {
+			return nil
+		}
+		if r.cfg.RetryWindow < 0 || !retry.IsTransient(err) {
+			return err
+		}
+		// A failure after progress starts a new retry window.
+		if failedAt.IsZero() || pos.String() != failedPos.String() {
+			failedAt, failedPos, attempt = time.Now(), pos.clone(), 0
+		}
+		attempt++
+		elapsed := time.Since(failedAt)
+		if elapsed >= r.cfg.RetryWindow {
+			return fmt.Errorf("source %s: gave up after retrying for %s (window %s): %w",
+				r.cfg.Database, elapsed.Round(time.Second), r.cfg.RetryWindow, err)
+		}
+		wait := min(retry.Backoff(attempt, time.Second, time.Minute), r.cfg.RetryWindow-elapsed)
+		r.update(func(p *Progress) { p.Retries++ })
+		log.Warn("source: transient failure, resuming from the last saved position",
+			"database", r.cfg.Database, "attempt", attempt, "retry_in", wait, "position", pos.String(), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Reader) runOnce(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {
+	if err := r.loadMeta(ctx); err != nil {
+		return err
+	}
+	if !pos.Snapshot.Done {
+		r.update(func(p *Progress) { p.Phase = "snapshot" })
+		if err := r.snapshot(ctx, pos, emit); err != nil {
+			return err
+		}
+	}
+	r.update(func(p *Progress) { p.Phase = "streaming" })
+	return r.stream(ctx, pos, emit)
+}
+
+// loadMeta reads what the reader needs beyond the catalog: the update-mask
+// ordinal of every column.
+func (r *Reader) loadMeta(ctx context.Context) error {
+	instances, err := readCaptureInstances(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	byName := map[string]captureInstance{}
+	for _, ci := range instances {
+		byName[ci.Name] = ci
+	}
+	for _, ts := range r.tables {
+		ci, ok := byName[ts.t.CaptureInstance]
+		if !ok {
+			return fmt.Errorf("table %s: capture instance %s no longer exists (was CDC disabled for the table?): enable it again with %s and take a new snapshot",
+				ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
+		}
+		ords, err := capturedColumns(ctx, r.db, ci)
+		if err != nil {
+			return err
+		}
+		ts.ords = make([]int, len(ts.t.Columns))
+		for i, c := range ts.t.Columns {
+			o, ok := ords[lower(c.Name)]
+			if !ok {
+				return fmt.Errorf("table %s: column %s is no longer captured by capture instance %s: discover the tables again",
+					ts.t.QualifiedName(), c.Name, ci.Name)
+			}
+			ts.ords[i] = o
+		}
+		if ts.keyIdx, err = ts.t.KeyIndexes(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxLSN reads sys.fn_cdc_get_max_lsn() through q (the database or a
+// transaction); zero when CDC has recorded nothing yet.
+func maxLSN(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (lsn.LSN, error) {
+	var b []byte
+	if err := q.QueryRowContext(ctx, qMaxLSN).Scan(&b); err != nil {
+		return lsn.Zero, fmt.Errorf("read sys.fn_cdc_get_max_lsn(): %w", err)
+	}
+	if len(b) == 0 {
+		return lsn.Zero, nil
+	}
+	return lsn.FromBytes(b)
+}
+
+func (r *Reader) minLSN(ctx context.Context, ci string) (lsn.LSN, error) {
+	var b []byte
+	if err := r.db.QueryRowContext(ctx, qMinLSN, ci).Scan(&b); err != nil {
+		return lsn.Zero, fmt.Errorf("read sys.fn_cdc_get_min_lsn(%s): %w", quoteString(ci), err)
+	}
+	if len(b) == 0 {
+		return lsn.Zero, nil
+	}
+	return lsn.FromBytes(b)
+}
+
+// increment returns the smallest LSN after l, as sys.fn_cdc_increment_lsn.
+func increment(l lsn.LSN) lsn.LSN {
+	for i := len(l) - 1; i >= 0; i-- {
+		l[i]++
+		if l[i] != 0 {
+			break
+		}
+	}
+	return l
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

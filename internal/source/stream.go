@@ -1,0 +1,482 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+)
+
+// stream polls the change tables until ctx ends.
+func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {
+	r.cfg.Logger.Info("source: streaming changes", "database", r.cfg.Database, "position", pos.String(),
+		"poll_interval", r.cfg.PollInterval)
+	saved := pos.Stream.CommitLSN
+	lastEmit := time.Now()
+	counting := func(ctx context.Context, b Batch) error {
+		if err := emit(ctx, b); err != nil {
+			return err
+		}
+		saved, lastEmit = b.Position.Stream.CommitLSN, time.Now()
+		return nil
+	}
+	for {
+		n, err := r.poll(ctx, pos, counting)
+		if err != nil {
+			return err
+		}
+		if n == 0 && pos.Stream.CommitLSN.Compare(saved) > 0 && time.Since(lastEmit) >= r.cfg.IdleCheckpoint {
+			if err := counting(ctx, Batch{Position: pos.clone()}); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			if err := sleep(ctx, r.cfg.PollInterval); err != nil {
+				return err
+			}
+		} else if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// poll reads every change committed after pos up to sys.fn_cdc_get_max_lsn(),
+// emits them and returns how many it emitted. On return pos covers the whole
+// range read, emitted or not.
+func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) (int, error) {
+	to, err := maxLSN(ctx, r.db)
+	if err != nil {
+		return 0, err
+	}
+	from, skipCommit, skip := streamStart(*pos)
+	if to.IsZero() || to.Compare(from) < 0 {
+		return 0, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var srcs []changeSource
+	var cursors []*sqlCursor
+	defer func() {
+		for _, c := range cursors {
+			c.rows.Close()
+		}
+	}()
+	for i, ts := range r.tables {
+		tfrom, err := r.tableFrom(ctx, ts, from, *pos)
+		if err != nil {
+			return 0, err
+		}
+		if tfrom.Compare(to) > 0 {
+			continue
+		}
+		rows, err := r.db.QueryContext(ctx, qChanges(ts.t), tfrom.Bytes(), to.Bytes())
+		if err != nil {
+			return 0, fmt.Errorf("read changes of %s (capture instance %s) from %s to %s: %w",
+				ts.t.QualifiedName(), ts.t.CaptureInstance, tfrom, to, err)
+		}
+		c := &sqlCursor{table: i, ts: ts, rows: rows}
+		cursors = append(cursors, c)
+		srcs = append(srcs, c)
+	}
+	m, err := newMerger(srcs)
+	if err != nil {
+		return 0, err
+	}
+	skipKey := pos.Stream.Last
+	b := batcher{r: r, pos: pos, emit: emit, max: r.cfg.MaxBatchEvents}
+	if skip {
+		b.commit, b.count = skipCommit, pos.Stream.Emitted
+	}
+	for {
+		c, ok, err := m.next()
+		if err != nil {
+			return b.emitted, err
+		}
+		if !ok {
+			break
+		}
+		if skip && c.commit == skipCommit && c.key.Compare(skipKey) <= 0 {
+			continue // emitted before the restart
+		}
+		if err := b.add(ctx, c); err != nil {
+			return b.emitted, err
+		}
+	}
+	if err := b.finish(ctx); err != nil {
+		return b.emitted, err
+	}
+	if to.Compare(pos.Stream.CommitLSN) > 0 {
+		pos.Stream = StreamPosition{CommitLSN: to}
+	}
+	return b.emitted, nil
+}
+
+// streamStart returns the first LSN to read and, when the position is
+// inside a transaction, that transaction's commit LSN (skip is then true).
+func streamStart(pos Position) (from, commit lsn.LSN, skip bool) {
+	s := pos.Stream
+	switch {
+	case s.CommitLSN.IsZero() && pos.Snapshot.LSN.IsZero():
+		return lsn.Zero, lsn.Zero, false // from each capture instance's start
+	case s.CommitLSN.IsZero():
+		return increment(pos.Snapshot.LSN), lsn.Zero, false
+	case s.InTx:
+		return s.CommitLSN, s.CommitLSN, true
+	default:
+		return increment(s.CommitLSN), lsn.Zero, false
+	}
+}
+
+// tableFrom checks from against the capture instance's retention window and
+// returns where to read the table from.
+func (r *Reader) tableFrom(ctx context.Context, ts *tableState, from lsn.LSN, pos Position) (lsn.LSN, error) {
+	minL, err := r.minLSN(ctx, ts.t.CaptureInstance)
+	if err != nil {
+		return lsn.Zero, err
+	}
+	if minL.IsZero() {
+		return lsn.Zero, fmt.Errorf("table %s: capture instance %s no longer exists (sys.fn_cdc_get_min_lsn returned 0): enable CDC for the table again with %s and take a new snapshot",
+			ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
+	}
+	if from.Compare(minL) >= 0 || from.IsZero() {
+		return maxLSNOf(from, minL), nil
+	}
+	// from < minL. Unless the instance still starts where it did when the
+	// snapshot began (it was created after the snapshot LSN and nothing was
+	// cleaned up since), changes we never read are gone.
+	if st, ok := pos.Snapshot.Tables[ts.key]; ok && st.InstanceMinLSN == minL {
+		return minL, nil
+	}
+	return lsn.Zero, fmt.Errorf("table %s: resuming at %s but capture instance %s now starts at %s: %w; "+
+		"the cleanup job removed changes that were never read. Take a new snapshot (start the producer with an empty position), "+
+		"and keep the producer down for less than the retention (sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
+		ts.t.QualifiedName(), from, ts.t.CaptureInstance, minL, ErrOutOfRetention)
+}
+
+func maxLSNOf(a, b lsn.LSN) lsn.LSN {
+	if a.Compare(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// sqlCursor reads one capture instance's change rows and pairs the two
+// images of each update into one change.
+type sqlCursor struct {
+	table int
+	ts    *tableState
+	rows  *sql.Rows
+	vals  []any
+	ptrs  []any
+	// peeked is a row read ahead that is not part of the current update.
+	peeked *rawChange
+}
+
+type rawChange struct {
+	commit, seqval lsn.LSN
+	op             int
+	cmd            int64
+	mask           []byte
+	vals           []any
+}
+
+func (c *sqlCursor) read() (*rawChange, bool, error) {
+	if c.peeked != nil {
+		p := c.peeked
+		c.peeked = nil
+		return p, true, nil
+	}
+	if c.vals == nil {
+		c.vals = make([]any, changeMetaColumns+len(c.ts.t.Columns))
+		c.ptrs = make([]any, len(c.vals))
+		for i := range c.vals {
+			c.ptrs[i] = &c.vals[i]
+		}
+	}
+	if !c.rows.Next() {
+		if err := c.rows.Err(); err != nil {
+			return nil, false, fmt.Errorf("read changes of %s: %w", c.ts.t.QualifiedName(), err)
+		}
+		return nil, false, nil
+	}
+	for i := range c.vals {
+		c.vals[i] = nil
+	}
+	if err := c.rows.Scan(c.ptrs...); err != nil {
+		return nil, false, fmt.Errorf("read changes of %s: %w", c.ts.t.QualifiedName(), err)
+	}
+	rc := &rawChange{vals: append([]any(nil), c.vals[changeMetaColumns:]...)}
+	var err error
+	if rc.commit, err = lsnValue(c.vals[0]); err == nil {
+		rc.seqval, err = lsnValue(c.vals[1])
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read changes of %s: %w", c.ts.t.QualifiedName(), err)
+	}
+	op, ok := c.vals[2].(int64)
+	if !ok || op < 1 || op > 4 {
+		return nil, false, fmt.Errorf("read changes of %s: __$operation %v is not 1 to 4", c.ts.t.QualifiedName(), c.vals[2])
+	}
+	rc.op = int(op)
+	rc.mask, _ = c.vals[3].([]byte)
+	rc.mask = append([]byte(nil), rc.mask...)
+	if cmd, ok := c.vals[4].(int64); ok {
+		rc.cmd = cmd
+	}
+	return rc, true, nil
+}
+
+func lsnValue(v any) (lsn.LSN, error) {
+	b, ok := v.([]byte)
+	if !ok {
+		return lsn.Zero, fmt.Errorf("want an LSN as binary(10), got %T", v)
+	}
+	return lsn.FromBytes(b)
+}
+
+func (c *sqlCursor) next() (*change, bool, error) {
+	rc, ok, err := c.read()
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var before *rawChange
+	if rc.op == 3 {
+		after, ok, err := c.read()
+		if err != nil {
+			return nil, false, err
+		}
+		if ok && after.op == 4 && after.seqval == rc.seqval && after.commit == rc.commit {
+			before, rc = rc, after
+		} else {
+			if ok {
+				c.peeked = after
+			}
+			return nil, false, fmt.Errorf("read changes of %s: update before-image at seqval %s has no after-image", c.ts.t.QualifiedName(), rc.seqval)
+		}
+	}
+	return buildChange(c.table, c.ts, before, rc)
+}
+
+// buildChange turns change rows into a change: op 1 delete, 2 insert, and an
+// update from its before image (op 3, may be nil) and after image (op 4).
+func buildChange(table int, ts *tableState, before, rc *rawChange) (*change, bool, error) {
+	ch := &change{table: table, commit: rc.commit, key: ChangeKey{CommandID: rc.cmd, SeqVal: rc.seqval, Operation: rc.op}}
+	var err error
+	switch rc.op {
+	case 1:
+		ch.op = event.OpDelete
+		ch.before, err = convertRow(ts, rc, false)
+	case 2:
+		ch.op = event.OpCreate
+		ch.after, err = convertRow(ts, rc, false)
+	case 3, 4:
+		ch.op = event.OpUpdate
+		if before != nil {
+			ch.key.Operation = 3
+			if ch.before, err = convertRow(ts, before, false); err != nil {
+				return nil, false, err
+			}
+		}
+		ch.after, err = convertRow(ts, rc, rc.op == 4)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return ch, true, nil
+}
+
+// convertRow converts a change row's values. In an update's after image a
+// text, ntext or image column whose __$update_mask bit is clear did not
+// change and SQL Server left it NULL: it becomes event.Unchanged.
+func convertRow(ts *tableState, rc *rawChange, afterImage bool) (event.Row, error) {
+	row := make(event.Row, len(ts.t.Columns))
+	for i := range ts.t.Columns {
+		col := &ts.t.Columns[i]
+		if afterImage && legacyLOB(col.Type) && !bitSet(rc.mask, ts.ords[i]) {
+			row[i] = event.Unchanged
+			continue
+		}
+		v, err := convert(col, rc.vals[i])
+		if err != nil {
+			return nil, fmt.Errorf("change of %s at %s: %w", ts.t.QualifiedName(), rc.seqval, err)
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// serial numbers events that share a seqval (the delete and insert of an
+// update that changed the key) and follows __$command_id otherwise.
+func serial(k ChangeKey) int64 {
+	cmd := max(k.CommandID, 1)
+	if k.Operation == 1 {
+		return 2*cmd - 1
+	}
+	return 2 * cmd
+}
+
+// batcher groups events into batches: whole transactions, as many as fit in
+// max events; a transaction larger than max is split, and the position then
+// says how far into it the batch went.
+type batcher struct {
+	r    *Reader
+	pos  *Position
+	emit func(context.Context, Batch) error
+	max  int
+
+	done       []*event.Event // events of complete transactions
+	doneCommit lsn.LSN        // the last of them
+	cur        []*event.Event // events of the transaction being read
+	commit     lsn.LSN        // its commit LSN
+	count      int64          // its events emitted or buffered so far
+	last       ChangeKey      // its last change
+	emitted    int
+	txs        int64
+}
+
+func (b *batcher) add(ctx context.Context, c *change) error {
+	if c.commit != b.commit {
+		if err := b.closeTx(ctx); err != nil {
+			return err
+		}
+		b.commit, b.count = c.commit, 0
+	}
+	// Make room first, so that no batch exceeds max and a transaction of
+	// exactly max events stays whole.
+	if len(b.done)+len(b.cur) >= b.max {
+		if len(b.done) > 0 {
+			if err := b.flushDone(ctx); err != nil {
+				return err
+			}
+		}
+		if len(b.cur) >= b.max {
+			p := b.pos.clone()
+			p.Stream = StreamPosition{CommitLSN: b.commit, InTx: true, Last: b.last, Emitted: b.count}
+			events := b.cur
+			b.cur = nil
+			if err := b.send(ctx, events, p); err != nil {
+				return err
+			}
+		}
+	}
+	tsMs, err := b.r.commitTime(ctx, c.commit)
+	if err != nil {
+		return err
+	}
+	ts := b.r.tables[c.table]
+	b.cur = append(b.cur, &event.Event{Table: ts.t, Op: c.op, Before: c.before, After: c.after, TsMs: time.Now().UnixMilli(),
+		Source: b.r.sourceBlock(ts, "false", tsMs, c.key.SeqVal, c.commit, serial(c.key))})
+	b.count++
+	b.last = c.key
+	return nil
+}
+
+// closeTx moves the finished transaction's events to the done list.
+func (b *batcher) closeTx(ctx context.Context) error {
+	if b.commit.IsZero() {
+		return nil
+	}
+	b.txs++
+	b.done = append(b.done, b.cur...)
+	b.cur = nil
+	b.doneCommit = b.commit
+	if len(b.done) >= b.max {
+		return b.flushDone(ctx)
+	}
+	return nil
+}
+
+func (b *batcher) flushDone(ctx context.Context) error {
+	p := b.pos.clone()
+	p.Stream = StreamPosition{CommitLSN: b.doneCommit}
+	events := b.done
+	b.done = nil
+	return b.send(ctx, events, p)
+}
+
+func (b *batcher) finish(ctx context.Context) error {
+	if err := b.closeTx(ctx); err != nil {
+		return err
+	}
+	if len(b.done) > 0 {
+		return b.flushDone(ctx)
+	}
+	return nil
+}
+
+func (b *batcher) send(ctx context.Context, events []*event.Event, p Position) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := b.emit(ctx, Batch{Events: events, Position: p}); err != nil {
+		return err
+	}
+	*b.pos = p
+	b.emitted += len(events)
+	txs := b.txs
+	b.txs = 0
+	last := events[len(events)-1].Source
+	b.r.update(func(pr *Progress) {
+		pr.StreamEvents += int64(len(events))
+		pr.StreamTransactions += txs
+		pr.LastCommitLSN = last.CommitLSN
+		pr.LastCommitTime = time.UnixMilli(last.TsMs).UTC()
+	})
+	return nil
+}
+
+// lsnTimes caches commit times of commit LSNs, a page of
+// cdc.lsn_time_mapping at a time.
+type lsnTimes struct {
+	m map[lsn.LSN]int64
+}
+
+const lsnTimePage = 1000
+
+// commitTime returns the commit time (Unix ms) of a transaction. SQL Server
+// records it in the server's local time without a zone; it is read as UTC.
+func (r *Reader) commitTime(ctx context.Context, l lsn.LSN) (int64, error) {
+	if ms, ok := r.times.m[l]; ok {
+		return ms, nil
+	}
+	rows, err := r.db.QueryContext(ctx, qLSNTimes, int64(lsnTimePage), l.Bytes())
+	if err != nil {
+		return 0, fmt.Errorf("read cdc.lsn_time_mapping from %s: %w", l, err)
+	}
+	m := make(map[lsn.LSN]int64, lsnTimePage)
+	for rows.Next() {
+		var b []byte
+		var begin, end sql.NullTime
+		if err := rows.Scan(&b, &begin, &end); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read cdc.lsn_time_mapping: %w", err)
+		}
+		k, err := lsn.FromBytes(b)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read cdc.lsn_time_mapping: %w", err)
+		}
+		t := end
+		if !t.Valid {
+			t = begin
+		}
+		if t.Valid {
+			m[k] = wallUTC(t.Time).UnixMilli()
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return 0, fmt.Errorf("read cdc.lsn_time_mapping: %w", err)
+	}
+	ms, ok := m[l]
+	if !ok {
+		// Not mapped (should not happen for a commit LSN): use the read time
+		// rather than fail, and remember it.
+		ms = time.Now().UnixMilli()
+		m[l] = ms
+	}
+	r.times.m = m
+	return ms, nil
+}
