@@ -55,7 +55,7 @@ func allTypesCases() []roundTripCase {
 		wall(2024, 7, 1, 0, 0, 0, 0), "名字",
 	}
 	maxWant := append(event.Row{}, maxRow...)
-	maxWant[31] = clock(24, 0, 0, 0)                           // 23:59:59.9999999 rounds half up to 24:00:00
+	maxWant[31] = clock(24, 0, 0, 0)                          // 23:59:59.9999999 rounds half up to 24:00:00
 	maxWant[34] = wall(9999, 12, 31, 23, 59, 59, 999_999_000) // .9999994 rounds down
 
 	minRow := event.Row{

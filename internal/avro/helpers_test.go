@@ -112,7 +112,7 @@ func clock(h, m, s, ns int) time.Duration {
 
 // newRegistry starts a fake Schema Registry and returns a client for it and
 // a counter of the requests it served.
-func newRegistry(t *testing.T) (*srfake.Registry, *sr.Client, *atomic.Int64) {
+func newRegistry(t testing.TB) (*srfake.Registry, *sr.Client, *atomic.Int64) {
 	t.Helper()
 	reg := srfake.New()
 	t.Cleanup(reg.Close)
