@@ -46,7 +46,9 @@
 // precision is refused with an error naming the table, column and value;
 // timestamps are the wall clock, converted without the process's time zone;
 // times and timestamps are rounded half up to the microsecond (the 7th
-// digit of time(7), datetime2(7) and datetime's 1/300 s ticks);
+// digit of time(7), datetime2(7) and datetime's 1/300 s ticks), except
+// that a value never rounds past 23:59:59.999999 or 9999-12-31
+// 23:59:59.999999 (no 24:00:00, no year 10000);
 // datetimeoffset keeps its offset and full precision as ISO-8601 text.
 // hamba parses schemas and checks compatibility.
 //

@@ -121,7 +121,7 @@ func encodeNonNull(w *writer, p *colPlan, v any) error {
 		if d < 0 || d >= 24*time.Hour {
 			return fmt.Errorf("time of day %v is outside 00:00:00 to 23:59:59.9999999", d)
 		}
-		w.long(roundMicros(int64(d)))
+		w.long(min(roundMicros(int64(d)), maxTimeMicros))
 	case kindTimestamp:
 		t, ok := v.(time.Time)
 		if !ok {
@@ -206,7 +206,7 @@ func decodeColumn(r *reader, p *colPlan) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if us < 0 || us > int64(24*time.Hour/time.Microsecond) {
+		if us < 0 || us > maxTimeMicros+1 { // 24:00:00 accepted from other writers
 			return nil, fmt.Errorf("time-micros value %d is outside a day", us)
 		}
 		return time.Duration(us) * time.Microsecond, nil
@@ -292,6 +292,14 @@ func isGUID(s string) bool {
 // roundMicros rounds non-negative nanoseconds to microseconds, half up.
 func roundMicros(ns int64) int64 { return (ns + 500) / 1000 }
 
+// Rounding half up never carries a value past the end of its range: time
+// stops at 23:59:59.999999 (Java's LocalTime and Python's time have no
+// 24:00:00) and datetime2 at 9999-12-31 23:59:59.999999 (not year 10000).
+const (
+	maxTimeMicros      = int64(24*time.Hour/time.Microsecond) - 1
+	maxTimestampMicros = int64(253402300799999999) // 9999-12-31T23:59:59.999999
+)
+
 func checkYear(t time.Time) error {
 	if y := t.Year(); y < 1 || y > 9999 {
 		return fmt.Errorf("year %d is outside SQL Server's 1 to 9999", y)
@@ -323,7 +331,7 @@ func wallMicros(t time.Time) (int64, error) {
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
 	sec := time.Date(y, mo, d, h, mi, s, 0, time.UTC).Unix()
-	return sec*1_000_000 + roundMicros(int64(t.Nanosecond())), nil
+	return min(sec*1_000_000+roundMicros(int64(t.Nanosecond())), maxTimestampMicros), nil
 }
 
 // formatZoned renders a datetimeoffset: ISO-8601 with the value's own
