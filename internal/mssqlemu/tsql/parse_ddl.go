@@ -84,9 +84,10 @@ func (p *parser) skipIndexOptions() error {
 	}
 	p.i += 2
 	for {
-		if _, err := p.ident(); err != nil {
-			return err
+		if p.tok().kind != tWord { // option names include reserved FILLFACTOR
+			return p.fail()
 		}
+		p.i++
 		if err := p.expectOp("="); err != nil {
 			return err
 		}

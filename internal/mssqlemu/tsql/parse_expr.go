@@ -448,7 +448,7 @@ func (p *parser) parseWordPrimary(t *token) (Expr, error) {
 		if !callNext {
 			return nil, p.fail()
 		}
-		p.i++
+		p.i += 2 // name and (
 		return p.parseCallArgs(t.pos, ObjectName{Pos: t.pos, Object: t.val})
 	}
 	if t.reserved {

@@ -80,6 +80,10 @@ func isValueOption(upper string) bool {
 	return false
 }
 
+func isStatisticsOption(t *token) bool {
+	return t.kind == tWord && (t.upper == "IO" || t.upper == "TIME" || t.upper == "XML" || t.upper == "PROFILE")
+}
+
 func (p *parser) parseOnOff() (bool, error) {
 	switch {
 	case p.acceptKw("ON"):
@@ -132,16 +136,20 @@ func (p *parser) parseSet() (Statement, error) {
 		return st, err
 	case t.upper == "STATISTICS" || isOnOffOption(t.upper):
 		st := &SetOnOffStmt{Pos: pos}
+		statistics := false // SET STATISTICS IO, TIME ON
 		for {
 			o := p.tok()
 			switch {
-			case o.kind == tWord && o.upper == "STATISTICS":
-				p.i++
+			case o.kind == tWord && o.upper == "STATISTICS" || statistics && isStatisticsOption(o):
+				if o.upper == "STATISTICS" {
+					p.i++
+				}
 				s := p.tok()
-				if s.kind != tWord || s.upper != "IO" && s.upper != "TIME" && s.upper != "XML" && s.upper != "PROFILE" {
+				if !isStatisticsOption(s) {
 					return nil, p.fail()
 				}
 				p.i++
+				statistics = true
 				st.Options = append(st.Options, "STATISTICS "+s.upper)
 			case o.kind == tWord && isOnOffOption(o.upper):
 				p.i++
