@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -382,5 +383,98 @@ func TestConform(t *testing.T) {
 	changed.Columns[2].Scale = 4
 	if _, err := Conform(e, changed); err == nil || !strings.Contains(err.Error(), "decimal(9,3) in the event and decimal(9,4)") {
 		t.Errorf("changing a type: %v", err)
+	}
+}
+
+func TestNilSliceIsNull(t *testing.T) {
+	ctx := context.Background()
+	_, cl, _ := newRegistry(t)
+	tbl := compositeKeyTable()
+	tbl.Columns[3] = catalog.Column{Name: "blob", Ordinal: 4, Type: "varbinary", Length: 10, Nullable: true}
+	c := NewCodec(cl, testPrefix)
+	for _, tc := range []struct {
+		in   []byte
+		want any
+	}{{nil, nil}, {[]byte{}, []byte{}}, {[]byte{0}, []byte{0}}} {
+		row := event.Row{int64(1), "6F9619FF-8B86-D011-B42D-00C04FC964FF", rat("1"), tc.in}
+		k, v, err := c.Encode(ctx, "t", &event.Event{Table: tbl, Op: event.OpCreate, After: row})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := c.Decode(ctx, "t", k, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.After[3]; !sameValue(got, tc.want) {
+			t.Errorf("%#v decoded as %#v, want %#v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	_, cl, _ := newRegistry(t)
+	enc, dec := NewCodec(cl, testPrefix), NewCodec(cl, testPrefix)
+	tbl := compositeKeyTable()
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := range 50 {
+				row := event.Row{int64(g*100 + i), "6F9619FF-8B86-D011-B42D-00C04FC964FF", rat("1.5"), "n"}
+				var k, v []byte
+				if k, v, err = enc.Encode(ctx, "t", &event.Event{Table: tbl, Op: event.OpCreate, After: row}); err != nil {
+					break
+				}
+				var e *event.Event
+				if e, err = dec.Decode(ctx, "t", k, v); err != nil {
+					break
+				}
+				if e.After[0] != row[0] {
+					err = fmt.Errorf("decoded %v, want %v", e.After[0], row[0])
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	ctx := context.Background()
+	_, cl, _ := newRegistry(b)
+	c := NewCodec(cl, testPrefix)
+	tbl := allTypesTable()
+	row := append(event.Row{}, allTypesCases()[1].in...)
+	e := &event.Event{Table: tbl, Op: event.OpCreate, After: row, Source: testSource()}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := c.Encode(ctx, testTopic, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	ctx := context.Background()
+	_, cl, _ := newRegistry(b)
+	c := NewCodec(cl, testPrefix)
+	tbl := allTypesTable()
+	row := append(event.Row{}, allTypesCases()[1].in...)
+	k, v, err := c.Encode(ctx, testTopic, &event.Event{Table: tbl, Op: event.OpCreate, After: row, Source: testSource()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(v)))
+	for b.Loop() {
+		if _, err := c.Decode(ctx, testTopic, k, v); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -13,7 +13,8 @@ import (
 var errNotNullable = errors.New("NULL in a NOT NULL column")
 
 // encodeColumn writes one column value, with its union branch when the
-// column's Avro type is nullable. nil (or a nil *big.Rat) is SQL NULL.
+// column's Avro type is nullable. nil is SQL NULL, and so are a nil *big.Rat
+// and a nil []byte (as database/sql scans a NULL); []byte{} is empty binary.
 func encodeColumn(w *writer, p *colPlan, v any) error {
 	if isNull(v) {
 		if !p.nullable {
@@ -32,8 +33,13 @@ func isNull(v any) bool {
 	if v == nil {
 		return true
 	}
-	r, ok := v.(*big.Rat)
-	return ok && r == nil
+	switch x := v.(type) {
+	case *big.Rat:
+		return x == nil
+	case []byte:
+		return x == nil
+	}
+	return false
 }
 
 func wrongType(p *colPlan, v any) error {
