@@ -27,7 +27,7 @@ const (
 	qTypes = `SELECT user_type_id, system_type_id, name, is_user_defined, is_assembly_type FROM sys.types`
 
 	// qColumns lists a table's columns (@p1 = source object_id).
-	qColumns = `SELECT column_id, name, user_type_id, max_length, precision, scale, is_nullable, collation_name, is_identity, is_computed ` +
+	qColumns = `SELECT column_id, name, user_type_id, max_length, [precision], [scale], is_nullable, collation_name, is_identity, is_computed ` +
 		`FROM sys.columns WHERE object_id = @p1 ORDER BY column_id`
 
 	// qPrimaryKey finds the primary-key index (@p1 = source object_id).

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -73,6 +74,20 @@ func TestQueriesReadOneTable(t *testing.T) {
 		}
 		if strings.Count(u, " FROM ") > 1 {
 			t.Errorf("query reads more than one table: %s", q)
+		}
+	}
+}
+
+// TestQueriesParse checks every statement against the emulator's T-SQL
+// parser, which follows SQL Server's grammar and reserved words.
+func TestQueriesParse(t *testing.T) {
+	tb := testTable().t
+	for _, q := range []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qPrimaryKey,
+		qIndexColumns, qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows,
+		qSnapshotChunk(tb, true), qSnapshotChunk(tb, false), qChanges(tb), qCountRows(tb),
+		enableDBCommand("Sales DB"), enableTableCommand("dbo", "t")} {
+		if _, err := tsql.Parse(q); err != nil {
+			t.Errorf("%s: %v", q, err)
 		}
 	}
 }
