@@ -156,10 +156,15 @@ func Discover(ctx context.Context, db *sql.DB, cfg Config) ([]*catalog.Table, []
 // checkDatabase resolves the database name and checks that CDC is on. It
 // returns whether SNAPSHOT isolation is allowed.
 func checkDatabase(ctx context.Context, db *sql.DB, name string) (string, bool, error) {
+	var current string
+	if err := db.QueryRowContext(ctx, qCurrentDatabase).Scan(&current); err != nil {
+		return "", false, fmt.Errorf("read the current database name: %w", err)
+	}
 	if name == "" {
-		if err := db.QueryRowContext(ctx, qCurrentDatabase).Scan(&name); err != nil {
-			return "", false, fmt.Errorf("read the current database name: %w", err)
-		}
+		name = current
+	} else if !strings.EqualFold(name, current) {
+		// Catalog views and CDC functions read the connection's database.
+		return "", false, fmt.Errorf("the connection is to database %s but the source database is %s: set database=%s in the DSN", current, name, name)
 	}
 	var (
 		got        string
