@@ -167,7 +167,11 @@ func TypesMarkdown() string {
 	b.WriteString("| SQL Server | Avro | Go value (event.Row) | connect.name | Notes |\n")
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, m := range typeMappings() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.Join(m.SQLTypes, ", "), m.Avro, m.GoType, m.ConnectName, m.Note)
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", strings.Join(m.SQLTypes, ", "), m.Avro, m.GoType, m.ConnectName, m.Note)
 	}
+	b.WriteString("\nA nullable column's type is `[\"null\", T]` with default null; so is every large-value column " +
+		"(text, ntext, image, xml, the (max) types), whose value an update may leave out (see the envelope's `unchanged` field). " +
+		"Each field also carries the exact source type in `mssql.*` properties. Other types (sql_variant, hierarchyid, " +
+		"geometry, geography, timestamp/rowversion, CLR types) are not synchronized.\n")
 	return b.String()
 }
