@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,8 +188,26 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 		return fmt.Errorf("apply: %w", err)
 	}
 	pending := map[string]map[string]bool{}
+	targets := make([]*TargetTable, len(groups))
 	for i, g := range groups {
-		if err := a.applyTable(ctx, tx, i, g, pending); err != nil {
+		if targets[i], err = targetTable(g); err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
+	}
+	// Ensure tables in name order: consumers that must create or alter
+	// several tables then take the DDL locks in the same order.
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return strings.Compare(targets[x].Ident(), targets[y].Ident()) })
+	for _, i := range order {
+		if err := a.ensureTable(ctx, tx, targets[i], pending); err != nil {
+			return err
+		}
+	}
+	for i, g := range groups {
+		if err := a.applyTable(ctx, tx, i, g, targets[i]); err != nil {
 			return err
 		}
 	}
@@ -258,14 +277,7 @@ func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]i
 }
 
 // applyTable stages one table's compacted events and applies them.
-func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, pending map[string]map[string]bool) error {
-	t, err := targetTable(g)
-	if err != nil {
-		return err
-	}
-	if err := a.ensureTable(ctx, tx, t, pending); err != nil {
-		return err
-	}
+func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable) error {
 	stage := "__stage_" + strconv.Itoa(n)
 	p := a.planFor(stage, t, g.keep)
 	if _, err := tx.Exec(ctx, p.createStage); err != nil {
@@ -348,11 +360,18 @@ func (a *Applier) ensureTable(ctx context.Context, tx pgx.Tx, t *TargetTable, pe
 	if cols != nil && hasAll(cols, t) {
 		return nil
 	}
-	if cols == nil {
-		var err error
-		if cols, err = targetColumns(ctx, tx, t); err != nil {
-			return err
-		}
+	// Another consumer may be creating or altering the same table: serialize
+	// on a transaction-scoped advisory lock, then look at the table afresh.
+	// The schema's lock comes first (CREATE SCHEMA IF NOT EXISTS races too),
+	// and tables are ensured in name order, so every consumer takes these
+	// locks in one global order and none can deadlock on them.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1)), pg_advisory_xact_lock(hashtext($2))",
+		"mssql2adb schema:"+quote(t.Schema), "mssql2adb table:"+t.Ident()); err != nil {
+		return fmt.Errorf("lock target table %s for DDL: %w", t.Ident(), err)
+	}
+	cols, err := targetColumns(ctx, tx, t)
+	if err != nil {
+		return err
 	}
 	if len(cols) == 0 {
 		for _, stmt := range []string{CreateSchema(t.Schema), a.dialect.CreateTable(t)} {

@@ -1,0 +1,296 @@
+// Package sink is the consumer loop: it reads change topics as a member of a
+// Kafka consumer group (read_committed), decodes each record into a change
+// event, and applies bounded batches to the target in one transaction that
+// also stores the Kafka offsets. On assignment it resumes from the offsets
+// the target holds, so what the target committed is never applied twice;
+// offsets are committed to Kafka afterwards for monitoring only.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/apply"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/retry"
+)
+
+// Decoder turns one Kafka record into a change event. It returns a nil event
+// and nil error for a record that carries no change (a heartbeat); the sink
+// skips tombstones (empty values) itself without calling it.
+type Decoder interface {
+	Decode(ctx context.Context, topic string, key, value []byte) (*event.Event, error)
+}
+
+// Applier is the target side the sink writes to; *apply.Applier is one.
+type Applier interface {
+	Apply(ctx context.Context, b apply.Batch) error
+	Offsets(ctx context.Context, group, topic string) (map[int32]int64, error)
+}
+
+var _ Applier = (*apply.Applier)(nil)
+
+// Config configures Run.
+type Config struct {
+	// Brokers are the Kafka bootstrap brokers.
+	Brokers []string
+	// Group is the consumer group; required.
+	Group string
+	// TopicPrefix selects the topics: every topic matching ^<TopicPrefix>\.
+	// except those whose next character is an underscore (internal topics).
+	TopicPrefix string
+	// ExcludeTopics are more regular expressions of topics not to consume
+	// (for example the producer's state and heartbeat topics when they share
+	// the prefix).
+	ExcludeTopics []string
+	// MaxBatchEvents bounds the records of one target transaction; default 10000.
+	MaxBatchEvents int
+	// MaxBatchWait is how long to gather more records once some arrived,
+	// before applying a partial batch; default 500ms.
+	MaxBatchWait time.Duration
+	// Retry says how long a failing Apply is retried; the zero value is
+	// retry's default (720 minutes), retrying apply.IsTransient and
+	// retry.IsTransient errors (deadlocks, lost connections).
+	Retry retry.Policy
+	// ClientOpts are more kgo options (TLS, SASL, session timeouts); they
+	// come after Brokers and before the options the sink needs.
+	ClientOpts []kgo.Opt
+}
+
+// Deps are what Run works with.
+type Deps struct {
+	Decoder Decoder
+	Applier Applier
+	Logger  *slog.Logger // nil means slog.Default()
+}
+
+func (c *Config) validate(d Deps) error {
+	if len(c.Brokers) == 0 {
+		return errors.New("sink: no Kafka brokers configured (KAFKA_BROKERS)")
+	}
+	if c.Group == "" {
+		return errors.New("sink: no consumer group configured (GROUP_ID)")
+	}
+	if c.TopicPrefix == "" {
+		return errors.New("sink: no topic prefix configured (TOPIC_PREFIX)")
+	}
+	if d.Decoder == nil || d.Applier == nil {
+		return errors.New("sink: Deps needs a Decoder and an Applier")
+	}
+	for _, x := range c.ExcludeTopics {
+		if _, err := regexp.Compile(x); err != nil {
+			return fmt.Errorf("sink: exclude-topic pattern %q: %w", x, err)
+		}
+	}
+	if c.Retry.Transient == nil {
+		c.Retry.Transient = func(err error) bool { return apply.IsTransient(err) || retry.IsTransient(err) }
+	}
+	if c.MaxBatchEvents <= 0 {
+		c.MaxBatchEvents = 10000
+	}
+	if c.MaxBatchWait <= 0 {
+		c.MaxBatchWait = 500 * time.Millisecond
+	}
+	return nil
+}
+
+// TopicPattern is the regular expression of the topics a sink with this
+// prefix consumes.
+func TopicPattern(prefix string) string { return "^" + regexp.QuoteMeta(prefix) + `\.[^_]` }
+
+// DecodeError is a record the decoder could not read. The sink stops on it:
+// skipping would silently lose a change.
+type DecodeError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Err       error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("sink: cannot decode record %s/%d@%d (fix the producer or the schema registry, or move the group past it on purpose): %v",
+		e.Topic, e.Partition, e.Offset, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Run consumes until ctx ends (then it returns nil) or an error stops it.
+func Run(ctx context.Context, cfg Config, d Deps) error {
+	if err := cfg.validate(d); err != nil {
+		return err
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log}
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)
+	opts = append(opts,
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeRegex(),
+		kgo.ConsumeTopics(TopicPattern(cfg.TopicPrefix)),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(s.adjustOffsets),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
+			log.Info("sink: partitions assigned", "group", cfg.Group, "partitions", a)
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
+			log.Info("sink: partitions revoked", "group", cfg.Group, "partitions", r)
+		}),
+	)
+	if len(cfg.ExcludeTopics) > 0 {
+		opts = append(opts, kgo.ConsumeExcludeTopics(cfg.ExcludeTopics...))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("sink: create Kafka client: %w", err)
+	}
+	defer cl.Close()
+	err = s.loop(ctx, cl)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+type runner struct {
+	cfg Config
+	dec Decoder
+	app Applier
+	log *slog.Logger
+}
+
+// adjustOffsets replaces the offsets Kafka has for newly assigned partitions
+// with those the target holds: the target is the truth, since it stores its
+// offsets in the same transaction as the rows. Partitions the target has
+// never seen start from the beginning.
+func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	out := make(map[string]map[int32]kgo.Offset, len(in))
+	for topic, parts := range in {
+		stored, err := s.app.Offsets(ctx, s.cfg.Group, topic)
+		if err != nil {
+			return nil, fmt.Errorf("sink: load offsets of %s from the target: %w", topic, err)
+		}
+		out[topic] = make(map[int32]kgo.Offset, len(parts))
+		for p := range parts {
+			if next, ok := stored[p]; ok {
+				out[topic][p] = kgo.NewOffset().At(next).WithEpoch(-1)
+			} else {
+				out[topic][p] = kgo.NewOffset().AtStart()
+			}
+		}
+		s.log.Info("sink: resuming from the target's offsets", "topic", topic, "stored", stored)
+	}
+	return out, nil
+}
+
+func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
+	for {
+		recs, err := s.gather(ctx, cl)
+		if err != nil {
+			cl.AllowRebalance()
+			return err
+		}
+		if len(recs) > 0 {
+			if err := s.process(ctx, cl, recs); err != nil {
+				cl.AllowRebalance()
+				return err
+			}
+		}
+		cl.AllowRebalance()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// gather polls until it has MaxBatchEvents records or MaxBatchWait has passed
+// since the first arrived. Rebalances stay blocked until AllowRebalance.
+func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, error) {
+	var recs []*kgo.Record
+	var deadline time.Time
+	for len(recs) < s.cfg.MaxBatchEvents {
+		pctx := ctx
+		cancel := func() {}
+		if len(recs) > 0 {
+			left := time.Until(deadline)
+			if left <= 0 {
+				break
+			}
+			pctx, cancel = context.WithTimeout(ctx, left)
+		}
+		fetches := cl.PollRecords(pctx, s.cfg.MaxBatchEvents-len(recs))
+		cancel()
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var ferr error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			ferr = errors.Join(ferr, fmt.Errorf("sink: fetch %s/%d: %w", topic, p, err))
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		n := len(recs)
+		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+		if n == 0 && len(recs) > 0 {
+			deadline = time.Now().Add(s.cfg.MaxBatchWait)
+		}
+		if pctx != ctx && pctx.Err() != nil {
+			break
+		}
+	}
+	return recs, nil
+}
+
+// process decodes recs, applies them in one target transaction with their
+// offsets, then commits the offsets to Kafka for monitoring.
+func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	b := apply.Batch{Group: s.cfg.Group}
+	next := map[apply.Offset]int{} // index in b.Offsets by topic/partition
+	for _, r := range recs {
+		k := apply.Offset{Topic: r.Topic, Partition: r.Partition}
+		if i, ok := next[k]; ok {
+			b.Offsets[i].Next = r.Offset + 1
+		} else {
+			next[k] = len(b.Offsets)
+			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1})
+		}
+		if len(r.Value) == 0 {
+			continue // a tombstone after a delete: for compaction only
+		}
+		e, err := s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
+		if err != nil {
+			return &DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+		}
+		if e == nil {
+			continue
+		}
+		b.Events = append(b.Events, e)
+		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+	}
+	err := s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
+		return s.app.Apply(ctx, b)
+	})
+	if err != nil {
+		return fmt.Errorf("sink: apply %d events: %w", len(b.Events), err)
+	}
+	s.log.Debug("sink: applied batch", "records", len(recs), "events", len(b.Events))
+	// For monitoring (lag) only: the target already holds these offsets.
+	if err := cl.CommitRecords(ctx, recs...); err != nil && ctx.Err() == nil {
+		s.log.Warn("sink: commit offsets to Kafka (monitoring only)", "err", err)
+	}
+	return nil
+}
