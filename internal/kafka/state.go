@@ -49,7 +49,10 @@ func LoadState(ctx context.Context, cl *kgo.Client, stateTopic, key string) (val
 // (state, schemas), not bulk consumption.
 func ReadCommitted(ctx context.Context, cl *kgo.Client, topic string, from map[int32]int64, fn func(*kgo.Record) error) (map[int32]int64, error) {
 	adm := kadm.NewClient(cl)
-	details, err := adm.ListTopics(ctx, topic)
+	// Uncached: kadm caches metadata, including "unknown topic" answers,
+	// for a few seconds; a fresh answer also refreshes that cache for the
+	// offset listings below.
+	details, err := adm.ListTopics(kadm.WithAuthorizedOps(ctx), topic)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: describe topic: %w", topic, err)
 	}

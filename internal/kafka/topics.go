@@ -78,8 +78,9 @@ func EnsureTopicsReport(ctx context.Context, adm *kadm.Client, specs []TopicSpec
 		return nil, fmt.Errorf("kafka: list topics %v: %w; check that the brokers are reachable and that this client may describe topics", names, err)
 	}
 	var (
-		mism []PartitionMismatch
-		errs []error
+		mism    []PartitionMismatch
+		errs    []error
+		created []string
 	)
 	for _, s := range specs {
 		d, ok := details[s.Name]
@@ -95,7 +96,16 @@ func EnsureTopicsReport(ctx context.Context, adm *kadm.Client, specs []TopicSpec
 		}
 		if err := createTopic(ctx, adm, s); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		created = append(created, s.Name)
+	}
+	if len(created) > 0 {
+		// The listing above left "unknown topic" in the client's
+		// metadata cache, which kadm consults for seconds: refresh it
+		// so that the caller can use the new topics at once. Best
+		// effort: a failure here only delays that.
+		_, _ = adm.ListTopics(kadm.WithAuthorizedOps(ctx), created...)
 	}
 	sort.Slice(mism, func(i, j int) bool { return mism[i].Topic < mism[j].Topic })
 	return mism, errors.Join(errs...)

@@ -3,10 +3,12 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -17,7 +19,7 @@ const (
 
 func newWriter(t *testing.T, b *Broker, id string) *TxnWriter {
 	t.Helper()
-	w, err := NewTxnWriter(t.Context(), TxnConfig{Brokers: b.Addrs(), TransactionalID: id, StateTopic: stateTopic})
+	w, err := NewTxnWriter(t.Context(), TxnConfig{Brokers: b.Addrs(), TransactionalID: id, StateTopic: stateTopic, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("new writer %s: %v", id, err)
 	}
@@ -183,5 +185,21 @@ func TestLoadStateMissingTopic(t *testing.T) {
 	_, _, err := LoadState(t.Context(), newClient(t, b), "nope.state", "k")
 	if err == nil || !strings.Contains(err.Error(), `topic "nope.state" does not exist`) {
 		t.Fatalf("LoadState on missing topic: err = %v", err)
+	}
+}
+
+// Topics created by EnsureTopics are usable at once through the same
+// client, although kadm caches metadata (negative answers included).
+func TestEnsureThenLoadStateSameClient(t *testing.T) {
+	b := startBroker(t)
+	cl := newClient(t, b)
+	if _, _, err := LoadState(t.Context(), cl, "fresh.state", "k"); err == nil {
+		t.Fatal("LoadState on a missing topic succeeded")
+	}
+	if err := EnsureTopics(t.Context(), kadm.NewClient(cl), []TopicSpec{{Name: "fresh.state", Partitions: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := LoadState(t.Context(), cl, "fresh.state", "k"); err != nil || ok {
+		t.Fatalf("LoadState right after EnsureTopics = ok %v, err %v", ok, err)
 	}
 }

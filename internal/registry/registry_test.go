@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 
@@ -36,9 +37,15 @@ const (
 	orderKey = `{"type":"record","name":"OrderKey","namespace":"db.dbo","fields":[{"name":"id","type":"int"}]}`
 )
 
+// quiet discards the registry's logs in tests.
+var quiet = slog.New(slog.DiscardHandler)
+
 // startRegistry serves an in-memory registry and returns a client for it.
 func startRegistry(t *testing.T, cfg Config) (*Registry, *sr.Client) {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
 	reg, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
