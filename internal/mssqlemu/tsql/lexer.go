@@ -1,7 +1,6 @@
 package tsql
 
 import (
-	"encoding/hex"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -34,8 +33,16 @@ type token struct {
 	num      NumberKind // for tNumber
 	val      string     // identifier name, string contents, number text, operator
 	upper    string     // tWord: upper-case val
-	bin      []byte     // tBinary
-	pos      Pos
+	at       tokPos
+}
+
+// tokPos is a compact Pos; tokens are many, so they stay small.
+type tokPos struct{ off, line, col int32 }
+
+func packPos(p Pos) tokPos { return tokPos{off: int32(p.Offset), line: int32(p.Line), col: int32(p.Col)} }
+
+func (t *token) pos() Pos {
+	return Pos{Line: int(t.at.line), Col: int(t.at.col), Offset: int(t.at.off)}
 }
 
 // near is the text SQL Server quotes in "Incorrect syntax near '...'".
@@ -45,10 +52,36 @@ func (t *token) near() string {
 		if t.num == MoneyNumber {
 			return "$" + t.val
 		}
-	case tBinary:
-		return "0x" + strings.ToUpper(hex.EncodeToString(t.bin))
 	}
 	return t.val
+}
+
+// binValue decodes a tBinary token's 0x digits; an odd count gets a
+// leading zero, as SQL Server reads 0xABC as 0x0ABC.
+func (t *token) binValue() []byte {
+	digits := t.val[2:]
+	out := make([]byte, (len(digits)+1)/2)
+	j := len(out) - 1
+	for i := len(digits); i > 0; i -= 2 {
+		lo := unhex(digits[i-1])
+		var hi byte
+		if i >= 2 {
+			hi = unhex(digits[i-2])
+		}
+		out[j] = hi<<4 | lo
+		j--
+	}
+	return out
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // lexer turns a batch into tokens.
@@ -62,13 +95,13 @@ type lexer struct {
 
 // lex tokenizes the whole batch. The last token is always tEOF.
 func lex(src string) ([]token, error) {
-	lx := &lexer{src: src, line: 1, toks: make([]token, 0, len(src)/4+8)}
+	lx := &lexer{src: src, line: 1, toks: make([]token, 0, len(src)/6+16)}
 	for {
 		if err := lx.skipSpace(); err != nil {
 			return nil, err
 		}
 		if lx.off >= len(lx.src) {
-			lx.toks = append(lx.toks, token{kind: tEOF, pos: lx.pos()})
+			lx.toks = append(lx.toks, token{kind: tEOF, at: packPos(lx.pos())})
 			return lx.toks, nil
 		}
 		if err := lx.scan(); err != nil {
@@ -206,7 +239,7 @@ func (lx *lexer) scan() error {
 		if err := checkIdentLen(p, s[:end]); err != nil {
 			return err
 		}
-		lx.toks = append(lx.toks, token{kind: kind, val: name, pos: p})
+		lx.toks = append(lx.toks, token{kind: kind, val: name, at: packPos(p)})
 		lx.advance(end)
 		return nil
 	}
@@ -219,7 +252,7 @@ func (lx *lexer) scan() error {
 				return err
 			}
 			up := upperASCII(word)
-			lx.toks = append(lx.toks, token{kind: tWord, val: word, upper: up, reserved: isReserved(up), pos: p})
+			lx.toks = append(lx.toks, token{kind: tWord, val: word, upper: up, reserved: isReserved(up), at: packPos(p)})
 			lx.advance(end)
 			return nil
 		}
@@ -292,7 +325,7 @@ func (lx *lexer) scanString(p Pos, kind tokKind) error {
 		b.WriteString(strings.ReplaceAll(val, "''", "'"))
 		val = b.String()
 	}
-	lx.toks = append(lx.toks, token{kind: kind, val: val, pos: p})
+	lx.toks = append(lx.toks, token{kind: kind, val: val, at: packPos(p)})
 	lx.advance(i + 2)
 	return nil
 }
@@ -323,7 +356,7 @@ func (lx *lexer) scanDelimited(p Pos, closer byte) error {
 	if err := checkIdentLen(p, val); err != nil {
 		return err
 	}
-	lx.toks = append(lx.toks, token{kind: tQuoted, val: val, pos: p})
+	lx.toks = append(lx.toks, token{kind: tQuoted, val: val, at: packPos(p)})
 	lx.advance(i + 2)
 	return nil
 }
@@ -332,22 +365,14 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-// scanBinary reads 0x followed by hex digits; an odd count gets a leading zero.
+// scanBinary reads 0x followed by hex digits.
 func (lx *lexer) scanBinary(p Pos) error {
 	s := lx.src[lx.off:]
 	i := 2
 	for i < len(s) && isHex(s[i]) {
 		i++
 	}
-	digits := s[2:i]
-	if len(digits)%2 == 1 {
-		digits = "0" + digits
-	}
-	b, err := hex.DecodeString(digits)
-	if err != nil { // unreachable: digits are hex
-		return newError(MsgIncorrectSyntax, p, "Incorrect syntax near '"+s[:i]+"'.")
-	}
-	lx.toks = append(lx.toks, token{kind: tBinary, bin: b, val: s[:i], pos: p})
+	lx.toks = append(lx.toks, token{kind: tBinary, val: s[:i], at: packPos(p)})
 	lx.advance(i)
 	return nil
 }
@@ -381,7 +406,7 @@ func (lx *lexer) scanNumber(p Pos, skip int) error {
 	if skip == 1 {
 		kind = MoneyNumber
 	}
-	lx.toks = append(lx.toks, token{kind: tNumber, num: kind, val: s[skip:i], pos: p})
+	lx.toks = append(lx.toks, token{kind: tNumber, num: kind, val: s[skip:i], at: packPos(p)})
 	lx.advance(i)
 	return nil
 }
@@ -400,12 +425,12 @@ func isTwoCharOp(s string) bool {
 func (lx *lexer) scanOp(p Pos) error {
 	s := lx.src[lx.off:]
 	if len(s) >= 2 && isTwoCharOp(s[:2]) {
-		lx.toks = append(lx.toks, token{kind: tOp, val: s[:2], pos: p})
+		lx.toks = append(lx.toks, token{kind: tOp, val: s[:2], at: packPos(p)})
 		lx.advance(2)
 		return nil
 	}
 	_, n := utf8.DecodeRuneInString(s)
-	lx.toks = append(lx.toks, token{kind: tOp, val: s[:n], pos: p})
+	lx.toks = append(lx.toks, token{kind: tOp, val: s[:n], at: packPos(p)})
 	lx.advance(n)
 	return nil
 }

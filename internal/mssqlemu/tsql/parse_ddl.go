@@ -6,7 +6,7 @@ import (
 )
 
 func (p *parser) parseCreate() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	switch {
 	case p.acceptKw("DATABASE"):
 		name, err := p.ident()
@@ -120,7 +120,7 @@ func (p *parser) parseTableElement() (*ColumnDef, *TableConstraint, error) {
 }
 
 func (p *parser) parseTableConstraint() (*TableConstraint, error) {
-	c := &TableConstraint{Pos: p.tok().pos}
+	c := &TableConstraint{Pos: p.tok().pos()}
 	var err error
 	if p.acceptKw("CONSTRAINT") {
 		if c.Name, err = p.ident(); err != nil {
@@ -147,7 +147,7 @@ func (p *parser) parseTableConstraint() (*TableConstraint, error) {
 		return nil, err
 	}
 	for {
-		ic := IndexColumn{Pos: p.tok().pos}
+		ic := IndexColumn{Pos: p.tok().pos()}
 		if ic.Name, err = p.ident(); err != nil {
 			return nil, err
 		}
@@ -193,7 +193,7 @@ func (p *parser) parseClusterKind() ClusterKind {
 
 // parseColumnDef parses name {type | AS expr} followed by column options.
 func (p *parser) parseColumnDef() (*ColumnDef, error) {
-	col := &ColumnDef{Pos: p.tok().pos}
+	col := &ColumnDef{Pos: p.tok().pos()}
 	var err error
 	if col.Name, err = p.ident(); err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func (p *parser) parseColumnKey(col *ColumnDef) error {
 }
 
 func (p *parser) parseIdentity() (*IdentitySpec, error) {
-	id := &IdentitySpec{Pos: p.next().pos, Seed: 1, Increment: 1}
+	id := &IdentitySpec{Pos: p.next().pos(), Seed: 1, Increment: 1}
 	if !p.acceptOp("(") {
 		return id, nil
 	}
@@ -328,7 +328,7 @@ func (p *parser) signedInt() (int64, error) {
 }
 
 func (p *parser) parseAlter() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	switch {
 	case p.acceptKw("TABLE"):
 		return p.parseAlterTable(pos)
@@ -383,7 +383,7 @@ func (p *parser) parseAlterTable(pos Pos) (Statement, error) {
 		if err := p.expectKw("COLUMN"); err != nil {
 			return nil, err
 		}
-		col := &ColumnDef{Pos: p.tok().pos}
+		col := &ColumnDef{Pos: p.tok().pos()}
 		if col.Name, err = p.ident(); err != nil {
 			return nil, err
 		}
@@ -461,7 +461,7 @@ func (p *parser) parseAlterDatabase(pos Pos) (Statement, error) {
 }
 
 func (p *parser) parseDrop() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	isTable := p.acceptKw("TABLE")
 	if !isTable && !p.acceptKw("DATABASE") {
 		return nil, p.fail()

@@ -5,7 +5,7 @@ const msgTooManyValuesRows = 10738
 
 // parseTarget reads the table of INSERT, UPDATE or DELETE with its hints.
 func (p *parser) parseTarget() (*TableName, error) {
-	pos := p.tok().pos
+	pos := p.tok().pos()
 	name, err := p.parseObjectName()
 	if err != nil {
 		return nil, err
@@ -18,7 +18,7 @@ func (p *parser) parseTarget() (*TableName, error) {
 }
 
 func (p *parser) parseInsert() (Statement, error) {
-	ins := &InsertStmt{Pos: p.next().pos}
+	ins := &InsertStmt{Pos: p.next().pos()}
 	var err error
 	if p.isKw("TOP") {
 		if ins.Top, err = p.parseTop(true); err != nil {
@@ -63,7 +63,7 @@ func (p *parser) parseInsert() (Statement, error) {
 		ins.DefaultValues = true
 		return ins, nil
 	case p.isKw("EXEC") || p.isKw("EXECUTE"):
-		pos := p.next().pos
+		pos := p.next().pos()
 		st, err := p.parseExecBody(pos, false)
 		if err != nil {
 			return nil, err
@@ -79,7 +79,7 @@ func (p *parser) parseValues(ins *InsertStmt) error {
 	width := 0
 	for {
 		if len(ins.Values) == maxValuesRows {
-			return newError(msgTooManyValuesRows, p.tok().pos,
+			return newError(msgTooManyValuesRows, p.tok().pos(),
 				"The number of row value expressions in the INSERT statement exceeds the maximum allowed number of 1000 row values.")
 		}
 		if err := p.expectOp("("); err != nil {
@@ -88,7 +88,7 @@ func (p *parser) parseValues(ins *InsertStmt) error {
 		row := make([]Expr, 0, width)
 		for {
 			if p.isKw("DEFAULT") {
-				row = append(row, &DefaultExpr{Pos: p.next().pos})
+				row = append(row, &DefaultExpr{Pos: p.next().pos()})
 			} else {
 				v, err := p.parseScalar()
 				if err != nil {
@@ -114,7 +114,7 @@ func (p *parser) parseValues(ins *InsertStmt) error {
 // parseAssignment parses col = expr, @v = expr or a compound assignment.
 func (p *parser) parseAssignment() (*Assignment, error) {
 	t := p.tok()
-	a := &Assignment{Pos: t.pos}
+	a := &Assignment{Pos: t.pos()}
 	if t.kind == tVar {
 		a.Variable = t.val
 		p.i++
@@ -123,9 +123,9 @@ func (p *parser) parseAssignment() (*Assignment, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.Column = &ColumnRef{Pos: t.pos, Column: parts[len(parts)-1]}
+		a.Column = &ColumnRef{Pos: t.pos(), Column: parts[len(parts)-1]}
 		if len(parts) > 1 {
-			a.Column.Table = objectName(t.pos, parts[:len(parts)-1])
+			a.Column.Table = objectName(t.pos(), parts[:len(parts)-1])
 		}
 	}
 	if !isAssignOp(p.tok()) {
@@ -133,7 +133,7 @@ func (p *parser) parseAssignment() (*Assignment, error) {
 	}
 	a.Op = p.next().val
 	if a.Column != nil && a.Op == "=" && p.isKw("DEFAULT") {
-		a.Value = &DefaultExpr{Pos: p.next().pos}
+		a.Value = &DefaultExpr{Pos: p.next().pos()}
 		return a, nil
 	}
 	var err error
@@ -144,7 +144,7 @@ func (p *parser) parseAssignment() (*Assignment, error) {
 }
 
 func (p *parser) parseUpdate() (Statement, error) {
-	up := &UpdateStmt{Pos: p.next().pos}
+	up := &UpdateStmt{Pos: p.next().pos()}
 	var err error
 	if p.isKw("TOP") {
 		if up.Top, err = p.parseTop(true); err != nil {
@@ -181,7 +181,7 @@ func (p *parser) parseUpdate() (Statement, error) {
 }
 
 func (p *parser) parseDelete() (Statement, error) {
-	del := &DeleteStmt{Pos: p.next().pos}
+	del := &DeleteStmt{Pos: p.next().pos()}
 	var err error
 	if p.isKw("TOP") {
 		if del.Top, err = p.parseTop(true); err != nil {
@@ -206,7 +206,7 @@ func (p *parser) parseDelete() (Statement, error) {
 }
 
 func (p *parser) parseTruncate() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	if err := p.expectKw("TABLE"); err != nil {
 		return nil, err
 	}

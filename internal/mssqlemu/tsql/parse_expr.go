@@ -31,7 +31,7 @@ func (p *parser) nonBoolean() *Error {
 		i--
 	}
 	t := &p.toks[i]
-	return newError(msgNonBoolean, t.pos,
+	return newError(msgNonBoolean, t.pos(),
 		"An expression of non-boolean type specified in a context where a condition is expected, near '"+t.near()+"'.")
 }
 
@@ -100,7 +100,7 @@ func (p *parser) parseNot() (Expr, error) {
 	if !p.isKw("NOT") {
 		return p.parsePredicate()
 	}
-	pos := p.next().pos
+	pos := p.next().pos()
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func comparisonOp(t *token) (BinaryOp, bool) {
 // condition, or (for the caller to judge) a bare value.
 func (p *parser) parsePredicate() (Expr, error) {
 	if p.isKw("EXISTS") {
-		pos := p.next().pos
+		pos := p.next().pos()
 		sel, err := p.parseParenSelect()
 		if err != nil {
 			return nil, err
@@ -355,7 +355,7 @@ func (p *parser) parseUnary(cond bool) (Expr, error) {
 		case "~":
 			op = OpBitNot
 		}
-		return &UnaryExpr{Pos: t.pos, Op: op, X: x}, nil
+		return &UnaryExpr{Pos: t.pos(), Op: op, X: x}, nil
 	}
 	x, err := p.parsePrimary(cond)
 	if err != nil || isBool(x) {
@@ -383,19 +383,19 @@ func (p *parser) parsePrimary(cond bool) (Expr, error) {
 	switch t.kind {
 	case tNumber:
 		p.i++
-		return &NumberLit{Pos: t.pos, Kind: t.num, Text: t.val}, nil
+		return &NumberLit{Pos: t.pos(), Kind: t.num, Text: t.val}, nil
 	case tString, tNString:
 		p.i++
-		return &StringLit{Pos: t.pos, Value: t.val, Unicode: t.kind == tNString}, nil
+		return &StringLit{Pos: t.pos(), Value: t.val, Unicode: t.kind == tNString}, nil
 	case tBinary:
 		p.i++
-		return &BinaryLit{Pos: t.pos, Value: t.bin}, nil
+		return &BinaryLit{Pos: t.pos(), Value: t.binValue()}, nil
 	case tVar:
 		p.i++
-		return &VarRef{Pos: t.pos, Name: t.val}, nil
+		return &VarRef{Pos: t.pos(), Name: t.val}, nil
 	case tGlobal:
 		p.i++
-		return &GlobalVar{Pos: t.pos, Name: t.val}, nil
+		return &GlobalVar{Pos: t.pos(), Name: t.val}, nil
 	case tQuoted:
 		return p.parseNameExpr()
 	case tOp:
@@ -407,7 +407,7 @@ func (p *parser) parsePrimary(cond bool) (Expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &SubqueryExpr{Pos: t.pos, Select: sel}, nil
+			return &SubqueryExpr{Pos: t.pos(), Select: sel}, nil
 		}
 		p.i++
 		var inner Expr
@@ -432,7 +432,7 @@ func (p *parser) parseWordPrimary(t *token) (Expr, error) {
 	switch t.upper {
 	case "NULL":
 		p.i++
-		return &NullLit{Pos: t.pos}, nil
+		return &NullLit{Pos: t.pos()}, nil
 	case "CASE":
 		return p.parseCase()
 	case "CAST", "TRY_CAST":
@@ -443,13 +443,13 @@ func (p *parser) parseWordPrimary(t *token) (Expr, error) {
 		return p.parseConvert()
 	case "CURRENT_TIMESTAMP", "CURRENT_USER", "SESSION_USER", "SYSTEM_USER", "USER":
 		p.i++
-		return &FuncCall{Pos: t.pos, Name: ObjectName{Pos: t.pos, Object: t.upper}}, nil
+		return &FuncCall{Pos: t.pos(), Name: ObjectName{Pos: t.pos(), Object: t.upper}}, nil
 	case "COALESCE", "NULLIF", "LEFT", "RIGHT":
 		if !callNext {
 			return nil, p.fail()
 		}
 		p.i += 2 // name and (
-		return p.parseCallArgs(t.pos, ObjectName{Pos: t.pos, Object: t.val})
+		return p.parseCallArgs(t.pos(), ObjectName{Pos: t.pos(), Object: t.val})
 	}
 	if t.reserved {
 		return nil, p.fail()
@@ -459,7 +459,7 @@ func (p *parser) parseWordPrimary(t *token) (Expr, error) {
 
 // parseNameExpr parses a column reference or a function call.
 func (p *parser) parseNameExpr() (Expr, error) {
-	pos := p.tok().pos
+	pos := p.tok().pos()
 	parts, _, err := p.parseMultiPart(5, false)
 	if err != nil {
 		return nil, err
@@ -510,7 +510,7 @@ func (p *parser) parseCallArgs(pos Pos, name ObjectName) (Expr, error) {
 		t := p.tok()
 		if (t.kind == tWord || t.kind == tQuoted) && p.at(1).kind == tOp && (p.at(1).val == "," || p.at(1).val == ")") {
 			p.i++
-			call.Args = append(call.Args, &DatePart{Pos: t.pos, Unit: lowerASCII(t.val)})
+			call.Args = append(call.Args, &DatePart{Pos: t.pos(), Unit: lowerASCII(t.val)})
 			first = 1
 			if !p.acceptOp(",") {
 				return call, p.expectOp(")")
@@ -551,7 +551,7 @@ func lowerASCII(s string) string {
 }
 
 func (p *parser) parseCase() (Expr, error) {
-	e := &CaseExpr{Pos: p.next().pos}
+	e := &CaseExpr{Pos: p.next().pos()}
 	var err error
 	if !p.isKw("WHEN") {
 		if e.Operand, err = p.parseScalar(); err != nil {
@@ -562,7 +562,7 @@ func (p *parser) parseCase() (Expr, error) {
 		return nil, p.fail()
 	}
 	for p.isKw("WHEN") {
-		w := &WhenClause{Pos: p.next().pos}
+		w := &WhenClause{Pos: p.next().pos()}
 		if e.Operand != nil {
 			w.Cond, err = p.parseScalar()
 		} else {
@@ -589,7 +589,7 @@ func (p *parser) parseCase() (Expr, error) {
 
 func (p *parser) parseCast() (Expr, error) {
 	t := p.next()
-	e := &CastExpr{Pos: t.pos, Try: t.upper == "TRY_CAST"}
+	e := &CastExpr{Pos: t.pos(), Try: t.upper == "TRY_CAST"}
 	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}
@@ -608,7 +608,7 @@ func (p *parser) parseCast() (Expr, error) {
 
 func (p *parser) parseConvert() (Expr, error) {
 	t := p.next()
-	e := &ConvertExpr{Pos: t.pos, Try: t.upper == "TRY_CONVERT"}
+	e := &ConvertExpr{Pos: t.pos(), Try: t.upper == "TRY_CONVERT"}
 	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ func (p *parser) tranName() (string, error) {
 }
 
 func (p *parser) parseBegin() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	if p.acceptKw("TRAN") || p.acceptKw("TRANSACTION") {
 		name, err := p.tranName()
 		if err != nil {
@@ -51,9 +51,9 @@ func (p *parser) parseCommitRollback() (Statement, error) {
 		}
 	}
 	if t.upper == "COMMIT" {
-		return &CommitStmt{Pos: t.pos, Name: name}, nil
+		return &CommitStmt{Pos: t.pos(), Name: name}, nil
 	}
-	return &RollbackStmt{Pos: t.pos, Name: name}, nil
+	return &RollbackStmt{Pos: t.pos(), Name: name}, nil
 }
 
 // isOnOffOption lists the SET options that take ON or OFF.
@@ -95,7 +95,7 @@ func (p *parser) parseOnOff() (bool, error) {
 }
 
 func (p *parser) parseSet() (Statement, error) {
-	pos := p.next().pos
+	pos := p.next().pos()
 	t := p.tok()
 	if t.kind == tVar {
 		a, err := p.parseAssignment()
@@ -128,7 +128,7 @@ func (p *parser) parseSet() (Statement, error) {
 		v := p.tok()
 		if isIdent(v) && !(p.at(1).kind == tOp && (p.at(1).val == "(" || p.at(1).val == ".")) {
 			p.i++
-			st.Value = &StringLit{Pos: v.pos, Value: v.val}
+			st.Value = &StringLit{Pos: v.pos(), Value: v.val}
 			return st, nil
 		}
 		var err error
@@ -205,14 +205,14 @@ func (p *parser) parseIsolation(pos Pos) (Statement, error) {
 }
 
 func (p *parser) parseDeclare() (Statement, error) {
-	st := &DeclareStmt{Pos: p.next().pos}
+	st := &DeclareStmt{Pos: p.next().pos()}
 	for {
 		t := p.tok()
 		if t.kind != tVar {
 			return nil, p.fail()
 		}
 		p.i++
-		v := &VarDecl{Pos: t.pos, Name: t.val}
+		v := &VarDecl{Pos: t.pos(), Name: t.val}
 		p.acceptKw("AS")
 		var err error
 		if v.Type, err = p.parseDataType(); err != nil {
@@ -301,7 +301,7 @@ func (p *parser) startsExecArg() bool {
 
 func (p *parser) parseExecArg() (*ExecArg, error) {
 	t := p.tok()
-	a := &ExecArg{Pos: t.pos}
+	a := &ExecArg{Pos: t.pos()}
 	if t.kind == tVar && p.at(1).kind == tOp && p.at(1).val == "=" {
 		a.Name = t.val
 		p.i += 2
@@ -309,27 +309,27 @@ func (p *parser) parseExecArg() (*ExecArg, error) {
 	}
 	switch {
 	case t.kind == tVar:
-		a.Value = &VarRef{Pos: t.pos, Name: t.val}
+		a.Value = &VarRef{Pos: t.pos(), Name: t.val}
 	case t.kind == tString || t.kind == tNString:
-		a.Value = &StringLit{Pos: t.pos, Value: t.val, Unicode: t.kind == tNString}
+		a.Value = &StringLit{Pos: t.pos(), Value: t.val, Unicode: t.kind == tNString}
 	case t.kind == tNumber:
-		a.Value = &NumberLit{Pos: t.pos, Kind: t.num, Text: t.val}
+		a.Value = &NumberLit{Pos: t.pos(), Kind: t.num, Text: t.val}
 	case t.kind == tBinary:
-		a.Value = &BinaryLit{Pos: t.pos, Value: t.bin}
+		a.Value = &BinaryLit{Pos: t.pos(), Value: t.binValue()}
 	case t.kind == tOp && (t.val == "-" || t.val == "+") && p.at(1).kind == tNumber:
 		n := p.at(1)
 		op := OpNeg
 		if t.val == "+" {
 			op = OpPlus
 		}
-		a.Value = &UnaryExpr{Pos: t.pos, Op: op, X: &NumberLit{Pos: n.pos, Kind: n.num, Text: n.val}}
+		a.Value = &UnaryExpr{Pos: t.pos(), Op: op, X: &NumberLit{Pos: n.pos(), Kind: n.num, Text: n.val}}
 		p.i++
 	case t.kind == tWord && t.upper == "NULL":
-		a.Value = &NullLit{Pos: t.pos}
+		a.Value = &NullLit{Pos: t.pos()}
 	case t.kind == tWord && t.upper == "DEFAULT":
-		a.Value = &DefaultExpr{Pos: t.pos}
+		a.Value = &DefaultExpr{Pos: t.pos()}
 	case isIdent(t):
-		a.Value = &StringLit{Pos: t.pos, Value: t.val}
+		a.Value = &StringLit{Pos: t.pos(), Value: t.val}
 	default:
 		return nil, p.fail()
 	}
@@ -341,7 +341,7 @@ func (p *parser) parseExecArg() (*ExecArg, error) {
 }
 
 func (p *parser) parseIf() (Statement, error) {
-	st := &IfStmt{Pos: p.next().pos}
+	st := &IfStmt{Pos: p.next().pos()}
 	var err error
 	if st.Cond, err = p.parseCond(); err != nil {
 		return nil, err
@@ -358,7 +358,7 @@ func (p *parser) parseIf() (Statement, error) {
 }
 
 func (p *parser) parseWhile() (Statement, error) {
-	st := &WhileStmt{Pos: p.next().pos}
+	st := &WhileStmt{Pos: p.next().pos()}
 	var err error
 	if st.Cond, err = p.parseCond(); err != nil {
 		return nil, err
@@ -387,7 +387,7 @@ func (p *parser) startsExpr() bool {
 }
 
 func (p *parser) parseReturn() (Statement, error) {
-	st := &ReturnStmt{Pos: p.next().pos}
+	st := &ReturnStmt{Pos: p.next().pos()}
 	if !p.startsExpr() {
 		return st, nil
 	}
@@ -397,7 +397,7 @@ func (p *parser) parseReturn() (Statement, error) {
 }
 
 func (p *parser) parseWaitFor() (Statement, error) {
-	st := &WaitForStmt{Pos: p.next().pos}
+	st := &WaitForStmt{Pos: p.next().pos()}
 	switch {
 	case p.acceptKw("DELAY"):
 	case p.acceptKw("TIME"):
@@ -411,7 +411,7 @@ func (p *parser) parseWaitFor() (Statement, error) {
 }
 
 func (p *parser) parseRaiserror() (Statement, error) {
-	st := &RaiserrorStmt{Pos: p.next().pos}
+	st := &RaiserrorStmt{Pos: p.next().pos()}
 	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}
@@ -446,7 +446,7 @@ func (p *parser) parseRaiserror() (Statement, error) {
 }
 
 func (p *parser) parseThrow() (Statement, error) {
-	st := &ThrowStmt{Pos: p.next().pos}
+	st := &ThrowStmt{Pos: p.next().pos()}
 	if !p.startsExpr() {
 		return st, nil
 	}

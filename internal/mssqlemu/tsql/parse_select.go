@@ -40,7 +40,7 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 	if err := p.expectKw("SELECT"); err != nil {
 		return nil, err
 	}
-	sel := &SelectStmt{Pos: t.pos}
+	sel := &SelectStmt{Pos: t.pos()}
 	if p.acceptKw("DISTINCT") {
 		sel.Distinct = true
 	} else {
@@ -92,7 +92,7 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 			return nil, err
 		}
 		if ctx == selSubquery && sel.Top == nil && sel.Offset == nil {
-			return nil, newError(msgOrderByInSubquery, p.toks[orderTok].pos,
+			return nil, newError(msgOrderByInSubquery, p.toks[orderTok].pos(),
 				"The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and common table expressions, unless TOP, OFFSET or FOR XML is also specified.")
 		}
 	}
@@ -105,7 +105,7 @@ func (p *parser) parseOrderBy(sel *SelectStmt) error {
 		return err
 	}
 	for {
-		pos := p.tok().pos
+		pos := p.tok().pos()
 		x, err := p.parseScalar()
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func (p *parser) parseOrderBy(sel *SelectStmt) error {
 // parseTop parses TOP (n) [PERCENT] [WITH TIES], or TOP n where parentheses
 // are optional (SELECT only).
 func (p *parser) parseTop(requireParens bool) (*TopClause, error) {
-	top := &TopClause{Pos: p.next().pos}
+	top := &TopClause{Pos: p.next().pos()}
 	var err error
 	switch {
 	case p.acceptOp("("):
@@ -207,7 +207,7 @@ func (p *parser) qualifiedStarAhead() bool {
 
 func (p *parser) parseSelectItem(stmt bool) (*SelectItem, error) {
 	t := p.tok()
-	it := &SelectItem{Pos: t.pos}
+	it := &SelectItem{Pos: t.pos()}
 	var err error
 	switch {
 	case t.kind == tOp && t.val == "*":
@@ -235,7 +235,7 @@ func (p *parser) parseSelectItem(stmt bool) (*SelectItem, error) {
 			return nil, err
 		}
 		it.Star = true
-		it.Qualifier = objectName(t.pos, parts)
+		it.Qualifier = objectName(t.pos(), parts)
 		return it, nil
 	}
 	if it.Expr, err = p.parseScalar(); err != nil {
@@ -354,14 +354,14 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 		if alias == "" {
 			return nil, p.fail()
 		}
-		return &DerivedTable{Pos: t.pos, Select: sel, Alias: alias}, nil
+		return &DerivedTable{Pos: t.pos(), Select: sel, Alias: alias}, nil
 	}
 	name, err := p.parseObjectName()
 	if err != nil {
 		return nil, err
 	}
 	if p.acceptOp("(") {
-		f := &TableFunc{Pos: t.pos, Name: name}
+		f := &TableFunc{Pos: t.pos(), Name: name}
 		if !p.acceptOp(")") {
 			if f.Args, err = p.parseScalarList(); err != nil {
 				return nil, err
@@ -375,7 +375,7 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 		}
 		return f, nil
 	}
-	tn := &TableName{Pos: t.pos, Name: name}
+	tn := &TableName{Pos: t.pos(), Name: name}
 	if tn.Alias, err = p.parseAlias(false); err != nil {
 		return nil, err
 	}

@@ -101,16 +101,16 @@ func (p *parser) errAt(i int) *Error {
 	}
 	t := &p.toks[i]
 	if t.kind == tWord && t.reserved {
-		return newError(MsgIncorrectSyntaxKeyword, t.pos, "Incorrect syntax near the keyword '"+t.val+"'.")
+		return newError(MsgIncorrectSyntaxKeyword, t.pos(), "Incorrect syntax near the keyword '"+t.val+"'.")
 	}
-	return newError(MsgIncorrectSyntax, t.pos, "Incorrect syntax near '"+t.near()+"'.")
+	return newError(MsgIncorrectSyntax, t.pos(), "Incorrect syntax near '"+t.near()+"'.")
 }
 
 // enter counts one level of nesting; leave undoes it.
 func (p *parser) enter() error {
 	p.depth++
 	if p.depth > maxDepth {
-		return newError(MsgNestedTooDeeply, p.tok().pos,
+		return newError(MsgNestedTooDeeply, p.tok().pos(),
 			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries.")
 	}
 	return nil
@@ -160,7 +160,7 @@ func (p *parser) parseMultiPart(maxParts int, allowStar bool) (parts []string, s
 		}
 		parts = append(parts, name)
 		if len(parts) > maxParts {
-			return nil, false, newError(117, p.toks[dot].pos,
+			return nil, false, newError(117, p.toks[dot].pos(),
 				"The object name '"+strings.Join(parts, ".")+"' contains more than the maximum number of prefixes. The maximum is "+itoa(maxParts-1)+".")
 		}
 	}
@@ -179,7 +179,7 @@ func objectName(pos Pos, parts []string) ObjectName {
 
 // parseObjectName reads server.db.schema.object (at most four parts).
 func (p *parser) parseObjectName() (ObjectName, error) {
-	pos := p.tok().pos
+	pos := p.tok().pos()
 	parts, _, err := p.parseMultiPart(4, false)
 	if err != nil {
 		return ObjectName{}, err
@@ -234,7 +234,7 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 	defer p.leave()
 	t := p.tok()
 	if t.kind == tQuoted && batchStart {
-		return p.parseExecBody(t.pos, true)
+		return p.parseExecBody(t.pos(), true)
 	}
 	if t.kind != tWord {
 		return nil, p.fail()
@@ -262,7 +262,7 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &UseStmt{Pos: t.pos, Database: name}, nil
+		return &UseStmt{Pos: t.pos(), Database: name}, nil
 	case "BEGIN":
 		return p.parseBegin()
 	case "COMMIT", "ROLLBACK":
@@ -279,24 +279,24 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		if name == "" {
 			return nil, p.fail()
 		}
-		return &SaveTranStmt{Pos: t.pos, Name: name}, nil
+		return &SaveTranStmt{Pos: t.pos(), Name: name}, nil
 	case "SET":
 		return p.parseSet()
 	case "DECLARE":
 		return p.parseDeclare()
 	case "EXEC", "EXECUTE":
 		p.i++
-		return p.parseExecBody(t.pos, false)
+		return p.parseExecBody(t.pos(), false)
 	case "IF":
 		return p.parseIf()
 	case "WHILE":
 		return p.parseWhile()
 	case "BREAK":
 		p.i++
-		return &BreakStmt{Pos: t.pos}, nil
+		return &BreakStmt{Pos: t.pos()}, nil
 	case "CONTINUE":
 		p.i++
-		return &ContinueStmt{Pos: t.pos}, nil
+		return &ContinueStmt{Pos: t.pos()}, nil
 	case "RETURN":
 		return p.parseReturn()
 	case "WAITFOR":
@@ -307,14 +307,14 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &PrintStmt{Pos: t.pos, Value: v}, nil
+		return &PrintStmt{Pos: t.pos(), Value: v}, nil
 	case "RAISERROR":
 		return p.parseRaiserror()
 	case "THROW":
 		return p.parseThrow()
 	}
 	if batchStart && !t.reserved {
-		return p.parseExecBody(t.pos, true)
+		return p.parseExecBody(t.pos(), true)
 	}
 	return nil, p.fail()
 }

@@ -15,7 +15,7 @@ func (p *parser) parseDataType() (*DataType, error) {
 	if t.kind != tQuoted && (t.kind != tWord || t.reserved && t.upper != "DOUBLE" && t.upper != "NATIONAL") {
 		return nil, p.fail()
 	}
-	dt := &DataType{Pos: t.pos}
+	dt := &DataType{Pos: t.pos()}
 	p.i++
 	if p.isOp(".") && isIdent(t) {
 		p.i++
