@@ -78,25 +78,28 @@ func parseValueLayout(text string) (*valueLayout, error) {
 	return &valueLayout{table: t, plans: plans, envelope: env}, nil
 }
 
-// envelopeRow finds the row record of an envelope through its after field
-// (or before), a union of null and the record.
+// envelopeRow finds the row record of an envelope through its before and
+// after fields, each a union of null and that same record.
 func envelopeRow(env *havro.RecordSchema) (*havro.RecordSchema, error) {
-	for _, name := range []string{fieldAfter, fieldBefore} {
-		for _, f := range env.Fields() {
-			if f.Name() != name {
-				continue
-			}
-			u, ok := f.Type().(*havro.UnionSchema)
-			if !ok || len(u.Types()) != 2 || u.Types()[0].Type() != havro.Null {
-				return nil, fmt.Errorf("envelope %s: field %s is not a union of null and the row record", env.FullName(), name)
-			}
-			if rec, ok := deref(u.Types()[1]).(*havro.RecordSchema); ok {
-				return rec, nil
-			}
-			return nil, fmt.Errorf("envelope %s: field %s does not hold a record", env.FullName(), name)
+	var row *havro.RecordSchema
+	for _, f := range env.Fields() {
+		if f.Name() != fieldBefore && f.Name() != fieldAfter {
+			continue
 		}
+		u, ok := f.Type().(*havro.UnionSchema)
+		if !ok || len(u.Types()) != 2 || u.Types()[0].Type() != havro.Null {
+			return nil, fmt.Errorf("envelope %s: field %s is not a union of null and the row record", env.FullName(), f.Name())
+		}
+		rec, ok := deref(u.Types()[1]).(*havro.RecordSchema)
+		if !ok || (row != nil && rec.FullName() != row.FullName()) {
+			return nil, fmt.Errorf("envelope %s: field %s does not hold the row record", env.FullName(), f.Name())
+		}
+		row = rec
 	}
-	return nil, fmt.Errorf("record %s has neither an after nor a before field: not a change-event envelope", env.FullName())
+	if row == nil {
+		return nil, fmt.Errorf("record %s has neither an after nor a before field: not a change-event envelope", env.FullName())
+	}
+	return row, nil
 }
 
 func deref(s havro.Schema) havro.Schema {
