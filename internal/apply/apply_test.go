@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func newApplier(t testing.TB) (*Applier, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	a, err := New(ctx, pool, Config{})
+	a, err := New(ctx, pool, Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,5 +271,34 @@ func TestCompositeKeyAndQuotedNames(t *testing.T) {
 	want := "1|" + id2 + "|c\n2|" + id1 + "|b"
 	if got := dump(t, pool, `"dbo"."Student"`, "SchoolId", "Id", "Name"); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestConcurrentFirstSight has two appliers see the same new tables at once,
+// in opposite orders: creation must neither fail nor deadlock.
+func TestConcurrentFirstSight(t *testing.T) {
+	a1, pool := newApplier(t)
+	a2, err := New(context.Background(), pool, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := people(), people()
+	y.Name = "Other"
+	errs := make(chan error, 2)
+	go func() {
+		errs <- a1.Apply(context.Background(), batch("t1", 0,
+			ev(x, event.OpCreate, 1, nil, row(int64(1), "a", nil)), ev(y, event.OpCreate, 2, nil, row(int64(1), "b", nil))))
+	}()
+	go func() {
+		errs <- a2.Apply(context.Background(), batch("t2", 0,
+			ev(y, event.OpCreate, 3, nil, row(int64(2), "c", nil)), ev(x, event.OpCreate, 4, nil, row(int64(2), "d", nil))))
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name") + "/" + dump(t, pool, `"dbo"."Other"`, "Id", "Name"); got != "1|a\n2|d/1|b\n2|c" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +28,8 @@ import (
 func TestMain(m *testing.M) { pgcluster.Main(m) }
 
 const prefix = "src"
+
+var quiet = slog.New(slog.DiscardHandler)
 
 var topics = []string{prefix + ".db.dbo.A", prefix + ".db.dbo.B"}
 
@@ -107,7 +110,7 @@ func newTarget(t *testing.T) (*apply.Applier, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	a, err := apply.New(context.Background(), pool, apply.Config{Dialect: "postgres"})
+	a, err := apply.New(context.Background(), pool, apply.Config{Dialect: "postgres", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +265,7 @@ func TestTwoInstancesSplitPartitionsAndMatchOne(t *testing.T) {
 	inst := []*countingApplier{{Applier: pairTarget}, {Applier: pairTarget}}
 	var dones []<-chan error
 	for _, a := range inst {
-		dones = append(dones, start(ctx, testConfig(brokers, "pair"), Deps{Decoder: newDecoder(), Applier: a}))
+		dones = append(dones, start(ctx, testConfig(brokers, "pair"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: a}))
 	}
 	waitMembers(t, brokers, "pair", 2)
 
@@ -271,7 +274,7 @@ func TestTwoInstancesSplitPartitionsAndMatchOne(t *testing.T) {
 	waitCaughtUp(t, pairTarget, "pair", ends, dones[0])
 
 	soloTarget, soloPool := newTarget(t)
-	soloDone := start(ctx, testConfig(brokers, "solo"), Deps{Decoder: newDecoder(), Applier: soloTarget})
+	soloDone := start(ctx, testConfig(brokers, "solo"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: soloTarget})
 	waitCaughtUp(t, soloTarget, "solo", ends, soloDone)
 
 	pair, solo := dumpTables(t, pairPool), dumpTables(t, soloPool)
@@ -336,7 +339,7 @@ func TestKilledAfterTargetCommitReappliesNothing(t *testing.T) {
 	first := &countingApplier{Applier: target, after: kill}
 	cfg := testConfig(brokers, "g")
 	cfg.MaxBatchEvents = 30
-	if err := Run(ctx1, cfg, Deps{Decoder: newDecoder(), Applier: first}); err != nil {
+	if err := Run(ctx1, cfg, Deps{Logger: quiet, Decoder: newDecoder(), Applier: first}); err != nil {
 		t.Fatal(err)
 	}
 	applied := first.origins()
@@ -353,7 +356,7 @@ func TestKilledAfterTargetCommitReappliesNothing(t *testing.T) {
 	ctx2, stop := context.WithCancel(context.Background())
 	defer stop()
 	second := &countingApplier{Applier: target}
-	done := start(ctx2, testConfig(brokers, "g"), Deps{Decoder: newDecoder(), Applier: second})
+	done := start(ctx2, testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: second})
 	waitCaughtUp(t, target, "g", ends, done)
 	stop()
 	if err := <-done; err != nil {
@@ -414,7 +417,7 @@ func TestMalformedRecordStops(t *testing.T) {
 	target, _ := newTarget(t)
 	produce(t, brokers, &kgo.Record{Topic: topics[0], Partition: 0, Value: []byte("c,1,ok,1")},
 		&kgo.Record{Topic: topics[0], Value: []byte("garbage")})
-	err := Run(context.Background(), testConfig(brokers, "g"), Deps{Decoder: newDecoder(), Applier: target})
+	err := Run(context.Background(), testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: target})
 	var de *DecodeError
 	if !errors.As(err, &de) {
 		t.Fatalf("want a DecodeError, got %v", err)
