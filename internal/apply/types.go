@@ -55,9 +55,9 @@ var typeRules = []typeRule{
 	{"float", fixed("double precision"), "double precision", "DOUBLE", ""},
 	{"real", fixed("real"), "real", "REAL", ""},
 	{"char", sized("char"), "char(n)", "CHARACTER(n)", "n bytes at the source hold at most n characters, so char(n) always fits; trailing blanks are kept as SQL Server pads them."},
-	{"nchar", sized("char"), "char(n)", "CHARACTER(n)", "n UTF-16 code units hold at most n characters."},
+	{"nchar", sized("char"), "char(n)", "CHARACTER(n)", "n UTF-16 code units hold at most n characters; a value with characters outside the BMP (two code units each) gets extra trailing blanks."},
 	{"varchar", sized("varchar"), "varchar(n); text for (max)", "CHARACTER(n)", "DTS's table says CHARACTER(n), which would pad values with blanks; varchar(n) keeps them as stored."},
-	{"nvarchar", sized("varchar"), "varchar(n); text for (max)", "(not listed)", "As varchar."},
+	{"nvarchar", sized("varchar"), "varchar(n); text for (max)", "(not in the table found)", "As varchar: n UTF-16 code units hold at most n characters."},
 	{"text", fixed("text"), "text", "TEXT", ""},
 	{"ntext", fixed("text"), "text", "TEXT", ""},
 	{"xml", fixed("xml"), "xml", "XML", "SQL Server stores XML without its declaration, so PostgreSQL's xml (CONTENT) accepts every value."},
@@ -89,7 +89,10 @@ func TypesMarkdown() string {
 	var b strings.Builder
 	b.WriteString("# SQL Server → PostgreSQL / AnalyticDB for PostgreSQL type mapping\n\n")
 	b.WriteString("Generated from `internal/apply/types.go` by `go test ./internal/apply -run TestTypesMarkdown -update`.\n")
-	b.WriteString("The DTS column is Alibaba DTS's documented mapping for SQL Server → AnalyticDB for PostgreSQL schema synchronization.\n\n")
+	b.WriteString("The DTS column is Alibaba DTS's documented mapping for SQL Server → AnalyticDB for PostgreSQL schema synchronization\n")
+	b.WriteString("(as published in https://yq.aliyun.com/articles/749169); we follow it except where a note says why not.\n")
+	b.WriteString("Every target table also gets the hidden column `__source_lsn bytea` (see the package documentation).\n")
+	b.WriteString("Only primary-key columns are NOT NULL: a large value an update did not touch may meet a row the target lacks.\n\n")
 	b.WriteString("| SQL Server | Target | DTS | Notes |\n|---|---|---|---|\n")
 	for _, r := range typeRules {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.source, r.targetDoc, r.dts, r.why)
