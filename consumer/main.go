@@ -1,0 +1,124 @@
+// Command consumer applies the change topics of a prefix to PostgreSQL or
+// AnalyticDB for PostgreSQL, exactly once: it reads read_committed, and
+// stores its Kafka offsets in the target in the same transaction as the rows
+// they produced. Several consumers with one GROUP_ID share the partitions.
+//
+// It holds wiring only: internal/sink is the loop, internal/avro decodes and
+// internal/apply writes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mssql2adb/mssql2adb/internal/apply"
+	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/obs"
+	"github.com/mssql2adb/mssql2adb/internal/retry"
+	"github.com/mssql2adb/mssql2adb/internal/sink"
+)
+
+const summary = `Applies every change topic <TOPIC_PREFIX>.<database>.<schema>.<table> to the
+target database named in TARGET_DSN (PostgreSQL or AnalyticDB for PostgreSQL),
+creating schemas and tables on first sight. Start several with the same
+GROUP_ID to share the work.`
+
+func main() {
+	for _, a := range os.Args[1:] {
+		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
+			config.Usage(os.Stdout, "consumer", summary, &Config{})
+			return
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "consumer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	var cfg Config
+	if err := config.Load(ctx, &cfg, nil); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := obs.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	reg := obs.NewRegistry()
+	health := &obs.Health{}
+	health.SetReady(false, "starting")
+	if _, err := obs.Serve(ctx, cfg.HTTPAddr, reg, health, log); err != nil {
+		return err
+	}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
+
+	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
+	if err != nil {
+		return fmt.Errorf("TARGET_DSN does not parse (postgres://user:pass@host:5432/db or key=value form): %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("TARGET_DSN: %w", err)
+	}
+	defer pool.Close()
+	target := fmt.Sprintf("%s:%d/%s", pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database)
+	if err := policy.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
+		return fmt.Errorf("connect to the target database %s: %w (check TARGET_DSN and that the database is up)", target, err)
+	}
+	dialect := cfg.TargetDialect
+	if dialect == "auto" {
+		dialect = ""
+	}
+	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("target ready", "target", target, "dialect", applier.Dialect().Name())
+
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	if err != nil {
+		return fmt.Errorf("KAFKA_BROKERS: %w", err)
+	}
+	err = policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) })
+	kcl.Close()
+	if err != nil {
+		return err
+	}
+	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	if err != nil {
+		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
+	}
+	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
+		_, err := srcl.Subjects(ctx)
+		return err
+	}); err != nil {
+		return fmt.Errorf("schema registry %s: %w (check SCHEMA_REGISTRY_URL)", cfg.SchemaRegistryURL, err)
+	}
+
+	health.SetReady(true, "")
+	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))
+	return sink.Run(ctx, sink.Config{
+		Brokers:        cfg.KafkaBrokers,
+		Group:          cfg.GroupID,
+		TopicPrefix:    cfg.TopicPrefix,
+		MaxBatchEvents: cfg.BatchMaxEvents,
+		MaxBatchWait:   cfg.BatchMaxWait,
+		Retry:          policy,
+	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log})
+}
