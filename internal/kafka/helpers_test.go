@@ -2,11 +2,15 @@ package kafka
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// quietLog discards logs in tests.
+var quietLog = slog.New(slog.DiscardHandler)
 
 func startBroker(t *testing.T) *Broker {
 	t.Helper()

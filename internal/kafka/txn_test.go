@@ -3,7 +3,6 @@ package kafka
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ const (
 
 func newWriter(t *testing.T, b *Broker, id string) *TxnWriter {
 	t.Helper()
-	w, err := NewTxnWriter(t.Context(), TxnConfig{Brokers: b.Addrs(), TransactionalID: id, StateTopic: stateTopic, Logger: slog.New(slog.DiscardHandler)})
+	w, err := NewTxnWriter(t.Context(), TxnConfig{Brokers: b.Addrs(), TransactionalID: id, StateTopic: stateTopic, Logger: quietLog})
 	if err != nil {
 		t.Fatalf("new writer %s: %v", id, err)
 	}

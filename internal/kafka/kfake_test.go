@@ -1,0 +1,152 @@
+package kafka
+
+// These tests pin down what the dev broker (kfake) does for the parts of the
+// exactly-once design that depend on it, so a kfake upgrade that changes
+// them fails here first.
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// An open transaction of another producer holds the last stable offset
+// back: LoadState must return the last committed state, not wait for the
+// open transaction.
+func TestLoadStateWithOpenTransaction(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx := t.Context()
+	w := newWriter(t, b, "p-open")
+	if err := w.WriteBatch(ctx, nil, stateRec("src", "committed")); err != nil {
+		t.Fatal(err)
+	}
+	other := newClient(t, b, kgo.TransactionalID("p-other"))
+	if err := other.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ProduceSync(ctx, &kgo.Record{Topic: stateTopic, Key: []byte("src"), Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Committed after the open transaction began: invisible until it ends.
+	if err := w.WriteBatch(ctx, nil, stateRec("src", "after-open")); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := LoadState(ctx, w.Client(), stateTopic, "src")
+	if err != nil || !ok || string(got) != "committed" {
+		t.Fatalf("LoadState with an open transaction = %q, %v, %v; want committed", got, ok, err)
+	}
+	if err := other.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = LoadState(ctx, w.Client(), stateTopic, "src")
+	if err != nil || string(got) != "after-open" {
+		t.Fatalf("LoadState after the abort = %q, %v; want after-open", got, err)
+	}
+}
+
+// With kfake.DataDir the dev broker keeps topics, committed data and
+// transactional state across restarts.
+func TestBrokerDataDirSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	b1, err := StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupTopics(t, b1)
+	w, err := NewTxnWriter(ctx, TxnConfig{Brokers: b1.Addrs(), TransactionalID: "p-dd", StateTopic: stateTopic, Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteBatch(ctx, batch(2, "kept"), stateRec("src", "kept")); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	b1.Close()
+
+	b2, err := StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b2.Close)
+	w2 := newWriter(t, b2, "p-dd")
+	got, ok, err := LoadState(ctx, w2.Client(), stateTopic, "src")
+	if err != nil || !ok || string(got) != "kept" {
+		t.Fatalf("LoadState after a broker restart = %q, %v, %v; want kept", got, ok, err)
+	}
+	if err := w2.WriteBatch(ctx, nil, stateRec("src", "next")); err != nil {
+		t.Fatalf("WriteBatch after a broker restart: %v", err)
+	}
+}
+
+// Consumer groups on the dev broker split a topic's partitions between
+// members, as the consumer's scale-out relies on.
+func TestBrokerConsumerGroupSplitsPartitions(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	var (
+		mu       sync.Mutex
+		assigned = map[string]map[int32]bool{}
+		done     = make(chan struct{})
+		once     sync.Once
+	)
+	check := func() {
+		// Done when both members own partitions and together all 3.
+		all := map[int32]bool{}
+		for _, ps := range assigned {
+			if len(ps) == 0 {
+				return
+			}
+			for p := range ps {
+				all[p] = true
+			}
+		}
+		if len(assigned) == 2 && len(all) == 3 {
+			once.Do(func() { close(done) })
+		}
+	}
+	member := func(name string) {
+		cl := newClient(t, b,
+			kgo.ConsumerGroup("g"),
+			kgo.ConsumeTopics(changeTopic),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				mu.Lock()
+				defer mu.Unlock()
+				if assigned[name] == nil {
+					assigned[name] = map[int32]bool{}
+				}
+				for _, p := range m[changeTopic] {
+					assigned[name][p] = true
+				}
+				check()
+			}),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, p := range m[changeTopic] {
+					delete(assigned[name], p)
+				}
+			}),
+		)
+		go func() {
+			for ctx.Err() == nil {
+				cl.PollFetches(ctx)
+			}
+		}()
+	}
+	member("a")
+	member("b")
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("test ended before both members had partitions")
+	}
+}
