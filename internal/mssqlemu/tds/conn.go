@@ -28,6 +28,8 @@ type conn struct {
 	w  io.Writer     // current write transport
 	pw *packetWriter
 
+	encryption string // "off", "login", "on" or "strict", for logs
+
 	closeOnce sync.Once
 
 	// Request state shared with the reader goroutine (attention).
@@ -40,6 +42,7 @@ func newConn(s *Server, nc net.Conn, spid uint16) *conn {
 	c := &conn{srv: s, nc: nc, spid: spid, br: bufio.NewReader(nc)}
 	c.log = s.cfg.Logger.With("spid", spid, "remote", nc.RemoteAddr().String())
 	c.r, c.w = c.br, nc
+	c.encryption = "off"
 	return c
 }
 
@@ -59,8 +62,7 @@ func (b bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 // serve runs the connection until the client leaves or ctx ends.
 func (c *conn) serve(ctx context.Context) {
 	defer c.close()
-	stop := context.AfterFunc(ctx, c.close)
-	defer stop()
+	// Serve closes the connection when its context ends.
 	sess, err := c.handshake(ctx)
 	if err != nil {
 		if !isDisconnect(err) && ctx.Err() == nil {
@@ -101,6 +103,7 @@ func (c *conn) handshake(ctx context.Context) (Session, error) {
 			return nil, fmt.Errorf("TDS 8 TLS handshake: %w", err)
 		}
 		c.r, c.w, strict = tc, tc, true
+		c.encryption = "strict"
 	}
 	c.pw = newPacketWriter(c.w, preloginPacketSize)
 	c.pw.spid = c.spid
@@ -142,7 +145,9 @@ func (c *conn) handshake(ctx context.Context) (Session, error) {
 		hc.wrapped = false
 		if enc == encryptOff {
 			loginFirst = tc // only the first LOGIN7 packet is encrypted
+			c.encryption = "login"
 		} else {
+			c.encryption = "on"
 			c.r, c.w, loginFirst = tc, tc, tc
 			c.pw = newPacketWriter(c.w, preloginPacketSize)
 			c.pw.spid = c.spid
@@ -215,7 +220,8 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 		_ = sess.Close()
 		return nil, err
 	}
-	c.log.Debug("tds: login", "user", l.UserName, "database", db, "app", l.AppName, "packet_size", size)
+	c.log.Info("tds: login", "user", l.UserName, "database", db, "app", l.AppName,
+		"packet_size", size, "encryption", c.encryption, "tds_version", fmt.Sprintf("%#x", version))
 	return sess, nil
 }
 

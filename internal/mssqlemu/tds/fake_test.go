@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,11 +29,12 @@ import (
 type fakeBackend struct {
 	user, password string
 
-	mu     sync.Mutex
-	calls  []RPCCall
-	levels []IsolationLevel
-	events []string
-	logins []LoginRequest
+	mu      sync.Mutex
+	changed *sync.Cond // broadcast on every recorded event
+	calls   []RPCCall
+	levels  []IsolationLevel
+	events  []string
+	logins  []LoginRequest
 }
 
 func (b *fakeBackend) Login(_ context.Context, req LoginRequest) (Session, error) {
@@ -53,6 +55,16 @@ func (b *fakeBackend) record(ev string) {
 	b.mu.Lock()
 	b.events = append(b.events, ev)
 	b.mu.Unlock()
+	b.changed.Broadcast()
+}
+
+// waitFor blocks until ev has been recorded.
+func (b *fakeBackend) waitFor(ev string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for !slices.Contains(b.events, ev) {
+		b.changed.Wait()
+	}
 }
 
 func (b *fakeBackend) lastCall() RPCCall {
@@ -92,6 +104,17 @@ func (s *fakeSession) ExecBatch(ctx context.Context, sql string, w ResultWriter)
 			return err
 		}
 		return w.Done(1, true)
+	case "stream":
+		// Rows until the request is cancelled.
+		if err := w.Columns([]Column{{Name: "i", Type: sqltypes.Type{ID: sqltypes.Int}}}); err != nil {
+			return err
+		}
+		for i := 0; ; i++ {
+			if err := w.Row([]any{int64(i)}); err != nil {
+				s.b.record("stream stopped")
+				return err
+			}
+		}
 	case "slow":
 		s.b.record("slow started")
 		<-ctx.Done()
@@ -226,6 +249,16 @@ func (s *fakeSession) Rollback(_ context.Context, w ResultWriter) error {
 }
 
 func (s *fakeSession) Close() error { return nil }
+
+// ResetSession implements SessionResetter.
+func (s *fakeSession) ResetSession(_ context.Context, keepTransaction bool, _ ResultWriter) error {
+	if keepTransaction {
+		s.b.record("reset keep")
+	} else {
+		s.b.record("reset")
+	}
+	return nil
+}
 
 func dec(s string, scale uint8) sqltypes.DecimalValue {
 	v, ok := new(big.Int).SetString(s, 10)

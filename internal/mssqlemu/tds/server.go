@@ -81,7 +81,8 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closed    bool
 	nextSPID  uint16
-	wg        sync.WaitGroup
+	wg        sync.WaitGroup // connection goroutines
+	serving   sync.WaitGroup // Serve calls
 }
 
 // NewServer returns a server that runs requests on b.
@@ -130,11 +131,25 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
 
+	s.serving.Add(1)
+	defer s.serving.Done()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
-	defer stop()
+	// The watcher closes the listener when ctx ends; Serve waits for it so
+	// that no goroutine outlives Serve.
+	quit := make(chan struct{})
+	watcherDone := make(chan struct{})
+	go func() {
+		defer close(watcherDone)
+		select {
+		case <-ctx.Done():
+			_ = l.Close()
+		case <-quit:
+		}
+	}()
 	defer func() {
+		close(quit)
+		<-watcherDone
+		cancel()
 		s.mu.Lock()
 		delete(s.listeners, l)
 		s.mu.Unlock()
@@ -146,7 +161,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			s.mu.Lock()
 			closed := s.closed
 			s.mu.Unlock()
-			cancel()
+			cancel() // ends running requests
 			s.closeConns()
 			s.wg.Wait()
 			switch {
@@ -207,7 +222,8 @@ func (s *Server) closeConns() {
 }
 
 // Close stops every Serve call, closes all connections and waits for
-// their goroutines to end.
+// their goroutines and for the Serve calls to return. It must not be
+// called from a Backend method.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -224,5 +240,6 @@ func (s *Server) Close() error {
 	}
 	s.closeConns()
 	s.wg.Wait()
+	s.serving.Wait()
 	return errors.Join(errs...)
 }

@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	mssql "github.com/microsoft/go-mssqldb"
 )
@@ -54,7 +55,11 @@ func urlEscape(s string) string {
 	return b.String()
 }
 
-func newFake() *fakeBackend { return &fakeBackend{user: testUser, password: testPass} }
+func newFake() *fakeBackend {
+	b := &fakeBackend{user: testUser, password: testPass}
+	b.changed = sync.NewCond(&b.mu)
+	return b
+}
 
 func TestLoginVariants(t *testing.T) {
 	b := newFake()
@@ -250,7 +255,13 @@ func TestTransactions(t *testing.T) {
 			t.Errorf("begin %d: level %d, want %d", i, b.levels[i], lv.want)
 		}
 	}
-	if got := strings.Join(b.events, ","); got != "commit,rollback,commit,rollback" {
+	var ends []string
+	for _, e := range b.events {
+		if e == "commit" || e == "rollback" {
+			ends = append(ends, e)
+		}
+	}
+	if got := strings.Join(ends, ","); got != "commit,rollback,commit,rollback" {
 		t.Errorf("events = %s", got)
 	}
 }
@@ -258,7 +269,12 @@ func TestTransactions(t *testing.T) {
 func TestAttentionCancelsAndConnectionSurvives(t *testing.T) {
 	b := newFake()
 	_, addr := startServer(t, Config{}, b)
-	for _, v := range dsnVariants[:2] {
+	for _, v := range []struct{ name, params, query string }{
+		{"rpc", "encrypt=disable", "slow"},
+		{"batch", "encrypt=disable", "slow batch"},
+		{"login-only", "", "slow batch"},
+		{"tls", "encrypt=true&TrustServerCertificate=true", "slow"},
+	} {
 		t.Run(v.name, func(t *testing.T) {
 			db := openDB(t, addr, v.params)
 			db.SetMaxOpenConns(1)
@@ -270,12 +286,10 @@ func TestAttentionCancelsAndConnectionSurvives(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
 				// Cancel once the backend is inside the slow call.
-				for !b.saw("slow started") {
-					time.Sleep(time.Millisecond)
-				}
+				b.waitFor("slow started")
 				cancel()
 			}()
-			_, err = conn.ExecContext(ctx, "slow")
+			_, err = conn.ExecContext(ctx, v.query)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("slow exec error = %v, want context.Canceled", err)
 			}
@@ -357,4 +371,133 @@ func TestCloseEndsIdleConnections(t *testing.T) {
 		// database/sql may retry on a new connection, which must then fail to dial.
 		t.Fatal("exec after Close succeeded")
 	}
+}
+
+func TestAttentionWhileStreamingRows(t *testing.T) {
+	b := newFake()
+	_, addr := startServer(t, Config{}, b)
+	db := openDB(t, addr, "encrypt=disable")
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	rows, err := db.QueryContext(ctx, "stream now")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000 && rows.Next(); i++ {
+	}
+	cancel()
+	for rows.Next() {
+	}
+	_ = rows.Close()
+	if !b.saw("stream stopped") {
+		t.Fatal("backend kept streaming: attention did not cancel the request")
+	}
+	var n int64
+	if err := db.QueryRowContext(context.Background(), "rows 1").Scan(&n); err != nil {
+		t.Fatalf("query after attention: %v", err)
+	}
+}
+
+func TestPooledConnectionIsReset(t *testing.T) {
+	b := newFake()
+	_, addr := startServer(t, Config{}, b)
+	db := openDB(t, addr, "encrypt=disable")
+	db.SetMaxOpenConns(1)
+	for range 2 {
+		if _, err := db.ExecContext(context.Background(), "rows 0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !b.saw("reset") {
+		t.Fatal("reusing a pooled connection did not reach ResetSession")
+	}
+}
+
+func TestNoGoroutinesLeftAfterClose(t *testing.T) {
+	b := newFake()
+	s, addr := startServer(t, Config{}, b)
+	db := openDB(t, addr, "encrypt=true&TrustServerCertificate=true")
+	db.SetMaxOpenConns(3)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = db.ExecContext(context.Background(), "rows 10")
+		}()
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, fn := range []string{"tds.(*conn)", "tds.(*Server).Serve"} {
+		if strings.Contains(stacks, fn) {
+			t.Fatalf("goroutine in %s still running after Close:\n%s", fn, stacks)
+		}
+	}
+}
+
+func TestCloseEndsRunningRequest(t *testing.T) {
+	b := newFake()
+	s, addr := startServer(t, Config{}, b)
+	db := openDB(t, addr, "encrypt=disable")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := db.ExecContext(context.Background(), "slow batch")
+		errc <- err
+	}()
+	b.waitFor("slow started")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("request interrupted by Close reported success")
+	}
+	if !b.saw("slow cancelled") {
+		t.Fatal("backend request context was not cancelled by Close")
+	}
+}
+
+// capturingDialer remembers the connections it opens.
+type capturingDialer struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (d *capturingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	c, err := nd.DialContext(ctx, network, addr)
+	if err == nil {
+		d.mu.Lock()
+		d.conns = append(d.conns, c)
+		d.mu.Unlock()
+	}
+	return c, err
+}
+
+func TestClientDisconnectCancelsRequest(t *testing.T) {
+	b := newFake()
+	_, addr := startServer(t, Config{}, b)
+	connector, err := mssql.NewConnector(fmt.Sprintf("sqlserver://%s:%s@%s?encrypt=disable", testUser, urlEscape(testPass), addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialer := &capturingDialer{}
+	connector.Dialer = dialer
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	go func() {
+		b.waitFor("slow started")
+		dialer.mu.Lock()
+		for _, c := range dialer.conns {
+			_ = c.Close()
+		}
+		dialer.mu.Unlock()
+	}()
+	if _, err := db.ExecContext(context.Background(), "slow batch"); err == nil {
+		t.Fatal("exec on a dropped connection succeeded")
+	}
+	b.waitFor("slow cancelled")
 }

@@ -61,6 +61,12 @@ func (c *conn) readLoop(ctx context.Context, in chan<- inbound) {
 		var next inbound
 		switch {
 		case err != nil:
+			// The client is gone: end the running request, as SQL Server does.
+			c.mu.Lock()
+			if c.cancelReq != nil {
+				c.cancelReq()
+			}
+			c.mu.Unlock()
 			next = inbound{err: err}
 		case m.typ == packetAttention:
 			c.mu.Lock()
