@@ -61,6 +61,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	reapOrphans(opts.Dir, bin)
 	base, err := os.MkdirTemp(opts.Dir, "pgcluster-")
 	if err != nil {
 		return nil, fmt.Errorf("pgcluster: create temporary directory: %w", err)
@@ -79,9 +80,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pgcluster: give %s to the postgres user: %w", base, err)
 		}
 	}
+	if err := os.WriteFile(filepath.Join(base, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		_ = os.RemoveAll(base)
+		return nil, fmt.Errorf("pgcluster: %w", err)
+	}
 	if err := c.run(ctx, "initdb", "-D", c.dataDir, "-U", "postgres", "--auth=trust",
 		"--encoding=UTF8", "--locale=C", "--no-sync"); err != nil {
 		_ = os.RemoveAll(base)
+		if c.cred != nil {
+			return nil, fmt.Errorf("%w (running as root, the server runs as user postgres, which must be able to reach %s: every parent directory needs o+x)", err, base)
+		}
 		return nil, err
 	}
 	serverOpts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "+
@@ -188,4 +196,32 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ownerFile holds the pid of the process that started a cluster.
+const ownerFile = "owner.pid"
+
+// reapOrphans stops and removes clusters under dir (the temporary directory
+// when empty) whose starting process is gone: a test binary killed by a
+// timeout cannot call Stop, and its server would otherwise run forever.
+func reapOrphans(dir, bin string) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	bases, _ := filepath.Glob(filepath.Join(dir, "pgcluster-*"))
+	for _, base := range bases {
+		b, err := os.ReadFile(filepath.Join(base, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // alive, or not ours to judge
+		}
+		c := &Cluster{baseDir: base, dataDir: filepath.Join(base, "data"), binDir: bin}
+		if os.Geteuid() == 0 {
+			c.cred, _ = postgresUser()
+		}
+		_ = c.Stop()
+	}
 }

@@ -112,3 +112,37 @@ func TestReplaceDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestReapOrphans(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	if os.Geteuid() == 0 {
+		// The postgres user must be able to reach its data directory.
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c, err := Start(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	// Pretend its owner died: a pid that cannot exist.
+	if err := os.WriteFile(filepath.Join(c.baseDir, ownerFile), []byte("2147483646"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Start(ctx, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Stop()
+	if _, err := os.Stat(c.baseDir); !os.IsNotExist(err) {
+		t.Errorf("orphan cluster %s was not removed", c.baseDir)
+	}
+	if _, err := pgx.Connect(ctx, c.DSN("postgres")); err == nil {
+		t.Error("orphan cluster still accepts connections")
+	}
+}
