@@ -91,7 +91,8 @@ row = cur.fetchone()
 names = [d[0] for d in cur.description]
 vals = dict(zip(names, row))
 for k in ["bit", "int", "bigint", "decimal", "numeric", "money", "float", "char", "varchar", "nvarchar", "nchar",
-          "text", "ntext", "binary", "guid", "date", "datetime", "datetime2", "xml", "sysname", "varcharmax"]:
+          "text", "ntext", "binary", "guid", "date", "datetime", "datetime2", "xml", "sysname", "varcharmax",
+          "hierarchyid", "geometry", "geography", "variant", "rowversion", "time", "datetimeoffset", "smalldatetime", "image", "real", "smallmoney"]:
     v = vals[k]
     if k == "varcharmax":
         v = len(v)
@@ -140,7 +141,11 @@ func TestPymssql(t *testing.T) {
 				"binary=b'\\x01\\x02\\x00\\x00'", "guid=UUID('00112233-4455-6677-8899-aabbccddeeff')",
 				"date=datetime.date(2024, 2, 29)", "datetime=datetime.datetime(2024, 2, 29, 1, 0, 0, 500000)",
 				"datetime2=datetime.datetime(2024, 2, 29, 23, 59, 59, 123000)", "xml='<a>😀</a>'",
-				"sysname='sys_name'", "varcharmax=9000", "nulls=True", "error=208", "rows=5", "login=True",
+				"sysname='sys_name'", "varcharmax=9000", "nulls=True",
+				"hierarchyid=b'X'", "geometry=b'\\x00\\x00\\x00\\x00\\x01\\x04'", "variant=b'*\\x00\\x00\\x00'",
+				"rowversion=b'\\x00\\x00\\x00\\x00\\x00\\x00\\x07\\xd1'", "time=datetime.time(13, 14, 15, 123000)",
+				"smalldatetime=datetime.datetime(2024, 2, 29, 1, 1)", "image=b'\\t\\x08\\x07'", "real=-1.25",
+				"smallmoney=Decimal('-214748.3648')", "error=208", "rows=5", "login=True",
 			} {
 				if !strings.Contains(text, want) {
 					t.Errorf("pymssql output lacks %q:\n%s", want, squeeze(text))

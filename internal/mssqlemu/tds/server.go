@@ -1,7 +1,3 @@
-// Package tds is the server side of SQL Server's wire protocol, TDS 7.4:
-// PRELOGIN with TLS negotiation, LOGIN7, SQL batches, RPC calls,
-// transaction manager requests and attention, and the result tokens
-// SQL Server answers with. What requests mean is decided by a Backend.
 package tds
 
 import (
