@@ -1,0 +1,214 @@
+// Package engine gives the SQL Server emulator its semantics: databases,
+// schemas and typed tables kept as versioned rows, sessions with local
+// variables and transactions (READ COMMITTED and SNAPSHOT), the catalog
+// views, and change data capture as Microsoft documents it. It implements
+// tds.Backend; the tds package speaks the protocol and tsql parses batches.
+package engine
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
+)
+
+// Config tunes an Engine.
+type Config struct {
+	// SAPassword is the password of the sa login. Empty accepts any password.
+	SAPassword string
+	// CaptureDelay is how long after commit a change appears in the change
+	// tables, as the capture job's polling makes it; 0 captures at commit.
+	CaptureDelay time.Duration
+	// CleanupRetention is how long change rows are kept before the cleanup
+	// job removes them and advances the minimum LSN; 0 keeps them forever
+	// (sys.sp_cdc_cleanup_change_table and Engine.Cleanup still work).
+	CleanupRetention time.Duration
+	// ServerName is @@SERVERNAME; default "MSSQLEMU".
+	ServerName string
+	Logger     *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Engine is the emulated server: every database and session.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	dbs      map[string]*Database
+	nextDBID int32
+	seq      uint64 // LSN counter: commits and operations
+	nextSPID int32
+	nextTxID uint64
+	queue    []captureBatch // committed changes the capture job has not read yet
+
+	kick     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+var _ tds.Backend = (*Engine)(nil)
+
+// New starts an engine with the system databases and, when CaptureDelay or
+// CleanupRetention is set, its capture and cleanup job. Close stops it.
+func New(cfg Config) *Engine {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = "MSSQLEMU"
+	}
+	e := &Engine{
+		cfg: cfg, log: cfg.Logger,
+		dbs: map[string]*Database{}, nextDBID: 1, seq: 0x1000, nextSPID: 51,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+	now := cfg.Now()
+	for _, name := range []string{"master", "tempdb", "model", "msdb"} {
+		e.addDatabase(name, now)
+	}
+	e.wg.Add(1)
+	go e.jobs()
+	return e
+}
+
+// Close stops the background jobs. Sessions already open keep working
+// against the in-memory state but nothing is captured afterwards.
+func (e *Engine) Close() error {
+	e.stopOnce.Do(func() { close(e.stop) })
+	e.wg.Wait()
+	return nil
+}
+
+func (e *Engine) addDatabase(name string, now time.Time) *Database {
+	d := newDatabase(e.nextDBID, name, now)
+	e.nextDBID++
+	e.dbs[strings.ToLower(name)] = d
+	return d
+}
+
+func (e *Engine) db(name string) *Database { return e.dbs[strings.ToLower(name)] }
+
+func (e *Engine) dbByID(id int32) *Database {
+	for _, d := range e.dbs {
+		if d.ID == id {
+			return d
+		}
+	}
+	return nil
+}
+
+func (e *Engine) sortedDBs() []*Database {
+	out := make([]*Database, 0, len(e.dbs))
+	for _, d := range e.dbs {
+		out = append(out, d)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].ID < out[j-1].ID; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// nextSeq allocates the next LSN value. Callers hold e.mu.
+func (e *Engine) nextSeq() uint64 {
+	e.seq++
+	return e.seq
+}
+
+// Login checks the sa password and opens a session in the requested (or
+// master) database.
+func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if e.cfg.SAPassword != "" && (!strings.EqualFold(req.User, "sa") ||
+		subtle.ConstantTimeCompare([]byte(req.Password), []byte(e.cfg.SAPassword)) != 1) {
+		return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
+			Text: fmt.Sprintf("Login failed for user '%s'.", req.User)}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	dbName := "master"
+	if req.Database != "" {
+		d := e.db(req.Database)
+		if d == nil {
+			return nil, &tds.Message{Number: 4060, Class: 11, State: 1,
+				Text: fmt.Sprintf("Cannot open database \"%s\" requested by the login. The login failed.", req.Database)}
+		}
+		dbName = d.Name
+	}
+	s := newSession(e, e.nextSPID, dbName, req)
+	e.nextSPID++
+	return s, nil
+}
+
+// NewSession opens a session without the protocol, for tests and seeding.
+func (e *Engine) NewSession(database string) (tds.Session, error) {
+	return e.Login(context.Background(), tds.LoginRequest{User: "sa", Password: e.cfg.SAPassword, Database: database})
+}
+
+// jobs is the capture and cleanup job: it moves committed changes into the
+// change tables once CaptureDelay has passed and applies the retention.
+func (e *Engine) jobs() {
+	defer e.wg.Done()
+	tick := 50 * time.Millisecond
+	if e.cfg.CaptureDelay > 0 && e.cfg.CaptureDelay/4 < tick {
+		tick = max(e.cfg.CaptureDelay/4, time.Millisecond)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastCleanup := e.cfg.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-e.kick:
+		case <-t.C:
+		}
+		e.mu.Lock()
+		now := e.cfg.Now()
+		e.captureDue(now, false)
+		if e.cfg.CleanupRetention > 0 && now.Sub(lastCleanup) >= min(e.cfg.CleanupRetention, time.Second) {
+			lastCleanup = now
+			for _, d := range e.dbs {
+				e.cleanupRetention(d, now, e.cfg.CleanupRetention)
+			}
+		}
+		e.mu.Unlock()
+	}
+}
+
+// FlushCapture makes every committed change visible in the change tables
+// now, whatever the capture delay (tests use it instead of sleeping).
+func (e *Engine) FlushCapture() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.captureDue(e.cfg.Now(), true)
+}
+
+// Cleanup removes the change rows of every capture instance of database
+// that were committed more than retention ago, keeping the newest such
+// transaction's rows, and advances each instance's minimum LSN to it.
+func (e *Engine) Cleanup(database string, retention time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.db(database)
+	if d == nil {
+		return fmt.Errorf("cleanup: database %q does not exist", database)
+	}
+	e.captureDue(e.cfg.Now(), true)
+	e.cleanupRetention(d, e.cfg.Now(), retention)
+	return nil
+}

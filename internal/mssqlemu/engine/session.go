@@ -1,0 +1,424 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
+)
+
+// session is one connection's state.
+type session struct {
+	e     *Engine
+	spid  int32
+	login tds.LoginRequest
+
+	dbName         string
+	tx             *txn
+	trancount      int
+	iso            tsql.IsolationLevel
+	nocount        bool
+	xactAbort      bool
+	identityInsert *Table // SET IDENTITY_INSERT ... ON
+
+	rowcount  int64
+	lastError int32
+	identity  any // @@IDENTITY / SCOPE_IDENTITY()
+	closed    bool
+}
+
+// frame holds one batch's (or sp_executesql's) local variables.
+type frame struct {
+	vars map[string]*variable
+	text string // the batch text, for DDL history
+}
+
+type variable struct {
+	typ sqltypes.Type
+	val any
+}
+
+func newFrame(text string) *frame { return &frame{vars: map[string]*variable{}, text: text} }
+
+func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted}
+}
+
+var _ tds.Session = (*session)(nil)
+
+// Database is the current database.
+func (s *session) Database() string { return s.dbName }
+
+// control-flow signals travel as errors through statement lists.
+var (
+	errBreak    = errors.New("BREAK")
+	errContinue = errors.New("CONTINUE")
+)
+
+type returnSignal struct{ status int32 }
+
+func (r *returnSignal) Error() string { return "RETURN" }
+
+// ExecBatch parses and runs a batch.
+func (s *session) ExecBatch(ctx context.Context, sql string, w tds.ResultWriter) error {
+	stmts, err := tsql.Parse(sql)
+	if err != nil {
+		var pe *tsql.Error
+		if errors.As(err, &pe) {
+			return &tds.Message{Number: pe.Number, Class: pe.Class, State: pe.State, Text: pe.Text, Line: pe.Line, Server: s.e.cfg.ServerName}
+		}
+		return msg(102, 15, 1, fmt.Sprintf("Incorrect syntax: %v", err))
+	}
+	return s.runList(ctx, stmts, newFrame(sql), w)
+}
+
+// runList runs statements in order. A statement-terminating error is sent
+// and the next statement runs; a batch-aborting one is returned.
+func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame, w tds.ResultWriter) error {
+	for _, st := range stmts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := s.exec(ctx, st, fr, w)
+		if err == nil {
+			continue
+		}
+		if err == errBreak || err == errContinue {
+			return err
+		}
+		var rs *returnSignal
+		if errors.As(err, &rs) {
+			return err
+		}
+		m := toMessage(err)
+		if m == nil {
+			return err
+		}
+		m.Server = s.e.cfg.ServerName
+		if m.Line == 0 {
+			m.Line = int32(st.Position().Line)
+		}
+		s.lastError = m.Number
+		if abortsBatch(m.Number) || (s.xactAbort && m.Class > 10) {
+			if s.xactAbort && s.tx != nil {
+				s.abortTxn(w)
+			}
+			return m
+		}
+		if err := w.Message(m); err != nil {
+			return err
+		}
+		if err := w.Done(0, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abortTxn rolls back the whole transaction after a dooming error.
+func (s *session) abortTxn(w tds.ResultWriter) {
+	s.e.mu.Lock()
+	tx := s.tx
+	if tx != nil {
+		s.rollbackTxn(tx)
+		s.tx = nil
+		s.trancount = 0
+	}
+	s.e.mu.Unlock()
+	if tx != nil && tx.explicit {
+		_ = w.TransactionRolledBack(tx.id)
+	}
+}
+
+// exec runs one statement, including control flow.
+func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter) error {
+	switch x := st.(type) {
+	case *tsql.BlockStmt:
+		return s.runList(ctx, x.Body, fr, w)
+	case *tsql.IfStmt:
+		ok, err := s.evalCond(x.Cond, fr)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return s.exec(ctx, x.Then, fr, w)
+		}
+		if x.Else != nil {
+			return s.exec(ctx, x.Else, fr, w)
+		}
+		return nil
+	case *tsql.WhileStmt:
+		for {
+			ok, err := s.evalCond(x.Cond, fr)
+			if err != nil || !ok {
+				return err
+			}
+			err = s.exec(ctx, x.Body, fr, w)
+			if err == errBreak {
+				return nil
+			}
+			if err != nil && err != errContinue {
+				return err
+			}
+		}
+	case *tsql.BreakStmt:
+		return errBreak
+	case *tsql.ContinueStmt:
+		return errContinue
+	case *tsql.ReturnStmt:
+		return &returnSignal{}
+	case *tsql.BeginTranStmt:
+		return s.beginExplicit(w)
+	case *tsql.CommitStmt:
+		return s.commitExplicit(w)
+	case *tsql.RollbackStmt:
+		return s.rollbackExplicit(w)
+	case *tsql.SetIsolationStmt:
+		s.iso = x.Level
+		return nil
+	case *tsql.WaitForStmt:
+		return s.waitFor(ctx, x, fr)
+	case *tsql.UseStmt:
+		return s.use(x.Database, w)
+	case *tsql.ExecStmt:
+		if strings.EqualFold(x.Proc.Object, "sp_executesql") {
+			return s.execSQLStmt(ctx, x, fr, w)
+		}
+	}
+	return s.execSimple(ctx, st, fr, w)
+}
+
+func (s *session) evalCond(e tsql.Expr, fr *frame) (bool, error) {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	ev := s.evaluator(fr, s.tx)
+	return ev.cond(e, nil)
+}
+
+// writeTarget names the database a data-changing statement writes to.
+func (s *session) writeTarget(st tsql.Statement) (string, bool) {
+	var tn *tsql.TableName
+	switch x := st.(type) {
+	case *tsql.InsertStmt:
+		tn = x.Table
+	case *tsql.UpdateStmt:
+		tn = x.Target
+	case *tsql.DeleteStmt:
+		tn = x.Target
+	case *tsql.TruncateTableStmt:
+		if x.Table.Database != "" {
+			return x.Table.Database, true
+		}
+		return s.dbName, true
+	default:
+		return "", false
+	}
+	if tn != nil && tn.Name.Database != "" {
+		return tn.Name.Database, true
+	}
+	return s.dbName, true
+}
+
+// execSimple runs a statement inside the session's transaction, or an
+// implicit one that commits when the statement succeeds. A failed
+// statement's changes are undone; the transaction stays open.
+func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter) error {
+	dbName, writes := s.writeTarget(st)
+	auto := false
+	if writes {
+		s.e.mu.Lock()
+		d := s.e.db(dbName)
+		if d == nil {
+			s.e.mu.Unlock()
+			return errNoDatabase(dbName)
+		}
+		if s.tx == nil {
+			s.tx = s.newTxn(s.iso, false)
+			auto = true
+		}
+		tx := s.tx
+		s.e.mu.Unlock()
+		if err := s.acquireWrite(ctx, tx, d); err != nil {
+			if auto {
+				s.e.mu.Lock()
+				s.rollbackTxn(tx)
+				s.tx = nil
+				s.e.mu.Unlock()
+			}
+			return err
+		}
+	}
+	buf := &bufferedWriter{}
+	s.e.mu.Lock()
+	tx := s.tx
+	undoMark, opsMark := 0, 0
+	if tx != nil {
+		undoMark, opsMark = len(tx.undo), len(tx.ops)
+	}
+	err := s.dispatch(ctx, st, fr, buf, tx)
+	var doomed bool
+	if err != nil && tx != nil {
+		if m := toMessage(err); m != nil && dooms(m.Number) {
+			doomed = true
+		}
+		tx.rollbackTo(undoMark)
+		tx.ops = tx.ops[:opsMark]
+	}
+	if auto {
+		if err == nil {
+			s.commitTxn(tx)
+		} else {
+			s.rollbackTxn(tx)
+		}
+		s.tx = nil
+	} else if doomed && s.tx != nil {
+		s.rollbackTxn(s.tx)
+		s.tx = nil
+		s.trancount = 0
+		buf.TransactionRolledBack(tx.id)
+	}
+	s.e.mu.Unlock()
+	if rerr := buf.replay(w); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// ExecRPC runs sp_executesql or a procedure by name.
+func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWriter) error {
+	name := call.ProcName
+	if call.ProcID == 10 {
+		name = "sp_executesql"
+	}
+	if call.ProcID != 0 && call.ProcID != 10 {
+		return msg(2812, 16, 62, fmt.Sprintf("Could not find stored procedure with id %d.", call.ProcID))
+	}
+	if strings.EqualFold(strings.TrimPrefix(strings.ToLower(name), "sys."), "sp_executesql") {
+		if len(call.Params) == 0 {
+			return msg(201, 16, 4, "Procedure or function 'sp_executesql' expects parameter '@statement', which was not supplied.")
+		}
+		sqlText, _ := call.Params[0].Value.(string)
+		defs := ""
+		if len(call.Params) > 1 {
+			defs, _ = call.Params[1].Value.(string)
+		}
+		var rest []tds.Param
+		if len(call.Params) > 2 {
+			rest = call.Params[2:]
+		}
+		fr, err := s.paramFrame(sqlText, defs, rest)
+		if err != nil {
+			return err
+		}
+		if err := s.runText(ctx, sqlText, fr, w); err != nil {
+			return err
+		}
+		for _, p := range rest {
+			if p.Output {
+				if v := fr.vars[strings.ToLower(p.Name)]; v != nil {
+					if err := w.ReturnValue(tds.Param{Name: p.Name, Type: v.typ, Value: v.val, Output: true}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return w.ReturnStatus(0)
+	}
+	args := make([]procArg, len(call.Params))
+	for i, p := range call.Params {
+		args[i] = procArg{name: p.Name, val: p.Value, typ: p.Type, output: p.Output}
+	}
+	obj := parseProcName(name)
+	buf := &bufferedWriter{}
+	s.e.mu.Lock()
+	status, err := s.callProc(ctx, obj, args, newFrame(""), buf)
+	s.e.mu.Unlock()
+	if rerr := buf.replay(w); rerr != nil {
+		return rerr
+	}
+	if err != nil {
+		return toMessageOr(err)
+	}
+	return w.ReturnStatus(status)
+}
+
+func parseProcName(name string) tsql.ObjectName {
+	parts := strings.Split(strings.NewReplacer("[", "", "]", "").Replace(name), ".")
+	var o tsql.ObjectName
+	o.Object = parts[len(parts)-1]
+	if len(parts) > 1 {
+		o.Schema = parts[len(parts)-2]
+	}
+	if len(parts) > 2 {
+		o.Database = parts[len(parts)-3]
+	}
+	return o
+}
+
+// runText parses and runs SQL in the given frame (sp_executesql, EXEC('...')).
+func (s *session) runText(ctx context.Context, sqlText string, fr *frame, w tds.ResultWriter) error {
+	stmts, err := tsql.Parse(sqlText)
+	if err != nil {
+		var pe *tsql.Error
+		if errors.As(err, &pe) {
+			return &tds.Message{Number: pe.Number, Class: pe.Class, State: pe.State, Text: pe.Text, Line: pe.Line, Server: s.e.cfg.ServerName}
+		}
+		return err
+	}
+	fr.text = sqlText
+	err = s.runList(ctx, stmts, fr, w)
+	var rs *returnSignal
+	if errors.As(err, &rs) {
+		return nil
+	}
+	return err
+}
+
+// Begin starts a transaction at the given isolation level (TDS request).
+func (s *session) Begin(ctx context.Context, level tds.IsolationLevel, w tds.ResultWriter) error {
+	if level != tds.IsolationDefault {
+		s.iso = tsql.IsolationLevel(level)
+	}
+	return toMessageOr(s.beginExplicit(w))
+}
+
+// Commit commits the transaction (TDS request).
+func (s *session) Commit(ctx context.Context, w tds.ResultWriter) error {
+	return toMessageOr(s.commitExplicit(w))
+}
+
+// Rollback rolls the transaction back (TDS request).
+func (s *session) Rollback(ctx context.Context, w tds.ResultWriter) error {
+	return toMessageOr(s.rollbackExplicit(w))
+}
+
+// Close rolls back any open transaction.
+func (s *session) Close() error {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if s.tx != nil {
+		s.rollbackTxn(s.tx)
+		s.tx = nil
+	}
+	s.closed = true
+	return nil
+}
+
+func (s *session) use(name string, w tds.ResultWriter) error {
+	s.e.mu.Lock()
+	d := s.e.db(name)
+	s.e.mu.Unlock()
+	if d == nil {
+		return msg(911, 16, 1, fmt.Sprintf("Database '%s' does not exist. Make sure that the name is entered correctly.", name))
+	}
+	old := s.dbName
+	s.dbName = d.Name
+	if err := w.DatabaseChanged(old, d.Name); err != nil {
+		return err
+	}
+	return w.Message(&tds.Message{Number: 5701, Class: 0, State: 2, Text: fmt.Sprintf("Changed database context to '%s'.", d.Name), Server: s.e.cfg.ServerName})
+}

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
+)
+
+// txn is one transaction: explicit (BEGIN TRAN or the TDS transaction
+// manager) or the implicit one around a single statement.
+type txn struct {
+	id       uint64
+	iso      tsql.IsolationLevel
+	snap     uint64 // snapshot sequence; 0 until the first data access
+	explicit bool
+	began    time.Time
+	undo     []undoEntry
+	ops      []cdcOp
+	locks    []*Database // write locks held
+	cmdID    int32       // __$command_id counter
+}
+
+// snapshotSeq returns the sequence this transaction reads at: 0 (latest
+// committed) for READ COMMITTED, the start of the snapshot for SNAPSHOT.
+// Callers hold e.mu.
+func (s *session) snapshotSeq(tx *txn) uint64 {
+	if tx == nil || tx.iso != tsql.Snapshot {
+		return 0
+	}
+	if tx.snap == 0 {
+		tx.snap = s.e.seq
+	}
+	return tx.snap
+}
+
+// holdsLock reports whether tx holds d's write lock.
+func (tx *txn) holdsLock(d *Database) bool {
+	for _, l := range tx.locks {
+		if l == d {
+			return true
+		}
+	}
+	return false
+}
+
+// acquireWrite takes d's write lock for tx, waiting (without e.mu) while
+// another transaction holds it. Writers serialize per database; readers
+// never wait for them.
+func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error {
+	if tx.holdsLock(d) {
+		return nil
+	}
+	select {
+	case d.writeLock <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.e.mu.Lock()
+	tx.locks = append(tx.locks, d)
+	d.writeOwner = tx
+	s.e.mu.Unlock()
+	return nil
+}
+
+func (tx *txn) releaseLocks() {
+	for _, d := range tx.locks {
+		d.writeOwner = nil
+		<-d.writeLock
+	}
+	tx.locks = nil
+}
+
+// newTxn starts a transaction. Callers hold e.mu.
+func (s *session) newTxn(iso tsql.IsolationLevel, explicit bool) *txn {
+	s.e.nextTxID++
+	return &txn{id: s.e.nextTxID, iso: iso, explicit: explicit, began: s.e.cfg.Now()}
+}
+
+// commitTxn makes tx's changes visible with one commit LSN and hands its
+// captured operations to the capture job. Callers hold e.mu.
+func (s *session) commitTxn(tx *txn) {
+	if len(tx.undo) > 0 || len(tx.ops) > 0 {
+		seq := s.e.nextSeq()
+		tx.commitRows(seq)
+		if len(tx.ops) > 0 {
+			s.e.enqueueCapture(tx, seq)
+		}
+	}
+	tx.releaseLocks()
+}
+
+// rollbackTxn undoes all of tx. Callers hold e.mu.
+func (s *session) rollbackTxn(tx *txn) {
+	tx.rollbackTo(0)
+	tx.ops = nil
+	tx.releaseLocks()
+}
+
+// beginExplicit handles BEGIN TRAN and the TDS Begin request.
+func (s *session) beginExplicit(w tds.ResultWriter) error {
+	s.e.mu.Lock()
+	if s.tx == nil {
+		s.tx = s.newTxn(s.iso, true)
+		s.trancount = 1
+		s.e.mu.Unlock()
+		return w.TransactionBegan(s.tx.id)
+	}
+	s.tx.explicit = true
+	s.trancount++
+	s.e.mu.Unlock()
+	return nil
+}
+
+// commitExplicit handles COMMIT and the TDS Commit request.
+func (s *session) commitExplicit(w tds.ResultWriter) error {
+	s.e.mu.Lock()
+	if s.tx == nil || s.trancount == 0 {
+		s.e.mu.Unlock()
+		return msg(3902, 16, 1, "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.")
+	}
+	s.trancount--
+	if s.trancount > 0 {
+		s.e.mu.Unlock()
+		return nil
+	}
+	tx := s.tx
+	s.commitTxn(tx)
+	s.tx = nil
+	s.e.mu.Unlock()
+	return w.TransactionCommitted(tx.id)
+}
+
+// rollbackExplicit handles ROLLBACK and the TDS Rollback request.
+func (s *session) rollbackExplicit(w tds.ResultWriter) error {
+	s.e.mu.Lock()
+	if s.tx == nil || s.trancount == 0 {
+		s.e.mu.Unlock()
+		return msg(3903, 16, 1, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.")
+	}
+	tx := s.tx
+	s.rollbackTxn(tx)
+	s.tx = nil
+	s.trancount = 0
+	s.e.mu.Unlock()
+	return w.TransactionRolledBack(tx.id)
+}
