@@ -138,6 +138,15 @@ func (s *fakeSession) ExecBatch(ctx context.Context, sql string, w ResultWriter)
 			return err
 		}
 		return w.Done(3, true)
+	case "varchar":
+		// A varchar without collation: it takes the server's.
+		if err := w.Columns([]Column{{Name: "s", Type: sqltypes.Type{ID: sqltypes.VarChar, Length: 20}}}); err != nil {
+			return err
+		}
+		if err := w.Row([]any{strings.Join(f[1:], " ")}); err != nil {
+			return err
+		}
+		return w.Done(1, true)
 	case "use":
 		old := s.db
 		s.db = f[1]

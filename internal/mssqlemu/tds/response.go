@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 )
 
 // pendingDone is a DONE-family token held back until it is known whether
@@ -134,14 +136,27 @@ func (r *response) Columns(cols []Column) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	cols = append(cols[:0:0], cols...)
+	for i := range cols {
+		cols[i].Type = r.withServerCollation(cols[i].Type)
+	}
 	var w wbuf
 	if err := writeColMetadata(&w, cols); err != nil {
 		return err
 	}
 	r.token(func(b *wbuf) { b.raw(w.b) })
-	r.cols = append(r.cols[:0:0], cols...)
+	r.cols = cols
 	r.stmtHasCols = true
 	return r.err
+}
+
+// withServerCollation gives character types without a collation the
+// server's, as SQL Server does for expressions.
+func (r *response) withServerCollation(t sqltypes.Type) sqltypes.Type {
+	if isZeroCollation(t.Collation) && hasCollation(t.ID) {
+		t.Collation = r.c.srv.cfg.Collation
+	}
+	return t
 }
 
 // Row sends one row of the current result set.
@@ -225,6 +240,7 @@ func (r *response) ReturnValue(p Param) error {
 			}
 		}
 	}
+	p.Type = r.withServerCollation(p.Type)
 	var w wbuf
 	if err := writeReturnValue(&w, ordinal, p); err != nil {
 		return err

@@ -119,3 +119,12 @@ func pow10(n int) int64 {
 	}
 	return v
 }
+
+// hasCollation reports whether values of the type carry a collation.
+func hasCollation(id sqltypes.TypeID) bool {
+	switch id {
+	case sqltypes.Char, sqltypes.VarChar, sqltypes.Text, sqltypes.NChar, sqltypes.NVarChar, sqltypes.NText, sqltypes.SysName:
+		return true
+	}
+	return false
+}

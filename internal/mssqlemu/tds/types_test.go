@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 )
 
 // wantTyped is what go-mssqldb returns for typedValues, column by column.
@@ -151,5 +153,25 @@ func TestColumnTypeNames(t *testing.T) {
 				t.Errorf("varchar length = %d,%v; want 20", n, ok)
 			}
 		}
+	}
+}
+
+func TestServerCollationCodePage(t *testing.T) {
+	cyrillic := sqltypes.Collation{Name: "Cyrillic_General_CI_AS", LCID: 0x0419, CodePage: 1251}
+	_, addr := startServer(t, Config{Collation: cyrillic}, newFake())
+	db := openDB(t, addr, "encrypt=disable")
+	var s string
+	if err := db.QueryRowContext(context.Background(), "varchar Привет, мир €").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s != "Привет, мир €" {
+		t.Fatalf("got %q through code page 1251", s)
+	}
+	// Characters outside the code page become '?', as SQL Server stores them.
+	if err := db.QueryRowContext(context.Background(), "varchar ü 😀").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s != "? ?" {
+		t.Fatalf("got %q, want \"? ?\"", s)
 	}
 }
