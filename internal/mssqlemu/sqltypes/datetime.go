@@ -25,9 +25,21 @@ type civil struct {
 	hasOff bool
 }
 
+// civilFromDate counts days from 0001-01-01 in the proleptic Gregorian
+// calendar (Howard Hinnant's days_from_civil, shifted to year 1).
 func civilFromDate(y, m, d int) int64 {
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	return int64(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 306
 }
 
 func (c civil) ymd() (int, int, int) {

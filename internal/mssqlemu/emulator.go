@@ -1,0 +1,182 @@
+// Package mssqlemu is an in-process SQL Server stand-in for tests and local
+// development: the TDS protocol (package tds), T-SQL parsing (package tsql)
+// and SQL Server's semantics with change data capture (package engine),
+// reachable through the real go-mssqldb driver.
+//
+//	emu, err := mssqlemu.Start(ctx, mssqlemu.Config{SAPassword: "Passw0rd!"})
+//	...
+//	defer emu.Close()
+//	db, err := sql.Open("sqlserver", emu.DSN("master"))
+package mssqlemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/engine"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
+)
+
+// DefaultCaptureDelay is the capture delay of the mssqlemu program: how
+// long after commit changes appear in the change tables.
+const DefaultCaptureDelay = 200 * time.Millisecond
+
+// Config configures an emulator.
+type Config struct {
+	// Addr is the TCP address to listen on; default "127.0.0.1:0" (any free port).
+	Addr string
+	// SAPassword is the sa login's password; empty accepts any password.
+	SAPassword string
+	// CaptureDelay is how long after commit a change appears in the change
+	// tables, like the capture job's polling. 0 captures at commit, which
+	// tests want; the program uses DefaultCaptureDelay.
+	CaptureDelay time.Duration
+	// CleanupRetention is how long change rows are kept before the cleanup
+	// job removes them and advances the minimum LSN; 0 keeps them.
+	CleanupRetention time.Duration
+	// ServerName is @@SERVERNAME; default "MSSQLEMU".
+	ServerName string
+	// Logger receives server events; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Emulator is a running SQL Server stand-in.
+type Emulator struct {
+	cfg    Config
+	eng    *engine.Engine
+	srv    *tds.Server
+	ln     net.Listener
+	done   chan error
+	cancel context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on cfg.Addr and serves TDS until Close or until ctx ends.
+func Start(ctx context.Context, cfg Config) (*Emulator, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CaptureDelay < 0 || cfg.CleanupRetention < 0 {
+		return nil, errors.New("mssqlemu: CaptureDelay and CleanupRetention must not be negative")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("mssqlemu: listen on %s: %w", cfg.Addr, err)
+	}
+	eng := engine.New(engine.Config{
+		SAPassword: cfg.SAPassword, CaptureDelay: cfg.CaptureDelay, CleanupRetention: cfg.CleanupRetention,
+		ServerName: cfg.ServerName, Logger: cfg.Logger,
+	})
+	srv := tds.NewServer(tds.Config{ServerName: cfg.ServerName, Logger: cfg.Logger}, eng)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &Emulator{cfg: cfg, eng: eng, srv: srv, ln: ln, done: make(chan error, 1), cancel: cancel}
+	go func() { e.done <- srv.Serve(sctx, ln) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = e.Close()
+		case <-sctx.Done():
+		}
+	}()
+	return e, nil
+}
+
+// Addr is the address the emulator listens on (host:port).
+func (e *Emulator) Addr() string { return e.ln.Addr().String() }
+
+// DSN is a go-mssqldb connection string for database (empty: master).
+func (e *Emulator) DSN(database string) string {
+	q := url.Values{}
+	if database != "" {
+		q.Set("database", database)
+	}
+	q.Set("encrypt", "disable")
+	u := url.URL{Scheme: "sqlserver", User: url.UserPassword("sa", e.cfg.SAPassword), Host: e.Addr(), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Engine is the emulator's engine, for white-box tests.
+func (e *Emulator) Engine() *engine.Engine { return e.eng }
+
+// Close stops serving, closes every connection and the background jobs.
+// It is safe to call more than once.
+func (e *Emulator) Close() error {
+	e.closeOnce.Do(func() {
+		e.cancel()
+		var errs []error
+		if err := e.srv.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("mssqlemu: close server: %w", err))
+		}
+		if err := <-e.done; err != nil && !errors.Is(err, tds.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("mssqlemu: serve: %w", err))
+		}
+		if err := e.eng.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+// Exec runs a T-SQL batch in database from Go (seeding fixtures) and
+// returns the first error SQL Server would have reported.
+func (e *Emulator) Exec(ctx context.Context, database, sql string) error {
+	s, err := e.eng.NewSession(database)
+	if err != nil {
+		return fmt.Errorf("mssqlemu: open session in %q: %w", database, err)
+	}
+	defer s.Close()
+	var rec engine.Recorder
+	if err := s.ExecBatch(ctx, sql, &rec); err != nil {
+		return fmt.Errorf("mssqlemu: exec in %q: %w", database, err)
+	}
+	if errs := rec.Errors(); len(errs) > 0 {
+		return fmt.Errorf("mssqlemu: exec in %q: %w", database, errs[0])
+	}
+	return nil
+}
+
+// Query runs a batch and returns its result sets (nil values are NULL).
+func (e *Emulator) Query(ctx context.Context, database, sql string) ([]engine.ResultSet, error) {
+	s, err := e.eng.NewSession(database)
+	if err != nil {
+		return nil, fmt.Errorf("mssqlemu: open session in %q: %w", database, err)
+	}
+	defer s.Close()
+	var rec engine.Recorder
+	if err := s.ExecBatch(ctx, sql, &rec); err != nil {
+		return nil, fmt.Errorf("mssqlemu: query in %q: %w", database, err)
+	}
+	if errs := rec.Errors(); len(errs) > 0 {
+		return rec.Sets, fmt.Errorf("mssqlemu: query in %q: %w", database, errs[0])
+	}
+	return rec.Sets, nil
+}
+
+// FlushCapture makes every committed change visible in the change tables
+// now, whatever CaptureDelay is.
+func (e *Emulator) FlushCapture() { e.eng.FlushCapture() }
+
+// Cleanup runs the CDC cleanup job of database with the given retention,
+// advancing each capture instance's minimum LSN.
+func (e *Emulator) Cleanup(database string, retention time.Duration) error {
+	return e.eng.Cleanup(database, retention)
+}
+
+// RedactedDSN is DSN without the password, for logs.
+func (e *Emulator) RedactedDSN(database string) string {
+	return strings.Replace(e.DSN(database), url.QueryEscape(e.cfg.SAPassword)+"@", "xxxxx@", 1)
+}
