@@ -249,16 +249,13 @@ func (r *response) ReturnValue(p Param) error {
 	return r.err
 }
 
-// DatabaseChanged sends ENVCHANGE 1 and the INFO 5701 SQL Server sends with it.
+// DatabaseChanged sends ENVCHANGE 1. The INFO 5701 that SQL Server sends
+// with it is the backend's to send.
 func (r *response) DatabaseChanged(oldName, newName string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	r.token(func(w *wbuf) {
-		writeEnvChangeString(w, envDatabase, newName, oldName)
-		writeMessage(w, &Message{Number: 5701, State: 1, Class: 0,
-			Text: fmt.Sprintf("Changed database context to '%s'.", newName)}, r.c.srv.cfg.ServerName)
-	})
+	r.token(func(w *wbuf) { writeEnvChangeString(w, envDatabase, newName, oldName) })
 	return r.err
 }
 

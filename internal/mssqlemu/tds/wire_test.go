@@ -128,7 +128,7 @@ func TestTokenStreams(t *testing.T) {
 			"COLMETADATA(1) ROW DONEINPROC(11,c1,1) COLMETADATA(1) ROW DONEINPROC(11,c1,1) INFO(0) DONEINPROC(11,0,3) RETURNSTATUS(0) DONEPROC(0,0,0)"},
 		{"rpc error", packetRPC, rpcMessage(t, "fail"), "ERROR(208) DONEPROC(2,0,0)"},
 		{"two rpcs", packetRPC, append(append(rpcMessage(t, "rows 1"), 0xFF), rpcMessage(t, "use x")[22:]...),
-			"COLMETADATA(1) ROW DONEINPROC(11,c1,1) RETURNSTATUS(0) DONEPROC(1,0,0) ENVCHANGE(1) INFO(5701) DONEINPROC(1,0,0) RETURNSTATUS(0) DONEPROC(0,0,0)"},
+			"COLMETADATA(1) ROW DONEINPROC(11,c1,1) RETURNSTATUS(0) DONEPROC(1,0,0) ENVCHANGE(1) DONEINPROC(1,0,0) RETURNSTATUS(0) DONEPROC(0,0,0)"},
 		{"begin", packetTransMgr, tmMessage(tmBegin, 5, false), "ENVCHANGE(8) DONE(0,0,0)"},
 		{"commit and begin new", packetTransMgr, tmMessage(tmCommit, 2, true), "ENVCHANGE(9) ENVCHANGE(8) DONE(0,0,0)"},
 		{"rollback", packetTransMgr, tmMessage(tmRollback, 0, false), "ENVCHANGE(10) DONE(0,0,0)"},
