@@ -19,13 +19,14 @@ func (e *Error) Error() string {
 
 // Message numbers the parser reports.
 const (
-	MsgIncorrectSyntax        = 102 // Incorrect syntax near '%s'.
-	MsgIdentifierTooLong      = 103 // The identifier that starts with '%s' is too long. Maximum length is 128.
-	MsgUnclosedQuote          = 105 // Unclosed quotation mark after the character string '%s'.
-	MsgMissingEndComment      = 113 // Missing end comment mark '*/'.
-	MsgAssignAndRetrieve      = 141 // A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.
-	MsgIncorrectSyntaxKeyword = 156 // Incorrect syntax near the keyword '%s'.
-	MsgNestedTooDeeply        = 191 // Some part of your SQL statement is nested too deeply. ...
+	MsgIncorrectSyntax        = 102  // Incorrect syntax near '%s'.
+	MsgIdentifierTooLong      = 103  // The identifier that starts with '%s' is too long. Maximum length is 128.
+	MsgUnclosedQuote          = 105  // Unclosed quotation mark after the character string '%s'.
+	MsgMissingEndComment      = 113  // Missing end comment mark '*/'.
+	MsgAssignAndRetrieve      = 141  // A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.
+	MsgIncorrectSyntaxKeyword = 156  // Incorrect syntax near the keyword '%s'.
+	MsgNestedTooDeeply        = 191  // Some part of your SQL statement is nested too deeply. ...
+	MsgEmptyName              = 1038 // An object or column name is missing or empty. ...
 )
 
 func newError(number int32, pos Pos, text string) *Error {

@@ -172,7 +172,7 @@ func (f *formatter) expr(e Expr) {
 	case *GlobalVar:
 		f.w(e.Name)
 	case *ColumnRef:
-		if e.Table.Object != "" || e.Table.Schema != "" || e.Table.Database != "" {
+		if e.Table.Object != "" {
 			f.name(e.Table)
 			f.w(".")
 		}

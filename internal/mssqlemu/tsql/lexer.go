@@ -39,7 +39,9 @@ type token struct {
 // tokPos is a compact Pos; tokens are many, so they stay small.
 type tokPos struct{ off, line, col int32 }
 
-func packPos(p Pos) tokPos { return tokPos{off: int32(p.Offset), line: int32(p.Line), col: int32(p.Col)} }
+func packPos(p Pos) tokPos {
+	return tokPos{off: int32(p.Offset), line: int32(p.Line), col: int32(p.Col)}
+}
 
 func (t *token) pos() Pos {
 	return Pos{Line: int(t.at.line), Col: int(t.at.col), Offset: int(t.at.off)}
@@ -355,6 +357,12 @@ func (lx *lexer) scanDelimited(p Pos, closer byte) error {
 	}
 	if err := checkIdentLen(p, val); err != nil {
 		return err
+	}
+	if val == "" {
+		e := newError(MsgEmptyName, p, "An object or column name is missing or empty. For SELECT INTO statements, verify each column has a name. "+
+			"For other statements, look for empty alias names. Aliases defined as \"\" or [] are not allowed. Change the alias to a valid name.")
+		e.State = 4
+		return e
 	}
 	lx.toks = append(lx.toks, token{kind: tQuoted, val: val, at: packPos(p)})
 	lx.advance(i + 2)

@@ -124,6 +124,9 @@ func (p *parser) parseAssignment() (*Assignment, error) {
 			return nil, err
 		}
 		a.Column = &ColumnRef{Pos: t.pos(), Column: parts[len(parts)-1]}
+		if len(parts) > 1 && parts[len(parts)-2] == "" {
+			return nil, p.errAt(p.i - 1)
+		}
 		if len(parts) > 1 {
 			a.Column.Table = objectName(t.pos(), parts[:len(parts)-1])
 		}

@@ -472,6 +472,10 @@ func (p *parser) parseNameExpr() (Expr, error) {
 		return p.parseCallArgs(pos, objectName(pos, parts))
 	}
 	col := &ColumnRef{Pos: pos, Column: parts[len(parts)-1]}
+	if len(parts) > 1 && parts[len(parts)-2] == "" {
+		// a..b: the column's table may not be left out.
+		return nil, p.errAt(p.i - 1)
+	}
 	if len(parts) > 1 {
 		col.Table = objectName(pos, parts[:len(parts)-1])
 	}

@@ -234,6 +234,9 @@ func (p *parser) parseSelectItem(stmt bool) (*SelectItem, error) {
 		if err != nil {
 			return nil, err
 		}
+		if parts[len(parts)-1] == "" { // t..*
+			return nil, p.errAt(p.i - 1)
+		}
 		it.Star = true
 		it.Qualifier = objectName(t.pos(), parts)
 		return it, nil
@@ -266,25 +269,16 @@ func (p *parser) parseAlias(allowString bool) (string, error) {
 }
 
 // parseFrom parses a FROM clause: table sources joined by JOIN or commas.
-func (p *parser) parseFrom() (TableSource, error) {
-	l, err := p.parseJoined()
-	if err != nil {
-		return nil, err
-	}
-	for p.acceptOp(",") {
-		r, err := p.parseJoined()
-		if err != nil {
-			return nil, err
-		}
-		l = &Join{Pos: l.Position(), Kind: CrossJoin, Left: l, Right: r}
-	}
-	return l, nil
-}
+// A comma is taken as CROSS JOIN in the same left-deep chain; for queries
+// SQL Server accepts this gives the same rows.
+func (p *parser) parseFrom() (TableSource, error) { return p.parseJoined() }
 
 // joinKind consumes the words before JOIN and reports the kind.
 func (p *parser) joinKind() (JoinKind, bool, error) {
 	var kind JoinKind
 	switch {
+	case p.acceptOp(","):
+		return CrossJoin, true, nil
 	case p.isKw("JOIN"):
 		kind = InnerJoin
 	case p.acceptKw("INNER"):

@@ -56,7 +56,11 @@ func checkRoundTrip(t testing.TB, sql string, stmts []Statement) {
 	t.Helper()
 	text := formatBatch(stmts)
 	// Statements are separated by ';' so that each ends where it did.
-	again, err := Parse(strings.ReplaceAll(text, "\n", ";\n"))
+	parts := make([]string, len(stmts))
+	for k, s := range stmts {
+		parts[k] = Format(s)
+	}
+	again, err := Parse(strings.Join(parts, ";\n"))
 	if err != nil {
 		t.Fatalf("re-parse of %q (from %q): %v", text, sql, err)
 	}
