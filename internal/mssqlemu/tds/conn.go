@@ -220,7 +220,7 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 		_ = sess.Close()
 		return nil, err
 	}
-	c.log.Info("tds: login", "user", l.UserName, "database", db, "app", l.AppName,
+	c.log.Debug("tds: login", "user", l.UserName, "database", db, "app", l.AppName,
 		"packet_size", size, "encryption", c.encryption, "tds_version", fmt.Sprintf("%#x", version))
 	return sess, nil
 }

@@ -52,7 +52,7 @@ func TestEncryptionModes(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var logs syncBuffer
-			cfg := Config{Certificate: &cert, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			cfg := Config{Certificate: &cert, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 			_, addr := startServer(t, cfg, newFake())
 			db := openDB(t, addr, c.params)
 			var n int64
@@ -71,7 +71,7 @@ func TestEncryptionModes(t *testing.T) {
 
 func TestForceEncryption(t *testing.T) {
 	var logs syncBuffer
-	cfg := Config{ForceEncryption: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	cfg := Config{ForceEncryption: true, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	_, addr := startServer(t, cfg, newFake())
 	db := openDB(t, addr, "TrustServerCertificate=true")
 	if err := db.PingContext(context.Background()); err != nil {
