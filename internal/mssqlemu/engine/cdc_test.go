@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func cdcHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE src; USE src;
+CREATE TABLE dbo.item (id int NOT NULL PRIMARY KEY, name varchar(20), qty int, note text);
+EXEC sys.sp_cdc_enable_db;
+EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'item', @role_name = NULL, @supports_net_changes = 1;`)
+	return h
+}
+
+func TestCDCAllChanges(t *testing.T) {
+	h := cdcHarness(t)
+	h.ok(`INSERT INTO item (id, name, qty, note) VALUES (1, 'a', 1, 'long'), (2, 'b', 2, NULL)`)
+	h.ok(`BEGIN TRAN; UPDATE item SET qty = 10 WHERE id = 1; DELETE FROM item WHERE id = 2; COMMIT`)
+	h.ok(`UPDATE item SET id = 5 WHERE id = 1`)
+	got := flat(h.rows(`DECLARE @from binary(10) = sys.fn_cdc_get_min_lsn('dbo_item'), @to binary(10) = sys.fn_cdc_get_max_lsn();
+SELECT __$operation, __$update_mask, id, name, qty, note FROM cdc.fn_cdc_get_all_changes_dbo_item(@from, @to, N'all update old')`))
+	want := strings.Join([]string{
+		"2,0x0F,1,a,1,long", "2,0x0F,2,b,2,NULL",
+		"3,0x04,1,a,1,NULL", "4,0x04,1,a,10,NULL", "1,0x0F,2,b,2,NULL",
+		"1,0x0F,1,a,10,NULL", "2,0x0F,5,a,10,long",
+	}, ";")
+	if got != want {
+		t.Fatalf("all changes:\n got %s\nwant %s", got, want)
+	}
+	// One commit LSN per transaction, strictly increasing.
+	lsns := h.rows(`SELECT DISTINCT __$start_lsn FROM cdc.dbo_item_CT ORDER BY __$start_lsn`)
+	if len(lsns) != 3 {
+		t.Fatalf("want 3 transactions, got %v", lsns)
+	}
+	if got := flat(h.rows(`SELECT COUNT(*) FROM cdc.lsn_time_mapping`)); got != "3" {
+		t.Fatalf("lsn_time_mapping rows: %s", got)
+	}
+	net := flat(h.rows(`DECLARE @from binary(10) = sys.fn_cdc_get_min_lsn('dbo_item'), @to binary(10) = sys.fn_cdc_get_max_lsn();
+SELECT __$operation, id, qty FROM cdc.fn_cdc_get_net_changes_dbo_item(@from, @to, N'all') ORDER BY id`))
+	if net != "2,5,10" {
+		t.Fatalf("net changes: %s", net)
+	}
+}
+
+func TestCDCErrors(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE d2; USE d2; CREATE TABLE t (a int)`)
+	if n, _ := h.errNum(`EXEC sys.sp_cdc_enable_table @source_schema = 'dbo', @source_name = 't', @role_name = NULL`); n != 22901 {
+		t.Fatalf("not enabled: %d", n)
+	}
+	h.ok(`EXEC sys.sp_cdc_enable_db`)
+	if n, _ := h.errNum(`EXEC sys.sp_cdc_enable_table @source_schema = 'dbo', @source_name = 't', @role_name = NULL, @supports_net_changes = 1`); n != 22939 {
+		t.Fatalf("net without pk: %d", n)
+	}
+	h.ok(`EXEC sys.sp_cdc_enable_table 'dbo', 't', NULL, 'ci1'`)
+	h.ok(`EXEC sys.sp_cdc_enable_table 'dbo', 't', NULL, 'ci2'`)
+	if n, _ := h.errNum(`EXEC sys.sp_cdc_enable_table 'dbo', 't', NULL, 'ci3'`); n != 22962 {
+		t.Fatalf("third instance: %d", n)
+	}
+	n, text := h.errNum(`SELECT * FROM cdc.fn_cdc_get_all_changes_ci1(0x00000000000000000000, sys.fn_cdc_get_max_lsn(), 'all')`)
+	if n != 313 || !strings.Contains(text, "cdc.fn_cdc_get_all_changes_ ...") {
+		t.Fatalf("below min: %d %s", n, text)
+	}
+}

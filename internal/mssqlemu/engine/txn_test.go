@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSnapshotIsolation(t *testing.T) {
+	a := newHarness(t)
+	a.ok(`CREATE DATABASE snap; USE snap; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)`)
+	b := a.session()
+	if n, _ := b.errNum(`SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRAN; SELECT * FROM t`); n != 3952 {
+		t.Fatalf("snapshot without ALLOW_SNAPSHOT_ISOLATION: %d", n)
+	}
+	b.run(`IF @@TRANCOUNT > 0 ROLLBACK`)
+	a.ok(`ALTER DATABASE snap SET ALLOW_SNAPSHOT_ISOLATION ON`)
+	if got := flat(b.rows(`SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRAN; SELECT v FROM t WHERE id = 1`)); got != "1" {
+		t.Fatalf("snapshot read: %s", got)
+	}
+	a.ok(`UPDATE t SET v = 10 WHERE id = 1`)
+	if got := flat(b.rows(`SELECT v FROM t WHERE id = 1`)); got != "1" {
+		t.Fatalf("snapshot must not see later commit: %s", got)
+	}
+	if n, _ := b.errNum(`UPDATE t SET v = 20 WHERE id = 1`); n != 3960 {
+		t.Fatalf("write-write conflict: %d", n)
+	}
+	if got := flat(b.rows(`SELECT @@TRANCOUNT`)); got != "0" {
+		t.Fatalf("conflict must end the transaction, trancount %s", got)
+	}
+	if got := flat(b.rows(`SELECT v FROM t WHERE id = 1`)); got != "10" {
+		t.Fatalf("after conflict: %s", got)
+	}
+}
+
+func TestTransactionsAndErrors(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE tx; USE tx; CREATE TABLE t (id int PRIMARY KEY, s varchar(3) NOT NULL)`)
+	rec := h.run(`BEGIN TRAN; INSERT INTO t VALUES (1, 'a'); INSERT INTO t VALUES (1, 'b'); INSERT INTO t VALUES (2, 'abcd'); SELECT @@TRANCOUNT; COMMIT`)
+	errs := rec.Errors()
+	if len(errs) != 2 || errs[0].Number != 2627 || errs[1].Number != 2628 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if !strings.Contains(errs[0].Text, "Cannot insert duplicate key in object 'dbo.t'. The duplicate key value is (1).") {
+		t.Fatalf("2627 text: %s", errs[0].Text)
+	}
+	if got := flat(h.rows(`SELECT id, s FROM t`)); got != "1,a" {
+		t.Fatalf("rows: %s", got)
+	}
+	if n, _ := h.errNum(`COMMIT`); n != 3902 {
+		t.Fatalf("commit without begin: %d", n)
+	}
+	if n, _ := h.errNum(`SELECT nope FROM t`); n != 207 {
+		t.Fatalf("bad column: %d", n)
+	}
+	if n, _ := h.errNum(`SELECT * FROM nope`); n != 208 {
+		t.Fatalf("bad table: %d", n)
+	}
+	if n, _ := h.errNum(`SELECT 1/0`); n != 8134 {
+		t.Fatalf("divide by zero: %d", n)
+	}
+	if n, _ := h.errNum(`SELECT CAST('x' AS int)`); n != 245 {
+		t.Fatalf("conversion: %d", n)
+	}
+	if n, _ := h.errNum(`USE nodb`); n != 911 {
+		t.Fatalf("use: %d", n)
+	}
+	if n, _ := h.errNum(`CREATE TABLE t (a int)`); n != 2714 {
+		t.Fatalf("exists: %d", n)
+	}
+	if n, _ := h.errNum(`SELECT * FROM t WHERE`); n != 102 && n != 156 {
+		t.Fatalf("syntax: %d", n)
+	}
+}
