@@ -106,6 +106,7 @@ var parseCases = []struct {
 	{"select clauses", `SELECT a, COUNT(*) AS n FROM dbo.t WITH (NOLOCK) WHERE b <> 2 AND c != 3 OR NOT d = 4
 		GROUP BY a HAVING COUNT(*) > 1 ORDER BY n DESC, a ASC OFFSET 10 ROWS FETCH NEXT 5 ROWS ONLY`, 1},
 	{"select hints", "SELECT * FROM t AS a WITH (NOLOCK, INDEX(ix_a)); SELECT * FROM t WITH (UPDLOCK, HOLDLOCK, ROWLOCK); SELECT * FROM t x WITH (INDEX = 1)", 3},
+	{"legacy hints", "SELECT * FROM t (NOLOCK); SELECT * FROM t AS a (UPDLOCK, ROWLOCK) WHERE a.id = 1; SELECT * FROM dbo.f(x)", 3},
 	{"joins", `SELECT s.name, t.name FROM sys.tables t INNER JOIN sys.schemas s ON s.schema_id = t.schema_id
 		LEFT OUTER JOIN sys.columns c ON c.object_id = t.object_id AND c.column_id = 1
 		RIGHT JOIN a ON 1 = 1 FULL OUTER JOIN b ON 1 = 1 CROSS JOIN z, y`, 1},
@@ -128,6 +129,11 @@ var parseCases = []struct {
 		IIF(a > 1, 'x', 'y'), COUNT(DISTINCT a), COUNT_BIG(*), MIN(a), MAX(a), SUM(ALL a), AVG(a), dbo.f(1)`, 1},
 	{"subqueries", "SELECT (SELECT MAX(a) FROM t) AS m, a FROM u WHERE EXISTS (SELECT * FROM t WHERE t.id = u.id) AND a = (SELECT 1)", 1},
 	{"collate", "SELECT a COLLATE Latin1_General_BIN FROM t WHERE b COLLATE SQL_Latin1_General_CP1_CI_AS = 'x'", 1},
+
+	{"common scripts", `IF OBJECT_ID('dbo.t', 'U') IS NOT NULL DROP TABLE dbo.t;
+		EXEC sp_executesql N'SELECT * FROM t WHERE id = @id', N'@id int', @id = 1;
+		SELECT @@SPID AS spid, @@TRANCOUNT AS tc, SCOPE_IDENTITY() AS id, @@IDENTITY;
+		SELECT CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)) AS v`, 4},
 
 	// Microsoft's change data capture documentation examples.
 	{"cdc enable db", "USE AdventureWorks2022;\nEXEC sys.sp_cdc_enable_db;", 2},

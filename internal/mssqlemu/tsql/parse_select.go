@@ -354,7 +354,7 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.acceptOp("(") {
+	if p.acceptOp("(") && !p.legacyHintsAhead(-1) {
 		f := &TableFunc{Pos: t.pos(), Name: name}
 		if !p.acceptOp(")") {
 			if f.Args, err = p.parseScalarList(); err != nil {
@@ -370,13 +370,48 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 		return f, nil
 	}
 	tn := &TableName{Pos: t.pos(), Name: name}
+	if p.legacyHintsAhead(-1) { // FROM t (NOLOCK)
+		p.i--
+		tn.Hints, err = p.parseHintList()
+		return tn, err
+	}
 	if tn.Alias, err = p.parseAlias(false); err != nil {
 		return nil, err
+	}
+	if p.isOp("(") && p.legacyHintsAhead(0) { // FROM t a (NOLOCK)
+		tn.Hints, err = p.parseHintList()
+		return tn, err
 	}
 	if tn.Hints, err = p.parseTableHints(); err != nil {
 		return nil, err
 	}
 	return tn, nil
+}
+
+// isTableHint lists the hints that may be written in parentheses without
+// WITH (the old form), where they must be told from function arguments.
+func isTableHint(t *token) bool {
+	if t.kind != tWord {
+		return false
+	}
+	switch t.upper {
+	case "NOLOCK", "READUNCOMMITTED", "UPDLOCK", "HOLDLOCK", "ROWLOCK", "TABLOCK", "TABLOCKX",
+		"PAGLOCK", "XLOCK", "READPAST", "READCOMMITTED", "READCOMMITTEDLOCK", "REPEATABLEREAD",
+		"SERIALIZABLE", "NOWAIT", "SNAPSHOT":
+		return true
+	}
+	return false
+}
+
+// legacyHintsAhead reports whether the '(' at offset off from the current
+// token opens a list of table hints: (NOLOCK) or (UPDLOCK, ROWLOCK).
+func (p *parser) legacyHintsAhead(off int) bool {
+	if o := p.at(off); o.kind != tOp || o.val != "(" {
+		return false
+	}
+	n := p.at(off + 1)
+	next := p.at(off + 2)
+	return isTableHint(n) && next.kind == tOp && (next.val == ")" || next.val == ",")
 }
 
 // parseTableHints parses WITH (hint[, hint...]) after a table; hints are
@@ -385,7 +420,13 @@ func (p *parser) parseTableHints() ([]string, error) {
 	if !p.isKw("WITH") || p.at(1).kind != tOp || p.at(1).val != "(" {
 		return nil, nil
 	}
-	p.i += 2
+	p.i++
+	return p.parseHintList()
+}
+
+// parseHintList parses (hint[, hint...]) from its '('.
+func (p *parser) parseHintList() ([]string, error) {
+	p.i++ // (
 	var hints []string
 	for {
 		t := p.tok()

@@ -216,3 +216,11 @@ func TestEmptyBatch(t *testing.T) {
 		}
 	}
 }
+
+func reflectValue(e *Expr) reflect.Value { return reflect.ValueOf(e) }
+
+func sameTree(a, b Expr) bool {
+	stripPositions(reflect.ValueOf(&a))
+	stripPositions(reflect.ValueOf(&b))
+	return reflect.DeepEqual(a, b)
+}
