@@ -407,8 +407,15 @@ func (lx *lexer) scanNumber(p Pos, skip int) error {
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
+		digits := i
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			i++
+		}
+		if i == digits { // "1e" is 1e0 to SQL Server
+			text := s[:i] + "0"
+			lx.toks = append(lx.toks, token{kind: tNumber, num: kind, val: text, at: packPos(p)})
+			lx.advance(i)
+			return nil
 		}
 	}
 	if skip == 1 {

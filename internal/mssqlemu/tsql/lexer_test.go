@@ -28,6 +28,8 @@ func TestLiterals(t *testing.T) {
 		{".5", num(DecimalNumber, ".5")},
 		{"1e3", num(FloatNumber, "1e3")},
 		{"1.5E-3", num(FloatNumber, "1.5E-3")},
+		{"1e", num(FloatNumber, "1e0")},
+		{"2E+", num(FloatNumber, "2E+0")},
 		{"$12.5", num(MoneyNumber, "12.5")},
 		{"$3", num(MoneyNumber, "3")},
 		{"'it''s'", &StringLit{Value: "it's"}},
