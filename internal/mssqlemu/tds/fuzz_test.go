@@ -196,7 +196,7 @@ func FuzzParseLogin7(f *testing.F) {
 }
 
 func FuzzParseRPC(f *testing.F) {
-	t := &testing.T{}
+	t := f
 	cols, vals := typedColumns(), typedValues()
 	// Small seeds: the fuzzer mutates large inputs very slowly.
 	for i, c := range cols {

@@ -160,7 +160,7 @@ func TestParamDecodingEveryType(t *testing.T) {
 }
 
 // rpcMessage builds an RPC request for proc with params, as a client would.
-func rpcMessage(t *testing.T, proc string, params ...Param) []byte {
+func rpcMessage(t testing.TB, proc string, params ...Param) []byte {
 	t.Helper()
 	var w wbuf
 	w.u32(22) // ALL_HEADERS with a transaction descriptor header
