@@ -199,6 +199,10 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 	}
 
 	size := negotiatedPacketSize(l.PacketSize)
+	if c.encryption == "on" || c.encryption == "strict" {
+		// SQL Server caps the packet size of encrypted sessions.
+		size = min(size, maxEncryptedPacketSize)
+	}
 	version := uint32(tdsVersion74)
 	if l.TDSVersion>>24 < 0x74 && l.TDSVersion>>24 >= 0x70 {
 		version = l.TDSVersion

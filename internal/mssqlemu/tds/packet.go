@@ -34,6 +34,9 @@ const (
 	preloginPacketSize = 4096
 	minPacketSize      = 512
 	maxPacketSize      = 32767
+	// maxEncryptedPacketSize is the largest packet SQL Server allows on an
+	// encrypted session; larger requests are answered with this size.
+	maxEncryptedPacketSize = 16383
 )
 
 // errMessageTooLarge is returned when a client message exceeds Config.MaxMessageSize.

@@ -62,6 +62,8 @@ func TestParamsRoundTripThroughSpExecuteSQL(t *testing.T) {
 		{"guid", guid, sqltypes.Type{ID: sqltypes.UniqueIdentifier},
 			sqltypes.GUID{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF},
 			[]byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF}},
+		{"empty string", "", sqltypes.Type{ID: sqltypes.NVarChar, Length: sqltypes.Max, Collation: DefaultCollation()}, "", ""},
+		{"empty bytes", []byte{}, sqltypes.Type{ID: sqltypes.VarBinary, Length: sqltypes.Max}, []byte{}, []byte{}},
 		{"nil", nil, sqltypes.Type{ID: sqltypes.NVarChar, Length: 1, Collation: DefaultCollation()}, nil, nil},
 	}
 	for _, tc := range cases {

@@ -81,3 +81,25 @@ func TestForceEncryption(t *testing.T) {
 		t.Fatalf("forced encryption not used:\n%s", logs.String())
 	}
 }
+
+func TestEncryptedPacketSizeCapped(t *testing.T) {
+	for _, c := range []struct{ params, want string }{
+		{"encrypt=true&TrustServerCertificate=true&packet+size=32767", "packet_size=16383"},
+		{"encrypt=disable&packet+size=32767", "packet_size=32767"},
+	} {
+		var logs syncBuffer
+		cfg := Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		_, addr := startServer(t, cfg, newFake())
+		db := openDB(t, addr, c.params)
+		var s string
+		if err := db.QueryRowContext(context.Background(), "big 40000").Scan(&s); err != nil {
+			t.Fatalf("%s: %v", c.params, err)
+		}
+		if len([]rune(s)) != 40000 {
+			t.Fatalf("%s: %d characters", c.params, len([]rune(s)))
+		}
+		if !strings.Contains(logs.String(), c.want) {
+			t.Fatalf("%s: log lacks %s:\n%s", c.params, c.want, logs.String())
+		}
+	}
+}
