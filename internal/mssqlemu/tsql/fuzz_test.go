@@ -36,6 +36,17 @@ func FuzzParse(f *testing.F) {
 			if s == nil {
 				t.Fatalf("Parse(%q) returned a nil statement", sql)
 			}
+			visited := 0
+			Inspect(s, func(Node) bool { visited++; return true })
+			if visited == 0 {
+				t.Fatalf("Inspect visited nothing in %q", sql)
+			}
+		}
+		if err := CheckVariables(stmts); err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) || perr.Number != MsgMustDeclare && perr.Number != MsgAlreadyDeclared {
+				t.Fatalf("CheckVariables(%q) = %v", sql, err)
+			}
 		}
 		text := formatBatch(stmts)
 		if strings.Contains(text, "<nil>") || strings.Contains(text, "<?>") {
