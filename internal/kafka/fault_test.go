@@ -12,10 +12,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// failProduceOnce makes the next produce request fail with code on every
+// failProduce makes the next n produce requests fail with code on every
 // partition.
-func failProduceOnce(b *Broker, code int16) {
+func failProduce(b *Broker, code int16, n int) {
+	left := n
 	b.Cluster().ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		if left == 0 {
+			return nil, nil, false
+		}
+		left--
+		if left > 0 {
+			b.Cluster().KeepControl()
+		}
 		req := kreq.(*kmsg.ProduceRequest)
 		resp := req.ResponseKind().(*kmsg.ProduceResponse)
 		for _, rt := range req.Topics {
@@ -38,12 +46,15 @@ func TestWriteBatchFaults(t *testing.T) {
 	tests := []struct {
 		name       string
 		code       int16
-		wantIs     error
+		failures   int
+		wantIs     error // nil: the batch is written after retries
 		wantUsable bool
 	}{
-		{"record too large is not retried", kerr.MessageTooLarge.Code, ErrWriterFailed, false},
-		{"epoch bumped by a timeout abort", kerr.InvalidProducerEpoch.Code, ErrRetriable, true},
-		{"invalid record is not retried", kerr.InvalidRecord.Code, ErrWriterFailed, false},
+		{"record too large is not retried", kerr.MessageTooLarge.Code, 1, ErrWriterFailed, false},
+		{"invalid record is not retried", kerr.InvalidRecord.Code, 1, ErrWriterFailed, false},
+		{"epoch bumped by a timeout abort: retried", kerr.InvalidProducerEpoch.Code, 1, nil, true},
+		{"out of order sequence: retried", kerr.OutOfOrderSequenceNumber.Code, 2, nil, true},
+		{"out of order sequence every time", kerr.OutOfOrderSequenceNumber.Code, batchAttempts, ErrRetriable, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,19 +62,18 @@ func TestWriteBatchFaults(t *testing.T) {
 			setupTopics(t, b)
 			w := newWriter(t, b, "p-fault")
 			ctx := t.Context()
-			failProduceOnce(b, tt.code)
+			failProduce(b, tt.code, tt.failures)
 			err := w.WriteBatch(ctx, batch(1, "x"), stateRec("s", "x"))
-			if !errors.Is(err, tt.wantIs) {
+			if (tt.wantIs == nil) != (err == nil) || (tt.wantIs != nil && !errors.Is(err, tt.wantIs)) {
 				t.Fatalf("WriteBatch error = %v, want %v", err, tt.wantIs)
+			}
+			got, _, lerr := LoadState(ctx, newClient(t, b), stateTopic, "s")
+			if lerr != nil || (string(got) == "x") != (err == nil) {
+				t.Fatalf("LoadState = %q, %v; want x exactly when WriteBatch succeeded (err %v)", got, lerr, err)
 			}
 			err = w.WriteBatch(ctx, batch(1, "y"), stateRec("s", "y"))
 			if usable := err == nil; usable != tt.wantUsable {
 				t.Fatalf("writer usable after the fault = %v (err %v), want %v", usable, err, tt.wantUsable)
-			}
-			// Nothing of the failed batch is visible.
-			got, _, err := LoadState(ctx, newClient(t, b), stateTopic, "s")
-			if err != nil || string(got) == "x" {
-				t.Fatalf("LoadState = %q, %v; the failed batch leaked", got, err)
 			}
 		})
 	}
@@ -80,6 +90,7 @@ func TestClassify(t *testing.T) {
 		{"fenced", kerr.ProducerFenced, ErrFenced},
 		{"fenced wrapped", errors.Join(errors.New("abort"), kerr.ProducerFenced), ErrFenced},
 		{"epoch bumped by timeout", kerr.InvalidProducerEpoch, ErrRetriable},
+		{"sequence out of order", kerr.OutOfOrderSequenceNumber, ErrRetriable},
 		{"retriable broker error", kerr.NotEnoughReplicas, ErrRetriable},
 		{"record timeout", kgo.ErrRecordTimeout, ErrRetriable},
 		{"network", opErr, ErrRetriable},

@@ -121,11 +121,12 @@ func (w *TxnWriter) TransactionalID() string { return w.cfg.TransactionalID }
 func (w *TxnWriter) Close() { w.cl.Close() }
 
 // WriteBatch writes records and the state record in one transaction: begin,
-// produce all, flush, commit. On any failure the transaction is aborted and
-// the returned error wraps ErrFenced (stop the process), ErrRetriable (write
-// the same batch again) or ErrWriterFailed (close this writer). A state
-// record with no topic goes to TxnConfig.StateTopic. The records must not
-// be reused until WriteBatch returns.
+// produce all, flush, commit. On any failure the transaction is aborted; a
+// failure that may pass is retried (batchAttempts tries in all). The error
+// returned wraps ErrFenced (stop the process), ErrRetriable (write the same
+// batch again later) or ErrWriterFailed (close this writer). A state record
+// with no topic goes to TxnConfig.StateTopic. The records must not be reused
+// until WriteBatch returns.
 func (w *TxnWriter) WriteBatch(ctx context.Context, records []*kgo.Record, state *kgo.Record) error {
 	if state == nil {
 		return errors.New("kafka: WriteBatch needs a state record: the source position must commit with the batch")
@@ -144,6 +145,28 @@ func (w *TxnWriter) WriteBatch(ctx context.Context, records []*kgo.Record, state
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		err := w.writeOnce(ctx, records, state)
+		if err == nil || !errors.Is(err, ErrRetriable) || attempt == batchAttempts {
+			return err
+		}
+		w.log.WarnContext(ctx, "kafka: writing the batch again", "attempt", attempt+1, "err", err)
+		t := time.NewTimer(backoff(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("kafka: %q: give up writing the batch: %w (last error: %w)", w.cfg.TransactionalID, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// batchAttempts is how many times WriteBatch tries a batch whose
+// transaction failed for a passing reason before it returns ErrRetriable.
+const batchAttempts = 3
+
+// writeOnce writes the batch in one transaction. The caller holds w.mu.
+func (w *TxnWriter) writeOnce(ctx context.Context, records []*kgo.Record, state *kgo.Record) error {
 	if w.failed != nil {
 		return w.failed
 	}
@@ -250,6 +273,13 @@ func (w *TxnWriter) classify(op string, err error) error {
 		// The abort succeeded, so nobody fenced us: the broker aborted
 		// a transaction that outlived the transaction timeout.
 		return fmt.Errorf("%w: %q: %s: %w; the transaction probably exceeded the transaction timeout (%s): make batches smaller or raise the timeout", ErrRetriable, id, op, err, w.cfg.TransactionTimeout)
+	case errors.Is(err, kerr.OutOfOrderSequenceNumber):
+		// Seen with kgo 1.22 under load right after a KIP-890 epoch
+		// bump: a partition keeps its old sequence with the new epoch.
+		// The abort succeeded and the producer id was reloaded, so
+		// nothing of the batch is committed and writing it again is
+		// safe.
+		return fmt.Errorf("%w: %q: %s: %w", ErrRetriable, id, op, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("kafka: %q: %s: %w", id, op, err)
 	case isRetriable(err):

@@ -84,7 +84,12 @@ func TestKilledTransactionIsAbortedOnRestart(t *testing.T) {
 	if err := w1.WriteBatch(ctx, batch(2, "lsn-1"), stateRec("src", "lsn-1")); err != nil {
 		t.Fatalf("WriteBatch: %v", err)
 	}
-	// Half a batch: produced and flushed, never committed.
+	w1.Close()
+	// Half a batch: produced and flushed, never committed. (A fresh
+	// writer, so that the produce directly after a commit, which kgo
+	// 1.22 can get wrong under load, see TxnWriter.classify, is not what
+	// this test exercises.)
+	w1 = newWriter(t, b, "p-kill")
 	cl := w1.Client()
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatalf("begin: %v", err)
