@@ -212,6 +212,42 @@ type AlterTableAlterColumnStmt struct {
 	Column *ColumnDef
 }
 
+// AlterTableDropConstraintStmt is ALTER TABLE t DROP CONSTRAINT [IF EXISTS] name[, ...].
+type AlterTableDropConstraintStmt struct {
+	Pos
+	Table       ObjectName
+	IfExists    bool
+	Constraints []string
+}
+
+// CreateIndexStmt is CREATE [UNIQUE] [CLUSTERED | NONCLUSTERED] INDEX name
+// ON table (col [ASC|DESC], ...) [INCLUDE (col, ...)] [WHERE filter].
+type CreateIndexStmt struct {
+	Pos
+	Unique    bool
+	Clustered ClusterKind
+	Name      string
+	Table     ObjectName
+	Columns   []IndexColumn
+	Include   []string
+	Where     Expr // filtered index predicate; nil when none
+}
+
+// IndexRef names an index of a table.
+type IndexRef struct {
+	Pos
+	Name  string
+	Table ObjectName
+}
+
+// DropIndexStmt is DROP INDEX [IF EXISTS] name ON table[, ...], or the old
+// form DROP INDEX table.name[, ...].
+type DropIndexStmt struct {
+	Pos
+	IfExists bool
+	Indexes  []IndexRef
+}
+
 // DropTableStmt is DROP TABLE [IF EXISTS] t[, ...].
 type DropTableStmt struct {
 	Pos
@@ -463,6 +499,13 @@ type ReturnStmt struct {
 type BlockStmt struct {
 	Pos
 	Body []Statement
+}
+
+// TryCatchStmt is BEGIN TRY statements END TRY BEGIN CATCH [statements] END CATCH.
+type TryCatchStmt struct {
+	Pos
+	Try   []Statement // at least one
+	Catch []Statement // may be empty
 }
 
 // WaitForStmt is WAITFOR {DELAY | TIME} expr.

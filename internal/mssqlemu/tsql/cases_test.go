@@ -53,6 +53,10 @@ var parseCases = []struct {
 		ALTER TABLE t DROP COLUMN IF EXISTS x;
 		ALTER TABLE t ALTER COLUMN name nvarchar(200) COLLATE Latin1_General_CI_AS NOT NULL;
 		ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY (id)`, 5},
+	{"indexes and constraints", `CREATE UNIQUE NONCLUSTERED INDEX AK_Department_Name ON HumanResources.Department (Name ASC, GroupName DESC) INCLUDE (ModifiedDate) WHERE Name IS NOT NULL;
+		CREATE INDEX ix ON t (a); CREATE CLUSTERED INDEX cx ON dbo.t (id) WITH (FILLFACTOR = 80) ON [PRIMARY];
+		DROP INDEX ix ON t; DROP INDEX IF EXISTS ix ON dbo.t, cx ON dbo.t; DROP INDEX dbo.t.ix;
+		ALTER TABLE t DROP CONSTRAINT pk_t; ALTER TABLE t DROP CONSTRAINT IF EXISTS a, b`, 8},
 	{"drop and truncate", "DROP TABLE dbo.a; DROP TABLE IF EXISTS a, b.c; TRUNCATE TABLE dbo.a", 3},
 
 	// DML.
@@ -97,6 +101,15 @@ var parseCases = []struct {
 	{"if else", "IF @a > 1 PRINT 'big' ELSE IF @a = 1 PRINT 'one' ELSE BEGIN PRINT 'small'; RETURN END", 1},
 	{"if exists", "IF NOT EXISTS (SELECT 1 FROM sys.tables WHERE name = 't') CREATE TABLE t (a int)", 1},
 	{"while", "WHILE @i < 10 BEGIN SET @i = @i + 1; IF @i = 5 BREAK ELSE CONTINUE; END", 1},
+	{"try catch", `BEGIN TRY
+		INSERT INTO t VALUES (1);
+		SELECT 1/0
+	END TRY
+	BEGIN CATCH
+		SELECT ERROR_NUMBER() AS n, ERROR_MESSAGE() AS m;
+		IF @@TRANCOUNT > 0 ROLLBACK;
+		THROW;
+	END CATCH; BEGIN TRY PRINT 1 END TRY BEGIN CATCH END CATCH`, 2},
 	{"misc statements", `WAITFOR DELAY '00:00:01'; WAITFOR TIME @t; PRINT 'hello ' + CAST(@x AS varchar(10));
 		RAISERROR('oops %d', 16, 1, @n) WITH NOWAIT; RAISERROR (N'x', 10, 1); THROW 51000, 'bad', 1; THROW; RETURN; RETURN 5`, 9},
 

@@ -87,6 +87,28 @@ func (f *formatter) stmt(s Statement) {
 		f.name(s.Table)
 		f.w(" ALTER COLUMN ")
 		f.columnDef(s.Column)
+	case *AlterTableDropConstraintStmt:
+		f.w("ALTER TABLE ")
+		f.name(s.Table)
+		f.w(" DROP CONSTRAINT ")
+		if s.IfExists {
+			f.w("IF EXISTS ")
+		}
+		f.idents(s.Constraints)
+	case *CreateIndexStmt:
+		f.createIndex(s)
+	case *DropIndexStmt:
+		f.w("DROP INDEX ")
+		if s.IfExists {
+			f.w("IF EXISTS ")
+		}
+		for k, ix := range s.Indexes {
+			if k > 0 {
+				f.w(", ")
+			}
+			f.w(quoteIdent(ix.Name), " ON ")
+			f.name(ix.Table)
+		}
 	case *DropTableStmt:
 		f.w("DROP TABLE ")
 		if s.IfExists {
@@ -212,6 +234,18 @@ func (f *formatter) controlStmt(s Statement) {
 			f.w("; ")
 		}
 		f.w("END")
+	case *TryCatchStmt:
+		f.w("BEGIN TRY ")
+		for _, b := range s.Try {
+			f.stmt(b)
+			f.w("; ")
+		}
+		f.w("END TRY BEGIN CATCH ")
+		for _, b := range s.Catch {
+			f.stmt(b)
+			f.w("; ")
+		}
+		f.w("END CATCH")
 	case *WaitForStmt:
 		if s.Time {
 			f.w("WAITFOR TIME ")
@@ -322,6 +356,40 @@ func (f *formatter) columnDef(c *ColumnDef) {
 	}
 }
 
+func (f *formatter) indexColumns(cols []IndexColumn) {
+	f.w("(")
+	for k, ic := range cols {
+		if k > 0 {
+			f.w(", ")
+		}
+		f.w(quoteIdent(ic.Name))
+		if ic.Desc {
+			f.w(" DESC")
+		}
+	}
+	f.w(")")
+}
+
+func (f *formatter) createIndex(s *CreateIndexStmt) {
+	f.w("CREATE ")
+	if s.Unique {
+		f.w("UNIQUE ")
+	}
+	if c := clusterText(s.Clustered); c != "" {
+		f.w(c[1:], " ")
+	}
+	f.w("INDEX ", quoteIdent(s.Name), " ON ")
+	f.name(s.Table)
+	f.w(" ")
+	f.indexColumns(s.Columns)
+	if s.Include != nil {
+		f.w(" INCLUDE (")
+		f.idents(s.Include)
+		f.w(")")
+	}
+	f.where(s.Where)
+}
+
 func (f *formatter) tableConstraint(c *TableConstraint) {
 	if c.Name != "" {
 		f.w("CONSTRAINT ", quoteIdent(c.Name), " ")
@@ -337,17 +405,8 @@ func (f *formatter) tableConstraint(c *TableConstraint) {
 	default:
 		f.w("PRIMARY KEY")
 	}
-	f.w(clusterText(c.Clustered), " (")
-	for k, ic := range c.Columns {
-		if k > 0 {
-			f.w(", ")
-		}
-		f.w(quoteIdent(ic.Name))
-		if ic.Desc {
-			f.w(" DESC")
-		}
-	}
-	f.w(")")
+	f.w(clusterText(c.Clustered), " ")
+	f.indexColumns(c.Columns)
 }
 
 func (f *formatter) top(t *TopClause) {

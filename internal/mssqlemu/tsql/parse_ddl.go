@@ -28,8 +28,91 @@ func (p *parser) parseCreate() (Statement, error) {
 		return st, nil
 	case p.acceptKw("TABLE"):
 		return p.parseCreateTable(pos)
+	case p.isKw("UNIQUE") || p.isKw("CLUSTERED") || p.isKw("NONCLUSTERED") || p.isKw("INDEX"):
+		return p.parseCreateIndex(pos)
 	}
 	return nil, p.fail()
+}
+
+func (p *parser) parseCreateIndex(pos Pos) (Statement, error) {
+	st := &CreateIndexStmt{Pos: pos, Unique: p.acceptKw("UNIQUE")}
+	st.Clustered = p.parseClusterKind()
+	if err := p.expectKw("INDEX"); err != nil {
+		return nil, err
+	}
+	var err error
+	if st.Name, err = p.ident(); err != nil {
+		return nil, err
+	}
+	if err := p.expectKw("ON"); err != nil {
+		return nil, err
+	}
+	if st.Table, err = p.parseObjectName(); err != nil {
+		return nil, err
+	}
+	if st.Columns, err = p.parseIndexColumns(); err != nil {
+		return nil, err
+	}
+	if p.acceptKw("INCLUDE") {
+		if err := p.expectOp("("); err != nil {
+			return nil, err
+		}
+		if st.Include, err = p.identList(); err != nil {
+			return nil, err
+		}
+		if err := p.expectOp(")"); err != nil {
+			return nil, err
+		}
+	}
+	if p.acceptKw("WHERE") {
+		if st.Where, err = p.parseCond(); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.skipIndexOptions(); err != nil {
+		return nil, err
+	}
+	return st, p.skipStorageClause()
+}
+
+// identList parses name[, name...].
+func (p *parser) identList() ([]string, error) {
+	var names []string
+	for {
+		n, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+		if !p.acceptOp(",") {
+			return names, nil
+		}
+	}
+}
+
+// parseIndexColumns parses (col [ASC|DESC], ...).
+func (p *parser) parseIndexColumns() ([]IndexColumn, error) {
+	if err := p.expectOp("("); err != nil {
+		return nil, err
+	}
+	var cols []IndexColumn
+	for {
+		ic := IndexColumn{Pos: p.tok().pos()}
+		var err error
+		if ic.Name, err = p.ident(); err != nil {
+			return nil, err
+		}
+		if p.acceptKw("DESC") {
+			ic.Desc = true
+		} else {
+			p.acceptKw("ASC")
+		}
+		cols = append(cols, ic)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	return cols, p.expectOp(")")
 }
 
 func (p *parser) parseCreateTable(pos Pos) (Statement, error) {
@@ -143,25 +226,7 @@ func (p *parser) parseTableConstraint() (*TableConstraint, error) {
 		return nil, p.fail()
 	}
 	c.Clustered = p.parseClusterKind()
-	if err := p.expectOp("("); err != nil {
-		return nil, err
-	}
-	for {
-		ic := IndexColumn{Pos: p.tok().pos()}
-		if ic.Name, err = p.ident(); err != nil {
-			return nil, err
-		}
-		if p.acceptKw("DESC") {
-			ic.Desc = true
-		} else {
-			p.acceptKw("ASC")
-		}
-		c.Columns = append(c.Columns, ic)
-		if !p.acceptOp(",") {
-			break
-		}
-	}
-	if err := p.expectOp(")"); err != nil {
+	if c.Columns, err = p.parseIndexColumns(); err != nil {
 		return nil, err
 	}
 	if err := p.skipIndexOptions(); err != nil {
@@ -361,24 +426,17 @@ func (p *parser) parseAlterTable(pos Pos) (Statement, error) {
 			}
 		}
 	case p.acceptKw("DROP"):
+		if p.acceptKw("CONSTRAINT") {
+			st := &AlterTableDropConstraintStmt{Pos: pos, Table: name, IfExists: p.acceptIfExists()}
+			st.Constraints, err = p.identList()
+			return st, err
+		}
 		if err := p.expectKw("COLUMN"); err != nil {
 			return nil, err
 		}
-		st := &AlterTableDropColumnStmt{Pos: pos, Table: name}
-		if p.isKw("IF") && p.at(1).kind == tWord && p.at(1).upper == "EXISTS" {
-			p.i += 2
-			st.IfExists = true
-		}
-		for {
-			c, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
-			st.Columns = append(st.Columns, c)
-			if !p.acceptOp(",") {
-				return st, nil
-			}
-		}
+		st := &AlterTableDropColumnStmt{Pos: pos, Table: name, IfExists: p.acceptIfExists()}
+		st.Columns, err = p.identList()
+		return st, err
 	case p.acceptKw("ALTER"):
 		if err := p.expectKw("COLUMN"); err != nil {
 			return nil, err
@@ -460,17 +518,25 @@ func (p *parser) parseAlterDatabase(pos Pos) (Statement, error) {
 	return st, nil
 }
 
+// acceptIfExists consumes IF EXISTS when present.
+func (p *parser) acceptIfExists() bool {
+	if p.isKw("IF") && p.at(1).kind == tWord && p.at(1).upper == "EXISTS" {
+		p.i += 2
+		return true
+	}
+	return false
+}
+
 func (p *parser) parseDrop() (Statement, error) {
 	pos := p.next().pos()
+	if p.acceptKw("INDEX") {
+		return p.parseDropIndex(pos)
+	}
 	isTable := p.acceptKw("TABLE")
 	if !isTable && !p.acceptKw("DATABASE") {
 		return nil, p.fail()
 	}
-	ifExists := false
-	if p.isKw("IF") && p.at(1).kind == tWord && p.at(1).upper == "EXISTS" {
-		p.i += 2
-		ifExists = true
-	}
+	ifExists := p.acceptIfExists()
 	if isTable {
 		st := &DropTableStmt{Pos: pos, IfExists: ifExists}
 		for {
@@ -491,6 +557,36 @@ func (p *parser) parseDrop() (Statement, error) {
 			return nil, err
 		}
 		st.Names = append(st.Names, name)
+		if !p.acceptOp(",") {
+			return st, nil
+		}
+	}
+}
+
+func (p *parser) parseDropIndex(pos Pos) (Statement, error) {
+	st := &DropIndexStmt{Pos: pos, IfExists: p.acceptIfExists()}
+	for {
+		ref := IndexRef{Pos: p.tok().pos()}
+		parts, _, err := p.parseMultiPart(4, false)
+		if err != nil {
+			return nil, err
+		}
+		if p.acceptKw("ON") {
+			if len(parts) != 1 {
+				return nil, p.errAt(p.i - 1)
+			}
+			ref.Name = parts[0]
+			if ref.Table, err = p.parseObjectName(); err != nil {
+				return nil, err
+			}
+		} else {
+			if len(parts) < 2 || parts[len(parts)-2] == "" { // old form: table.index
+				return nil, p.fail()
+			}
+			ref.Name = parts[len(parts)-1]
+			ref.Table = objectName(ref.Pos, parts[:len(parts)-1])
+		}
+		st.Indexes = append(st.Indexes, ref)
 		if !p.acceptOp(",") {
 			return st, nil
 		}

@@ -25,6 +25,9 @@ func (p *parser) parseBegin() (Statement, error) {
 		}
 		return &BeginTranStmt{Pos: pos, Name: name}, nil
 	}
+	if p.acceptKw("TRY") {
+		return p.parseTryCatch(pos)
+	}
 	block := &BlockStmt{Pos: pos}
 	for {
 		for p.acceptOp(";") {
@@ -38,6 +41,45 @@ func (p *parser) parseBegin() (Statement, error) {
 			return nil, err
 		}
 		block.Body = append(block.Body, s)
+	}
+}
+
+// parseTryCatch parses the rest of BEGIN TRY ... END TRY BEGIN CATCH ... END CATCH.
+func (p *parser) parseTryCatch(pos Pos) (Statement, error) {
+	st := &TryCatchStmt{Pos: pos}
+	var err error
+	if st.Try, err = p.parseBlockUntil("TRY", true); err != nil {
+		return nil, err
+	}
+	if err := p.expectKw("BEGIN"); err != nil {
+		return nil, err
+	}
+	if err := p.expectKw("CATCH"); err != nil {
+		return nil, err
+	}
+	st.Catch, err = p.parseBlockUntil("CATCH", false)
+	return st, err
+}
+
+// parseBlockUntil parses statements up to and including END word.
+func (p *parser) parseBlockUntil(word string, nonEmpty bool) ([]Statement, error) {
+	var body []Statement
+	for {
+		for p.acceptOp(";") {
+		}
+		if p.isKw("END") && (len(body) > 0 || !nonEmpty) {
+			n := p.at(1)
+			if n.kind != tWord || n.upper != word {
+				return nil, p.errAt(p.i + 1)
+			}
+			p.i += 2
+			return body, nil
+		}
+		s, err := p.parseStatement(false)
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, s)
 	}
 }
 

@@ -57,6 +57,8 @@ func (w *walker) node(n Node) {
 		w.node(n.Check)
 	case *TableConstraint:
 		w.node(n.Check)
+	case *CreateIndexStmt:
+		w.node(n.Where)
 	case *InsertStmt:
 		w.node(n.Top)
 		w.node(n.Table)
@@ -143,6 +145,9 @@ func (w *walker) control(n Node) {
 		w.node(n.Value)
 	case *BlockStmt:
 		w.stmts(n.Body)
+	case *TryCatchStmt:
+		w.stmts(n.Try)
+		w.stmts(n.Catch)
 	case *WaitForStmt:
 		w.node(n.Value)
 	case *PrintStmt:
