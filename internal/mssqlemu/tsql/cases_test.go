@@ -83,6 +83,7 @@ var parseCases = []struct {
 		SET IMPLICIT_TRANSACTIONS OFF; SET ANSI_WARNINGS ON; SET ARITHABORT ON; SET CONCAT_NULL_YIELDS_NULL ON;
 		SET ANSI_PADDING ON; SET ANSI_NULL_DFLT_ON ON; SET CURSOR_CLOSE_ON_COMMIT OFF; SET IDENTITY_INSERT dbo.t ON`, 22},
 	{"go-mssqldb connect options", "set textsize -1; set quoted_identifier on; set arithabort on; set context_info 0x", 4},
+	{"odbc connect options", "set quoted_identifier on set arithabort off set numeric_roundabort off set ansi_warnings on set ansi_padding on set ansi_nulls on set concat_null_yields_null on set cursor_close_on_commit off set implicit_transactions off set language us_english set dateformat mdy set datefirst 7 set transaction isolation level read committed", 13},
 	{"alter database", `ALTER DATABASE inventory SET ALLOW_SNAPSHOT_ISOLATION ON; ALTER DATABASE inventory SET READ_COMMITTED_SNAPSHOT OFF;
 		ALTER DATABASE CURRENT SET READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE; ALTER DATABASE d SET RECOVERY SIMPLE;
 		ALTER DATABASE d SET ALLOW_SNAPSHOT_ISOLATION OFF WITH NO_WAIT; ALTER DATABASE d SET x = ON WITH ROLLBACK AFTER 5 SECONDS`, 6},

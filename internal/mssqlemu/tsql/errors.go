@@ -11,6 +11,10 @@ type Error struct {
 	Line   int32  // 1-based line of the batch where the error was found
 	Text   string // the message text, e.g. "Incorrect syntax near 'x'."
 	Pos    Pos    // where exactly
+	// Next is a further message SQL Server sends after this one for the
+	// same fault: an unclosed quotation mark (Msg 105) is followed by
+	// Msg 102 "Incorrect syntax near '...'.". Nil otherwise.
+	Next *Error
 }
 
 func (e *Error) Error() string {
@@ -28,6 +32,14 @@ const (
 	MsgNestedTooDeeply        = 191  // Some part of your SQL statement is nested too deeply. ...
 	MsgEmptyName              = 1038 // An object or column name is missing or empty. ...
 )
+
+// unclosedQuote is Msg 105 followed by Msg 102, as SQL Server reports an
+// unterminated string or delimited identifier.
+func unclosedQuote(pos Pos, text string) *Error {
+	e := newError(MsgUnclosedQuote, pos, "Unclosed quotation mark after the character string '"+text+"'.")
+	e.Next = newError(MsgIncorrectSyntax, pos, "Incorrect syntax near '"+text+"'.")
+	return e
+}
 
 func newError(number int32, pos Pos, text string) *Error {
 	return &Error{Number: number, Class: 15, State: 1, Line: int32(pos.Line), Text: text, Pos: pos}

@@ -309,7 +309,7 @@ func (lx *lexer) scanString(p Pos, kind tokKind) error {
 				text = strings.ReplaceAll(s, "''", "'")
 			}
 			lx.advance(len(lx.src) - lx.off)
-			return newError(MsgUnclosedQuote, lx.pos(), "Unclosed quotation mark after the character string '"+text+"'.")
+			return unclosedQuote(lx.pos(), text)
 		}
 		i += j
 		if i+1 < len(s) && s[i+1] == '\'' {
@@ -341,7 +341,7 @@ func (lx *lexer) scanDelimited(p Pos, closer byte) error {
 		j := strings.IndexByte(s[i:], closer)
 		if j < 0 {
 			lx.advance(len(lx.src) - lx.off)
-			return newError(MsgUnclosedQuote, lx.pos(), "Unclosed quotation mark after the character string '"+s+"'.")
+			return unclosedQuote(lx.pos(), s)
 		}
 		i += j
 		if i+1 < len(s) && s[i+1] == closer {

@@ -190,6 +190,20 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestUnclosedQuoteSendsTwoMessages(t *testing.T) {
+	_, err := Parse("SELECT 1\nSELECT 'it''s")
+	var perr *Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("got %v", err)
+	}
+	if perr.Number != 105 || perr.Next == nil || perr.Next.Number != 102 || perr.Next.Text != "Incorrect syntax near 'it's'." || perr.Next.Line != 2 {
+		t.Fatalf("got %+v then %+v", perr, perr.Next)
+	}
+	if _, err := Parse("SELECT 'x' FROM t WHERE a = 'b"); !errors.As(err, &perr) || perr.Text != "Unclosed quotation mark after the character string 'b'." {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestPositions(t *testing.T) {
 	stmts, err := Parse("SET NOCOUNT ON;\n  SELECT a,\n\tb + 1 AS c FROM t")
 	if err != nil {
