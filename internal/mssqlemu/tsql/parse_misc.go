@@ -30,7 +30,8 @@ func (p *parser) parseBegin() (Statement, error) {
 	}
 	block := &BlockStmt{Pos: pos}
 	for {
-		for p.acceptOp(";") {
+		if err := p.skipTerminators(); err != nil {
+			return nil, err
 		}
 		if p.isKw("END") && len(block.Body) > 0 {
 			p.i++
@@ -65,7 +66,8 @@ func (p *parser) parseTryCatch(pos Pos) (Statement, error) {
 func (p *parser) parseBlockUntil(word string, nonEmpty bool) ([]Statement, error) {
 	var body []Statement
 	for {
-		for p.acceptOp(";") {
+		if err := p.skipTerminators(); err != nil {
+			return nil, err
 		}
 		if p.isKw("END") && (len(body) > 0 || !nonEmpty) {
 			n := p.at(1)

@@ -209,10 +209,26 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
+// skipTerminators skips ';' between statements. THROW must follow a ';'
+// unless it starts the list (SQL Server's rule, as THROW is not reserved).
+func (p *parser) skipTerminators() error {
+	semi := false
+	for p.acceptOp(";") {
+		semi = true
+	}
+	if !semi && p.isKw("THROW") && p.i > 0 {
+		if prev := p.toks[p.i-1]; !(prev.kind == tWord && (prev.upper == "BEGIN" || prev.upper == "TRY" || prev.upper == "CATCH")) {
+			return p.fail()
+		}
+	}
+	return nil
+}
+
 func (p *parser) parseBatch() ([]Statement, error) {
 	var stmts []Statement
 	for {
-		for p.acceptOp(";") {
+		if err := p.skipTerminators(); err != nil {
+			return nil, err
 		}
 		if p.tok().kind == tEOF {
 			return stmts, nil
