@@ -72,7 +72,11 @@ func (f *formatter) dataType(t *DataType) {
 	if t.Schema != "" {
 		f.w(quoteIdent(t.Schema), ".")
 	}
-	f.w(t.Name)
+	if isSimpleIdent(t.Name) && !isReserved(upperASCII(t.Name)) {
+		f.w(t.Name)
+	} else {
+		f.w(quoteIdent(t.Name))
+	}
 	switch {
 	case t.Max:
 		f.w("(max)")
@@ -300,7 +304,7 @@ func (f *formatter) funcCall(e *FuncCall) {
 		f.w(e.Name.Object)
 		return
 	}
-	if e.Name.Schema == "" && e.Name.Database == "" && isSimpleIdent(e.Name.Object) {
+	if e.Name.Schema == "" && e.Name.Database == "" && isBareFunc(e.Name.Object) {
 		f.w(e.Name.Object) // bare: keeps LEFT, COALESCE ... parseable
 	} else {
 		f.name(e.Name)
@@ -329,4 +333,19 @@ func isSimpleIdent(s string) bool {
 		}
 	}
 	return true
+}
+
+// isBareFunc reports whether a function name can be printed undelimited:
+// simple names that are not reserved, and the reserved names the parser
+// takes as calls.
+func isBareFunc(name string) bool {
+	if !isSimpleIdent(name) {
+		return false
+	}
+	switch up := upperASCII(name); up {
+	case "COALESCE", "NULLIF", "LEFT", "RIGHT":
+		return true
+	default:
+		return !isReserved(up)
+	}
 }
