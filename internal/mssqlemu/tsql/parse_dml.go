@@ -1,7 +1,24 @@
 package tsql
 
-// Message number for too many rows in one VALUES list.
-const msgTooManyValuesRows = 10738
+// Message numbers of INSERT's compile-time checks.
+const (
+	msgTooManyValuesRows = 10738
+	msgMoreColumns       = 109
+	msgFewerColumns      = 110
+)
+
+// checkValuesWidth compares a VALUES row with the INSERT's column list, as
+// SQL Server does when it compiles the batch.
+func checkValuesWidth(ins *InsertStmt, row []Expr) error {
+	if ins.Columns == nil || len(row) == len(ins.Columns) {
+		return nil
+	}
+	const tail = " The number of values in the VALUES clause must match the number of columns specified in the INSERT statement."
+	if len(row) < len(ins.Columns) {
+		return newError(msgMoreColumns, ins.Pos, "There are more columns in the INSERT statement than values specified in the VALUES clause."+tail)
+	}
+	return newError(msgFewerColumns, ins.Pos, "There are fewer columns in the INSERT statement than values specified in the VALUES clause."+tail)
+}
 
 // parseTarget reads the table of INSERT, UPDATE or DELETE with its hints.
 func (p *parser) parseTarget() (*TableName, error) {
@@ -101,6 +118,9 @@ func (p *parser) parseValues(ins *InsertStmt) error {
 			}
 		}
 		if err := p.expectOp(")"); err != nil {
+			return err
+		}
+		if err := checkValuesWidth(ins, row); err != nil {
 			return err
 		}
 		width = len(row)

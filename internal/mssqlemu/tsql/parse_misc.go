@@ -1,22 +1,19 @@
 package tsql
 
 // tranName reads an optional transaction or savepoint name (or @variable).
-func (p *parser) tranName() (string, error) {
+func (p *parser) tranName() string {
 	t := p.tok()
 	if t.kind == tVar || isIdent(t) {
 		p.i++
-		return t.val, nil
+		return t.val
 	}
-	return "", nil
+	return ""
 }
 
 func (p *parser) parseBegin() (Statement, error) {
 	pos := p.next().pos()
 	if p.acceptKw("TRAN") || p.acceptKw("TRANSACTION") {
-		name, err := p.tranName()
-		if err != nil {
-			return nil, err
-		}
+		name := p.tranName()
 		if name != "" && p.isKw("WITH") && p.at(1).kind == tWord && p.at(1).upper == "MARK" {
 			p.i += 2
 			if k := p.tok().kind; k == tString || k == tNString {
@@ -89,10 +86,7 @@ func (p *parser) parseCommitRollback() (Statement, error) {
 	t := p.next()
 	name := ""
 	if !p.acceptKw("WORK") && (p.acceptKw("TRAN") || p.acceptKw("TRANSACTION")) {
-		var err error
-		if name, err = p.tranName(); err != nil {
-			return nil, err
-		}
+		name = p.tranName()
 	}
 	if t.upper == "COMMIT" {
 		return &CommitStmt{Pos: t.pos(), Name: name}, nil
@@ -417,6 +411,9 @@ func (p *parser) startsExpr() bool {
 	switch t.kind {
 	case tNumber, tString, tNString, tBinary, tVar, tGlobal:
 		return true
+	case tQuoted:
+		n := p.at(1)
+		return n.kind == tOp && (n.val == "(" || n.val == ".")
 	case tOp:
 		return t.val == "(" || t.val == "-" || t.val == "+" || t.val == "~"
 	case tWord:

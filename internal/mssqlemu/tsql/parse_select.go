@@ -159,7 +159,7 @@ func (p *parser) parseTop(requireParens bool) (*TopClause, error) {
 		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
-	case !requireParens && (p.tok().kind == tNumber || p.tok().kind == tVar):
+	case !requireParens && p.tok().kind == tNumber:
 		if top.Count, err = p.parsePrimary(false); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,9 @@
 package tsql
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // maxDepth bounds the parser's recursion (nested parentheses, subqueries,
 // IF and BEGIN blocks). Deeper input gets Msg 191 rather than a stack overflow.
@@ -161,7 +164,7 @@ func (p *parser) parseMultiPart(maxParts int, allowStar bool) (parts []string, s
 		parts = append(parts, name)
 		if len(parts) > maxParts {
 			return nil, false, newError(117, p.toks[dot].pos(),
-				"The object name '"+strings.Join(parts, ".")+"' contains more than the maximum number of prefixes. The maximum is "+itoa(maxParts-1)+".")
+				"The object name '"+strings.Join(parts, ".")+"' contains more than the maximum number of prefixes. The maximum is "+strconv.Itoa(maxParts-1)+".")
 		}
 	}
 	return parts, false, nil
@@ -185,28 +188,6 @@ func (p *parser) parseObjectName() (ObjectName, error) {
 		return ObjectName{}, err
 	}
 	return objectName(pos, parts), nil
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // skipTerminators skips ';' between statements. THROW must follow a ';'
@@ -288,10 +269,7 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		if !p.acceptKw("TRAN") && !p.acceptKw("TRANSACTION") {
 			return nil, p.fail()
 		}
-		name, err := p.tranName()
-		if err != nil {
-			return nil, err
-		}
+		name := p.tranName()
 		if name == "" {
 			return nil, p.fail()
 		}
