@@ -160,6 +160,7 @@ const (
 	PrimaryKeyConstraint ConstraintKind = iota + 1
 	UniqueConstraint
 	CheckConstraint
+	DefaultConstraint // ALTER TABLE t ADD [CONSTRAINT n] DEFAULT expr FOR col
 )
 
 // IndexColumn is a key column of a PRIMARY KEY or UNIQUE constraint.
@@ -169,8 +170,9 @@ type IndexColumn struct {
 	Desc bool
 }
 
-// TableConstraint is [CONSTRAINT name] PRIMARY KEY|UNIQUE [CLUSTERED|NONCLUSTERED] (cols)
-// or [CONSTRAINT name] CHECK (expr).
+// TableConstraint is [CONSTRAINT name] PRIMARY KEY|UNIQUE [CLUSTERED|NONCLUSTERED] (cols),
+// [CONSTRAINT name] CHECK (expr), or (in ALTER TABLE ADD, as SSMS scripts
+// it) [CONSTRAINT name] DEFAULT expr FOR column.
 type TableConstraint struct {
 	Pos
 	Name      string // empty when unnamed
@@ -178,6 +180,8 @@ type TableConstraint struct {
 	Clustered ClusterKind
 	Columns   []IndexColumn // PRIMARY KEY / UNIQUE
 	Check     Expr          // CHECK
+	Default   Expr          // DEFAULT
+	For       string        // DEFAULT ... FOR column
 }
 
 // CreateTableStmt is CREATE TABLE name (column definitions and constraints).

@@ -52,7 +52,9 @@ var parseCases = []struct {
 		ALTER TABLE dbo.customer DROP COLUMN phone, score;
 		ALTER TABLE t DROP COLUMN IF EXISTS x;
 		ALTER TABLE t ALTER COLUMN name nvarchar(200) COLLATE Latin1_General_CI_AS NOT NULL;
-		ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY (id)`, 5},
+		ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY (id);
+		ALTER TABLE [dbo].[t] ADD CONSTRAINT [DF_t_c] DEFAULT ((0)) FOR [c];
+		ALTER TABLE t ADD DEFAULT N'x' FOR d, e int IDENTITY(1,1) NOT FOR REPLICATION NOT NULL`, 7},
 	{"indexes and constraints", `CREATE UNIQUE NONCLUSTERED INDEX AK_Department_Name ON HumanResources.Department (Name ASC, GroupName DESC) INCLUDE (ModifiedDate) WHERE Name IS NOT NULL;
 		CREATE INDEX ix ON t (a); CREATE CLUSTERED INDEX cx ON dbo.t (id) WITH (FILLFACTOR = 80) ON [PRIMARY];
 		DROP INDEX ix ON t; DROP INDEX IF EXISTS ix ON dbo.t, cx ON dbo.t; DROP INDEX dbo.t.ix;

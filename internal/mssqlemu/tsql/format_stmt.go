@@ -400,6 +400,11 @@ func (f *formatter) tableConstraint(c *TableConstraint) {
 		f.expr(c.Check)
 		f.w(")")
 		return
+	case DefaultConstraint:
+		f.w("DEFAULT ")
+		f.expr(c.Default)
+		f.w(" FOR ", quoteIdent(c.For))
+		return
 	case UniqueConstraint:
 		f.w("UNIQUE")
 	default:

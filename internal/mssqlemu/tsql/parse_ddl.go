@@ -191,7 +191,7 @@ func (p *parser) skipIndexOptions() error {
 // parseTableElement parses a column definition or a table constraint.
 func (p *parser) parseTableElement() (*ColumnDef, *TableConstraint, error) {
 	t := p.tok()
-	if p.isKw("CONSTRAINT") || p.isKw("PRIMARY") || p.isKw("UNIQUE") || p.isKw("CHECK") {
+	if p.isKw("CONSTRAINT") || p.isKw("PRIMARY") || p.isKw("UNIQUE") || p.isKw("CHECK") || p.isKw("DEFAULT") {
 		c, err := p.parseTableConstraint()
 		return nil, c, err
 	}
@@ -221,6 +221,16 @@ func (p *parser) parseTableConstraint() (*TableConstraint, error) {
 	case p.acceptKw("CHECK"):
 		c.Kind = CheckConstraint
 		c.Check, err = p.parseParenCond()
+		return c, err
+	case p.acceptKw("DEFAULT"):
+		c.Kind = DefaultConstraint
+		if c.Default, err = p.parseScalar(); err != nil {
+			return nil, err
+		}
+		if err := p.expectKw("FOR"); err != nil {
+			return nil, err
+		}
+		c.For, err = p.ident()
 		return c, err
 	default:
 		return nil, p.fail()
@@ -290,6 +300,8 @@ func (p *parser) parseColumnOption(col *ColumnDef) (done bool, err error) {
 	case p.isKw("NOT") && p.at(1).kind == tWord && p.at(1).upper == "NULL":
 		p.i += 2
 		col.Null = NotNull
+	case p.isKw("NOT") && p.at(1).kind == tWord && p.at(1).upper == "FOR" && p.at(2).kind == tWord && p.at(2).upper == "REPLICATION":
+		p.i += 3 // NOT FOR REPLICATION: accepted, no meaning here
 	case p.isKw("IDENTITY"):
 		if col.Identity, err = p.parseIdentity(); err != nil {
 			return false, err

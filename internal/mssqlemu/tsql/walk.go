@@ -57,6 +57,7 @@ func (w *walker) node(n Node) {
 		w.node(n.Check)
 	case *TableConstraint:
 		w.node(n.Check)
+		w.node(n.Default)
 	case *CreateIndexStmt:
 		w.node(n.Where)
 	case *InsertStmt:
