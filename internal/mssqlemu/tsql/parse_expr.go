@@ -69,6 +69,9 @@ func (p *parser) parseOr() (Expr, error) {
 		if !isBool(r) {
 			return nil, p.nonBoolean()
 		}
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		l = &BinaryExpr{Pos: l.Position(), Op: OpOr, L: l, R: r}
 	}
 	return l, nil
@@ -90,6 +93,9 @@ func (p *parser) parseAnd() (Expr, error) {
 		}
 		if !isBool(r) {
 			return nil, p.nonBoolean()
+		}
+		if err := p.chainLink(); err != nil {
+			return nil, err
 		}
 		l = &BinaryExpr{Pos: l.Position(), Op: OpAnd, L: l, R: r}
 	}
@@ -313,6 +319,9 @@ func (p *parser) parseAdditive(cond bool) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		l = &BinaryExpr{Pos: l.Position(), Op: op, L: l, R: r}
 	}
 }
@@ -330,6 +339,9 @@ func (p *parser) parseMultiplicative(cond bool) (Expr, error) {
 		p.i++
 		r, err := p.parseUnary(false)
 		if err != nil {
+			return nil, err
+		}
+		if err := p.chainLink(); err != nil {
 			return nil, err
 		}
 		l = &BinaryExpr{Pos: l.Position(), Op: op, L: l, R: r}

@@ -326,6 +326,9 @@ func (p *parser) parseJoined() (TableSource, error) {
 				return nil, err
 			}
 		}
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		l = j
 	}
 }

@@ -9,6 +9,11 @@ import (
 // IF and BEGIN blocks). Deeper input gets Msg 191 rather than a stack overflow.
 const maxDepth = 256
 
+// maxLinks bounds the binary operators and joins of one statement. Chains
+// are parsed in loops, but they build left-deep trees whose depth the
+// engine and Format recurse through; the bound keeps that depth sane.
+const maxLinks = 1 << 16
+
 // maxValuesRows is SQL Server's limit on rows in one INSERT ... VALUES.
 const maxValuesRows = 1000
 
@@ -30,6 +35,7 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	links int // binary operators and joins in the current top-level statement
 }
 
 func (p *parser) tok() *token { return &p.toks[p.i] }
@@ -120,6 +126,16 @@ func (p *parser) enter() error {
 }
 
 func (p *parser) leave() { p.depth-- }
+
+// chainLink counts one binary operator or join of the current statement.
+func (p *parser) chainLink() error {
+	p.links++
+	if p.links > maxLinks {
+		return newError(MsgNestedTooDeeply, p.tok().pos(),
+			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries.")
+	}
+	return nil
+}
 
 // isIdent reports whether token t can be an identifier: an unreserved word
 // or a delimited name.
@@ -214,6 +230,7 @@ func (p *parser) parseBatch() ([]Statement, error) {
 		if p.tok().kind == tEOF {
 			return stmts, nil
 		}
+		p.links = 0
 		s, err := p.parseStatement(len(stmts) == 0)
 		if err != nil {
 			return nil, err

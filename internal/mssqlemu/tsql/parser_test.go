@@ -177,6 +177,10 @@ func TestParseErrors(t *testing.T) {
 			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."},
 		{"deep NOT", "IF " + strings.Repeat("NOT ", 5000) + "1 = 1 PRINT 1", 191, 1,
 			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."},
+		{"long chain", "SELECT 1" + strings.Repeat("+1", 1<<16+1), 191, 1,
+			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."},
+		{"long join chain", "SELECT * FROM a" + strings.Repeat(",a", 1<<16+1), 191, 1,
+			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."},
 		{"deep IF", strings.Repeat("IF 1 = 1 ", 5000) + "PRINT 1", 191, 1,
 			"Some part of your SQL statement is nested too deeply. Rewrite the query or break it up into smaller queries."},
 	}
