@@ -81,7 +81,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.vars["SCHEMA_REGISTRY_URL"] = v
 		log.Info("using the configured schema registry", "url", v)
 	} else {
-		reg, err := registry.Start(ctx, registry.Config{Brokers: strings.Split(s.vars["KAFKA_BROKERS"], ",")}, "127.0.0.1:0")
+		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(s.vars["KAFKA_BROKERS"], ","), Logger: log})
+		if err == nil {
+			err = reg.Start(ctx, "127.0.0.1:0")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("start schema registry: %w", err)
 		}
@@ -94,7 +97,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.vars["TARGET_DSN"] = v
 		log.Info("using the configured target database", "dsn", redact(v))
 	} else {
-		dir := filepath.Join(opts.Dir, "pg")
+		dir, err := filepath.Abs(filepath.Join(opts.Dir, "pg"))
+		if err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}

@@ -80,7 +80,10 @@ func runMain(m *testing.M) int {
 	}
 	shared.registryURL = os.Getenv("SCHEMA_REGISTRY_URL")
 	if shared.registryURL == "" {
-		reg, err := registry.Start(ctx, registry.Config{Brokers: strings.Split(shared.brokers, ",")}, "127.0.0.1:0")
+		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(shared.brokers, ",")})
+		if err == nil {
+			err = reg.Start(ctx, "127.0.0.1:0")
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
