@@ -15,15 +15,30 @@ import (
 // port, so any client (kgo, librdkafka, kcat) can use it. Topics are not
 // created automatically: create them with EnsureTopics, as in production.
 //
-// kfake supports idempotent and transactional producing, read_committed
-// fetching (last stable offset, aborted transaction lists), consumer
-// groups, transactional offset commits and compaction; see the package
-// tests and the project notes for what was checked.
+// kfake supports what the exactly-once design needs, checked by this
+// package's tests against kgo and librdkafka (kcat): transactions with
+// KIP-890 epoch bumps, fencing (a second InitProducerID for a transactional
+// id aborts the open transaction; the old producer gets
+// INVALID_PRODUCER_EPOCH on produce and PRODUCER_FENCED on EndTxn),
+// transaction timeouts, read_committed fetching (last stable offset,
+// aborted transaction lists, ListOffsets at the LSO), consumer groups, and
+// persistence across restarts with kfake.DataDir.
+//
+// One gap: kfake's log cleaner compacts past the last stable offset, so a
+// record of a transaction still open supersedes committed records with the
+// same key, and if that transaction then aborts the key's committed value
+// is gone (Kafka's cleaner stops at the first unstable offset). StartBroker
+// therefore turns automatic compaction and retention off (the cleaner runs
+// every log.cleaner.backoff.ms, one hour by default in kfake); call
+// Cluster().Compact() only while no transaction is open.
 type Broker struct {
 	c    *kfake.Cluster
 	once sync.Once
 	stop chan struct{}
 }
+
+// noCleanerMs is a log.cleaner.backoff.ms of ten years: no cleaner runs.
+const noCleanerMs = "315360000000"
 
 // StartBroker starts a broker listening on addr ("127.0.0.1:0" picks a free
 // port). Topics created with the broker's default partition count get
@@ -44,6 +59,9 @@ func StartBroker(ctx context.Context, addr string, partitions int, extra ...kfak
 		kfake.NumBrokers(1),
 		kfake.DefaultNumPartitions(partitions),
 		kfake.ClusterID("mssql2adb-dev"),
+		// No automatic compaction or retention (see the Broker doc):
+		// kfake's cleaner does not stop at the last stable offset.
+		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": noCleanerMs}),
 		// kfake picks 127.0.0.1:<port>; listen where the caller asked.
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			return net.Listen(network, addr)

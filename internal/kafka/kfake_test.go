@@ -150,3 +150,40 @@ func TestBrokerConsumerGroupSplitsPartitions(t *testing.T) {
 		t.Fatal("test ended before both members had partitions")
 	}
 }
+
+// Pins kfake's compaction gap documented on Broker: a record of an open
+// transaction supersedes a committed one during compaction. If this test
+// starts failing, kfake fixed the gap and StartBroker may leave automatic
+// compaction on.
+func TestKfakeCompactionIgnoresLastStableOffset(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx := t.Context()
+	w := newWriter(t, b, "p-gap")
+	if err := w.WriteBatch(ctx, nil, stateRec("src", "committed")); err != nil {
+		t.Fatal(err)
+	}
+	other := newClient(t, b, kgo.TransactionalID("p-gap-other"))
+	if err := other.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ProduceSync(ctx, &kgo.Record{Topic: stateTopic, Key: []byte("src"), Value: []byte("open")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} { // the cleaner keeps the last batch
+		if err := w.WriteBatch(ctx, nil, stateRec(k, "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Cluster().Compact()
+	if err := other.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := LoadState(ctx, w.Client(), stateTopic, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		t.Fatalf("the committed state survived (%q): kfake's cleaner now respects the last stable offset; update the Broker doc and StartBroker", got)
+	}
+}
