@@ -43,14 +43,14 @@ func splitName(s string) tsql.ObjectName {
 func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type) (any, sqltypes.Type, bool, error) {
 	s := ev.s
 	str := func(i int) (string, bool) {
-		if i >= len(args) || args[i] == nil {
+		if i < 0 || i >= len(args) || args[i] == nil {
 			return "", false
 		}
 		v, err := sqltypes.ToString(args[i], types[i], -1)
 		return v, err == nil
 	}
 	num := func(i int) (int64, bool) {
-		if i >= len(args) || args[i] == nil {
+		if i < 0 || i >= len(args) || args[i] == nil {
 			return 0, false
 		}
 		v, err := sqltypes.Convert(args[i], types[i], sqltypes.BigIntType, -1)
@@ -60,7 +60,7 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		return v.(int64), true
 	}
 	dbArg := func(i int) *Database {
-		if i >= len(args) || args[i] == nil {
+		if i < 0 || i >= len(args) || args[i] == nil {
 			return s.e.db(s.dbName)
 		}
 		if n, ok := num(i); ok && !types[i].ID.IsCharacter() {

@@ -97,10 +97,11 @@ func render(v any, t sqltypes.Type) string {
 	if b, ok := v.([]byte); ok {
 		return fmt.Sprintf("0x%X", b)
 	}
-	s, err := sqltypes.ToString(v, t, 121)
-	if err != nil {
-		s, _ = sqltypes.ToString(v, t, -1)
+	style := -1
+	if t.ID == sqltypes.DateTime || t.ID == sqltypes.SmallDateTime {
+		style = 121
 	}
+	s, _ := sqltypes.ToString(v, t, style)
 	return s
 }
 

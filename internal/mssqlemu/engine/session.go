@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
@@ -193,10 +194,26 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 }
 
 func (s *session) evalCond(e tsql.Expr, fr *frame) (bool, error) {
+	var ok bool
+	err := s.locked(func() error {
+		var err error
+		ok, err = s.evaluator(fr, s.tx).cond(e, nil)
+		return err
+	})
+	return ok, err
+}
+
+// locked runs f under the engine lock, turning a panic into Msg 8630.
+func (s *session) locked(f func() error) (err error) {
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
-	ev := s.evaluator(fr, s.tx)
-	return ev.cond(e, nil)
+	defer func() {
+		if r := recover(); r != nil {
+			s.e.log.Error("mssqlemu: internal error", "panic", r, "stack", string(debug.Stack()))
+			err = msg(8630, 16, 1, fmt.Sprintf("Internal Query Processor Error: The query processor encountered an unexpected error during execution (%v).", r))
+		}
+	}()
+	return f()
 }
 
 // writeTarget names the database a data-changing statement writes to.
@@ -259,7 +276,7 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 	if tx != nil {
 		undoMark, opsMark = len(tx.undo), len(tx.ops)
 	}
-	err := s.dispatch(ctx, st, fr, buf, tx)
+	err := s.safeDispatch(ctx, st, fr, buf, tx)
 	var doomed bool
 	if err != nil && tx != nil {
 		if m := toMessage(err); m != nil && dooms(m.Number) {
@@ -334,9 +351,12 @@ func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWri
 	}
 	obj := parseProcName(name)
 	buf := &bufferedWriter{}
-	s.e.mu.Lock()
-	status, err := s.callProc(ctx, obj, args, newFrame(""), buf)
-	s.e.mu.Unlock()
+	var status int32
+	err := s.locked(func() error {
+		var err error
+		status, err = s.callProc(ctx, obj, args, newFrame(""), buf)
+		return err
+	})
 	if rerr := buf.replay(w); rerr != nil {
 		return rerr
 	}
@@ -421,4 +441,17 @@ func (s *session) use(name string, w tds.ResultWriter) error {
 		return err
 	}
 	return w.Message(&tds.Message{Number: 5701, Class: 0, State: 2, Text: fmt.Sprintf("Changed database context to '%s'.", d.Name), Server: s.e.cfg.ServerName})
+}
+
+// safeDispatch runs dispatch and turns a panic (an emulator bug on some
+// input) into Msg 8630 so that the engine lock is always released and the
+// session survives.
+func (s *session) safeDispatch(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter, tx *txn) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.e.log.Error("mssqlemu: internal error", "statement", fmt.Sprintf("%T", st), "panic", r, "stack", string(debug.Stack()))
+			err = msg(8630, 16, 1, fmt.Sprintf("Internal Query Processor Error: The query processor encountered an unexpected error during execution (%v).", r))
+		}
+	}()
+	return s.dispatch(ctx, st, fr, w, tx)
 }

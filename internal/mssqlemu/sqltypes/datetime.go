@@ -147,7 +147,7 @@ func fromCivil(c civil, t Type) (any, bool) {
 		return DateTimeValue{Days: int32(days - epoch1900), Ticks: uint32(t300)}, days >= dateTimeMin && days <= maxDays
 	case SmallDateTime:
 		// Seconds of 29.998 or less round down, 29.999 or more round up.
-		mins := (c.ticks + 29_999*10_000) / (60 * ticksPerSecond)
+		mins := (c.ticks + 60*ticksPerSecond - 29_999*10_000) / (60 * ticksPerSecond)
 		days := c.days
 		if mins >= 1440 {
 			mins -= 1440
