@@ -480,7 +480,9 @@ func produceTxn(t *testing.T, brokers []string, commit bool, recs ...*kgo.Record
 func TestAbortedTransactionsAndHeartbeatsAreNotApplied(t *testing.T) {
 	brokers := newKafka(t)
 	target, pool := newTarget(t)
-	rec := func(v string) *kgo.Record { return &kgo.Record{Topic: topics[0], Partition: 0, Key: []byte("k"), Value: []byte(v)} }
+	rec := func(v string) *kgo.Record {
+		return &kgo.Record{Topic: topics[0], Partition: 0, Key: []byte("k"), Value: []byte(v)}
+	}
 	produceTxn(t, brokers, false, rec("c,1,aborted,1"), rec("c,2,aborted,2"))
 	produceTxn(t, brokers, true, rec("c,3,committed,3"), rec("heartbeat"))
 	dec := heartbeatDecoder{newDecoder()}
