@@ -238,11 +238,11 @@ func Convert(v any, from, to Type, style int) (any, error) {
 			return nil, err
 		}
 		u := d.(DecimalValue).Unscaled
-		lim := big.NewInt(math.MaxInt64)
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 		if to.ID == SmallMoney {
-			lim = big.NewInt(math.MaxInt32)
+			lo, hi = math.MinInt32, math.MaxInt32
 		}
-		if u.CmpAbs(lim) > 0 {
+		if !u.IsInt64() || u.Int64() < lo || u.Int64() > hi {
 			return nil, overflow(to)
 		}
 		return MoneyValue(u.Int64()), nil

@@ -1,0 +1,80 @@
+package mssqlemu_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
+)
+
+// TestAllTypesThroughDriver stores one value of every supported type and
+// reads it back with go-mssqldb, as the producer's snapshot does.
+func TestAllTypesThroughDriver(t *testing.T) {
+	emu := startEmu(t)
+	ctx := context.Background()
+	if err := emu.Exec(ctx, "master", "CREATE DATABASE types"); err != nil {
+		t.Fatal(err)
+	}
+	err := emu.Exec(ctx, "types", `CREATE TABLE dbo.all_types (
+	id int PRIMARY KEY, c_bit bit, c_tiny tinyint, c_small smallint, c_big bigint, c_dec decimal(38,10), c_num numeric(5,2),
+	c_money money, c_smallmoney smallmoney, c_float float, c_real real, c_char char(4), c_varchar varchar(20), c_nchar nchar(3),
+	c_nvarchar nvarchar(20), c_vmax varchar(max), c_nmax nvarchar(max), c_text text, c_ntext ntext, c_binary binary(3),
+	c_varbinary varbinary(10), c_vbmax varbinary(max), c_image image, c_guid uniqueidentifier, c_date date, c_time time(3),
+	c_datetime datetime, c_dt2 datetime2(7), c_sdt smalldatetime, c_dto datetimeoffset(7), c_xml xml, c_rv rowversion,
+	c_hier hierarchyid, c_geo geography, c_geom geometry);
+INSERT INTO dbo.all_types (id, c_bit, c_tiny, c_small, c_big, c_dec, c_num, c_money, c_smallmoney, c_float, c_real, c_char, c_varchar,
+	c_nchar, c_nvarchar, c_vmax, c_nmax, c_text, c_ntext, c_binary, c_varbinary, c_vbmax, c_image, c_guid, c_date, c_time, c_datetime,
+	c_dt2, c_sdt, c_dto, c_xml, c_hier, c_geo, c_geom)
+VALUES (1, 1, 255, -32768, 9223372036854775807, 1234567890123456789012345678.0123456789, -123.45, 922337203685477.5807, -214748.3648,
+	1.5e300, 3.25, 'ab', 'café', N'né', N'日本語😀', REPLICATE('x', 9000), N'long', 'text', N'ntext', 0x0102, 0xCAFE, 0x00FF, 0x01,
+	'6F9619FF-8B86-D011-B42D-00C04FC964FF', '2024-02-29', '13:14:15.678', '2024-01-02 03:04:05.997', '2024-01-02T03:04:05.1234567',
+	'2024-01-02 03:04', '2024-01-02T03:04:05.1234567+05:30', '<r a="1"/>', 0x58, 0xE6100000010C0000000000000000, 0x000000000101);`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := open(t, emu.DSN("types"))
+	var (
+		bit                             bool
+		tiny, small, big                int64
+		dec, num, money, smallmoney     string
+		f                               float64
+		r                               float32
+		ch, vc, nch, nvc, vmax, nm, txt string
+		ntxt, xml                       string
+		bin, vb, vbmax, img, rv, hier   []byte
+		geo, geom                       []byte
+		guid                            mssql.UniqueIdentifier
+		date, tm, dtm, dt2, sdt, dto    time.Time
+	)
+	row := db.QueryRowContext(ctx, `SELECT c_bit, c_tiny, c_small, c_big, c_dec, c_num, c_money, c_smallmoney, c_float, c_real, c_char,
+		c_varchar, c_nchar, c_nvarchar, c_vmax, c_nmax, c_text, c_ntext, c_binary, c_varbinary, c_vbmax, c_image, c_guid, c_date, c_time,
+		c_datetime, c_dt2, c_sdt, c_dto, c_xml, c_rv, c_hier, c_geo, c_geom FROM dbo.all_types WHERE id = @id`, sql.Named("id", 1))
+	if err := row.Scan(&bit, &tiny, &small, &big, &dec, &num, &money, &smallmoney, &f, &r, &ch, &vc, &nch, &nvc, &vmax, &nm, &txt, &ntxt,
+		&bin, &vb, &vbmax, &img, &guid, &date, &tm, &dtm, &dt2, &sdt, &dto, &xml, &rv, &hier, &geo, &geom); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"bit", bit, true}, {"tinyint", tiny, int64(255)}, {"smallint", small, int64(-32768)}, {"bigint", big, int64(9223372036854775807)},
+		{"decimal", dec, "1234567890123456789012345678.0123456789"}, {"numeric", num, "-123.45"},
+		{"money", money, "922337203685477.5807"}, {"smallmoney", smallmoney, "-214748.3648"}, {"float", f, 1.5e300}, {"real", r, float32(3.25)},
+		{"char", ch, "ab  "}, {"varchar", vc, "café"}, {"nchar", nch, "né "}, {"nvarchar", nvc, "日本語😀"}, {"varchar(max)", len(vmax), 9000},
+		{"text", txt, "text"}, {"ntext", ntxt, "ntext"}, {"binary", string(bin), "\x01\x02\x00"}, {"varbinary", string(vb), "\xca\xfe"},
+		{"guid", guid.String(), "6F9619FF-8B86-D011-B42D-00C04FC964FF"},
+		{"date", date.Format("2006-01-02"), "2024-02-29"}, {"time", tm.Format("15:04:05.000"), "13:14:15.678"},
+		{"datetime", dtm.Format("2006-01-02 15:04:05.000"), "2024-01-02 03:04:05.997"},
+		{"datetime2", dt2.Format("2006-01-02 15:04:05.0000000"), "2024-01-02 03:04:05.1234567"},
+		{"smalldatetime", sdt.Format("2006-01-02 15:04"), "2024-01-02 03:04"},
+		{"datetimeoffset", dto.Format("2006-01-02 15:04:05.0000000 -07:00"), "2024-01-02 03:04:05.1234567 +05:30"},
+		{"xml", xml, `<r a="1"/>`}, {"rowversion", len(rv), 8}, {"hierarchyid", string(hier), "X"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
