@@ -68,6 +68,7 @@ type Deps struct {
 	Decoder Decoder
 	Applier Applier
 	Logger  *slog.Logger // nil means slog.Default()
+	Metrics *Metrics     // nil records no metrics
 }
 
 func (c *Config) validate(d Deps) error {
@@ -129,7 +130,7 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log}
+	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics}
 	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)
 	opts = append(opts,
 		kgo.ConsumerGroup(cfg.Group),
@@ -163,10 +164,11 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 }
 
 type runner struct {
-	cfg Config
-	dec Decoder
-	app Applier
-	log *slog.Logger
+	cfg     Config
+	dec     Decoder
+	app     Applier
+	log     *slog.Logger
+	metrics *Metrics
 }
 
 // adjustOffsets replaces the offsets Kafka has for newly assigned partitions
@@ -281,11 +283,26 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 		b.Events = append(b.Events, e)
 		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
 	}
+	began := time.Now()
 	err := s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
 	if err != nil {
 		return fmt.Errorf("sink: apply %d events: %w", len(b.Events), err)
+	}
+	if s.metrics != nil {
+		offs := map[string]map[int32]int64{}
+		for _, o := range b.Offsets {
+			if offs[o.Topic] == nil {
+				offs[o.Topic] = map[int32]int64{}
+			}
+			offs[o.Topic][o.Partition] = o.Next
+		}
+		var lastMs int64
+		if n := len(b.Events); n > 0 {
+			lastMs = b.Events[n-1].Source.TsMs
+		}
+		s.metrics.observe(len(recs), len(b.Events), time.Since(began), offs, lastMs)
 	}
 	s.log.Debug("sink: applied batch", "records", len(recs), "events", len(b.Events))
 	// For monitoring (lag) only: the target already holds these offsets.

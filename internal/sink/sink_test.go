@@ -16,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -348,12 +350,19 @@ func TestKilledAfterTargetCommitReappliesNothing(t *testing.T) {
 	first := &countingApplier{Applier: target, after: kill}
 	cfg := testConfig(brokers, "g")
 	cfg.MaxBatchEvents = 30
-	if err := Run(ctx1, cfg, Deps{Logger: quiet, Decoder: newDecoder(), Applier: first}); err != nil {
+	m := NewMetrics(prometheus.NewRegistry())
+	if err := Run(ctx1, cfg, Deps{Logger: quiet, Decoder: newDecoder(), Applier: first, Metrics: m}); err != nil {
 		t.Fatal(err)
 	}
 	applied := first.origins()
 	if len(applied) == 0 {
 		t.Fatal("first instance applied nothing")
+	}
+	if n := counterValue(t, m.batches); n != 1 {
+		t.Errorf("batches metric = %v, want 1", n)
+	}
+	if n := counterValue(t, m.events); int(n) != len(applied) {
+		t.Errorf("events metric = %v, want %d", n, len(applied))
 	}
 	committed := kafkaCommits(t, brokers, "g")
 	if len(committed) != 0 {
@@ -569,4 +578,13 @@ func TestApplyErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
