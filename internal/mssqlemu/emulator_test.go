@@ -88,3 +88,46 @@ func TestGoMSSQLDBEndToEnd(t *testing.T) {
 		t.Fatalf("after rollback: %q %v", amount, err)
 	}
 }
+
+func TestExecuteSQLParamsAndProcs(t *testing.T) {
+	emu := startEmu(t)
+	ctx := context.Background()
+	db := open(t, emu.DSN("master"))
+	var out int64
+	if _, err := db.ExecContext(ctx, `SET @out = @a * 2 + LEN(@s)`, sql.Named("a", 20), sql.Named("s", "abc"), sql.Named("out", sql.Out{Dest: &out})); err != nil {
+		t.Fatal(err)
+	}
+	if out != 43 {
+		t.Fatalf("output parameter = %d", out)
+	}
+	var when time.Time
+	var d string
+	if err := db.QueryRowContext(ctx, `SELECT @p1, CONVERT(varchar(10), @p1, 112)`, time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)).Scan(&when, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d != "20240506" || when.Hour() != 7 {
+		t.Fatalf("datetime param: %v %q", when, d)
+	}
+	if err := emu.Exec(ctx, "master", `CREATE DATABASE p; USE p; CREATE TABLE dbo.k (a int NOT NULL, b nvarchar(5) NOT NULL, PRIMARY KEY (a, b))`); err != nil {
+		t.Fatal(err)
+	}
+	// A stored procedure called by name over RPC, with named parameters.
+	pdb := open(t, emu.DSN("p"))
+	rows, err := pdb.QueryContext(ctx, "sp_pkeys", sql.Named("table_name", "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for rows.Next() {
+		var q, o, tn, cn, pk string
+		var seq int
+		if err := rows.Scan(&q, &o, &tn, &cn, &seq, &pk); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, cn)
+	}
+	rows.Close()
+	if len(keys) != 2 || keys[0] != "a" || keys[1] != "b" {
+		t.Fatalf("sp_pkeys: %v", keys)
+	}
+}
