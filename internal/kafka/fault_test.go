@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -116,5 +117,60 @@ func TestClassify(t *testing.T) {
 				t.Errorf("classify(%v) = %v does not name the transactional id", tt.err, got)
 			}
 		})
+	}
+}
+
+// turnNextCommitIntoAbort makes the broker abort the next transaction the
+// client commits, while answering the client as for a commit: what kgo
+// 1.22.3 does by itself under load (see commitLanded).
+func turnNextCommitIntoAbort(b *Broker) {
+	b.Cluster().ControlKey(int16(kmsg.EndTxn), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		req := kreq.(*kmsg.EndTxnRequest)
+		if req.Commit {
+			req.Commit = false
+			b.Cluster().DropControl()
+		}
+		return nil, nil, false
+	})
+}
+
+func TestWriteBatchDetectsSilentAbort(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx := t.Context()
+	w := newWriter(t, b, "p-silent")
+	turnNextCommitIntoAbort(b)
+	if err := w.WriteBatch(ctx, batch(2, "x"), stateRec("s", "x")); err != nil {
+		t.Fatalf("WriteBatch: %v (the silently aborted batch must be written again)", err)
+	}
+	got, _, err := LoadState(ctx, w.Client(), stateTopic, "s")
+	if err != nil || string(got) != "x" {
+		t.Fatalf("LoadState = %q, %v; want x", got, err)
+	}
+	if n := len(readCommitted(t, b, changeTopic)); n != 2 {
+		t.Fatalf("committed change records = %d, want 2 (once)", n)
+	}
+}
+
+func TestCommitLanded(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx := t.Context()
+	for _, commit := range []bool{true, false} {
+		cl := newClient(t, b, kgo.TransactionalID(fmt.Sprintf("p-landed-%v", commit)))
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		r := &kgo.Record{Topic: stateTopic, Key: []byte("k"), Value: []byte("v")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := commitLanded(ctx, cl, r)
+		if err != nil || got != commit {
+			t.Fatalf("commitLanded after EndTransaction(commit=%v) = %v, %v", commit, got, err)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func (w *TxnWriter) WriteBatch(ctx context.Context, records []*kgo.Record, state
 
 // batchAttempts is how many times WriteBatch tries a batch whose
 // transaction failed for a passing reason before it returns ErrRetriable.
-const batchAttempts = 3
+const batchAttempts = 5
 
 // writeOnce writes the batch in one transaction. The caller holds w.mu.
 func (w *TxnWriter) writeOnce(ctx context.Context, records []*kgo.Record, state *kgo.Record) error {
@@ -203,11 +203,25 @@ func (w *TxnWriter) writeOnce(ctx context.Context, records []*kgo.Record, state 
 	if err == nil {
 		err = w.cl.EndTransaction(ctx, kgo.TryCommit)
 		if err == nil {
-			return nil
+			return w.checkCommitted(ctx, state)
 		}
 		err = fmt.Errorf("commit: %w", err)
 	}
 	return w.abort(ctx, err)
+}
+
+// checkCommitted makes sure that the transaction EndTransaction reported
+// committed did commit (see commitLanded), by its state record.
+func (w *TxnWriter) checkCommitted(ctx context.Context, state *kgo.Record) error {
+	ok, err := commitLanded(ctx, w.cl, state)
+	switch {
+	case err != nil:
+		return w.fail(fmt.Errorf("%w: %q: cannot tell whether the batch committed: %w; restart the producer: it resumes from the committed state", ErrWriterFailed, w.cfg.TransactionalID, err))
+	case !ok:
+		w.log.WarnContext(ctx, "kafka: the client aborted a transaction it was asked to commit", "state_offset", state.Offset)
+		return fmt.Errorf("%w: %q: the Kafka client ended the transaction with an abort instead of a commit", ErrRetriable, w.cfg.TransactionalID)
+	}
+	return nil
 }
 
 // abort ends the open transaction after cause, and returns the classified

@@ -1,0 +1,104 @@
+package kafka
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// verifyTimeout bounds the wait for a transaction's marker.
+const verifyTimeout = 30 * time.Second
+
+// Control record types (the int16 after the version in a control key).
+const (
+	controlAbort  = 0
+	controlCommit = 1
+)
+
+// commitLanded reports whether the transaction that produced rec (whose
+// promise succeeded, so its partition, offset and producer id are set)
+// committed. It reads rec's partition from rec's offset, uncommitted and
+// with control records, up to the first transaction marker of rec's
+// producer id, and returns whether that marker is a commit.
+//
+// WriteBatch checks every commit this way because kgo 1.22.3 can, under
+// load, end a transaction it was asked to commit with an abort and report
+// success (it logs "no produce succeeded in this transaction but produces
+// were attempted; issuing an abort" although a produce succeeded).
+func commitLanded(ctx context.Context, cl *kgo.Client, rec *kgo.Record) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	details, err := kadm.NewClient(cl).ListTopics(ctx, rec.Topic)
+	if err != nil {
+		return false, fmt.Errorf("describe %q: %w", rec.Topic, err)
+	}
+	d := details[rec.Topic]
+	p, ok := d.Partitions[rec.Partition]
+	if d.Err != nil || !ok {
+		return false, fmt.Errorf("describe %q partition %d: %w", rec.Topic, rec.Partition, d.Err)
+	}
+	off := rec.Offset
+	for {
+		req := kmsg.NewPtrFetchRequest()
+		req.ReplicaID = -1
+		req.MaxWaitMillis = 200
+		req.MinBytes = 1
+		req.MaxBytes = fetchMaxBytes
+		req.IsolationLevel = 0
+		req.SessionEpoch = -1
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic = rec.Topic
+		rt.TopicID = d.ID
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition = rec.Partition
+		rp.FetchOffset = off
+		rp.CurrentLeaderEpoch = -1
+		rp.LogStartOffset = -1
+		rp.PartitionMaxBytes = fetchMaxBytes
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		kresp, err := cl.Broker(int(p.Leader)).Request(ctx, req)
+		if err != nil {
+			return false, fmt.Errorf("fetch %q partition %d at %d: %w", rec.Topic, rec.Partition, off, err)
+		}
+		resp := kresp.(*kmsg.FetchResponse)
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			return false, fmt.Errorf("fetch %q partition %d: %w", rec.Topic, rec.Partition, err)
+		}
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			return false, fmt.Errorf("fetch %q partition %d: answer has %d topics, want 1", rec.Topic, rec.Partition, len(resp.Topics))
+		}
+		fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+			KeepControlRecords: true,
+			Offset:             off,
+			Topic:              rec.Topic,
+			Partition:          rec.Partition,
+		}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
+		if fp.Err != nil {
+			return false, fmt.Errorf("fetch %q partition %d at %d: %w", rec.Topic, rec.Partition, off, fp.Err)
+		}
+		for _, r := range fp.Records {
+			if !r.Attrs.IsControl() || r.ProducerID != rec.ProducerID || len(r.Key) < 4 {
+				continue
+			}
+			switch binary.BigEndian.Uint16(r.Key[2:4]) {
+			case controlCommit:
+				return true, nil
+			case controlAbort:
+				return false, nil
+			}
+		}
+		if next > off {
+			off = next
+		}
+		if err := ctx.Err(); err != nil {
+			return false, fmt.Errorf("no transaction marker after offset %d of %q partition %d: %w", rec.Offset, rec.Topic, rec.Partition, err)
+		}
+	}
+}
