@@ -291,17 +291,28 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
-	for _, s := range []struct{ what, sql string }{
+	// The four set-based statements go in one round trip, in this order.
+	steps := []struct{ what, sql string }{
 		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
 		{"upsert rows", p.upsert}, {"forget superseded deleted keys", p.untombstone},
-	} {
+	}
+	var pb pgx.Batch
+	for _, s := range steps {
 		var args []any
 		if strings.Contains(s.sql, "$1") {
 			args = []any{t.Schema, t.Name}
 		}
-		if _, err := tx.Exec(ctx, s.sql, args...); err != nil {
+		pb.Queue(s.sql, args...)
+	}
+	res := tx.SendBatch(ctx, &pb)
+	for _, s := range steps {
+		if _, err := res.Exec(); err != nil {
+			_ = res.Close()
 			return fmt.Errorf("apply %s: %s: %w", t.Ident(), s.what, err)
 		}
+	}
+	if err := res.Close(); err != nil {
+		return fmt.Errorf("apply %s: %w", t.Ident(), err)
 	}
 	return nil
 }
