@@ -146,3 +146,25 @@ func TestReapOrphans(t *testing.T) {
 		t.Error("orphan cluster still accepts connections")
 	}
 }
+
+func TestForTestUsesTargetDSN(t *testing.T) {
+	ctx := context.Background()
+	server := ForTest(t) // a database on the shared cluster stands for a configured server
+	t.Setenv("TARGET_DSN", server)
+	dsn := ForTest(t)
+	if !strings.HasPrefix(dsn, server[:strings.LastIndexByte(server, '/')]) || dsn == server {
+		t.Fatalf("ForTest with TARGET_DSN=%s returned %s, want another database on that server", server, dsn)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dsn, "/"+db+"?") {
+		t.Errorf("connected to %s, not the database in %s", db, dsn)
+	}
+}
