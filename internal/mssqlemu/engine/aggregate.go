@@ -2,10 +2,11 @@ package engine
 
 import (
 	"fmt"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 	"sort"
 	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
 
 func distinct(rows []outRow, rel *relation) []outRow {

@@ -2,9 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"math/big"
+
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
-	"math/big"
 )
 
 func (ev *evaluator) unary(x *tsql.UnaryExpr, rc *rowCtx) (any, sqltypes.Type, error) {

@@ -2,12 +2,13 @@ package engine
 
 import (
 	"fmt"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
 
 func numberLit(x *tsql.NumberLit) (any, sqltypes.Type, error) {

@@ -2,11 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"math"
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 )
 
 // wall is the server's local wall clock (GETDATE, SYSDATETIME).
