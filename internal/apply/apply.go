@@ -121,7 +121,7 @@ func (a *Applier) Dialect() Dialect { return a.dialect }
 // Offsets returns the next offsets the target holds for group and topic, by
 // partition. Partitions never applied are absent.
 func (a *Applier) Offsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
-	rows, err := a.pool.Query(ctx, selectOffsets(a.bk, false), group, []string{topic})
+	rows, err := a.pool.Query(ctx, selectOffsets(a.bk), group, []string{topic})
 	if err != nil {
 		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
 	}
@@ -238,25 +238,26 @@ type tp struct {
 }
 
 func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]int64, error) {
-	seen := map[string]bool{}
+	seen := map[tp]bool{}
 	var topics []string
-	for _, o := range b.Offsets {
-		if !seen[o.Topic] {
-			seen[o.Topic] = true
-			topics = append(topics, o.Topic)
+	var parts []int32
+	add := func(topic string, p int32) {
+		if k := (tp{topic, p}); !seen[k] {
+			seen[k] = true
+			topics, parts = append(topics, topic), append(parts, p)
 		}
 	}
+	for _, o := range b.Offsets {
+		add(o.Topic, o.Partition)
+	}
 	for _, o := range b.From {
-		if !seen[o.Topic] {
-			seen[o.Topic] = true
-			topics = append(topics, o.Topic)
-		}
+		add(o.Topic, o.Partition)
 	}
 	stored := map[tp]int64{}
 	if len(topics) == 0 {
 		return stored, nil
 	}
-	rows, err := tx.Query(ctx, selectOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics)
+	rows, err := tx.Query(ctx, lockOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics, parts)
 	if err != nil {
 		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -300,5 +301,31 @@ func TestConcurrentFirstSight(t *testing.T) {
 	}
 	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name") + "/" + dump(t, pool, `"dbo"."Other"`, "Id", "Name"); got != "1|a\n2|d/1|b\n2|c" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestOffsetLocksArePerPartition: a transaction holding partition 0's
+// offsets row (a consumer mid-batch) must not hold up a batch of partition 1
+// of the same topic, which another consumer of the group owns.
+func TestOffsetLocksArePerPartition(t *testing.T) {
+	a, pool := newApplier(t)
+	ctx := context.Background()
+	tbl := people()
+	mustApply(t, a, batch("t", 0, ev(tbl, event.OpCreate, 1, nil, row(int64(1), "a", nil))))
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT * FROM mssql2adb.consumer_offsets WHERE partition = 0 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	b := Batch{Group: group, Events: []*event.Event{ev(tbl, event.OpCreate, 2, nil, row(int64(2), "b", nil))},
+		From: []Origin{{Topic: "t", Partition: 1, Offset: 0}}, Offsets: []Offset{{Topic: "t", Partition: 1, Next: 1}}}
+	// The deadline only turns a wrong lock into a failure instead of a hang.
+	actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := a.Apply(actx, b); err != nil {
+		t.Fatalf("batch of partition 1 while partition 0 is locked: %v", err)
 	}
 }

@@ -205,11 +205,20 @@ func upsertOffsets(bkSchema string) string {
 		"WHERE o.next_offset < EXCLUDED.next_offset"
 }
 
-func selectOffsets(bkSchema string, lock bool) string {
-	q := "SELECT topic, partition, next_offset FROM " + quote(bkSchema) + ".consumer_offsets\n" +
+func selectOffsets(bkSchema string) string {
+	return "SELECT topic, partition, next_offset FROM " + quote(bkSchema) + ".consumer_offsets\n" +
 		"WHERE group_id = $1 AND topic = ANY($2::text[])"
+}
+
+// lockOffsets reads the stored offsets of a batch's partitions ($2 topics,
+// $3 partitions, pairwise) and, with lock, locks them in one order, so that
+// a zombie consumer applying the same partitions waits for its successor.
+func lockOffsets(bkSchema string, lock bool) string {
+	q := "SELECT o.topic, o.partition, o.next_offset FROM " + quote(bkSchema) + ".consumer_offsets AS o\n" +
+		"JOIN unnest($2::text[], $3::integer[]) AS b(topic, partition) ON o.topic = b.topic AND o.partition = b.partition\n" +
+		"WHERE o.group_id = $1\nORDER BY o.topic, o.partition"
 	if lock {
-		q += "\nFOR UPDATE"
+		q += "\nFOR UPDATE OF o"
 	}
 	return q
 }

@@ -54,7 +54,7 @@ func TestGeneratedSQL(t *testing.T) {
 				d.AddColumn(tt, TargetColumn{Name: "Grade", Type: "smallint"})}
 			stmts = append(stmts, d.Bookkeeping(DefaultBookkeepingSchema)...)
 			stmts = append(stmts, p.createStage, p.deleteRows, p.tombstone, p.upsert, p.untombstone,
-				selectOffsets(DefaultBookkeepingSchema, d.LockOffsets()), upsertOffsets(DefaultBookkeepingSchema))
+				lockOffsets(DefaultBookkeepingSchema, d.LockOffsets()), upsertOffsets(DefaultBookkeepingSchema))
 			golden(t, filepath.Join("testdata", d.Name()+".sql"), strings.Join(stmts, ";\n\n")+";\n")
 		})
 	}

@@ -67,9 +67,11 @@ WHERE t."__source_lsn" IS NULL OR t."__source_lsn" < EXCLUDED."__source_lsn";
 DELETE FROM "mssql2adb".deleted_keys AS d USING "__stage_0" AS s
 WHERE s.__op = 'u' AND d.target_schema = $1 AND d.target_table = $2 AND d.key = s.__key AND d."__source_lsn" < s."__source_lsn";
 
-SELECT topic, partition, next_offset FROM "mssql2adb".consumer_offsets
-WHERE group_id = $1 AND topic = ANY($2::text[])
-FOR UPDATE;
+SELECT o.topic, o.partition, o.next_offset FROM "mssql2adb".consumer_offsets AS o
+JOIN unnest($2::text[], $3::integer[]) AS b(topic, partition) ON o.topic = b.topic AND o.partition = b.partition
+WHERE o.group_id = $1
+ORDER BY o.topic, o.partition
+FOR UPDATE OF o;
 
 INSERT INTO "mssql2adb".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at)
 SELECT $1, u.topic, u.partition, u.next_offset, now()
