@@ -78,7 +78,7 @@ func decode(req *http.Request, v any) *apiError {
 		if errors.Is(err, io.EOF) {
 			return errBadRequest("empty request body")
 		}
-		return &apiError{http.StatusUnprocessableEntity, 42200, "Unrecognized request body: " + err.Error()}
+		return errBadRequest("Unrecognized request body: %v", err)
 	}
 	return nil
 }
