@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
@@ -237,10 +238,16 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 		}
 		var ferr error
 		fetches.EachError(func(topic string, p int32, err error) {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return
+			switch {
+			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			case fatalFetchError(err):
+				ferr = errors.Join(ferr, fmt.Errorf("sink: fetch %s/%d: %w", topic, p, err))
+			default:
+				// The client retries or resets by itself (data loss, a
+				// deleted topic, a moving leader); the target's offsets
+				// keep what was applied exact.
+				s.log.Warn("sink: fetch error", "topic", topic, "partition", p, "err", err)
 			}
-			ferr = errors.Join(ferr, fmt.Errorf("sink: fetch %s/%d: %w", topic, p, err))
 		})
 		if ferr != nil {
 			return nil, ferr
@@ -310,4 +317,13 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 		s.log.Warn("sink: commit offsets to Kafka (monitoring only)", "err", err)
 	}
 	return nil
+}
+
+// fatalFetchError reports whether a fetch error needs a person: missing
+// permissions or a misconfigured client. Everything else the client recovers
+// from by itself.
+func fatalFetchError(err error) bool {
+	return errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.GroupAuthorizationFailed) ||
+		errors.Is(err, kerr.ClusterAuthorizationFailed) || errors.Is(err, kerr.SaslAuthenticationFailed) ||
+		errors.Is(err, kerr.InvalidGroupID) || errors.Is(err, kerr.UnsupportedVersion)
 }
