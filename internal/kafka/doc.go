@@ -6,6 +6,11 @@
 // that position back with read_committed isolation, and an in-process broker
 // (franz-go's kfake) for the dev stack and tests.
 //
+// Every commit WriteBatch makes is checked by reading the transaction's
+// marker back (one small fetch), because kgo 1.22.3 can, under load, end a
+// transaction it was asked to commit with an abort and report success; a
+// batch that did not land is written again.
+//
 // A producer typically does:
 //
 //	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{
@@ -16,5 +21,9 @@
 //	pos, ok, err := kafka.LoadState(ctx, w.Client(), "mssql2adb.state", sourceID)
 //	// ... resume from pos, then for every batch:
 //	err = w.WriteBatch(ctx, records, &kgo.Record{Key: []byte(sourceID), Value: newPos})
-//	if errors.Is(err, kafka.ErrFenced) { /* another instance took over: exit */ }
+//	switch {
+//	case errors.Is(err, kafka.ErrFenced): // another instance took over: exit
+//	case kafka.IsRetriable(err): // write the same batch again later
+//	case err != nil: // ErrWriterFailed: close the writer, restart from LoadState
+//	}
 package kafka
