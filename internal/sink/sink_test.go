@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
@@ -122,14 +124,16 @@ func newTarget(t *testing.T) (*apply.Applier, *pgxpool.Pool) {
 	return a, pool
 }
 
-func newKafka(t *testing.T) []string {
+func newKafka(t *testing.T) []string { return newCluster(t).ListenAddrs() }
+
+func newCluster(t *testing.T) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, append(topics, "_schemas", prefix+"._state")...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return c
 }
 
 func produce(t *testing.T, brokers []string, recs ...*kgo.Record) {
@@ -587,4 +591,32 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+func TestFetchAuthorizationErrorStops(t *testing.T) {
+	c := newCluster(t)
+	brokers := c.ListenAddrs()
+	target, _ := newTarget(t)
+	produce(t, brokers, &kgo.Record{Topic: topics[0], Value: []byte("c,1,x,1")})
+	c.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			t := kmsg.NewFetchResponseTopic()
+			t.Topic, t.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewFetchResponseTopicPartition()
+				p.Partition = rp.Partition
+				p.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return resp, nil, true
+	})
+	err := Run(context.Background(), testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: target})
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("Run returned %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
 }
