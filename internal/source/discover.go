@@ -414,16 +414,30 @@ func makeColumn(name string, id int, typ string, maxLen, prec, scale int64, null
 
 func primaryKey(ctx context.Context, db *sql.DB, st sysTable, byID map[int64]string) ([]string, error) {
 	qual := st.Schema + "." + st.Name
-	var indexID int64
-	var indexName sql.NullString
-	err := db.QueryRowContext(ctx, qPrimaryKey, st.ObjectID).Scan(&indexID, &indexName)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := db.QueryContext(ctx, qIndexes, st.ObjectID)
 	if err != nil {
 		return nil, fmt.Errorf("read the primary key of %s from sys.indexes: %w", qual, err)
 	}
-	rows, err := db.QueryContext(ctx, qIndexColumns, st.ObjectID, indexID)
+	var indexID int64
+	for rows.Next() {
+		var id int64
+		var name sql.NullString
+		var isPK bool
+		if err := rows.Scan(&id, &name, &isPK); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the primary key of %s from sys.indexes: %w", qual, err)
+		}
+		if isPK {
+			indexID = id
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("read the primary key of %s from sys.indexes: %w", qual, err)
+	}
+	if indexID == 0 {
+		return nil, nil
+	}
+	rows, err = db.QueryContext(ctx, qIndexColumns, st.ObjectID, indexID)
 	if err != nil {
 		return nil, fmt.Errorf("read the primary key of %s from sys.index_columns: %w", qual, err)
 	}

@@ -45,8 +45,7 @@
 //
 // Each poll reads sys.fn_cdc_get_max_lsn() as the upper bound and, per
 // capture instance, cdc.fn_cdc_get_all_changes_<instance>(from, to,
-// N'all update old') ordered by (__$start_lsn, __$command_id, __$seqval,
-// __$operation); the tables' rows are merged with a min-heap in that order
+// N'all update old') ordered by (__$start_lsn, __$seqval, __$operation); the tables' rows are merged with a min-heap in that order
 // (then table name). Before reading, from is checked against
 // sys.fn_cdc_get_min_lsn: a position older than what the instance still
 // holds fails with ErrOutOfRetention instead of SQL Server's misleading

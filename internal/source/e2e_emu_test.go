@@ -1,19 +1,18 @@
-//go:build mssqlemu
-
 package source
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 )
 
 // startEmulator starts the in-repo SQL Server emulator for one test.
-func startEmulator(t *testing.T) (func(db string) string, bool) {
+func startEmulator(t *testing.T) func(db string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := mssqlemu.Start(ctx, mssqlemu.Config{})
+	srv, err := mssqlemu.Start(ctx, mssqlemu.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		cancel()
 		t.Fatalf("start the SQL Server emulator: %v", err)
@@ -22,5 +21,5 @@ func startEmulator(t *testing.T) (func(db string) string, bool) {
 		cancel()
 		srv.Close()
 	})
-	return srv.DSN, true
+	return srv.DSN
 }

@@ -46,19 +46,19 @@ func (s *sliceSource) next() (*change, bool, error) {
 	return c, true, nil
 }
 
-func ch(table, commit int, cmd int64, seq, op int) *change {
-	return &change{table: table, commit: mkLSN(commit), key: ChangeKey{CommandID: cmd, SeqVal: mkLSN(seq), Operation: op}}
+func ch(table, commit, seq, op int) *change {
+	return &change{table: table, commit: mkLSN(commit), key: ChangeKey{SeqVal: mkLSN(seq), Operation: op}}
 }
 
 func name(c *change) string {
-	return fmt.Sprintf("t%d@%d/%d/%d/%d", c.table, c.commit[9], c.key.CommandID, c.key.SeqVal[9], c.key.Operation)
+	return fmt.Sprintf("t%d@%d/%d/%d", c.table, c.commit[9], c.key.SeqVal[9], c.key.Operation)
 }
 
 func TestMergerOrder(t *testing.T) {
 	// Two tables changed in the same transactions: rows must come out in
-	// (commit, command id, seqval, operation) order whatever table they are in.
-	a := &sliceSource{items: []*change{ch(0, 10, 1, 11, 2), ch(0, 10, 3, 13, 1), ch(0, 10, 3, 13, 2), ch(0, 30, 1, 31, 3)}}
-	b := &sliceSource{items: []*change{ch(1, 10, 2, 12, 2), ch(1, 20, 1, 21, 1), ch(1, 30, 2, 32, 2)}}
+	// (commit, seqval, operation) order whatever table they are in.
+	a := &sliceSource{items: []*change{ch(0, 10, 11, 2), ch(0, 10, 13, 1), ch(0, 10, 13, 2), ch(0, 30, 31, 3)}}
+	b := &sliceSource{items: []*change{ch(1, 10, 12, 2), ch(1, 20, 21, 1), ch(1, 30, 32, 2)}}
 	empty := &sliceSource{}
 	m, err := newMerger([]changeSource{a, empty, b})
 	if err != nil {
@@ -75,27 +75,15 @@ func TestMergerOrder(t *testing.T) {
 		}
 		got = append(got, name(c))
 	}
-	want := []string{"t0@10/1/11/2", "t1@10/2/12/2", "t0@10/3/13/1", "t0@10/3/13/2", "t1@20/1/21/1", "t0@30/1/31/3", "t1@30/2/32/2"}
+	want := []string{"t0@10/11/2", "t1@10/12/2", "t0@10/13/1", "t0@10/13/2", "t1@20/21/1", "t0@30/31/3", "t1@30/32/2"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("order\n got %v\nwant %v", got, want)
 	}
 }
 
-func TestMergerCommandIDBeforeSeqval(t *testing.T) {
-	// A later command with a smaller seqval still comes after an earlier
-	// command (__$command_id orders commands inside a transaction).
-	a := &sliceSource{items: []*change{ch(0, 10, 1, 15, 2), ch(0, 10, 2, 12, 4)}}
-	m, _ := newMerger([]changeSource{a})
-	c1, _, _ := m.next()
-	c2, _, _ := m.next()
-	if c1.key.CommandID != 1 || c2.key.CommandID != 2 {
-		t.Errorf("got %s then %s", name(c1), name(c2))
-	}
-}
-
 func TestMergerPropagatesError(t *testing.T) {
 	boom := errors.New("boom")
-	m, err := newMerger([]changeSource{&sliceSource{items: []*change{ch(0, 1, 1, 1, 2)}, err: boom}})
+	m, err := newMerger([]changeSource{&sliceSource{items: []*change{ch(0, 1, 1, 2)}, err: boom}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +121,9 @@ func batcherRun(t *testing.T, max int, changes []*change, start Position) []Batc
 
 func TestBatcherKeepsTransactionsWhole(t *testing.T) {
 	changes := []*change{
-		ch(0, 10, 1, 11, 2), ch(1, 10, 2, 12, 2), // tx 10: 2 events
-		ch(0, 20, 1, 21, 2), ch(0, 20, 2, 22, 2), // tx 20: 2 events
-		ch(0, 30, 1, 31, 2), // tx 30: 1 event
+		ch(0, 10, 11, 2), ch(1, 10, 12, 2), // tx 10: 2 events
+		ch(0, 20, 21, 2), ch(0, 20, 22, 2), // tx 20: 2 events
+		ch(0, 30, 31, 2), // tx 30: 1 event
 	}
 	got := batcherRun(t, 3, changes, Position{})
 	// tx 10 (2) fits; adding tx 20 would make 4 > 3, so tx 10 goes alone.
@@ -156,20 +144,20 @@ func TestBatcherKeepsTransactionsWhole(t *testing.T) {
 func TestBatcherSplitsLargeTransaction(t *testing.T) {
 	var changes []*change
 	for i := 1; i <= 5; i++ {
-		changes = append(changes, ch(0, 10, int64(i), 10+i, 2))
+		changes = append(changes, ch(0, 10, 10+i, 2))
 	}
-	changes = append(changes, ch(0, 20, 1, 21, 2))
+	changes = append(changes, ch(0, 20, 21, 2))
 	got := batcherRun(t, 2, changes, Position{})
 	if len(got) != 3 {
 		t.Fatalf("got %d batches, want 3", len(got))
 	}
 	p := got[0].Position.Stream
-	if !p.InTx || p.CommitLSN != mkLSN(10) || p.Last.CommandID != 2 || p.Emitted != 2 {
-		t.Errorf("first batch position %s, want inside commit 10 after command 2", got[0].Position)
+	if !p.InTx || p.CommitLSN != mkLSN(10) || p.Last.SeqVal != mkLSN(12) || p.Emitted != 2 {
+		t.Errorf("first batch position %s, want inside commit 10 after seqval 12", got[0].Position)
 	}
 	p = got[1].Position.Stream
-	if !p.InTx || p.Last.CommandID != 4 || p.Emitted != 4 {
-		t.Errorf("second batch position %s, want inside commit 10 after command 4", got[1].Position)
+	if !p.InTx || p.Last.SeqVal != mkLSN(14) || p.Emitted != 4 {
+		t.Errorf("second batch position %s, want inside commit 10 after seqval 14", got[1].Position)
 	}
 	// The fifth change ends tx 10; tx 20 follows; both fit in the last batch.
 	p = got[2].Position.Stream
@@ -181,15 +169,11 @@ func TestBatcherSplitsLargeTransaction(t *testing.T) {
 			t.Errorf("batch %d has %d events, above the maximum 2", i, len(b.Events))
 		}
 	}
-	// Serial numbers follow the command id.
-	if s := got[0].Events[1].Source.EventSerialNo; s != 4 {
-		t.Errorf("serial of command 2 = %d, want 4", s)
-	}
 }
 
 func TestSerialOrdersKeyChange(t *testing.T) {
-	del := serial(ChangeKey{CommandID: 1, Operation: 1})
-	ins := serial(ChangeKey{CommandID: 1, Operation: 2})
+	del := serial(ChangeKey{Operation: 1})
+	ins := serial(ChangeKey{Operation: 2})
 	if del >= ins {
 		t.Errorf("delete serial %d must be below insert serial %d", del, ins)
 	}

@@ -61,10 +61,9 @@ type StreamPosition struct {
 	Emitted int64
 }
 
-// ChangeKey is the order of a change inside its transaction: SQL Server's
-// __$command_id, then __$seqval, then __$operation.
+// ChangeKey is the order of a change inside its transaction: __$seqval,
+// then __$operation (an update's key has operation 3, its first image).
 type ChangeKey struct {
-	CommandID int64
 	SeqVal    lsn.LSN
 	Operation int
 }
@@ -72,11 +71,6 @@ type ChangeKey struct {
 // Compare orders change keys as the change tables are read.
 func (k ChangeKey) Compare(o ChangeKey) int {
 	switch {
-	case k.CommandID != o.CommandID:
-		if k.CommandID < o.CommandID {
-			return -1
-		}
-		return 1
 	case k.SeqVal != o.SeqVal:
 		return k.SeqVal.Compare(o.SeqVal)
 	case k.Operation != o.Operation:
@@ -109,8 +103,8 @@ func (p Position) String() string {
 	}
 	fmt.Fprintf(&sb, "stream(commit=%s", p.Stream.CommitLSN)
 	if p.Stream.InTx {
-		fmt.Fprintf(&sb, " inside after cmd=%d seqval=%s op=%d emitted=%d",
-			p.Stream.Last.CommandID, p.Stream.Last.SeqVal, p.Stream.Last.Operation, p.Stream.Emitted)
+		fmt.Fprintf(&sb, " inside after seqval=%s op=%d emitted=%d",
+			p.Stream.Last.SeqVal, p.Stream.Last.Operation, p.Stream.Emitted)
 	}
 	sb.WriteString(")")
 	return sb.String()
@@ -154,7 +148,6 @@ type tableSnapshotJSON struct {
 type streamJSON struct {
 	CommitLSN string `json:"commit_lsn"`
 	InTx      bool   `json:"in_tx,omitempty"`
-	CommandID int64  `json:"command_id,omitempty"`
 	SeqVal    string `json:"seqval,omitempty"`
 	Operation int    `json:"operation,omitempty"`
 	Emitted   int64  `json:"emitted,omitempty"`
@@ -176,7 +169,6 @@ func (p Position) MarshalJSON() ([]byte, error) {
 	}
 	j.Stream = streamJSON{CommitLSN: p.Stream.CommitLSN.String(), InTx: p.Stream.InTx, Emitted: p.Stream.Emitted}
 	if p.Stream.InTx {
-		j.Stream.CommandID = p.Stream.Last.CommandID
 		j.Stream.SeqVal = p.Stream.Last.SeqVal.String()
 		j.Stream.Operation = p.Stream.Last.Operation
 	}
@@ -213,7 +205,7 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("source position: commit lsn: %w", err)
 	}
 	if q.Stream.InTx {
-		q.Stream.Last.CommandID, q.Stream.Last.Operation = j.Stream.CommandID, j.Stream.Operation
+		q.Stream.Last.Operation = j.Stream.Operation
 		if q.Stream.Last.SeqVal, err = parseLSN(j.Stream.SeqVal); err != nil {
 			return fmt.Errorf("source position: seqval: %w", err)
 		}

@@ -20,7 +20,7 @@ func TestPositionJSONRoundTrip(t *testing.T) {
 			}}}},
 		{"inside a transaction", Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(1), Done: true},
 			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 20000,
-				Last: ChangeKey{CommandID: 7, SeqVal: mkLSN(0x2a5), Operation: 3}}}},
+				Last: ChangeKey{SeqVal: mkLSN(0x2a5), Operation: 3}}}},
 		{"after a transaction", Position{Snapshot: SnapshotPosition{Started: true, Done: true},
 			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0)}}},
 	}
@@ -43,13 +43,13 @@ func TestPositionJSONRoundTrip(t *testing.T) {
 
 func TestPositionJSONForm(t *testing.T) {
 	p := Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(0x1a8), Done: true},
-		Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 3, Last: ChangeKey{CommandID: 2, SeqVal: mkLSN(0x2a1), Operation: 4}}}
+		Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 3, Last: ChangeKey{SeqVal: mkLSN(0x2a1), Operation: 4}}}
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"v":1,"snapshot":{"started":true,"lsn":"00000000:00000001:00a8","done":true},` +
-		`"stream":{"commit_lsn":"00000000:00000002:00a0","in_tx":true,"command_id":2,"seqval":"00000000:00000002:00a1","operation":4,"emitted":3}}`
+		`"stream":{"commit_lsn":"00000000:00000002:00a0","in_tx":true,"seqval":"00000000:00000002:00a1","operation":4,"emitted":3}}`
 	if string(b) != want {
 		t.Errorf("JSON\n got %s\nwant %s", b, want)
 	}

@@ -30,8 +30,9 @@ const (
 	qColumns = `SELECT column_id, name, user_type_id, max_length, [precision], [scale], is_nullable, collation_name, is_identity, is_computed ` +
 		`FROM sys.columns WHERE object_id = @p1 ORDER BY column_id`
 
-	// qPrimaryKey finds the primary-key index (@p1 = source object_id).
-	qPrimaryKey = `SELECT index_id, name FROM sys.indexes WHERE object_id = @p1 AND is_primary_key = 1`
+	// qIndexes lists a table's indexes (@p1 = source object_id); the reader
+	// keeps the primary key's.
+	qIndexes = `SELECT index_id, name, is_primary_key FROM sys.indexes WHERE object_id = @p1`
 
 	// qIndexColumns lists an index's key columns in key order (@p1 = object_id, @p2 = index_id).
 	qIndexColumns = `SELECT column_id, key_ordinal FROM sys.index_columns WHERE object_id = @p1 AND index_id = @p2 AND key_ordinal > 0 ORDER BY key_ordinal`
@@ -119,16 +120,18 @@ func qSnapshotChunk(t *catalog.Table, after bool) string {
 }
 
 // Metadata columns read before a table's columns in qChanges.
-const changeMetaColumns = 5
+const changeMetaColumns = 4
 
 // qChanges reads a capture instance's changes in (@p1, @p2) inclusive, with
-// both images of updates, in the order they were made.
+// both images of updates, in the order they were made. The function does
+// not return __$command_id (only the change table has it), so the order is
+// the one Microsoft documents: commit LSN, seqval, operation.
 func qChanges(t *catalog.Table) string {
-	return "SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, __$command_id, " +
+	return "SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, " +
 		columnList(t) +
 		" FROM cdc." + quoteName("fn_cdc_get_all_changes_"+t.CaptureInstance) +
 		"(@p1, @p2, N'all update old')" +
-		" ORDER BY __$start_lsn, __$command_id, __$seqval, __$operation"
+		" ORDER BY __$start_lsn, __$seqval, __$operation"
 }
 
 // enableDBCommand is what to run when the database lacks CDC.

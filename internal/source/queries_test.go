@@ -62,7 +62,7 @@ func TestGeneratedSQL(t *testing.T) {
 // TestQueriesReadOneTable guards the emulator contract: no joins, no
 // subqueries, no CTEs in any statement.
 func TestQueriesReadOneTable(t *testing.T) {
-	all := []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qPrimaryKey, qIndexColumns,
+	all := []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes, qIndexColumns,
 		qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows,
 		qSnapshotChunk(testTable().t, true), qChanges(testTable().t), qCountRows(testTable().t)}
 	for _, q := range all {
@@ -82,7 +82,7 @@ func TestQueriesReadOneTable(t *testing.T) {
 // parser, which follows SQL Server's grammar and reserved words.
 func TestQueriesParse(t *testing.T) {
 	tb := testTable().t
-	for _, q := range []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qPrimaryKey,
+	for _, q := range []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes,
 		qIndexColumns, qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows,
 		qSnapshotChunk(tb, true), qSnapshotChunk(tb, false), qChanges(tb), qCountRows(tb),
 		enableDBCommand("Sales DB"), enableTableCommand("dbo", "t")} {

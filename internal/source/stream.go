@@ -141,26 +141,29 @@ func (r *Reader) tableFrom(ctx context.Context, ts *tableState, from lsn.LSN, po
 		return lsn.Zero, fmt.Errorf("table %s: capture instance %s no longer exists (sys.fn_cdc_get_min_lsn returned 0): enable CDC for the table again with %s and take a new snapshot",
 			ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
 	}
-	if from.Compare(minL) >= 0 || from.IsZero() {
-		return maxLSNOf(from, minL), nil
+	st, recorded := pos.Snapshot.Tables[ts.key]
+	recorded = recorded && !st.InstanceMinLSN.IsZero()
+	if from.IsZero() {
+		// CDC had recorded nothing when the snapshot was taken: every change
+		// since the instance's start (as the snapshot saw it) is wanted.
+		if !recorded {
+			return minL, nil
+		}
+		from = st.InstanceMinLSN
+	}
+	if from.Compare(minL) >= 0 {
+		return from, nil
 	}
 	// from < minL. Unless the instance still starts where it did when the
 	// snapshot began (it was created after the snapshot LSN and nothing was
 	// cleaned up since), changes we never read are gone.
-	if st, ok := pos.Snapshot.Tables[ts.key]; ok && st.InstanceMinLSN == minL {
+	if recorded && st.InstanceMinLSN == minL {
 		return minL, nil
 	}
 	return lsn.Zero, fmt.Errorf("table %s: resuming at %s but capture instance %s now starts at %s: %w; "+
 		"the cleanup job removed changes that were never read. Take a new snapshot (start the producer with an empty position), "+
 		"and keep the producer down for less than the retention (sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
 		ts.t.QualifiedName(), from, ts.t.CaptureInstance, minL, ErrOutOfRetention)
-}
-
-func maxLSNOf(a, b lsn.LSN) lsn.LSN {
-	if a.Compare(b) >= 0 {
-		return a
-	}
-	return b
 }
 
 // sqlCursor reads one capture instance's change rows and pairs the two
@@ -178,7 +181,6 @@ type sqlCursor struct {
 type rawChange struct {
 	commit, seqval lsn.LSN
 	op             int
-	cmd            int64
 	mask           []byte
 	vals           []any
 }
@@ -223,9 +225,6 @@ func (c *sqlCursor) read() (*rawChange, bool, error) {
 	rc.op = int(op)
 	rc.mask, _ = c.vals[3].([]byte)
 	rc.mask = append([]byte(nil), rc.mask...)
-	if cmd, ok := c.vals[4].(int64); ok {
-		rc.cmd = cmd
-	}
 	return rc, true, nil
 }
 
@@ -263,7 +262,7 @@ func (c *sqlCursor) next() (*change, bool, error) {
 // buildChange turns change rows into a change: op 1 delete, 2 insert, and an
 // update from its before image (op 3, may be nil) and after image (op 4).
 func buildChange(table int, ts *tableState, before, rc *rawChange) (*change, bool, error) {
-	ch := &change{table: table, commit: rc.commit, key: ChangeKey{CommandID: rc.cmd, SeqVal: rc.seqval, Operation: rc.op}}
+	ch := &change{table: table, commit: rc.commit, key: ChangeKey{SeqVal: rc.seqval, Operation: rc.op}}
 	var err error
 	switch rc.op {
 	case 1:
@@ -308,14 +307,13 @@ func convertRow(ts *tableState, rc *rawChange, afterImage bool) (event.Row, erro
 	return row, nil
 }
 
-// serial numbers events that share a seqval (the delete and insert of an
-// update that changed the key) and follows __$command_id otherwise.
+// serial numbers the events that share a seqval: the delete (1) and the
+// insert (2) of an update that changed the primary key. Updates are 1.
 func serial(k ChangeKey) int64 {
-	cmd := max(k.CommandID, 1)
-	if k.Operation == 1 {
-		return 2*cmd - 1
+	if k.Operation == 2 {
+		return 2
 	}
-	return 2 * cmd
+	return 1
 }
 
 // batcher groups events into batches: whole transactions, as many as fit in

@@ -11,10 +11,10 @@ SELECT TOP (@p1) [order_id], [line no], [sku], [amount] FROM [sales].[order]]lin
 SELECT TOP (@p1) [order_id], [line no], [sku], [amount] FROM [sales].[order]]lines] WHERE ([order_id] > @p2) OR ([order_id] = @p2 AND [line no] > @p3) OR ([order_id] = @p2 AND [line no] = @p3 AND [sku] > @p4) ORDER BY [order_id], [line no], [sku]
 
 -- changes, one key
-SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, __$command_id, [id], [name], [notes], [pic] FROM cdc.[fn_cdc_get_all_changes_dbo_t](@p1, @p2, N'all update old') ORDER BY __$start_lsn, __$command_id, __$seqval, __$operation
+SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, [id], [name], [notes], [pic] FROM cdc.[fn_cdc_get_all_changes_dbo_t](@p1, @p2, N'all update old') ORDER BY __$start_lsn, __$seqval, __$operation
 
 -- changes, quoted names
-SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, __$command_id, [order_id], [line no], [sku], [amount] FROM cdc.[fn_cdc_get_all_changes_sales_order]]lines_v2](@p1, @p2, N'all update old') ORDER BY __$start_lsn, __$command_id, __$seqval, __$operation
+SELECT __$start_lsn, __$seqval, __$operation, __$update_mask, [order_id], [line no], [sku], [amount] FROM cdc.[fn_cdc_get_all_changes_sales_order]]lines_v2](@p1, @p2, N'all update old') ORDER BY __$start_lsn, __$seqval, __$operation
 
 -- count
 SELECT COUNT_BIG(*) FROM [sales].[order]]lines]
