@@ -152,7 +152,6 @@ func TestApplyErrors(t *testing.T) {
 	}
 }
 
-
 func TestFetchAuthorizationErrorStops(t *testing.T) {
 	c := newCluster(t)
 	brokers := c.ListenAddrs()

@@ -429,7 +429,6 @@ func kafkaCommits(t *testing.T, brokers []string, group string) map[string]map[i
 	return out
 }
 
-
 func TestTopicPattern(t *testing.T) {
 	tests := []struct {
 		topic string
