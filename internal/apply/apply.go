@@ -32,6 +32,10 @@ type Config struct {
 	TargetName func(t *catalog.Table) (schema, table string)
 	// Logger receives debug lines per batch; nil means slog.Default().
 	Logger *slog.Logger
+	// StripNUL drops U+0000 characters from strings, which SQL Server can
+	// store and PostgreSQL cannot. Without it such a value fails the batch
+	// with an error naming the table, key and column.
+	StripNUL bool
 }
 
 // Offset is the next Kafka offset to read from one partition.
@@ -66,11 +70,12 @@ type Batch struct {
 // Applier writes batches of change events into the target database.
 // It is safe for concurrent use.
 type Applier struct {
-	pool    *pgxpool.Pool
-	dialect Dialect
-	bk      string
-	name    func(*catalog.Table) (string, string)
-	log     *slog.Logger
+	pool     *pgxpool.Pool
+	dialect  Dialect
+	bk       string
+	name     func(*catalog.Table) (string, string)
+	log      *slog.Logger
+	stripNUL bool
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool // target table → its columns, as committed
@@ -80,7 +85,7 @@ type Applier struct {
 // New prepares an Applier: it resolves the dialect and creates the
 // bookkeeping schema and tables when missing.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
-	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger,
+	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		columns: map[string]map[string]bool{}, plans: map[string]*plan{}}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
@@ -288,7 +293,7 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	for i, c := range p.stageCols {
 		names[i] = c.Name
 	}
-	src := &stageSource{g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
+	src := &stageSource{stripNUL: a.stripNUL, g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
@@ -445,12 +450,13 @@ func targetColumns(ctx context.Context, tx pgx.Tx, t *TargetTable) (map[string]b
 // stageSource streams a table's compacted entries into COPY, converting each
 // value as it goes: the batch is never copied into a second buffer.
 type stageSource struct {
-	g    *tableBatch
-	keep []int
-	i    int
-	cur  *entry
-	buf  []any
-	err  error
+	stripNUL bool
+	g        *tableBatch
+	keep     []int
+	i        int
+	cur      *entry
+	buf      []any
+	err      error
 }
 
 var _ pgx.CopyFromSource = (*stageSource)(nil)
@@ -473,7 +479,7 @@ func (s *stageSource) Values() ([]any, error) {
 		if event.IsUnchanged(v) || (e.op == 'd' && !contains(s.g.key, j)) {
 			v = nil
 		}
-		pv, err := toPG(c, v)
+		pv, err := toPG(c, v, s.stripNUL)
 		if err != nil {
 			s.err = fmt.Errorf("table %s.%s key %s column %q: %w", s.g.schema, s.g.name, e.key, c.Name, err)
 			return nil, s.err

@@ -2,6 +2,8 @@ package apply
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"math"
 	"math/big"
 	"strings"
@@ -167,5 +169,30 @@ func TestBadValueNamesTheColumn(t *testing.T) {
 	}
 	if offs, _ := a.Offsets(context.Background(), group, "t"); len(offs) != 0 {
 		t.Errorf("offsets stored after a failed batch: %v", offs)
+	}
+}
+
+func TestNULCharacters(t *testing.T) {
+	for _, strip := range []bool{false, true} {
+		t.Run(fmt.Sprint("strip=", strip), func(t *testing.T) {
+			_, pool := newApplier(t)
+			a, err := New(context.Background(), pool, Config{StripNUL: strip, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = a.Apply(context.Background(), batch("t", 0, ev(people(), event.OpCreate, 1, nil, row(int64(1), "a\x00b", nil))))
+			if !strip {
+				if err == nil || !strings.Contains(err.Error(), "U+0000") || !strings.Contains(err.Error(), `"Name"`) {
+					t.Fatalf("want an error naming U+0000 and the column, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|ab" {
+				t.Errorf("got %q, want 1|ab", got)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -34,9 +35,13 @@ func encodePosition(e *event.Event) position {
 
 func (p position) compare(o position) int { return strings.Compare(string(p[:]), string(o[:])) }
 
+// errNUL is the error for a string holding U+0000.
+var errNUL = errors.New("value contains the character U+0000, which PostgreSQL text cannot store; set Config.StripNUL (TARGET_STRIP_NUL) to drop such characters")
+
 // toPG converts an event value of column c to what pgx encodes for the
-// column's target type. nil stays nil (NULL).
-func toPG(c catalog.Column, v any) (any, error) {
+// column's target type. nil stays nil (NULL). With stripNUL, U+0000
+// characters are dropped from strings; without, they are an error.
+func toPG(c catalog.Column, v any, stripNUL bool) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -97,6 +102,12 @@ func toPG(c catalog.Column, v any) (any, error) {
 		}
 	default: // character types, xml, uniqueidentifier
 		if x, ok := v.(string); ok {
+			if strings.IndexByte(x, 0) >= 0 {
+				if !stripNUL {
+					return nil, errNUL
+				}
+				x = strings.ReplaceAll(x, "\x00", "")
+			}
 			return x, nil
 		}
 	}
