@@ -4,6 +4,13 @@
 // also stores the Kafka offsets. On assignment it resumes from the offsets
 // the target holds, so what the target committed is never applied twice;
 // offsets are committed to Kafka afterwards for monitoring only.
+//
+// A consumer program typically does:
+//
+//	a, err := apply.New(ctx, pool, apply.Config{Dialect: dialect})
+//	err = sink.Run(ctx, sink.Config{Brokers: brokers, Group: group, TopicPrefix: prefix,
+//		MaxBatchEvents: 20000, MaxBatchWait: 500 * time.Millisecond},
+//		sink.Deps{Decoder: codec, Applier: a, Logger: log, Metrics: sink.NewMetrics(reg)})
 package sink
 
 import (
