@@ -22,7 +22,7 @@ const DefaultBookkeepingSchema = "mssql2adb"
 // Config configures an Applier. The zero value detects the dialect and keeps
 // the source's schema and table names.
 type Config struct {
-	// Dialect is "postgres", "adbpg", or empty to detect it from version().
+	// Dialect is "postgres", "adbpg", or empty or "auto" to detect it from version().
 	Dialect string
 	// BookkeepingSchema holds the offsets and deleted-keys tables; default
 	// DefaultBookkeepingSchema.
@@ -97,7 +97,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 		a.log = slog.Default()
 	}
 	var err error
-	if cfg.Dialect != "" {
+	if cfg.Dialect != "" && cfg.Dialect != "auto" {
 		a.dialect, err = DialectByName(cfg.Dialect)
 	} else {
 		a.dialect, err = DetectDialect(ctx, pool)
