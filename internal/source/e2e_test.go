@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
@@ -343,4 +345,83 @@ func TestE2EDiscover(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestE2ESnapshotCompositeKey pages a table whose key mixes types through
+// several chunks: each chunk after the first passes the last key back as
+// typed parameters, so every row must come exactly once.
+func TestE2ESnapshotCompositeKey(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.ck (
+		region nvarchar(20) NOT NULL,
+		at datetime2(7) NOT NULL,
+		g uniqueidentifier NOT NULL,
+		price decimal(10,2) NOT NULL,
+		v int NULL,
+		CONSTRAINT pk_ck PRIMARY KEY (region, at, g, price))`)
+	e.enableTable("ck", "")
+	n := 0
+	for _, region := range []string{"north", "south"} {
+		for i := 0; i < 4; i++ {
+			for _, price := range []string{"1.50", "-2.25"} {
+				n++
+				e.exec(`INSERT INTO dbo.ck (region, at, g, price, v) VALUES (@p1, @p2, @p3, @p4, @p5)`,
+					region, fmt.Sprintf("2024-05-0%dT10:00:00.000000%d", 1+i%2, i), fmt.Sprintf("%08X-0000-0000-0000-%012X", 7-i, i*3), price, n)
+			}
+		}
+	}
+	tbl := discoverOne(t, e, e.config())
+	cfg := e.config()
+	cfg.SnapshotChunkRows = 3
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	evs := events(ru.batches())
+	assertNoDuplicates(t, evs)
+	if len(evs) != n {
+		t.Errorf("snapshot has %d rows, want %d", len(evs), n)
+	}
+	if d := diffStates(readState(t, e.db, tbl), replay(t, evs)); d != "" {
+		t.Errorf("snapshot differs from the table:\n%s", d)
+	}
+}
+
+// TestE2EReadCommittedFallback reads the snapshot of a database without
+// ALLOW_SNAPSHOT_ISOLATION: it warns and still delivers every row.
+func TestE2EReadCommittedFallback(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec("ALTER DATABASE " + quoteName(e.name) + " SET ALLOW_SNAPSHOT_ISOLATION OFF")
+	e.exec(createT)
+	e.enableTable("t", "")
+	for id := 1; id <= 5; id++ {
+		insertT(e, id)
+	}
+	tbl := discoverOne(t, e, e.config())
+	cfg := e.config()
+	var logs lockedBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`UPDATE dbo.t SET name = N'after' WHERE id = 5`)
+	want := readState(t, e.db, tbl)
+	ru.waitFor("the update", func(bs []Batch) bool { return diffStates(want, replay(t, events(bs))) == "" })
+	if !strings.Contains(logs.String(), "READ COMMITTED") || !strings.Contains(logs.String(), "ALLOW_SNAPSHOT_ISOLATION ON") {
+		t.Errorf("no warning about the READ COMMITTED fallback in the log:\n%s", logs.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
