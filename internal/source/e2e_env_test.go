@@ -36,6 +36,13 @@ type e2eEnv struct {
 // newEnv returns a fresh database; cdc says whether to enable CDC on it.
 func newEnv(t *testing.T, cdc bool) *e2eEnv {
 	t.Helper()
+	return newEnvLag(t, cdc, 0)
+}
+
+// newEnvLag is newEnv with an emulator whose capture job lags commits by
+// lag, as a real server's does (a real server keeps its own lag).
+func newEnvLag(t *testing.T, cdc bool, lag time.Duration) *e2eEnv {
+	t.Helper()
 	var dsn func(string) string
 	real := false
 	if base := os.Getenv("MSSQL_DSN"); base != "" {
@@ -51,7 +58,7 @@ func newEnv(t *testing.T, cdc bool) *e2eEnv {
 			return u.String()
 		}
 	} else {
-		dsn = startEmulator(t)
+		dsn = startEmulator(t, lag)
 	}
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
