@@ -182,7 +182,7 @@ func (e *Engine) captureDue(now time.Time, all bool) {
 			}
 		}
 		for d := range touched {
-			d.cdc.mapping = append(d.cdc.mapping, lsnMapping{startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.commit - 1})
+			d.cdc.addMapping(lsnMapping{startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.commit - 1})
 		}
 	}
 }
@@ -265,6 +265,14 @@ func (ci *captureInstance) dropSourceColumn(ord int) {
 		case c > ord:
 			ci.cols[i] = c - 1
 		}
+	}
+}
+
+// addMapping records a commit in cdc.lsn_time_mapping, keeping LSN order.
+func (c *cdcState) addMapping(m lsnMapping) {
+	c.mapping = append(c.mapping, m)
+	for i := len(c.mapping) - 1; i > 0 && c.mapping[i].startLSN < c.mapping[i-1].startLSN; i-- {
+		c.mapping[i], c.mapping[i-1] = c.mapping[i-1], c.mapping[i]
 	}
 }
 

@@ -453,7 +453,7 @@ func cdcView(d *Database, name string) *relation {
 			cn("tran_id", sqltypes.VarBinaryType(10)), cn("tran_begin_lsn", sqltypes.LSNType))}
 		for _, m := range d.cdc.mapping {
 			rel.rows = append(rel.rows, []any{lsnBytes(m.startLSN), sqltypes.FromTime(wall(m.beginTime), tDT), sqltypes.FromTime(wall(m.endTime), tDT),
-				u64bytes(m.txID)[2:], lsnBytes(m.beginLSN)})
+				append([]byte{0, 0}, u64bytes(m.txID)...), lsnBytes(m.beginLSN)})
 		}
 		return rel
 	}

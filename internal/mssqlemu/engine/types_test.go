@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
@@ -112,5 +113,20 @@ func TestValueConversions(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s → %s: got %s want %s", c.in, c.to, got, c.want)
 		}
+	}
+}
+
+func TestBitComparisons(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE b; USE b; CREATE TABLE t (id int PRIMARY KEY, f bit)`)
+	h.ok(`INSERT INTO t VALUES (1, 1), (2, 0), (3, NULL)`)
+	if got := flat(h.rows(`SELECT id FROM t WHERE f = 1`)); got != "1" {
+		t.Fatalf("bit = 1: %s", got)
+	}
+	if got := flat(h.rows(`SELECT i.name FROM sys.indexes i WHERE i.is_primary_key = 1 AND i.object_id = OBJECT_ID('t')`)); !strings.HasPrefix(got, "PK__t__") {
+		t.Fatalf("is_primary_key = 1: %s", got)
+	}
+	if got := flat(h.rows(`SELECT COUNT(*) FROM t WHERE f <> 'true'`)); got != "1" {
+		t.Fatalf("bit <> 'true': %s", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"math/big"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -141,6 +142,17 @@ func Compare(a, b any, ta, tb Type, coll Collation) (int, error) {
 	if ta.ID.IsCharacter() && tb.ID.IsCharacter() {
 		return CompareStrings(a.(string), b.(string), coll), nil
 	}
+	// bit compares as the integer 0 or 1.
+	if x, ok := a.(bool); ok {
+		if _, same := b.(bool); !same && !tb.ID.IsCharacter() {
+			a, ta = boolInt(x), IntType
+		}
+	}
+	if y, ok := b.(bool); ok {
+		if _, same := a.(bool); !same && !ta.ID.IsCharacter() {
+			b, tb = boolInt(y), IntType
+		}
+	}
 	if ta.ID != tb.ID && !(ta.ID.IsInteger() && tb.ID.IsInteger()) {
 		target := ta
 		if tb.ID.Precedence() > ta.ID.Precedence() {
@@ -177,6 +189,12 @@ func Compare(a, b any, ta, tb Type, coll Collation) (int, error) {
 }
 
 func compareSame(a, b any, coll Collation) int {
+	if reflect.TypeOf(a) != reflect.TypeOf(b) {
+		// Not expected after conversion; order by text rather than fail.
+		sa, _ := ToString(a, TypeOf(a), 2)
+		sb, _ := ToString(b, TypeOf(b), 2)
+		return CompareStrings(sa, sb, coll)
+	}
 	switch x := a.(type) {
 	case bool:
 		y := b.(bool)
@@ -257,4 +275,11 @@ func CompareStrings(a, b string, coll Collation) int {
 		return 0
 	}
 	return strings.Compare(a, b)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
