@@ -67,8 +67,14 @@ type Reader struct {
 }
 
 // NewReader returns a reader of tables (as Discover returns them) through db.
+// A poll holds one connection per table with changes (their rows are merged
+// as they stream), so NewReader raises db's idle-connection limit to
+// len(tables)+3 for those connections to be reused rather than reopened.
 func NewReader(db *sql.DB, cfg Config, tables []*catalog.Table) *Reader {
 	r := &Reader{db: db, cfg: cfg.withDefaults()}
+	if db != nil {
+		db.SetMaxIdleConns(len(tables) + 3)
+	}
 	for _, t := range tables {
 		r.tables = append(r.tables, &tableState{t: t, key: t.Schema + "." + t.Name})
 	}
