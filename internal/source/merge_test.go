@@ -207,3 +207,28 @@ func TestIncrement(t *testing.T) {
 		t.Errorf("increment(%s) = %s, want %s", l, got, want)
 	}
 }
+
+func TestCheckRetention(t *testing.T) {
+	z := lsn.Zero
+	tests := []struct {
+		name                   string
+		from, min, snapshotMin lsn.LSN
+		want                   lsn.LSN
+		ok                     bool
+	}{
+		{"inside the window", mkLSN(10), mkLSN(5), mkLSN(5), mkLSN(10), true},
+		{"at the window's start", mkLSN(5), mkLSN(5), z, mkLSN(5), true},
+		{"cleaned up past the position", mkLSN(10), mkLSN(20), mkLSN(5), z, false},
+		{"cleaned up, snapshot minimum unknown", mkLSN(10), mkLSN(20), z, z, false},
+		{"instance created after the snapshot LSN, not cleaned", mkLSN(10), mkLSN(20), mkLSN(20), mkLSN(20), true},
+		{"empty CDC at snapshot, not cleaned", z, mkLSN(7), mkLSN(7), mkLSN(7), true},
+		{"empty CDC at snapshot, cleaned since", z, mkLSN(9), mkLSN(7), z, false},
+		{"empty CDC, nothing known", z, mkLSN(9), z, mkLSN(9), true},
+	}
+	for _, tt := range tests {
+		got, ok := checkRetention(tt.from, tt.min, tt.snapshotMin)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("%s: checkRetention = %s, %v; want %s, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -141,29 +141,40 @@ func (r *Reader) tableFrom(ctx context.Context, ts *tableState, from lsn.LSN, po
 		return lsn.Zero, fmt.Errorf("table %s: capture instance %s no longer exists (sys.fn_cdc_get_min_lsn returned 0): enable CDC for the table again with %s and take a new snapshot",
 			ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
 	}
-	st, recorded := pos.Snapshot.Tables[ts.key]
-	recorded = recorded && !st.InstanceMinLSN.IsZero()
+	from, ok := checkRetention(from, minL, pos.Snapshot.Tables[ts.key].InstanceMinLSN)
+	if !ok {
+		return lsn.Zero, fmt.Errorf("table %s: resuming at %s but capture instance %s now starts at %s: %w; "+
+			"the cleanup job removed changes that were never read. Take a new snapshot (start the producer with an empty position), "+
+			"and keep the producer down for less than the retention (sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
+			ts.t.QualifiedName(), from, ts.t.CaptureInstance, minL, ErrOutOfRetention)
+	}
+	return from, nil
+}
+
+// checkRetention returns where to read a capture instance from, given the
+// first LSN wanted (zero: everything since the instance's start), the
+// instance's current minimum LSN, and its minimum when the snapshot began
+// (zero if unknown). ok is false when changes that were wanted may have
+// been cleaned up.
+func checkRetention(from, minL, snapshotMin lsn.LSN) (lsn.LSN, bool) {
 	if from.IsZero() {
 		// CDC had recorded nothing when the snapshot was taken: every change
 		// since the instance's start (as the snapshot saw it) is wanted.
-		if !recorded {
-			return minL, nil
+		if snapshotMin.IsZero() {
+			return minL, true
 		}
-		from = st.InstanceMinLSN
+		from = snapshotMin
 	}
 	if from.Compare(minL) >= 0 {
-		return from, nil
+		return from, true
 	}
 	// from < minL. Unless the instance still starts where it did when the
 	// snapshot began (it was created after the snapshot LSN and nothing was
-	// cleaned up since), changes we never read are gone.
-	if recorded && st.InstanceMinLSN == minL {
-		return minL, nil
+	// cleaned up since), changes never read are gone.
+	if !snapshotMin.IsZero() && snapshotMin == minL {
+		return minL, true
 	}
-	return lsn.Zero, fmt.Errorf("table %s: resuming at %s but capture instance %s now starts at %s: %w; "+
-		"the cleanup job removed changes that were never read. Take a new snapshot (start the producer with an empty position), "+
-		"and keep the producer down for less than the retention (sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
-		ts.t.QualifiedName(), from, ts.t.CaptureInstance, minL, ErrOutOfRetention)
+	return from, false
 }
 
 // sqlCursor reads one capture instance's change rows and pairs the two
