@@ -33,6 +33,7 @@ deps:
 	/usr/bin/python3 -c 'import pymssql' 2>/dev/null || missing="$$missing python3-pymssql"; \
 	/usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || missing="$$missing python3-confluent-kafka"; \
 	/usr/bin/python3 -c 'import avro' 2>/dev/null || missing="$$missing python3-avro"; \
+	/usr/bin/python3 -c 'import requests' 2>/dev/null || missing="$$missing python3-requests"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

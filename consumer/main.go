@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -120,5 +121,9 @@ func run(ctx context.Context) error {
 		MaxBatchEvents: cfg.BatchMaxEvents,
 		MaxBatchWait:   cfg.BatchMaxWait,
 		Retry:          policy,
-	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log})
+		// New change topics (a table enabled later) and, after a member
+		// dies, topics it alone had discovered must be found quickly: the
+		// group assigns only topics its members have seen in metadata.
+		ClientOpts: []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second)},
+	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }
