@@ -173,7 +173,7 @@ func (t *Table) scan(tx *txn, snap uint64) ([][]any, []*rowChain) {
 			chains = append(chains, c)
 		}
 	}
-	if pk := t.PK(); pk != nil && pk.Clustered && len(rows) > 1 {
+	if pk := t.PK(); pk != nil && pk.Clustered && len(rows) > 1 && !keySorted(t, pk, rows) {
 		idx := make([]int, len(rows))
 		for i := range idx {
 			idx[i] = i
@@ -254,4 +254,15 @@ func (t *Table) latestRows() [][]any {
 		}
 	}
 	return out
+}
+
+// keySorted reports whether rows are already in key order (the common case
+// of ascending inserts), so that scans skip the sort.
+func keySorted(t *Table, ix *Index, rows [][]any) bool {
+	for i := 1; i < len(rows); i++ {
+		if compareKeys(t, ix, rows[i-1], rows[i]) > 0 {
+			return false
+		}
+	}
+	return true
 }

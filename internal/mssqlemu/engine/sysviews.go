@@ -258,6 +258,27 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 			}
 		}
 		return rel
+	case "partitions":
+		rel := &relation{cols: cols(c("partition_id", sqltypes.BigIntType), c("object_id", tInt), c("index_id", tInt), c("partition_number", tInt),
+			cn("hobt_id", sqltypes.BigIntType), cn("rows", sqltypes.BigIntType), c("filestream_filegroup_id", tSmall), c("data_compression", tTiny),
+			cn("data_compression_desc", tDesc))}
+		for _, t := range d.sortedTables() {
+			n := int64(len(t.latestRows()))
+			ids := []int32{}
+			clustered := false
+			for _, ix := range sortedIndexes(t) {
+				clustered = clustered || ix.Clustered
+				ids = append(ids, ix.ID)
+			}
+			if !clustered {
+				ids = append([]int32{0}, ids...)
+			}
+			for _, id := range ids {
+				pid := int64(t.ID)<<16 | int64(id)
+				rel.rows = append(rel.rows, []any{pid, int64(t.ID), int64(id), int64(1), pid, n, int64(0), int64(0), "NONE"})
+			}
+		}
+		return rel
 	case "computed_columns", "foreign_keys", "foreign_key_columns", "triggers", "views", "procedures", "check_constraints":
 		return &relation{cols: cols(c("object_id", tInt), cn("name", tName))}
 	}

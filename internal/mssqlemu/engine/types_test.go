@@ -130,3 +130,17 @@ func TestBitComparisons(t *testing.T) {
 		t.Fatalf("bit <> 'true': %s", got)
 	}
 }
+
+func TestPartitionsView(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE pv; USE pv; CREATE TABLE h (a int); CREATE TABLE c (id int PRIMARY KEY); INSERT INTO h VALUES (1), (2); INSERT INTO c VALUES (3), (2), (1)`)
+	if got := flat(h.rows(`SELECT index_id, rows FROM sys.partitions WHERE object_id = OBJECT_ID('h')`)); got != "0,2" {
+		t.Fatalf("heap: %s", got)
+	}
+	if got := flat(h.rows(`SELECT index_id, rows FROM sys.partitions WHERE object_id = OBJECT_ID('c')`)); got != "1,3" {
+		t.Fatalf("clustered: %s", got)
+	}
+	if got := flat(h.rows(`SELECT id FROM c`)); got != "1;2;3" {
+		t.Fatalf("clustered scan order: %s", got)
+	}
+}
