@@ -130,7 +130,7 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		text, _ := sqltypes.ToString(m, mt, -1)
 		return msg(int32(n), 16, uint8(st), text)
 	case *tsql.SaveTranStmt:
-		return nil
+		return s.saveTran(x.Name)
 	}
 	return errNotSupported(fmt.Sprintf("%T", st))
 }
@@ -169,9 +169,13 @@ func (s *session) raiserror(ev *evaluator, x *tsql.RaiserrorStmt) error {
 
 // waitFor honours WAITFOR DELAY without holding the engine lock.
 func (s *session) waitFor(ctx context.Context, x *tsql.WaitForStmt, fr *frame) error {
-	s.e.mu.Lock()
-	v, t, err := s.evaluator(fr, s.tx).eval(x.Value, nil)
-	s.e.mu.Unlock()
+	var v any
+	var t sqltypes.Type
+	err := s.locked(func() error {
+		var err error
+		v, t, err = s.evaluator(fr, s.tx).eval(x.Value, nil)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -138,26 +138,29 @@ func (s *session) callProc(ctx context.Context, name tsql.ObjectName, args []pro
 
 // execSQLStmt runs EXEC sp_executesql N'...', N'@p int', @p = 1 from T-SQL.
 func (s *session) execSQLStmt(ctx context.Context, x *tsql.ExecStmt, fr *frame, w tds.ResultWriter) error {
-	s.e.mu.Lock()
-	ev := s.evaluator(fr, s.tx)
 	var params []tds.Param
 	var sqlText, defs string
-	for i, a := range x.Args {
-		v, t, err := ev.eval(a.Value, nil)
-		if err != nil {
-			s.e.mu.Unlock()
-			return err
+	err := s.locked(func() error {
+		ev := s.evaluator(fr, s.tx)
+		for i, a := range x.Args {
+			v, t, err := ev.eval(a.Value, nil)
+			if err != nil {
+				return err
+			}
+			switch {
+			case i == 0:
+				sqlText, _ = v.(string)
+			case i == 1 && a.Name == "":
+				defs, _ = v.(string)
+			default:
+				params = append(params, tds.Param{Name: a.Name, Type: t, Value: v, Output: a.Output})
+			}
 		}
-		switch {
-		case i == 0:
-			sqlText, _ = v.(string)
-		case i == 1 && a.Name == "":
-			defs, _ = v.(string)
-		default:
-			params = append(params, tds.Param{Name: a.Name, Type: t, Value: v, Output: a.Output})
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	s.e.mu.Unlock()
 	inner, err := s.paramFrame(sqlText, defs, params)
 	if err != nil {
 		return err

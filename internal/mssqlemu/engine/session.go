@@ -177,7 +177,7 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.CommitStmt:
 		return s.commitExplicit(w)
 	case *tsql.RollbackStmt:
-		return s.rollbackExplicit(w)
+		return s.rollbackExplicit(w, x.Name)
 	case *tsql.SetIsolationStmt:
 		s.iso = x.Level
 		return nil
@@ -413,7 +413,7 @@ func (s *session) Commit(ctx context.Context, w tds.ResultWriter) error {
 
 // Rollback rolls the transaction back (TDS request).
 func (s *session) Rollback(ctx context.Context, w tds.ResultWriter) error {
-	return toMessageOr(s.rollbackExplicit(w))
+	return toMessageOr(s.rollbackExplicit(w, ""))
 }
 
 // Close rolls back any open transaction.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
@@ -20,6 +21,13 @@ type txn struct {
 	ops      []cdcOp
 	locks    []*Database // write locks held
 	cmdID    int32       // __$command_id counter
+	saves    []savepoint // SAVE TRANSACTION points, newest last
+}
+
+// savepoint marks how much of a transaction SAVE TRANSACTION keeps.
+type savepoint struct {
+	name      string
+	undo, ops int
 }
 
 // snapshotSeq returns the sequence this transaction reads at: 0 (latest
@@ -132,12 +140,25 @@ func (s *session) commitExplicit(w tds.ResultWriter) error {
 	return w.TransactionCommitted(tx.id)
 }
 
-// rollbackExplicit handles ROLLBACK and the TDS Rollback request.
-func (s *session) rollbackExplicit(w tds.ResultWriter) error {
+// rollbackExplicit handles ROLLBACK [TRAN name] and the TDS Rollback
+// request. A savepoint name rolls back to it and keeps the transaction.
+func (s *session) rollbackExplicit(w tds.ResultWriter, name string) error {
 	s.e.mu.Lock()
 	if s.tx == nil || s.trancount == 0 {
 		s.e.mu.Unlock()
 		return msg(3903, 16, 1, "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.")
+	}
+	if name != "" {
+		for i := len(s.tx.saves) - 1; i >= 0; i-- {
+			sp := s.tx.saves[i]
+			if strings.EqualFold(sp.name, name) {
+				s.tx.rollbackTo(sp.undo)
+				s.tx.ops = s.tx.ops[:sp.ops]
+				s.tx.saves = s.tx.saves[:i+1]
+				s.e.mu.Unlock()
+				return nil
+			}
+		}
 	}
 	tx := s.tx
 	s.rollbackTxn(tx)
@@ -145,4 +166,13 @@ func (s *session) rollbackExplicit(w tds.ResultWriter) error {
 	s.trancount = 0
 	s.e.mu.Unlock()
 	return w.TransactionRolledBack(tx.id)
+}
+
+// saveTran handles SAVE TRANSACTION name. Callers hold e.mu.
+func (s *session) saveTran(name string) error {
+	if s.tx == nil || !s.tx.explicit {
+		return msg(628, 16, 0, "Cannot issue SAVE TRANSACTION when there is no active transaction.")
+	}
+	s.tx.saves = append(s.tx.saves, savepoint{name: name, undo: len(s.tx.undo), ops: len(s.tx.ops)})
+	return nil
 }

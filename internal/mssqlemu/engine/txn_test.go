@@ -71,3 +71,18 @@ func TestTransactionsAndErrors(t *testing.T) {
 		t.Fatalf("syntax: %d", n)
 	}
 }
+
+func TestSavepoints(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE sp; USE sp; CREATE TABLE t (id int PRIMARY KEY)`)
+	h.ok(`BEGIN TRAN; INSERT INTO t VALUES (1); SAVE TRAN s1; INSERT INTO t VALUES (2); ROLLBACK TRAN s1; INSERT INTO t VALUES (3); COMMIT`)
+	if got := flat(h.rows(`SELECT id FROM t`)); got != "1;3" {
+		t.Fatalf("rows: %s", got)
+	}
+	if got := flat(h.rows(`BEGIN TRAN; BEGIN TRAN; INSERT INTO t VALUES (4); COMMIT; SELECT @@TRANCOUNT; ROLLBACK; SELECT @@TRANCOUNT`)); got != "0" {
+		t.Fatalf("nested trancount: %s", got)
+	}
+	if got := flat(h.rows(`SELECT COUNT(*) FROM t`)); got != "2" {
+		t.Fatalf("nested rollback kept rows: %s", got)
+	}
+}
