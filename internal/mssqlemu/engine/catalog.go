@@ -74,6 +74,7 @@ type Table struct {
 	db       *Database
 
 	chains   []*rowChain
+	dead     int // chains holding only an old delete
 	pkIndex  map[string]*rowChain
 	identity int64
 	idSeeded bool

@@ -46,7 +46,8 @@ type Engine struct {
 	seq      uint64 // LSN counter: commits and operations
 	nextSPID int32
 	nextTxID uint64
-	queue    []captureBatch // committed changes the capture job has not read yet
+	queue    []captureBatch  // committed changes the capture job has not read yet
+	snaps    map[*txn]uint64 // active SNAPSHOT transactions and their start
 
 	kick     chan struct{}
 	stop     chan struct{}
@@ -71,7 +72,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger,
 		dbs: map[string]*Database{}, nextDBID: 1, seq: 0x1000, nextSPID: 51,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), snaps: map[*txn]uint64{},
 	}
 	now := cfg.Now()
 	for _, name := range []string{"master", "tempdb", "model", "msdb"} {

@@ -148,8 +148,9 @@ func (t *Table) removeChain(c *rowChain) {
 	}
 }
 
-// commitRows turns the transaction's pending versions into committed ones.
-func (tx *txn) commitRows(seq uint64) {
+// commitRows turns the transaction's pending versions into committed ones
+// and drops versions no snapshot older than keep can read.
+func (tx *txn) commitRows(seq, keep uint64) {
 	for _, u := range tx.undo {
 		c := u.chain
 		if c.pending == nil || c.pending.tx != tx {
@@ -157,8 +158,47 @@ func (tx *txn) commitRows(seq uint64) {
 		}
 		c.versions = append(c.versions, rowVersion{seq: seq, data: c.pending.data})
 		c.pending = nil
+		c.prune(keep)
+		if len(c.versions) == 1 && c.versions[0].data == nil && c.versions[0].seq <= keep {
+			u.table.dead++
+			u.table.compact()
+		}
 	}
 	tx.undo = nil
+}
+
+// prune keeps the versions newer than keep and the newest one at or
+// before it (what the oldest active snapshot reads).
+func (c *rowChain) prune(keep uint64) {
+	k := -1
+	for i, v := range c.versions {
+		if v.seq <= keep {
+			k = i
+		}
+	}
+	if k > 0 {
+		c.versions = append(c.versions[:0], c.versions[k:]...)
+	}
+}
+
+// compact drops chains whose only version is a delete nobody can still
+// see, once they are a good part of the table.
+func (t *Table) compact() {
+	if t.dead < 64 || t.dead*2 < len(t.chains) {
+		return
+	}
+	kept := t.chains[:0]
+	for _, c := range t.chains {
+		if c.pending == nil && len(c.versions) == 1 && c.versions[0].data == nil {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	for i := len(kept); i < len(t.chains); i++ {
+		t.chains[i] = nil
+	}
+	t.chains = kept
+	t.dead = 0
 }
 
 // scan returns the rows tx sees, in clustered key order when the table has

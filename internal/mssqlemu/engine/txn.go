@@ -39,6 +39,7 @@ func (s *session) snapshotSeq(tx *txn) uint64 {
 	}
 	if tx.snap == 0 {
 		tx.snap = s.e.seq
+		s.e.snaps[tx] = tx.snap
 	}
 	return tx.snap
 }
@@ -89,9 +90,10 @@ func (s *session) newTxn(iso tsql.IsolationLevel, explicit bool) *txn {
 // commitTxn makes tx's changes visible with one commit LSN and hands its
 // captured operations to the capture job. Callers hold e.mu.
 func (s *session) commitTxn(tx *txn) {
+	delete(s.e.snaps, tx)
 	if len(tx.undo) > 0 || len(tx.ops) > 0 {
 		seq := s.e.nextSeq()
-		tx.commitRows(seq)
+		tx.commitRows(seq, s.e.oldestSnapshot())
 		if len(tx.ops) > 0 {
 			s.e.enqueueCapture(tx, seq)
 		}
@@ -101,6 +103,7 @@ func (s *session) commitTxn(tx *txn) {
 
 // rollbackTxn undoes all of tx. Callers hold e.mu.
 func (s *session) rollbackTxn(tx *txn) {
+	delete(s.e.snaps, tx)
 	tx.rollbackTo(0)
 	tx.ops = nil
 	tx.releaseLocks()
@@ -175,4 +178,14 @@ func (s *session) saveTran(name string) error {
 	}
 	s.tx.saves = append(s.tx.saves, savepoint{name: name, undo: len(s.tx.undo), ops: len(s.tx.ops)})
 	return nil
+}
+
+// oldestSnapshot is the sequence the oldest active SNAPSHOT transaction
+// reads at; versions older than what it sees can go. Callers hold e.mu.
+func (e *Engine) oldestSnapshot() uint64 {
+	oldest := e.seq
+	for _, snap := range e.snaps {
+		oldest = min(oldest, snap)
+	}
+	return oldest
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,32 @@ func TestSavepoints(t *testing.T) {
 	}
 	if got := flat(h.rows(`SELECT COUNT(*) FROM t`)); got != "2" {
 		t.Fatalf("nested rollback kept rows: %s", got)
+	}
+}
+
+func TestOldVersionsAreDropped(t *testing.T) {
+	a := newHarness(t)
+	a.ok(`CREATE DATABASE gc; USE gc; ALTER DATABASE gc SET ALLOW_SNAPSHOT_ISOLATION ON; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0)`)
+	b := a.session()
+	b.ok(`SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRAN; SELECT v FROM t`)
+	for i := 0; i < 5; i++ {
+		a.ok(`UPDATE t SET v = v + 1`)
+	}
+	tbl := a.e.db("gc").table("dbo", "t")
+	if n := len(tbl.chains[0].versions); n != 6 {
+		t.Fatalf("with an open snapshot: %d versions, want every version since its start", n)
+	}
+	if got := flat(b.rows(`SELECT v FROM t; COMMIT`)); got != "0" {
+		t.Fatalf("snapshot read after pruning: %s", got)
+	}
+	a.ok(`UPDATE t SET v = v + 1`)
+	if n := len(tbl.chains[0].versions); n != 1 {
+		t.Fatalf("without snapshots: %d versions", n)
+	}
+	for i := 2; i < 200; i++ {
+		a.ok(fmt.Sprintf(`INSERT INTO t VALUES (%d, 0); DELETE FROM t WHERE id = %d`, i, i))
+	}
+	if len(tbl.chains) > 100 {
+		t.Fatalf("deleted rows kept: %d chains", len(tbl.chains))
 	}
 }
