@@ -16,6 +16,7 @@ type Config struct {
 	MetaSchema        string        `env:"TARGET_META_SCHEMA,default=mssql2adb" help:"Target schema for the consumer's bookkeeping (Kafka offsets stored with the rows they produced)."`
 	BatchMaxEvents    int           `env:"BATCH_MAX_EVENTS,default=20000" help:"Upper bound of events applied in one target transaction."`
 	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long to gather events before applying a partial batch."`
+	SessionTimeout    time.Duration `env:"KAFKA_SESSION_TIMEOUT,default=10s" help:"Consumer group session timeout: how soon the partitions of a consumer that died are given to the others."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`

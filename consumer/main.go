@@ -124,6 +124,6 @@ func run(ctx context.Context) error {
 		// New change topics (a table enabled later) and, after a member
 		// dies, topics it alone had discovered must be found quickly: the
 		// group assigns only topics its members have seen in metadata.
-		ClientOpts: []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second)},
+		ClientOpts: []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second), kgo.SessionTimeout(cfg.SessionTimeout)},
 	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }

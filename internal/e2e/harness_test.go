@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -41,6 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	flag.Parse()
 	if testing.Short() {
 		fmt.Println("e2e: skipped in -short mode")
 		return 0
@@ -120,7 +122,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	name := fmt.Sprintf("e2e_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), time.Now().UnixNano()%1_000_000)
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(t.Name()))
+	name := fmt.Sprintf("e2e_%s_%d", clean, time.Now().UnixNano()%1_000_000)
 	if len(name) > 60 {
 		name = name[:60]
 	}
