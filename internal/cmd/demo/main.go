@@ -161,8 +161,8 @@ workload:
 			if err := procs.check(); err != nil {
 				return false, err
 			}
-			fmt.Printf("      %5.1fs  workload %d txns / %d stmts | producer %s events | target %s\n",
-				time.Since(began).Seconds(), w.Txns.Load(), w.Stmts.Load(), producerEvents(producerHTTP), targetCounts(ctx, pool, tables))
+			fmt.Printf("      %5.1fs  workload %d txns / %d stmts | %s | target %s\n",
+				time.Since(began).Seconds(), w.Txns.Load(), w.Stmts.Load(), producerStatus(producerHTTP), targetCounts(ctx, pool, tables))
 		}
 	}
 	fmt.Printf("      workload done: %d transactions, %d statements\n", w.Txns.Load(), w.Stmts.Load())
@@ -181,7 +181,7 @@ workload:
 		if allMatch(results) || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
-		fmt.Printf("      producer %s events | target %s\n", producerEvents(producerHTTP), targetCounts(ctx, pool, tables))
+		fmt.Printf("      %s | target %s\n", producerStatus(producerHTTP), targetCounts(ctx, pool, tables))
 		time.Sleep(time.Second)
 	}
 
@@ -257,25 +257,32 @@ func targetCounts(ctx context.Context, pool *pgxpool.Pool, tables []*catalog.Tab
 	return strings.Join(parts, ", ")
 }
 
-// producerEvents sums the producer's events counter from its /metrics page.
-func producerEvents(addr string) string {
+// producerStatus summarises the producer's /metrics page: snapshot rows
+// done/total while the snapshot runs, then the events written.
+func producerStatus(addr string) string {
 	cl := http.Client{Timeout: time.Second}
 	resp, err := cl.Get("http://" + addr + "/metrics")
 	if err != nil {
-		return "-"
+		return "producer -"
 	}
 	defer resp.Body.Close()
-	var total float64
+	m := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "mssql2adb_producer_events_total{") {
-			if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
-				total += f
-			}
+		if !strings.HasPrefix(line, "mssql2adb_producer_") {
+			continue
+		}
+		name := line[:strings.IndexAny(line, "{ ")]
+		if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+			m[name] += f
 		}
 	}
-	return strconv.FormatFloat(total, 'f', 0, 64)
+	snap := fmt.Sprintf("snapshot %.0f/%.0f rows", m["mssql2adb_producer_snapshot_rows_done"], m["mssql2adb_producer_snapshot_rows_total"])
+	if m["mssql2adb_producer_streaming"] == 1 {
+		snap = "snapshot done, streaming"
+	}
+	return fmt.Sprintf("producer %s, %.0f events written", snap, m["mssql2adb_producer_events_total"])
 }
 
 func freeAddr() (string, error) {
