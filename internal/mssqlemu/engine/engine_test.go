@@ -12,12 +12,12 @@ import (
 
 // harness runs batches on one session and records what they produce.
 type harness struct {
-	t *testing.T
+	t testing.TB
 	e *Engine
 	s tds.Session
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	e := New(Config{})
 	t.Cleanup(func() { _ = e.Close() })
