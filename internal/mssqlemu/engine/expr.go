@@ -276,12 +276,13 @@ func (ev *evaluator) inTruth(x *tsql.InExpr, rc *rowCtx) (tri, error) {
 // compareValues compares non-NULL values; the collation of the character
 // operand that has one decides case sensitivity.
 func compareValues(a, b any, ta, tb sqltypes.Type) (int, error) {
-	coll := ta.Collation
-	if coll.Name == "" {
+	// An explicit column collation wins over the default one literals and
+	// variables carry (SQL Server's collation precedence, simplified).
+	coll := sqltypes.DefaultCollation
+	if ta.Collation.Name != "" && ta.Collation != sqltypes.DefaultCollation {
+		coll = ta.Collation
+	} else if tb.Collation.Name != "" && tb.Collation != sqltypes.DefaultCollation {
 		coll = tb.Collation
-	}
-	if coll.Name == "" {
-		coll = sqltypes.DefaultCollation
 	}
 	return sqltypes.Compare(a, b, ta, tb, coll)
 }

@@ -144,3 +144,18 @@ func TestPartitionsView(t *testing.T) {
 		t.Fatalf("clustered scan order: %s", got)
 	}
 }
+
+func TestCollations(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE co; USE co; CREATE TABLE t (id int PRIMARY KEY, ci varchar(10), cs varchar(10) COLLATE Latin1_General_CS_AS)`)
+	h.ok(`INSERT INTO t VALUES (1, 'Abc', 'Abc')`)
+	if got := flat(h.rows(`SELECT COUNT(*) FROM t WHERE ci = 'ABC'`)); got != "1" {
+		t.Fatalf("case-insensitive: %s", got)
+	}
+	if got := flat(h.rows(`SELECT COUNT(*) FROM t WHERE 'ABC' = cs`)); got != "0" {
+		t.Fatalf("case-sensitive column beats the literal: %s", got)
+	}
+	if got := flat(h.rows(`SELECT collation_name FROM sys.columns WHERE name = 'cs'`)); got != "Latin1_General_CS_AS" {
+		t.Fatalf("collation_name: %s", got)
+	}
+}

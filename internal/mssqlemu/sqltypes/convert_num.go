@@ -185,7 +185,9 @@ func toRat(v any, from, to Type) (*big.Rat, error) {
 			} else if to.ID.IsInteger() {
 				return nil, errf(245, "Conversion failed when converting the %s value '%s' to data type %s.", srcName(from), x, to.ID.Name())
 			}
-			return nil, errf(8114, "Error converting data type %s to %s.", srcName(from), target)
+			e := errf(8114, "Error converting data type %s to %s.", srcName(from), target)
+			e.State = 5
+			return nil, e
 		}
 		return r, nil
 	}
