@@ -36,6 +36,10 @@ type Config struct {
 	// store and PostgreSQL cannot. Without it such a value fails the batch
 	// with an error naming the table, key and column.
 	StripNUL bool
+	// Audit records one row per processed Kafka record in the bookkeeping
+	// table AuditTable, in the same transaction (see AuditTable). It is for
+	// tests and investigations: off by default, and it needs Batch.From.
+	Audit bool
 }
 
 // Offset is the next Kafka offset to read from one partition.
@@ -76,6 +80,7 @@ type Applier struct {
 	name     func(*catalog.Table) (string, string)
 	log      *slog.Logger
 	stripNUL bool
+	audited  bool
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool // target table → its columns, as committed
@@ -86,7 +91,7 @@ type Applier struct {
 // bookkeeping schema and tables when missing.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
-		columns: map[string]map[string]bool{}, plans: map[string]*plan{}}
+		audited: cfg.Audit, columns: map[string]map[string]bool{}, plans: map[string]*plan{}}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -105,7 +110,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range a.dialect.Bookkeeping(a.bk) {
+	stmts := a.dialect.Bookkeeping(a.bk)
+	if a.audited {
+		stmts = append(stmts, auditDDL(a.dialect, a.bk))
+	}
+	for _, stmt := range stmts {
 		// Two consumers starting together may race on CREATE … IF NOT
 		// EXISTS; the loser's statement fails once and then finds the object.
 		for try := 0; ; try++ {
@@ -162,15 +171,15 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
-	events := b.Events
+	events, origins := b.Events, b.From
 	if b.From != nil {
-		events = events[:0:0]
+		events, origins = events[:0:0], origins[:0:0]
 		for i, e := range b.Events {
 			o := b.From[i]
 			if next, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < next {
 				continue
 			}
-			events = append(events, e)
+			events, origins = append(events, e), append(origins, o)
 		}
 	}
 	var advance []Offset
@@ -213,6 +222,14 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	}
 	for i, g := range groups {
 		if err := a.applyTable(ctx, tx, i, g, targets[i]); err != nil {
+			return err
+		}
+	}
+	if a.audited {
+		if b.From == nil && len(events) > 0 {
+			return fmt.Errorf("apply: audit is on but the batch has no origins (Batch.From)")
+		}
+		if err := a.audit(ctx, tx, b.Group, events, origins); err != nil {
 			return err
 		}
 	}
