@@ -17,6 +17,8 @@ type Config struct {
 	BatchMaxEvents    int           `env:"BATCH_MAX_EVENTS,default=20000" help:"Upper bound of events applied in one target transaction."`
 	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long to gather events before applying a partial batch."`
 	SessionTimeout    time.Duration `env:"KAFKA_SESSION_TIMEOUT,default=10s" help:"Consumer group session timeout: how soon the partitions of a consumer that died are given to the others."`
+	InstanceID        string        `env:"GROUP_INSTANCE_ID" help:"Static group membership id (Kafka's group.instance.id): give each consumer its own stable id, e.g. its pod name, and a restarted consumer takes its partitions back at once, without a rebalance. Empty: dynamic membership."`
+	ApplyAudit        string        `env:"APPLY_AUDIT,default=off" help:"on or off. On records one row per applied Kafka record in <TARGET_META_SCHEMA>.apply_audit, in the same transaction, to prove nothing is applied twice; for tests and investigations (the table grows without bound)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
@@ -28,6 +30,11 @@ func (c *Config) validate() error {
 	case "auto", "postgres", "adbpg":
 	default:
 		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
+	}
+	switch c.ApplyAudit {
+	case "on", "off":
+	default:
+		return fmt.Errorf("APPLY_AUDIT %q: want on or off", c.ApplyAudit)
 	}
 	if c.BatchMaxEvents < 1 {
 		return fmt.Errorf("BATCH_MAX_EVENTS %d: want at least 1", c.BatchMaxEvents)

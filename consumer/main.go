@@ -86,7 +86,8 @@ func run(ctx context.Context) error {
 	if dialect == "auto" {
 		dialect = ""
 	}
-	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log})
+	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
+		Audit: cfg.ApplyAudit == "on"})
 	if err != nil {
 		return err
 	}
@@ -121,9 +122,18 @@ func run(ctx context.Context) error {
 		MaxBatchEvents: cfg.BatchMaxEvents,
 		MaxBatchWait:   cfg.BatchMaxWait,
 		Retry:          policy,
-		// New change topics (a table enabled later) and, after a member
-		// dies, topics it alone had discovered must be found quickly: the
-		// group assigns only topics its members have seen in metadata.
-		ClientOpts: []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second), kgo.SessionTimeout(cfg.SessionTimeout)},
+		ClientOpts:     groupOpts(cfg),
 	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+}
+
+// groupOpts are the consumer's extra Kafka client options. New change
+// topics (a table enabled later) and, after a member dies, topics it alone
+// had discovered must be found quickly: the group assigns only topics its
+// members have seen in metadata.
+func groupOpts(cfg Config) []kgo.Opt {
+	opts := []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second), kgo.SessionTimeout(cfg.SessionTimeout)}
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
+	return opts
 }
