@@ -189,6 +189,9 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if strings.EqualFold(x.Proc.Object, "sp_executesql") {
 			return s.execSQLStmt(ctx, x, fr, w)
 		}
+		if x.SQL != nil {
+			return s.execDynamic(ctx, x, fr, w)
+		}
 	}
 	return s.execSimple(ctx, st, fr, w)
 }
@@ -454,4 +457,28 @@ func (s *session) safeDispatch(ctx context.Context, st tsql.Statement, fr *frame
 		}
 	}()
 	return s.dispatch(ctx, st, fr, w, tx)
+}
+
+// execDynamic runs EXEC ('...' + @x): the text runs as its own batch scope.
+func (s *session) execDynamic(ctx context.Context, x *tsql.ExecStmt, fr *frame, w tds.ResultWriter) error {
+	var sb strings.Builder
+	err := s.locked(func() error {
+		ev := s.evaluator(fr, s.tx)
+		for _, part := range x.SQL {
+			v, t, err := ev.eval(part, nil)
+			if err != nil {
+				return err
+			}
+			str, err := sqltypes.ToString(v, t, -1)
+			if err != nil {
+				return err
+			}
+			sb.WriteString(str)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.runText(ctx, sb.String(), newFrame(""), w)
 }

@@ -114,3 +114,11 @@ func TestOldVersionsAreDropped(t *testing.T) {
 		t.Fatalf("deleted rows kept: %d chains", len(tbl.chains))
 	}
 }
+
+func TestDynamicSQL(t *testing.T) {
+	h := newHarness(t)
+	got := flat(h.rows(`DECLARE @t sysname = N'dyn'; EXEC ('CREATE DATABASE ' + @t); EXEC sp_executesql N'SELECT name FROM sys.databases WHERE name = @n', N'@n sysname', @n = @t`))
+	if got != "dyn" {
+		t.Fatalf("dynamic SQL: %s", got)
+	}
+}
