@@ -98,6 +98,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.alterTableDrop(x, fr)
 	case *tsql.DropTableStmt:
 		return s.dropTable(x)
+	case *tsql.CreateIndexStmt:
+		return s.createIndex(x)
+	case *tsql.DropIndexStmt:
+		return s.dropIndex(x)
+	case *tsql.AlterTableDropConstraintStmt:
+		return s.dropConstraint(x, fr)
+	case *tsql.AlterTableAlterColumnStmt:
+		return s.alterColumn(x, fr)
 	case *tsql.AlterDatabaseSetStmt:
 		return s.alterDatabase(x)
 	case *tsql.ExecStmt:

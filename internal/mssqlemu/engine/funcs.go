@@ -437,14 +437,29 @@ func (ev *evaluator) call(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, err
 		return int64(1), sqltypes.IntType, nil
 	case "HAS_PERMS_BY_NAME":
 		return int64(1), sqltypes.IntType, nil
-	case "ERROR_NUMBER", "ERROR_MESSAGE", "ERROR_SEVERITY", "ERROR_STATE", "XACT_STATE":
-		if name == "XACT_STATE" {
-			if ev.s.tx != nil && ev.s.tx.explicit {
-				return int64(1), sqltypes.SmallIntType, nil
-			}
-			return int64(0), sqltypes.SmallIntType, nil
+	case "XACT_STATE":
+		if ev.s.tx != nil && ev.s.tx.explicit {
+			return int64(1), sqltypes.SmallIntType, nil
 		}
-		return nil, sqltypes.IntType, nil
+		return int64(0), sqltypes.SmallIntType, nil
+	case "ERROR_NUMBER", "ERROR_MESSAGE", "ERROR_SEVERITY", "ERROR_STATE", "ERROR_LINE", "ERROR_PROCEDURE":
+		m := ev.s.caught
+		if m == nil {
+			return nil, sqltypes.IntType, nil
+		}
+		switch name {
+		case "ERROR_NUMBER":
+			return int64(m.Number), sqltypes.IntType, nil
+		case "ERROR_MESSAGE":
+			return m.Text, sqltypes.NVarCharType(4000), nil
+		case "ERROR_SEVERITY":
+			return int64(m.Class), sqltypes.IntType, nil
+		case "ERROR_STATE":
+			return int64(m.State), sqltypes.IntType, nil
+		case "ERROR_LINE":
+			return int64(m.Line), sqltypes.IntType, nil
+		}
+		return nil, sqltypes.NVarCharType(128), nil
 	}
 	if v, t, ok, err := ev.catalogFunc(name, args, types); ok {
 		return v, t, err

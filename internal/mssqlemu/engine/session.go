@@ -25,6 +25,8 @@ type session struct {
 	nocount        bool
 	xactAbort      bool
 	identityInsert *Table // SET IDENTITY_INSERT ... ON
+	tryDepth       int          // nesting of BEGIN TRY blocks
+	caught         *tds.Message // the error a CATCH block handles
 
 	rowcount  int64
 	lastError int32
@@ -104,6 +106,9 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 			m.Line = int32(st.Position().Line)
 		}
 		s.lastError = m.Number
+		if s.tryDepth > 0 && m.Class > 10 {
+			return m
+		}
 		if abortsBatch(m.Number) || (s.xactAbort && m.Class > 10) {
 			if s.xactAbort && s.tx != nil {
 				s.abortTxn(w)
@@ -140,6 +145,8 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	switch x := st.(type) {
 	case *tsql.BlockStmt:
 		return s.runList(ctx, x.Body, fr, w)
+	case *tsql.TryCatchStmt:
+		return s.tryCatch(ctx, x, fr, w)
 	case *tsql.IfStmt:
 		ok, err := s.evalCond(x.Cond, fr)
 		if err != nil {

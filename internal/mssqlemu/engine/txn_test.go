@@ -122,3 +122,29 @@ func TestDynamicSQL(t *testing.T) {
 		t.Fatalf("dynamic SQL: %s", got)
 	}
 }
+
+func TestTryCatchAndIndexDDL(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE tc; USE tc; CREATE TABLE t (id int CONSTRAINT pk_t PRIMARY KEY, code varchar(5), v int CONSTRAINT df_v DEFAULT 7)`)
+	got := flat(h.rows(`BEGIN TRY INSERT INTO t (id) VALUES (1); INSERT INTO t (id) VALUES (1); SELECT 'not reached' END TRY
+BEGIN CATCH SELECT ERROR_NUMBER(), ERROR_SEVERITY() END CATCH`))
+	if got != "2627,14" {
+		t.Fatalf("catch: %s", got)
+	}
+	h.ok(`CREATE UNIQUE INDEX ux_code ON t (code)`)
+	h.ok(`INSERT INTO t (id, code) VALUES (2, 'a')`)
+	if n, _ := h.errNum(`INSERT INTO t (id, code) VALUES (3, 'A')`); n != 2627 {
+		t.Fatalf("unique index: %d", n)
+	}
+	if got := flat(h.rows(`SELECT name, is_unique, is_primary_key FROM sys.indexes WHERE object_id = OBJECT_ID('t') ORDER BY index_id`)); got != "pk_t,1,1;ux_code,1,0" {
+		t.Fatalf("sys.indexes: %s", got)
+	}
+	h.ok(`DROP INDEX ux_code ON t; ALTER TABLE t DROP CONSTRAINT df_v; ALTER TABLE t ALTER COLUMN code nvarchar(20) NULL`)
+	h.ok(`INSERT INTO t (id, code) VALUES (3, 'A')`)
+	if got := flat(h.rows(`SELECT id, code, v FROM t ORDER BY id`)); got != "1,NULL,7;2,a,7;3,A,NULL" {
+		t.Fatalf("rows: %s", got)
+	}
+	if got := flat(h.rows(`SELECT TYPE_NAME(system_type_id), max_length FROM sys.columns WHERE object_id = OBJECT_ID('t') AND name = 'code'`)); got != "nvarchar,40" {
+		t.Fatalf("altered column: %s", got)
+	}
+}
