@@ -24,7 +24,7 @@ type session struct {
 	iso            tsql.IsolationLevel
 	nocount        bool
 	xactAbort      bool
-	identityInsert *Table // SET IDENTITY_INSERT ... ON
+	identityInsert *Table       // SET IDENTITY_INSERT ... ON
 	tryDepth       int          // nesting of BEGIN TRY blocks
 	caught         *tds.Message // the error a CATCH block handles
 
