@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -128,7 +129,8 @@ func newEnv(t *testing.T) *env {
 		}
 		return '_'
 	}, strings.ToLower(t.Name()))
-	name := fmt.Sprintf("e2e_%s_%d", clean, time.Now().UnixNano()%1_000_000)
+	// The unique part comes first: long test names are cut to fit.
+	name := fmt.Sprintf("e2e_%d_%d_%s", time.Now().UnixNano()%1_000_000, envSeq.Add(1), clean)
 	if len(name) > 60 {
 		name = name[:60]
 	}
@@ -206,6 +208,8 @@ type process struct {
 }
 
 var procSeq sync.Mutex
+
+var envSeq atomic.Int64
 
 func (e *env) start(bin, name string, vars []string) *process {
 	e.t.Helper()
