@@ -45,7 +45,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin", "directory holding the producer and consumer programs")
 	flag.StringVar(&o.logs, "logs", ".devstack", "directory for the programs' logs")
-	flag.IntVar(&o.customers, "customers", 20000, "dbo.customer rows seeded before the snapshot")
+	flag.IntVar(&o.customers, "customers", 100000, "dbo.customer rows seeded before the snapshot")
 	flag.IntVar(&o.students, "students", 5000, "dbo.Student rows seeded before the snapshot")
 	flag.IntVar(&o.consumers, "consumers", 2, "consumer processes in the group")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "how long the live workload runs")
