@@ -1,8 +1,3 @@
-// Package engine gives the SQL Server emulator its semantics: databases,
-// schemas and typed tables kept as versioned rows, sessions with local
-// variables and transactions (READ COMMITTED and SNAPSHOT), the catalog
-// views, and change data capture as Microsoft documents it. It implements
-// tds.Backend; the tds package speaks the protocol and tsql parses batches.
 package engine
 
 import (

@@ -1,0 +1,30 @@
+// Package engine gives the SQL Server emulator its semantics: databases,
+// schemas and typed tables kept as versioned rows, sessions with local
+// variables and transactions (READ COMMITTED and SNAPSHOT), the catalog
+// views, and change data capture as Microsoft documents it. It implements
+// tds.Backend; the tds package speaks the protocol and tsql parses batches.
+//
+// Storage: every row is a chain of versions stamped with the commit
+// sequence (LSN) of the transaction that wrote it. READ COMMITTED reads the
+// newest committed version, SNAPSHOT the newest at or before its start, and
+// a transaction sees its own pending change. Writers take a per-database
+// write lock until they commit (writers serialize; readers never wait for
+// them); a SNAPSHOT writer that finds a newer committed version fails with
+// Msg 3960. One engine mutex guards all state for the length of a
+// statement; results are buffered and sent after it is released.
+//
+// Change data capture: a commit hands its row operations to the capture
+// job, which after Config.CaptureDelay writes cdc.<instance>_CT rows and a
+// cdc.lsn_time_mapping entry; the cleanup job (Config.CleanupRetention, or
+// sys.sp_cdc_cleanup_change_table, or Engine.Cleanup) moves the low water
+// mark.
+//
+// Without the protocol, a session can be driven directly:
+//
+//	e := engine.New(engine.Config{})
+//	defer e.Close()
+//	s, _ := e.NewSession("master")
+//	var rec engine.Recorder
+//	_ = s.ExecBatch(ctx, "CREATE DATABASE d; USE d; CREATE TABLE t (id int PRIMARY KEY); SELECT * FROM t", &rec)
+//	// rec.Sets[0].Columns, rec.Sets[0].Rows, rec.Errors()
+package engine
