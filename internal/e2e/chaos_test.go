@@ -1,0 +1,479 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/sink"
+	"github.com/mssql2adb/mssql2adb/internal/source"
+)
+
+// TestChaos SIGKILLs the producer and the consumers at random moments,
+// during the snapshot and while streaming, under a continuous random
+// workload of multi-statement transactions (inserts, updates, deletes,
+// primary-key changes, rollbacks, transactions larger than a producer
+// batch), and then checks that the target equals the source row for row and
+// that the consumers' audit shows every committed change record applied
+// exactly once. CHAOS_TRIALS sets the number of trials (default 4) and
+// CHAOS_SEED the random seed, which every run prints.
+func TestChaos(t *testing.T) {
+	trials := 4
+	if v := os.Getenv("CHAOS_TRIALS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("CHAOS_TRIALS=%q: want a positive number", v)
+		}
+		trials = n
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CHAOS_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
+		}
+		seed = n
+	}
+	fmt.Printf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)\n", seed, seed, trials)
+	t.Logf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)", seed, seed, trials)
+	var total chaosStats
+	began := time.Now()
+	for i := range trials {
+		t.Run(fmt.Sprintf("trial%d", i), func(t *testing.T) {
+			st := chaosTrial(t, rand.New(rand.NewPCG(seed, uint64(i))))
+			t.Logf("trial %d: %s", i, st)
+			total.add(st)
+		})
+	}
+	summary := fmt.Sprintf("chaos: %d trials, %s in %s", trials, total, time.Since(began).Round(time.Second))
+	fmt.Println(summary)
+	t.Log(summary)
+}
+
+// chaosStats counts what the trials did.
+type chaosStats struct {
+	killsSnapshot, killsStreaming, killsConsumer int
+	events, applications, duplicates             int
+	txns, rollbacks                              int64
+}
+
+func (s *chaosStats) add(o chaosStats) {
+	s.killsSnapshot += o.killsSnapshot
+	s.killsStreaming += o.killsStreaming
+	s.killsConsumer += o.killsConsumer
+	s.events += o.events
+	s.applications += o.applications
+	s.duplicates += o.duplicates
+	s.txns += o.txns
+	s.rollbacks += o.rollbacks
+}
+
+func (s chaosStats) String() string {
+	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d), "+
+		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
+		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
+		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
+}
+
+// chaosTrial runs one trial in a fresh source database, topic prefix and
+// target database.
+func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
+	var st chaosStats
+	e := newEnv(t)
+	e.createSampleTables()
+	seeded := 300 + r.IntN(300)
+	e.seed(1, seeded)
+	ctx := context.Background()
+	cl := kafkaClient(t)
+
+	// Small chunks and batches: many transactions to die in, and source
+	// transactions larger than a batch, which the producer must split.
+	pvars := e.producerVars("SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
+	cvars := func(id string) []string {
+		return e.consumerVars("APPLY_AUDIT=on", "GROUP_INSTANCE_ID="+id, "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)),
+			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info")
+	}
+	type member struct {
+		name string
+		bin  string
+		vars []string
+		p    *process
+	}
+	procs := []*member{
+		{name: "producer", bin: shared.producerBin, vars: pvars},
+		{name: "consumer-1", bin: shared.consumerBin, vars: cvars("c1")},
+		{name: "consumer-2", bin: shared.consumerBin, vars: cvars("c2")},
+	}
+	for _, m := range procs {
+		m.p = e.start(m.bin, m.name, m.vars)
+	}
+
+	wctx, stopWork := context.WithCancel(ctx)
+	w := &workload{db: e.src}
+	w.next.Store(int64(seeded) + 1)
+	var werr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	wseed := r.Uint64()
+	go func() { defer wg.Done(); werr = w.run(wctx, rand.New(rand.NewPCG(wseed, 1))) }()
+	defer func() { stopWork(); wg.Wait() }()
+
+	kills := 3 + r.IntN(3)
+	for k := range kills {
+		m := procs[0] // the first kill aims at the snapshot
+		delay := time.Duration(200+r.IntN(800)) * time.Millisecond
+		if k > 0 {
+			m = procs[r.IntN(len(procs))]
+			delay = time.Duration(200+r.IntN(1800)) * time.Millisecond
+		}
+		time.Sleep(delay)
+		if m.p.exited() {
+			t.Fatalf("%s exited by itself (%v); log:\n%s", m.name, m.p.err, m.p.output())
+		}
+		m.p.kill(syscall.SIGKILL)
+		if m == procs[0] {
+			pos, ok, err := e.position(ctx, cl)
+			if err != nil {
+				t.Fatalf("read the producer's position: %v", err)
+			}
+			if ok && pos.Snapshot.Done {
+				st.killsStreaming++
+			} else {
+				st.killsSnapshot++
+			}
+		} else {
+			st.killsConsumer++
+		}
+		time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
+		m.p = e.start(m.bin, m.name, m.vars)
+	}
+	time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
+	stopWork()
+	wg.Wait()
+	if werr != nil {
+		t.Fatalf("workload: %v", werr)
+	}
+	st.txns, st.rollbacks = w.txns.Load(), w.rollbacks.Load()
+
+	e.converge(2*convergeWithin, procs[0].p, procs[1].p, procs[2].p)
+	// The topics are final once the producer stops; then every committed
+	// change record must have been applied exactly once.
+	procs[0].p.kill(syscall.SIGTERM)
+	recs, ends, err := e.committedRecords(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	st.events, st.applications, st.duplicates = rep.records, rep.applications, rep.duplicates()
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	if rep.records < seeded*4 {
+		t.Errorf("only %d change records for %d seeded rows: the trial tested little", rep.records, seeded*4)
+	}
+	e.converge(convergeWithin) // still equal, with everything applied
+	return st
+}
+
+// workload runs random multi-statement transactions on the sample tables.
+// Ids above next are free; inserts and key changes take fresh ones, so no
+// statement fails on a duplicate key.
+type workload struct {
+	db              *sql.DB
+	next            atomic.Int64
+	txns, rollbacks atomic.Int64
+}
+
+func (w *workload) run(ctx context.Context, r *rand.Rand) error {
+	for ctx.Err() == nil {
+		if err := w.txn(ctx, r); err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *workload) txn(ctx context.Context, r *rand.Rand) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for range 1 + r.IntN(5) {
+		hi := w.next.Load()
+		old := 1 + r.Int64N(hi-1) // an id that may exist
+		fresh := func() int64 { return w.next.Add(1) - 1 }
+		var q string
+		var args []any
+		switch op := r.IntN(14); op {
+		case 0, 1:
+			id := fresh()
+			q, args = `INSERT INTO dbo.customer (id, name, city, balance, updated_at) VALUES (@p1, @p2, NULL, @p3, SYSUTCDATETIME())`,
+				[]any{id, fmt.Sprintf("chaos %d", id), fmt.Sprintf("%d.%02d", r.IntN(9000), r.IntN(100))}
+		case 2:
+			q, args = `UPDATE dbo.customer SET balance = balance + @p1, city = @p2 WHERE id = @p3`,
+				[]any{fmt.Sprintf("%d.%02d", r.IntN(100), r.IntN(100)), fmt.Sprintf("city %d", r.IntN(50)), old}
+		case 3:
+			// Many rows in one statement: a transaction larger than a batch.
+			q, args = `UPDATE dbo.customer SET balance = balance + 1, updated_at = SYSUTCDATETIME() WHERE id BETWEEN @p1 AND @p2`,
+				[]any{old, old + 20 + r.Int64N(60)}
+		case 4:
+			q, args = `DELETE FROM dbo.customer WHERE id = @p1`, []any{old}
+		case 5:
+			q, args = `UPDATE dbo.customer SET id = @p1 WHERE id = @p2`, []any{fresh(), old}
+		case 6:
+			id := fresh()
+			q, args = `INSERT INTO dbo.Student (id, name, age, enrolled) VALUES (@p1, @p2, @p3, '2024-02-29')`,
+				[]any{id, fmt.Sprintf("student %d", id), 18 + r.IntN(8)}
+		case 7:
+			q, args = `UPDATE dbo.Student SET age = NULL, name = @p1 WHERE id = @p2`, []any{fmt.Sprintf("renamed %d", r.IntN(1000)), old}
+		case 8:
+			q, args = `UPDATE dbo.Student SET id = @p1 WHERE id = @p2`, []any{fresh(), old}
+		case 9:
+			q, args = `DELETE FROM dbo.Student WHERE id = @p1`, []any{old}
+		case 10:
+			q, args = `INSERT INTO dbo.enrolment (student_id, course, grade) VALUES (@p1, N'math', 3.5)`, []any{fresh()}
+		case 11:
+			q, args = `UPDATE dbo.enrolment SET grade = @p1 WHERE student_id = @p2`, []any{fmt.Sprintf("%d.%d", r.IntN(6), r.IntN(10)), old}
+		case 12:
+			// A change of one column of a composite key.
+			q, args = `UPDATE dbo.enrolment SET course = @p1 WHERE student_id = @p2 AND course = N'math'`, []any{fmt.Sprintf("c%d", fresh()), old}
+		default:
+			q, args = `DELETE FROM dbo.enrolment WHERE student_id = @p1 AND course = N'Art'`, []any{old}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	w.txns.Add(1)
+	if r.IntN(10) == 0 {
+		w.rollbacks.Add(1)
+		return tx.Rollback()
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// stateTopic is the producer's default STATE_TOPIC; every test shares it,
+// each under its own key.
+const stateTopic = "_mssql2adb_state"
+
+// kafkaClient is a plain client of the shared brokers for the test's own
+// reads; it is closed when the test ends.
+func kafkaClient(t *testing.T) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kafka.ClientOpts(strings.Split(shared.brokers, ","))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// position is the source position the producer of e last committed; ok is
+// false before its first commit.
+func (e *env) position(ctx context.Context, cl *kgo.Client) (source.Position, bool, error) {
+	var pos source.Position
+	b, ok, err := kafka.LoadState(ctx, cl, stateTopic, e.name+"."+e.name)
+	if err != nil || !ok {
+		return pos, ok, err
+	}
+	if err := json.Unmarshal(b, &pos); err != nil {
+		return pos, false, fmt.Errorf("state of %s: %w", e.name, err)
+	}
+	return pos, true, nil
+}
+
+// recordID names one Kafka record.
+type recordID struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+func (r recordID) String() string { return fmt.Sprintf("%s/%d@%d", r.topic, r.partition, r.offset) }
+
+// committedRecords reads every change topic of e with read_committed
+// isolation and returns its change records (tombstones left out) and, per
+// topic and partition, the offset after its last record of any kind.
+func (e *env) committedRecords(ctx context.Context, cl *kgo.Client) (map[recordID]bool, map[string]map[int32]int64, error) {
+	topics, err := kadm.NewClient(cl).ListTopics(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list topics: %w", err)
+	}
+	prefix := e.name + "."
+	recs := map[recordID]bool{}
+	ends := map[string]map[int32]int64{}
+	for _, name := range topics.Names() {
+		if !strings.HasPrefix(name, prefix) || strings.HasPrefix(name, prefix+"_") {
+			continue
+		}
+		ends[name] = map[int32]int64{}
+		if _, err := kafka.ReadCommitted(ctx, cl, name, nil, func(r *kgo.Record) error {
+			ends[name][r.Partition] = max(ends[name][r.Partition], r.Offset+1)
+			if len(r.Value) > 0 {
+				recs[recordID{r.Topic, r.Partition, r.Offset}] = true
+			}
+			return nil
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(ends) == 0 {
+		return nil, nil, fmt.Errorf("no change topic with prefix %s (pattern %s)", prefix, sink.TopicPattern(e.name))
+	}
+	return recs, ends, nil
+}
+
+// waitApplied waits until group's offsets in the target cover every record
+// in ends.
+func waitApplied(t *testing.T, target *pgxpool.Pool, group string, ends map[string]map[int32]int64, within time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(within)
+	for {
+		stored := map[string]map[int32]int64{}
+		rows, err := target.Query(ctx, "SELECT topic, partition, next_offset FROM mssql2adb.consumer_offsets WHERE group_id = $1", group)
+		if err == nil {
+			for rows.Next() {
+				var tp string
+				var p int32
+				var n int64
+				if err = rows.Scan(&tp, &p, &n); err != nil {
+					break
+				}
+				if stored[tp] == nil {
+					stored[tp] = map[int32]int64{}
+				}
+				stored[tp][p] = n
+			}
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+		var behind []string
+		for tp, parts := range ends {
+			for p, end := range parts {
+				if stored[tp][p] < end {
+					behind = append(behind, fmt.Sprintf("%s/%d at %d of %d", tp, p, stored[tp][p], end))
+				}
+			}
+		}
+		if err == nil && len(behind) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			sort.Strings(behind)
+			t.Fatalf("group %s did not apply every record within %s (err %v): %s", group, within, err, strings.Join(behind, ", "))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// auditReport is what the audit table says about one group.
+type auditReport struct {
+	records        int // committed change records in the topics
+	applications   int // audit rows of the group
+	dupOffsets     []string
+	dupEvents      []string // one source change applied from two records
+	missing, rogue []string
+}
+
+func (a auditReport) duplicates() int { return len(a.dupOffsets) + len(a.dupEvents) }
+
+func (a auditReport) problems() string {
+	var b strings.Builder
+	show := func(what string, s []string) {
+		if len(s) > 0 {
+			sort.Strings(s)
+			fmt.Fprintf(&b, "%d %s, e.g. %s\n", len(s), what, strings.Join(s[:min(len(s), 5)], "; "))
+		}
+	}
+	show("records applied more than once", a.dupOffsets)
+	show("source changes applied from more than one record", a.dupEvents)
+	show("committed records never applied", a.missing)
+	show("applied records that are not committed change records (aborted transactions?)", a.rogue)
+	return b.String()
+}
+
+// audit compares group's audit rows in target with the committed change
+// records: each must be applied exactly once, nothing else applied, and no
+// source change may reach the target from two records.
+func audit(t *testing.T, target *pgxpool.Pool, group string, recs map[recordID]bool) auditReport {
+	t.Helper()
+	ctx := context.Background()
+	rep := auditReport{records: len(recs)}
+	rows, err := target.Query(ctx, "SELECT topic, partition, kafka_offset, count(*) FROM mssql2adb.apply_audit WHERE group_id = $1 GROUP BY 1, 2, 3", group)
+	if err != nil {
+		t.Fatalf("read audit of group %s: %v", group, err)
+	}
+	seen := map[recordID]bool{}
+	for rows.Next() {
+		var id recordID
+		var n int
+		if err := rows.Scan(&id.topic, &id.partition, &id.offset, &n); err != nil {
+			t.Fatal(err)
+		}
+		rep.applications += n
+		seen[id] = true
+		if n > 1 {
+			rep.dupOffsets = append(rep.dupOffsets, fmt.Sprintf("%s applied %d times", id, n))
+		}
+		if !recs[id] {
+			rep.rogue = append(rep.rogue, id.String())
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for id := range recs {
+		if !seen[id] {
+			rep.missing = append(rep.missing, id.String())
+		}
+	}
+	// A change event is identified by its table, key, operation and source
+	// position (commit LSN, change LSN, serial number); a snapshot row by its
+	// table and key, since a snapshot reads each key once.
+	rows, err = target.Query(ctx, `SELECT topic, op, key, count(*), string_agg(partition || '@' || kafka_offset, ',')
+		FROM mssql2adb.apply_audit WHERE group_id = $1
+		GROUP BY topic, op, key, CASE WHEN op = 'r' THEN NULL ELSE __source_lsn END HAVING count(*) > 1`, group)
+	if err != nil {
+		t.Fatalf("read audit of group %s: %v", group, err)
+	}
+	for rows.Next() {
+		var topic, op, key, where string
+		var n int
+		if err := rows.Scan(&topic, &op, &key, &n, &where); err != nil {
+			t.Fatal(err)
+		}
+		rep.dupEvents = append(rep.dupEvents, fmt.Sprintf("%s op %s key %s %d times (%s)", topic, op, key, n, where))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
