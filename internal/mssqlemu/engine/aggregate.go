@@ -72,7 +72,7 @@ func (ev *evaluator) sortRows(rows []outRow, sel *tsql.SelectStmt, out *relation
 		}
 	}
 	var sortErr error
-	sort.SliceStable(rows, func(a, b int) bool {
+	less := func(a, b int) bool {
 		for k, o := range sel.OrderBy {
 			x, y := rows[a].keys[k], rows[b].keys[k]
 			var c int
@@ -97,7 +97,15 @@ func (ev *evaluator) sortRows(rows []outRow, sel *tsql.SelectStmt, out *relation
 			}
 		}
 		return false
-	})
+	}
+	// Rows usually come in clustered key order already.
+	sorted := true
+	for i := 1; i < len(rows) && sorted; i++ {
+		sorted = !less(i, i-1)
+	}
+	if !sorted {
+		sort.SliceStable(rows, less)
+	}
 	return sortErr
 }
 
