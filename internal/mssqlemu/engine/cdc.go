@@ -46,6 +46,7 @@ type captureBatch struct {
 
 // lsnMapping is a row of cdc.lsn_time_mapping.
 type lsnMapping struct {
+	capSeq    uint64 // when the capture job wrote it (snapshot visibility)
 	startLSN  uint64
 	beginTime time.Time
 	endTime   time.Time
@@ -182,7 +183,7 @@ func (e *Engine) captureDue(now time.Time, all bool) {
 			}
 		}
 		for d := range touched {
-			d.cdc.addMapping(lsnMapping{startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.commit - 1})
+			d.cdc.addMapping(lsnMapping{capSeq: writeSeq, startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.commit - 1})
 		}
 	}
 }
@@ -276,12 +277,23 @@ func (c *cdcState) addMapping(m lsnMapping) {
 	}
 }
 
-// maxLSN is sys.fn_cdc_get_max_lsn: the largest start_lsn in cdc.lsn_time_mapping.
-func (d *Database) maxLSN() uint64 {
-	if d.cdc == nil || len(d.cdc.mapping) == 0 {
+// maxLSN is sys.fn_cdc_get_max_lsn: the largest start_lsn in
+// cdc.lsn_time_mapping.
+func (d *Database) maxLSN() uint64 { return d.maxLSNAt(0) }
+
+// maxLSNAt is maxLSN as a snapshot taken at snap sees the mapping table
+// (0: the latest state).
+func (d *Database) maxLSNAt(snap uint64) uint64 {
+	if d.cdc == nil {
 		return 0
 	}
-	return d.cdc.mapping[len(d.cdc.mapping)-1].startLSN
+	var best uint64
+	for _, m := range d.cdc.mapping {
+		if (snap == 0 || m.capSeq <= snap) && m.startLSN > best {
+			best = m.startLSN
+		}
+	}
+	return best
 }
 
 func (d *Database) captureInstance(name string) *captureInstance {

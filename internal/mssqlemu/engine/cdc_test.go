@@ -65,3 +65,20 @@ func TestCDCErrors(t *testing.T) {
 		t.Fatalf("below min: %d %s", n, text)
 	}
 }
+
+func TestMaxLSNIsSnapshotConsistent(t *testing.T) {
+	h := cdcHarness(t)
+	h.ok(`ALTER DATABASE src SET ALLOW_SNAPSHOT_ISOLATION ON; INSERT INTO item (id) VALUES (1)`)
+	r := h.session()
+	before := flat(r.rows(`SET TRANSACTION ISOLATION LEVEL SNAPSHOT; BEGIN TRAN; SELECT sys.fn_cdc_get_max_lsn()`))
+	h.ok(`INSERT INTO item (id) VALUES (2)`)
+	if got := flat(r.rows(`SELECT sys.fn_cdc_get_max_lsn()`)); got != before {
+		t.Fatalf("max LSN moved inside a snapshot: %s → %s", before, got)
+	}
+	if got := flat(r.rows(`SELECT COUNT(*) FROM item; COMMIT`)); got != "1" {
+		t.Fatalf("snapshot rows: %s", got)
+	}
+	if got := flat(r.rows(`SELECT sys.fn_cdc_get_max_lsn()`)); got == before {
+		t.Fatal("max LSN did not move after the snapshot ended")
+	}
+}

@@ -55,7 +55,7 @@ func (ev *evaluator) cdcFunc(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, 
 		if err := argc(0); err != nil {
 			return nil, sqltypes.LSNType, err
 		}
-		return lsnBytes(d.maxLSN()), sqltypes.LSNType, nil
+		return lsnBytes(d.maxLSNAt(ev.s.snapshotSeq(ev.tx))), sqltypes.LSNType, nil
 	case "fn_cdc_increment_lsn", "fn_cdc_decrement_lsn":
 		// https://learn.microsoft.com/en-us/sql/relational-databases/system-functions/sys-fn-cdc-increment-lsn-transact-sql
 		if err := argc(1); err != nil {
@@ -216,7 +216,7 @@ func (ev *evaluator) tableFunc(x *tsql.TableFunc) (*relation, error) {
 	// The documented range checks: from_lsn below the capture instance's
 	// low endpoint or to_lsn above the highest LSN fail, with the
 	// misleading Msg 313 that SQL Server raises.
-	if !ok1 || !ok2 || bytes.Compare(from, lsnBytes(ci.startLSN)) < 0 || bytes.Compare(to, lsnBytes(d.maxLSN())) > 0 || bytes.Compare(from, to) > 0 {
+	if !ok1 || !ok2 || bytes.Compare(from, lsnBytes(ci.startLSN)) < 0 || bytes.Compare(to, lsnBytes(d.maxLSNAt(ev.s.snapshotSeq(ev.tx)))) > 0 || bytes.Compare(from, to) > 0 {
 		return nil, insufficient
 	}
 	if err := ev.s.checkSnapshot(ev.tx, d); err != nil {

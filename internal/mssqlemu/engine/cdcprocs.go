@@ -259,7 +259,7 @@ func (s *session) enableTable(d *Database, args []procArg) (int32, error) {
 	// The capture job records its scan position in cdc.lsn_time_mapping
 	// even without tracked changes (rows with tran_id 0x0), so the maximum
 	// LSN is at or past a new instance's start.
-	d.cdc.addMapping(lsnMapping{startLSN: ci.startLSN, beginTime: now, endTime: now, beginLSN: ci.startLSN})
+	d.cdc.addMapping(lsnMapping{capSeq: ci.seqCreated, startLSN: ci.startLSN, beginTime: now, endTime: now, beginLSN: ci.startLSN})
 	t.capture = append(t.capture, ci)
 	d.cdc.instances = append(d.cdc.instances, ci)
 	return 0, nil

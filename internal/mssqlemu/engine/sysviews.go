@@ -55,7 +55,7 @@ func (ev *evaluator) systemView(d *Database, o tsql.ObjectName) (*relation, bool
 		if d.cdc == nil {
 			return nil, false, nil
 		}
-		rel := cdcView(d, name)
+		rel := cdcView(d, name, ev.s.snapshotSeq(ev.tx))
 		return rel, rel != nil, nil
 	}
 	return nil, false, nil
@@ -425,7 +425,7 @@ func infoSchemaView(d *Database, name string) *relation {
 }
 
 // cdcView builds the CDC metadata tables of a CDC-enabled database.
-func cdcView(d *Database, name string) *relation {
+func cdcView(d *Database, name string, snap uint64) *relation {
 	switch name {
 	case "change_tables":
 		// https://learn.microsoft.com/en-us/sql/relational-databases/system-tables/cdc-change-tables-transact-sql
@@ -473,6 +473,9 @@ func cdcView(d *Database, name string) *relation {
 		rel := &relation{cols: cols(c("start_lsn", sqltypes.LSNType), cn("tran_begin_time", tDT), cn("tran_end_time", tDT),
 			cn("tran_id", sqltypes.VarBinaryType(10)), cn("tran_begin_lsn", sqltypes.LSNType))}
 		for _, m := range d.cdc.mapping {
+			if snap != 0 && m.capSeq > snap {
+				continue
+			}
 			rel.rows = append(rel.rows, []any{lsnBytes(m.startLSN), sqltypes.FromTime(wall(m.beginTime), tDT), sqltypes.FromTime(wall(m.endTime), tDT),
 				append([]byte{0, 0}, u64bytes(m.txID)...), lsnBytes(m.beginLSN)})
 		}
