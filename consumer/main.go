@@ -80,7 +80,7 @@ func run(ctx context.Context) error {
 	defer pool.Close()
 	target := fmt.Sprintf("%s:%d/%s", pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database)
 	if err := policy.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
-		return fmt.Errorf("connect to the target database %s: %w (check TARGET_DSN and that the database is up)", target, err)
+		return fmt.Errorf("%w (check TARGET_DSN and that the database is up)", err)
 	}
 	dialect := cfg.TargetDialect
 	if dialect == "auto" {
@@ -110,7 +110,7 @@ func run(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
 		return err
 	}); err != nil {
-		return fmt.Errorf("schema registry %s: %w (check SCHEMA_REGISTRY_URL)", cfg.SchemaRegistryURL, err)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
 	}
 
 	health.SetReady(true, "")

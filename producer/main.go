@@ -79,7 +79,7 @@ func run(ctx context.Context) error {
 	}
 	defer db.Close()
 	if err := policy.Do(ctx, "connect to SQL Server database "+database, db.PingContext); err != nil {
-		return fmt.Errorf("connect to SQL Server database %s: %w (check MSSQL_DSN, that the server is up and the login has access)", database, err)
+		return fmt.Errorf("%w (check MSSQL_DSN, that the server is up and the login has access)", err)
 	}
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
@@ -120,7 +120,7 @@ func run(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
 		return err
 	}); err != nil {
-		return fmt.Errorf("schema registry %s: %w (check SCHEMA_REGISTRY_URL)", cfg.SchemaRegistryURL, err)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
 	}
 	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
 
