@@ -74,8 +74,10 @@ func TestEveryTypeLandsExactly(t *testing.T) {
 		{catalog.Column{Type: "smalldatetime"}, []any{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2079, 6, 6, 23, 59, 0, 0, time.UTC)},
 			[]string{"1900-01-01 00:00:00", "2079-06-06 23:59:00"}},
 		{catalog.Column{Type: "datetimeoffset", Scale: 7}, []any{time.Date(1, 1, 1, 0, 0, 0, 0, plus14),
-			time.Date(9999, 12, 31, 23, 59, 59, 999999900, minus14), time.Date(2024, 2, 29, 12, 0, 0, 0, plus14)},
-			[]string{"0001-12-31 10:00:00+00 BC", "10000-01-01 13:59:59.999999+00", "2024-02-28 22:00:00+00"}},
+			time.Date(9999, 12, 31, 23, 59, 59, 999999900, minus14), time.Date(2024, 2, 29, 12, 0, 0, 0, plus14),
+			time.Date(2024, 5, 1, 10, 20, 30, 123456500, minus14), time.Date(2024, 5, 1, 10, 20, 30, 123456400, plus14)},
+			[]string{"0001-12-31 10:00:00+00 BC", "10000-01-01 13:59:59.999999+00", "2024-02-28 22:00:00+00",
+				"2024-05-02 00:20:30.123457+00", "2024-04-30 20:20:30.123456+00"}},
 	}
 	tbl := &catalog.Table{Database: "db", Schema: "types", Name: "AllTypes", PrimaryKey: []string{"id"},
 		Columns: []catalog.Column{{Name: "id", Ordinal: 1, Type: "int"}}}

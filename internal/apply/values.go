@@ -74,9 +74,13 @@ func toPG(c catalog.Column, v any, stripNUL bool) (any, error) {
 			}
 			return pgtype.Time{Microseconds: int64(x / time.Microsecond), Valid: true}, nil
 		}
-	case "date", "datetime", "datetime2", "smalldatetime", "datetimeoffset":
+	case "date", "datetime", "datetime2", "smalldatetime":
 		if x, ok := v.(time.Time); ok {
 			return x, nil
+		}
+	case "datetimeoffset":
+		if x, ok := v.(time.Time); ok {
+			return roundOffsetTime(x), nil
 		}
 	case "bit":
 		if x, ok := v.(bool); ok {
@@ -112,6 +116,18 @@ func toPG(c catalog.Column, v any, stripNUL bool) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("value of Go type %T does not fit SQL Server type %s", v, c.TypeString())
+}
+
+// roundOffsetTime rounds a datetimeoffset's 100 ns digit half up to the
+// microsecond PostgreSQL keeps (pgx would truncate it), as the producer does
+// for time, datetime and datetime2, and like it never rounds the source's
+// wall clock past 9999-12-31 23:59:59.999999.
+func roundOffsetTime(t time.Time) time.Time {
+	r := t.Round(time.Microsecond)
+	if r.Year() > 9999 {
+		return t.Truncate(time.Microsecond)
+	}
+	return r
 }
 
 func scaleOf(c catalog.Column) int {
