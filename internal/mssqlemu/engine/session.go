@@ -281,6 +281,10 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 	}
 	buf := &bufferedWriter{}
 	s.e.mu.Lock()
+	if s.closed {
+		s.e.mu.Unlock()
+		return context.Canceled
+	}
 	tx := s.tx
 	undoMark, opsMark := 0, 0
 	if tx != nil {

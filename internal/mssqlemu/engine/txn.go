@@ -58,7 +58,10 @@ func (tx *txn) holdsLock(d *Database) bool {
 // another transaction holds it. Writers serialize per database; readers
 // never wait for them.
 func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error {
-	if tx.holdsLock(d) {
+	s.e.mu.Lock()
+	held := tx.holdsLock(d)
+	s.e.mu.Unlock()
+	if held {
 		return nil
 	}
 	select {
@@ -67,9 +70,15 @@ func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error 
 		return ctx.Err()
 	}
 	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if s.closed || s.tx != tx {
+		// The session was closed (its transaction rolled back) while
+		// this request waited: give the lock back.
+		<-d.writeLock
+		return context.Canceled
+	}
 	tx.locks = append(tx.locks, d)
 	d.writeOwner = tx
-	s.e.mu.Unlock()
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -146,5 +147,27 @@ BEGIN CATCH SELECT ERROR_NUMBER(), ERROR_SEVERITY() END CATCH`))
 	}
 	if got := flat(h.rows(`SELECT TYPE_NAME(system_type_id), max_length FROM sys.columns WHERE object_id = OBJECT_ID('t') AND name = 'code'`)); got != "nvarchar,40" {
 		t.Fatalf("altered column: %s", got)
+	}
+}
+
+func TestCloseWhileWaitingForWriteLock(t *testing.T) {
+	a := newHarness(t)
+	a.ok(`CREATE DATABASE cl; USE cl; CREATE TABLE t (id int PRIMARY KEY)`)
+	a.ok(`BEGIN TRAN; INSERT INTO t VALUES (1)`)
+	b := a.session()
+	done := make(chan *Recorder)
+	go func() {
+		var rec Recorder
+		_ = b.s.ExecBatch(context.Background(), `INSERT INTO t VALUES (2)`, &rec)
+		done <- &rec
+	}()
+	// b waits for a's write lock; closing b while it waits must not leave
+	// the lock held by b's rolled-back transaction.
+	_ = b.s.Close()
+	a.ok(`COMMIT`)
+	<-done
+	a.ok(`INSERT INTO t VALUES (3)`)
+	if got := flat(a.rows(`SELECT id FROM t ORDER BY id`)); got != "1;3" && got != "1;2;3" {
+		t.Fatalf("rows: %s", got)
 	}
 }
