@@ -60,7 +60,16 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			}
 		}
 		return nil
-	case *tsql.SetValueStmt, *tsql.SetIsolationStmt:
+	case *tsql.SetValueStmt:
+		if strings.EqualFold(x.Option, "LOCK_TIMEOUT") {
+			n, err := ev.intExpr(x.Value)
+			if err != nil {
+				return err
+			}
+			s.lockTimeout = n
+		}
+		return nil
+	case *tsql.SetIsolationStmt:
 		return nil
 	case *tsql.SetIdentityInsertStmt:
 		t, err := s.userTable(x.Table)

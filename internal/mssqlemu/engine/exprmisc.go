@@ -130,7 +130,7 @@ func (ev *evaluator) globalVar(name string) (any, sqltypes.Type, error) {
 	case "@@DATEFIRST":
 		return int64(7), sqltypes.TinyIntType, nil
 	case "@@LOCK_TIMEOUT":
-		return int64(-1), sqltypes.IntType, nil
+		return s.lockTimeout, sqltypes.IntType, nil
 	case "@@MAX_PRECISION":
 		return int64(38), sqltypes.TinyIntType, nil
 	case "@@TEXTSIZE":

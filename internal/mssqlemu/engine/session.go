@@ -26,6 +26,7 @@ type session struct {
 	xactAbort      bool
 	identityInsert *Table       // SET IDENTITY_INSERT ... ON
 	tryDepth       int          // nesting of BEGIN TRY blocks
+	lockTimeout    int64        // SET LOCK_TIMEOUT in ms; -1 waits forever
 	caught         *tds.Message // the error a CATCH block handles
 
 	rowcount  int64
@@ -48,7 +49,7 @@ type variable struct {
 func newFrame(text string) *frame { return &frame{vars: map[string]*variable{}, text: text} }
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
-	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted}
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1}
 }
 
 var _ tds.Session = (*session)(nil)

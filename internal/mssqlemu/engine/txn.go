@@ -64,10 +64,28 @@ func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error 
 	if held {
 		return nil
 	}
+	acquired := false
 	select {
 	case d.writeLock <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+		acquired = true
+	default:
+	}
+	var timeout <-chan time.Time
+	if acquired {
+		// got it without waiting
+	} else if s.lockTimeout >= 0 {
+		t := time.NewTimer(time.Duration(s.lockTimeout) * time.Millisecond)
+		defer t.Stop()
+		timeout = t.C
+	}
+	if !acquired {
+		select {
+		case d.writeLock <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return msg(1222, 16, 51, "Lock request time out period exceeded.")
+		}
 	}
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()

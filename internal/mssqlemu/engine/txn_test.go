@@ -171,3 +171,17 @@ func TestCloseWhileWaitingForWriteLock(t *testing.T) {
 		t.Fatalf("rows: %s", got)
 	}
 }
+
+func TestLockTimeout(t *testing.T) {
+	a := newHarness(t)
+	a.ok(`CREATE DATABASE lt; USE lt; CREATE TABLE t (id int PRIMARY KEY); BEGIN TRAN; INSERT INTO t VALUES (1)`)
+	b := a.session()
+	if n, _ := b.errNum(`SET LOCK_TIMEOUT 0; INSERT INTO t VALUES (2)`); n != 1222 {
+		t.Fatalf("lock timeout: %d", n)
+	}
+	if got := flat(b.rows(`SELECT @@LOCK_TIMEOUT, COUNT(*) FROM t`)); got != "0,0" {
+		t.Fatalf("reader under READ COMMITTED does not wait: %s", got)
+	}
+	a.ok(`COMMIT`)
+	b.ok(`INSERT INTO t VALUES (2)`)
+}
