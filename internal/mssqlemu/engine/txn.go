@@ -71,9 +71,7 @@ func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error 
 	default:
 	}
 	var timeout <-chan time.Time
-	if acquired {
-		// got it without waiting
-	} else if s.lockTimeout >= 0 {
+	if !acquired && s.lockTimeout >= 0 {
 		t := time.NewTimer(time.Duration(s.lockTimeout) * time.Millisecond)
 		defer t.Stop()
 		timeout = t.C
