@@ -82,3 +82,17 @@ func TestMaxLSNIsSnapshotConsistent(t *testing.T) {
 		t.Fatal("max LSN did not move after the snapshot ended")
 	}
 }
+
+func TestDisableDB(t *testing.T) {
+	h := cdcHarness(t)
+	h.ok(`EXEC sys.sp_cdc_disable_db`)
+	if got := flat(h.rows(`SELECT is_cdc_enabled FROM sys.databases WHERE name = 'src'; SELECT COUNT(*) FROM sys.schemas WHERE name = 'cdc'`)); got != "0" {
+		t.Fatalf("cdc schema after disable: %s", got)
+	}
+	if got := flat(h.rows(`SELECT is_tracked_by_cdc FROM sys.tables WHERE name = 'item'`)); got != "0" {
+		t.Fatalf("still tracked: %s", got)
+	}
+	if n, _ := h.errNum(`SELECT * FROM cdc.dbo_item_CT`); n != 208 {
+		t.Fatalf("change table after disable: %d", n)
+	}
+}

@@ -34,6 +34,16 @@ func (s *session) cdcProc(proc string, args []procArg, w tds.ResultWriter) (int3
 		}
 		d.CDCEnabled = false
 		d.cdc = nil
+		// The cdc schema goes with it unless user objects remain in it.
+		if sc := d.schema("cdc"); sc != nil {
+			inUse := false
+			for _, t := range d.tables {
+				inUse = inUse || t.Schema == sc
+			}
+			if !inUse {
+				delete(d.schemas, "cdc")
+			}
+		}
 		return 0, nil
 	case "sp_cdc_enable_table":
 		return s.enableTable(d, args)
