@@ -222,6 +222,8 @@ func TestTypeFidelity(t *testing.T) {
 	}
 	want[idAllNull2] = allNull()
 	e.eventually(convergeWithin, "streaming", func() []string { return e.diffTarget("dbo.all_types", want) }, prod, cons)
+	// The verify package (the operator's check) agrees, value by value.
+	e.converge(convergeWithin, prod, cons)
 }
 
 // insertCells inserts one row per cell, id base+i, the cell's column set

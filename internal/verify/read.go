@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,6 +49,7 @@ func ReadSource(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc
 			if vals[i], err = conv(t.Columns[i], v); err != nil {
 				return nil, fmt.Errorf("source %s column %s: %w", t.QualifiedName(), t.Columns[i].Name, err)
 			}
+			vals[i] = AsTarget(t.Columns[i], vals[i])
 		}
 		if err := side.Add(vals, keyIdx); err != nil {
 			return nil, fmt.Errorf("source %s: %w", t.QualifiedName(), err)
@@ -69,6 +71,9 @@ func ReadTarget(ctx context.Context, pool *pgxpool.Pool, t *catalog.Table) (*Sid
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = pgx.Identifier{c.Name}.Sanitize()
+		if c.Type == "xml" {
+			cols[i] += "::text" // pgx would parse xml with encoding/xml
+		}
 	}
 	var exists bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{t.Schema, t.Name}.Sanitize()).Scan(&exists); err != nil {
@@ -88,9 +93,43 @@ func ReadTarget(ctx context.Context, pool *pgxpool.Pool, t *catalog.Table) (*Sid
 		if err != nil {
 			return nil, fmt.Errorf("read target %s.%s: %w", t.Schema, t.Name, err)
 		}
+		for i := range vals {
+			vals[i] = AsTarget(t.Columns[i], vals[i])
+		}
 		if err := side.Add(vals, keyIdx); err != nil {
 			return nil, fmt.Errorf("target %s.%s: %w", t.Schema, t.Name, err)
 		}
 	}
 	return side, rows.Err()
+}
+
+// AsTarget reduces a value of column c, read from either side, to what the
+// target type keeps, where Canonical alone cannot tell: datetime becomes
+// timestamp(3), so its 1/300 s ticks count to the millisecond (.0033333 is
+// .003); time, datetime2 and datetimeoffset never round past the end of
+// the day or of year 9999, as the producer rounds them; char and nchar lose their trailing blanks, which both databases
+// ignore in comparisons and which differ when an nchar value holds
+// characters outside the BMP (SQL Server pads by UTF-16 code units,
+// PostgreSQL by characters).
+func AsTarget(c catalog.Column, v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		switch c.Type {
+		case "datetime":
+			return x.Round(time.Millisecond)
+		case "datetime2", "datetimeoffset":
+			if r := x.Round(time.Microsecond); r.Year() > 9999 {
+				return x.Truncate(time.Microsecond)
+			}
+		}
+	case time.Duration:
+		if r := x.Round(time.Microsecond); r >= 24*time.Hour {
+			return x.Truncate(time.Microsecond)
+		}
+	case string:
+		if c.Type == "char" || c.Type == "nchar" {
+			return strings.TrimRight(x, " ")
+		}
+	}
+	return v
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 )
 
 func TestCanonicalAgreesAcrossDrivers(t *testing.T) {
@@ -64,5 +66,34 @@ func TestCompareFindsMissingExtraAndDifferent(t *testing.T) {
 	}
 	if err := same.Add([]any{int64(1), "z"}, []int{0}); err == nil {
 		t.Fatal("duplicate key accepted")
+	}
+}
+
+func TestAsTargetMatchesTheTargetType(t *testing.T) {
+	tick := time.Date(2024, 1, 2, 3, 4, 5, 3333333, time.UTC) // datetime's .003
+	tests := []struct {
+		name        string
+		col         catalog.Column
+		source, tgt any
+		wantSame    bool
+	}{
+		{"datetime tick vs timestamp(3)", catalog.Column{Type: "datetime"}, tick, time.Date(2024, 1, 2, 3, 4, 5, 3e6, time.UTC), true},
+		{"datetime2 keeps microseconds", catalog.Column{Type: "datetime2", Scale: 7}, tick, time.Date(2024, 1, 2, 3, 4, 5, 3e6, time.UTC), false},
+		{"time(7) does not round to midnight", catalog.Column{Type: "time", Scale: 7}, 24*time.Hour - 100*time.Nanosecond,
+			pgtype.Time{Microseconds: 86_399_999_999, Valid: true}, true},
+		{"datetime2(7) does not round to year 10000", catalog.Column{Type: "datetime2", Scale: 7},
+			time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), true},
+		{"nchar padded by code units vs characters", catalog.Column{Type: "nchar", Length: 4}, "😀  ", "😀   ", true},
+		{"varchar keeps trailing blanks", catalog.Column{Type: "varchar", Length: 4}, "a ", "a", false},
+	}
+	for _, tt := range tests {
+		a, err1 := Canonical(AsTarget(tt.col, tt.source))
+		b, err2 := Canonical(AsTarget(tt.col, tt.tgt))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", tt.name, err1, err2)
+		}
+		if (a == b) != tt.wantSame {
+			t.Errorf("%s: %q vs %q, want equal=%v", tt.name, a, b, tt.wantSame)
+		}
 	}
 }
