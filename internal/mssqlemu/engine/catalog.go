@@ -79,6 +79,7 @@ type Table struct {
 	identity int64
 	idSeeded bool
 	capture  []*captureInstance // at most two
+	checks   []checkConstraint
 }
 
 // PK returns the primary key, or nil.
@@ -213,6 +214,9 @@ func (d *Database) objects() []objectInfo {
 				typ, desc = "PK", "PRIMARY_KEY_CONSTRAINT"
 			}
 			out = append(out, objectInfo{ix.ObjectID, ix.Name, t.Schema, typ, desc, t.ID, t.Created, t.Created, t.System})
+		}
+		for _, ck := range t.checks {
+			out = append(out, objectInfo{ck.id, ck.name, t.Schema, "C", "CHECK_CONSTRAINT", t.ID, t.Created, t.Created, t.System})
 		}
 		for _, c := range t.Columns {
 			if c.DefaultID != 0 {

@@ -253,6 +253,10 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 			return err
 		}
 	}
+	if err := s.addChecks(d, t, x.Columns, x.Constraints); err != nil {
+		return err
+	}
+	ev.typeComputed(t)
 	d.tables[t.ID] = t
 	return nil
 }
@@ -309,6 +313,22 @@ func (s *session) alterTableAdd(ev *evaluator, x *tsql.AlterTableAddStmt, fr *fr
 			return err
 		}
 	}
+	n := len(t.checks)
+	if err := s.addChecks(d, t, x.Columns, x.Constraints); err != nil {
+		return err
+	}
+	// New CHECK constraints are checked against existing rows.
+	for _, row := range t.latestRows() {
+		saved := t.checks
+		t.checks = t.checks[n:]
+		err := ev.checkRow(d, t, row, "ALTER TABLE")
+		t.checks = saved
+		if err != nil {
+			t.checks = t.checks[:n]
+			return err
+		}
+	}
+	ev.typeComputed(t)
 	t.Modified = s.e.cfg.Now()
 	s.e.recordDDL(d, t, fr.text, x.Position().Offset)
 	return nil
@@ -419,6 +439,25 @@ func (s *session) dropTable(x *tsql.DropTableStmt) error {
 			s.e.dropCapture(d, t.capture[0])
 		}
 		delete(d.tables, t.ID)
+	}
+	return nil
+}
+
+// addChecks records the column- and table-level CHECK constraints.
+func (s *session) addChecks(d *Database, t *Table, cols []*tsql.ColumnDef, cons []*tsql.TableConstraint) error {
+	for _, cd := range cols {
+		if cd.Check != nil {
+			if err := addCheck(d, t, "", cd.Name, cd.Check); err != nil {
+				return err
+			}
+		}
+	}
+	for _, tc := range cons {
+		if tc.Kind == tsql.CheckConstraint && tc.Check != nil {
+			if err := addCheck(d, t, tc.Name, "", tc.Check); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

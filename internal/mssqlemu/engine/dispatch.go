@@ -364,6 +364,10 @@ func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error)
 		return nil, nil, err
 	}
 	rows, _ := t.scan(ev.tx, ev.s.snapshotSeq(ev.tx))
+	rows, err = ev.computeColumns(t, rows)
+	if err != nil {
+		return nil, nil, err
+	}
 	return &relation{cols: tableCols(t), rows: rows}, t, nil
 }
 

@@ -330,6 +330,9 @@ func (s *session) insertRow(ev *evaluator, d *Database, t *Table, row []any) err
 			return dupKeyErr(t, pk, row)
 		}
 	}
+	if err := ev.checkRow(d, t, row, "INSERT"); err != nil {
+		return err
+	}
 	if err := uniqueConflict(t, row, nil); err != nil {
 		return err
 	}
@@ -502,6 +505,9 @@ func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) 
 	}
 	for i, c := range chains {
 		if err := s.checkConflict(ev.tx, d, t, c); err != nil {
+			return err
+		}
+		if err := ev.checkRow(d, t, newRows[i], "UPDATE"); err != nil {
 			return err
 		}
 		if err := uniqueConflict(t, newRows[i], c); err != nil {

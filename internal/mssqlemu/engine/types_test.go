@@ -159,3 +159,22 @@ func TestCollations(t *testing.T) {
 		t.Fatalf("collation_name: %s", got)
 	}
 }
+
+func TestChecksAndComputedColumns(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE ck; USE ck; CREATE TABLE t (id int PRIMARY KEY, qty int CHECK (qty >= 0), price decimal(8,2), total AS qty * price,
+		CONSTRAINT ck_price CHECK (price < 1000))`)
+	h.ok(`INSERT INTO t (id, qty, price) VALUES (1, 2, 3.50), (2, NULL, NULL)`)
+	if n, text := h.errNum(`INSERT INTO t (id, qty, price) VALUES (3, -1, 1)`); n != 547 || !strings.Contains(text, "column 'qty'") {
+		t.Fatalf("column check: %d %s", n, text)
+	}
+	if n, text := h.errNum(`UPDATE t SET price = 5000 WHERE id = 1`); n != 547 || !strings.Contains(text, `"ck_price"`) {
+		t.Fatalf("table check: %d %s", n, text)
+	}
+	if got := flat(h.rows(`SELECT id, total FROM t ORDER BY id`)); got != "1,7.00;2,NULL" {
+		t.Fatalf("computed: %s", got)
+	}
+	if got := flat(h.rows(`SELECT is_computed FROM sys.columns WHERE name = 'total'`)); got != "1" {
+		t.Fatalf("is_computed: %s", got)
+	}
+}
