@@ -271,11 +271,17 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 		tx := s.tx
 		s.e.mu.Unlock()
 		if err := s.acquireWrite(ctx, tx, d); err != nil {
-			if auto {
+			if m := toMessage(err); auto || (m != nil && dooms(m.Number)) {
 				s.e.mu.Lock()
-				s.rollbackTxn(tx)
-				s.tx = nil
+				if s.tx == tx {
+					s.rollbackTxn(tx)
+					s.tx = nil
+					s.trancount = 0
+				}
 				s.e.mu.Unlock()
+				if !auto {
+					_ = w.TransactionRolledBack(tx.id)
+				}
 			}
 			return err
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ type txn struct {
 	locks    []*Database // write locks held
 	cmdID    int32       // __$command_id counter
 	saves    []savepoint // SAVE TRANSACTION points, newest last
+	waiting  *Database   // the database whose write lock it waits for
 }
 
 // savepoint marks how much of a transaction SAVE TRANSACTION keeps.
@@ -69,6 +71,20 @@ func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error 
 	case d.writeLock <- struct{}{}:
 		acquired = true
 	default:
+	}
+	if !acquired {
+		s.e.mu.Lock()
+		if deadlocked(tx, d) {
+			s.e.mu.Unlock()
+			return msg(1205, 13, 51, fmt.Sprintf("Transaction (Process ID %d) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.", s.spid))
+		}
+		tx.waiting = d
+		s.e.mu.Unlock()
+		defer func() {
+			s.e.mu.Lock()
+			tx.waiting = nil
+			s.e.mu.Unlock()
+		}()
 	}
 	var timeout <-chan time.Time
 	if !acquired && s.lockTimeout >= 0 {
@@ -213,4 +229,21 @@ func (e *Engine) oldestSnapshot() uint64 {
 		oldest = min(oldest, snap)
 	}
 	return oldest
+}
+
+// deadlocked reports whether tx waiting for d's write lock would close a
+// cycle of transactions waiting for each other. Callers hold e.mu.
+func deadlocked(tx *txn, d *Database) bool {
+	seen := map[*txn]bool{}
+	for owner := d.writeOwner; owner != nil && !seen[owner]; {
+		if owner == tx {
+			return true
+		}
+		seen[owner] = true
+		if owner.waiting == nil {
+			return false
+		}
+		owner = owner.waiting.writeOwner
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -184,4 +185,36 @@ func TestLockTimeout(t *testing.T) {
 	}
 	a.ok(`COMMIT`)
 	b.ok(`INSERT INTO t VALUES (2)`)
+}
+
+func TestDeadlockVictim(t *testing.T) {
+	a := newHarness(t)
+	a.ok(`CREATE DATABASE d1; CREATE DATABASE d2; CREATE TABLE d1.dbo.t (id int PRIMARY KEY); CREATE TABLE d2.dbo.t (id int PRIMARY KEY)`)
+	b := a.session()
+	a.ok(`BEGIN TRAN; INSERT INTO d1.dbo.t VALUES (1)`)
+	b.ok(`BEGIN TRAN; INSERT INTO d2.dbo.t VALUES (1)`)
+	done := make(chan *Recorder)
+	go func() { done <- a.run(`INSERT INTO d2.dbo.t VALUES (2)`) }()
+	// b now closes the cycle once a waits; retry until a is waiting.
+	var n int32
+	for n == 0 {
+		a.e.mu.Lock()
+		waiting := a.e.db("d2").writeOwner != nil && a.e.db("d1").writeOwner != nil && a.e.db("d1").writeOwner.waiting != nil
+		a.e.mu.Unlock()
+		if waiting {
+			n, _ = b.errNum(`INSERT INTO d1.dbo.t VALUES (2)`)
+		} else {
+			runtime.Gosched()
+		}
+	}
+	if n != 1205 {
+		t.Fatalf("deadlock: %d", n)
+	}
+	if errs := (<-done).Errors(); len(errs) != 0 {
+		t.Fatalf("survivor: %v", errs[0])
+	}
+	a.ok(`COMMIT`)
+	if got := flat(a.rows(`SELECT COUNT(*) FROM d2.dbo.t`)); got != "1" {
+		t.Fatalf("victim's rows must be rolled back: %s", got)
+	}
 }
