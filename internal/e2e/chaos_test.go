@@ -70,6 +70,7 @@ func TestChaos(t *testing.T) {
 // chaosStats counts what the trials did.
 type chaosStats struct {
 	killsSnapshot, killsStreaming, killsConsumer int
+	killsAfterCommit                             int // kills of both consumers right after a target commit
 	events, applications, duplicates             int
 	txns, rollbacks                              int64
 }
@@ -78,6 +79,7 @@ func (s *chaosStats) add(o chaosStats) {
 	s.killsSnapshot += o.killsSnapshot
 	s.killsStreaming += o.killsStreaming
 	s.killsConsumer += o.killsConsumer
+	s.killsAfterCommit += o.killsAfterCommit
 	s.events += o.events
 	s.applications += o.applications
 	s.duplicates += o.duplicates
@@ -86,9 +88,9 @@ func (s *chaosStats) add(o chaosStats) {
 }
 
 func (s chaosStats) String() string {
-	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d), "+
+	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d, %d of them in pairs right after a target commit), "+
 		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
-		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
+		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer, 2*s.killsAfterCommit,
 		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
 }
 
@@ -135,20 +137,42 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	go func() { defer wg.Done(); werr = w.run(wctx, rand.New(rand.NewPCG(wseed, 1))) }()
 	defer func() { stopWork(); wg.Wait() }()
 
-	kills := 3 + r.IntN(3)
+	kills := 3 + r.IntN(4)
 	for k := range kills {
-		m := procs[0] // the first kill aims at the snapshot
+		victim := 0 // the first kill aims at the producer's snapshot
 		delay := time.Duration(200+r.IntN(800)) * time.Millisecond
 		if k > 0 {
-			m = procs[r.IntN(len(procs))]
-			delay = time.Duration(200+r.IntN(1800)) * time.Millisecond
+			victim = r.IntN(len(procs) + 1)
+			delay = time.Duration(200+r.IntN(1500)) * time.Millisecond
 		}
 		time.Sleep(delay)
-		if m.p.exited() {
-			t.Fatalf("%s exited by itself (%v); log:\n%s", m.name, m.p.err, m.p.output())
+		for _, m := range procs {
+			if m.p.exited() {
+				t.Fatalf("%s exited by itself (%v); log:\n%s", m.name, m.p.err, m.p.output())
+			}
 		}
-		m.p.kill(syscall.SIGKILL)
-		if m == procs[0] {
+		var killed []*member
+		switch victim {
+		case len(procs):
+			// Both consumers, right after one of them committed a batch to
+			// the target: the moment before its offsets reach Kafka.
+			if !e.awaitTargetCommit(ctx, 3*time.Second) {
+				continue
+			}
+			killed = procs[1:]
+			st.killsAfterCommit++
+		default:
+			killed = procs[victim : victim+1]
+		}
+		for _, m := range killed {
+			_ = m.p.cmd.Process.Signal(syscall.SIGKILL)
+		}
+		for _, m := range killed {
+			m.p.kill(syscall.SIGKILL)
+			if m != procs[0] {
+				st.killsConsumer++
+				continue
+			}
 			pos, ok, err := e.position(ctx, cl)
 			if err != nil {
 				t.Fatalf("read the producer's position: %v", err)
@@ -158,11 +182,11 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 			} else {
 				st.killsSnapshot++
 			}
-		} else {
-			st.killsConsumer++
 		}
 		time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
-		m.p = e.start(m.bin, m.name, m.vars)
+		for _, m := range killed {
+			m.p = e.start(m.bin, m.name, m.vars)
+		}
 	}
 	time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
 	stopWork()
@@ -191,6 +215,30 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	}
 	e.converge(convergeWithin) // still equal, with everything applied
 	return st
+}
+
+// awaitTargetCommit polls the target until a consumer of e commits a batch
+// (its offsets' updated_at moves) and reports whether one did within.
+func (e *env) awaitTargetCommit(ctx context.Context, within time.Duration) bool {
+	conn, err := e.target.Acquire(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Release()
+	const q = "SELECT coalesce(max(updated_at), 'epoch') FROM mssql2adb.consumer_offsets WHERE group_id = $1"
+	var first, now time.Time
+	if err := conn.QueryRow(ctx, q, e.name).Scan(&first); err != nil {
+		return false
+	}
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
+		if err := conn.QueryRow(ctx, q, e.name).Scan(&now); err != nil {
+			return false
+		}
+		if now.After(first) {
+			return true
+		}
+	}
+	return false
 }
 
 // workload runs random multi-statement transactions on the sample tables.
@@ -414,7 +462,7 @@ func (a auditReport) problems() string {
 		}
 	}
 	show("records applied more than once", a.dupOffsets)
-	show("source changes applied from more than one record", a.dupEvents)
+	show("source changes applied from more than one record (written twice by the producer)", a.dupEvents)
 	show("committed records never applied", a.missing)
 	show("applied records that are not committed change records (aborted transactions?)", a.rogue)
 	return b.String()
@@ -458,9 +506,10 @@ func audit(t *testing.T, target *pgxpool.Pool, group string, recs map[recordID]b
 	// A change event is identified by its table, key, operation and source
 	// position (commit LSN, change LSN, serial number); a snapshot row by its
 	// table and key, since a snapshot reads each key once.
-	rows, err = target.Query(ctx, `SELECT topic, op, key, count(*), string_agg(partition || '@' || kafka_offset, ',')
+	rows, err = target.Query(ctx, `SELECT topic, op, key, count(DISTINCT (partition, kafka_offset)), string_agg(DISTINCT partition || '@' || kafka_offset, ',')
 		FROM mssql2adb.apply_audit WHERE group_id = $1
-		GROUP BY topic, op, key, CASE WHEN op = 'r' THEN NULL ELSE __source_lsn END HAVING count(*) > 1`, group)
+		GROUP BY topic, op, key, CASE WHEN op = 'r' THEN NULL ELSE __source_lsn END
+		HAVING count(DISTINCT (partition, kafka_offset)) > 1`, group)
 	if err != nil {
 		t.Fatalf("read audit of group %s: %v", group, err)
 	}
