@@ -14,6 +14,14 @@ type evaluator struct {
 	s  *session
 	fr *frame
 	tx *txn
+	// resolved caches column lookups: a column reference resolves to the
+	// same index of the same relation for every row.
+	resolved map[colKey]int
+}
+
+type colKey struct {
+	rel *relation
+	ref *tsql.ColumnRef
 }
 
 func (s *session) evaluator(fr *frame, tx *txn) *evaluator {
@@ -371,9 +379,17 @@ func (ev *evaluator) column(x *tsql.ColumnRef, rc *rowCtx) (any, sqltypes.Type, 
 		if r.rel == nil {
 			continue
 		}
-		i, err := r.rel.find(x)
-		if err != nil {
-			return nil, sqltypes.Type{}, err
+		key := colKey{r.rel, x}
+		i, ok := ev.resolved[key]
+		if !ok {
+			var err error
+			if i, err = r.rel.find(x); err != nil {
+				return nil, sqltypes.Type{}, err
+			}
+			if ev.resolved == nil {
+				ev.resolved = map[colKey]int{}
+			}
+			ev.resolved[key] = i
 		}
 		if i < 0 {
 			continue

@@ -294,6 +294,29 @@ func (ev *evaluator) query(sel *tsql.SelectStmt, outer *rowCtx) (*relation, erro
 		out.cols = append(out.cols, col)
 		plans = append(plans, itemPlan{expr: it.Expr})
 	}
+	// Without DISTINCT or grouping, and when ORDER BY needs no output
+	// column, sort and cut the source rows first and project only what
+	// TOP/OFFSET keep (keyset pagination reads a few rows of many).
+	early := !grouped && !sel.Distinct && orderBySource(sel)
+	if early {
+		pre := make([]outRow, len(ctxs))
+		for i, rc := range ctxs {
+			pre[i] = outRow{ctx: rc}
+		}
+		if len(sel.OrderBy) > 0 {
+			if err := ev.sortRows(pre, sel, out); err != nil {
+				return nil, err
+			}
+		}
+		pre, err := ev.limit(pre, sel)
+		if err != nil {
+			return nil, err
+		}
+		ctxs = ctxs[:0]
+		for _, r := range pre {
+			ctxs = append(ctxs, r.ctx)
+		}
+	}
 	// Project
 	orows := make([]outRow, 0, len(ctxs))
 	for _, rc := range ctxs {
@@ -323,42 +346,18 @@ func (ev *evaluator) query(sel *tsql.SelectStmt, outer *rowCtx) (*relation, erro
 		}
 		orows = append(orows, outRow{vals: vals, ctx: rc})
 	}
-	if sel.Distinct {
-		orows = distinct(orows, out)
-	}
-	if len(sel.OrderBy) > 0 {
-		if err := ev.sortRows(orows, sel, out); err != nil {
-			return nil, err
+	if !early {
+		if sel.Distinct {
+			orows = distinct(orows, out)
 		}
-	}
-	// OFFSET / FETCH / TOP
-	if sel.Offset != nil {
-		n, err := ev.intExpr(sel.Offset)
-		if err != nil {
-			return nil, err
-		}
-		if int(n) < len(orows) {
-			orows = orows[n:]
-		} else {
-			orows = nil
-		}
-		if sel.Fetch != nil {
-			m, err := ev.intExpr(sel.Fetch)
-			if err != nil {
+		if len(sel.OrderBy) > 0 {
+			if err := ev.sortRows(orows, sel, out); err != nil {
 				return nil, err
 			}
-			if int(m) < len(orows) {
-				orows = orows[:m]
-			}
 		}
-	}
-	if sel.Top != nil {
-		n, err := ev.topCount(sel.Top, len(orows))
-		if err != nil {
+		var err error
+		if orows, err = ev.limit(orows, sel); err != nil {
 			return nil, err
-		}
-		if n < len(orows) {
-			orows = orows[:n]
 		}
 	}
 	out.rows = make([][]any, len(orows))
@@ -408,3 +407,58 @@ func (ev *evaluator) topCount(top *tsql.TopClause, total int) (int, error) {
 }
 
 var _ = big.NewInt
+
+// limit applies OFFSET/FETCH and TOP.
+func (ev *evaluator) limit(orows []outRow, sel *tsql.SelectStmt) ([]outRow, error) {
+	if sel.Offset != nil {
+		n, err := ev.intExpr(sel.Offset)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			return nil, msg(10742, 16, 1, "The offset specified in a OFFSET clause may not be negative.")
+		}
+		if int(n) < len(orows) {
+			orows = orows[n:]
+		} else {
+			orows = nil
+		}
+		if sel.Fetch != nil {
+			m, err := ev.intExpr(sel.Fetch)
+			if err != nil {
+				return nil, err
+			}
+			if int(m) < len(orows) {
+				orows = orows[:max(m, 0)]
+			}
+		}
+	}
+	if sel.Top != nil {
+		n, err := ev.topCount(sel.Top, len(orows))
+		if err != nil {
+			return nil, err
+		}
+		if n < len(orows) {
+			orows = orows[:n]
+		}
+	}
+	return orows, nil
+}
+
+// orderBySource reports whether every ORDER BY item can be evaluated on the
+// source row (no select-list ordinal or alias).
+func orderBySource(sel *tsql.SelectStmt) bool {
+	for _, o := range sel.OrderBy {
+		if n, ok := o.Expr.(*tsql.NumberLit); ok && n.Kind == tsql.IntNumber {
+			return false
+		}
+		if cr, ok := o.Expr.(*tsql.ColumnRef); ok && cr.Table.Object == "" {
+			for _, it := range sel.Items {
+				if !it.Star && it.Alias != "" && strings.EqualFold(it.Alias, cr.Column) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
