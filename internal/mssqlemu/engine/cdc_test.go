@@ -96,3 +96,22 @@ func TestDisableDB(t *testing.T) {
 		t.Fatalf("change table after disable: %d", n)
 	}
 }
+
+func TestNetChangesOptions(t *testing.T) {
+	h := cdcHarness(t)
+	h.ok(`INSERT INTO item (id, name, qty) VALUES (1, 'a', 1), (2, 'b', 2)`)
+	from := flat(h.rows(`SELECT sys.fn_cdc_increment_lsn(sys.fn_cdc_get_max_lsn())`))
+	h.ok(`UPDATE item SET qty = 5 WHERE id = 1; UPDATE item SET name = 'z' WHERE id = 1; DELETE FROM item WHERE id = 2; INSERT INTO item (id) VALUES (3)`)
+	q := func(opt string) string {
+		return flat(h.rows(`SELECT __$operation, __$update_mask, id FROM cdc.fn_cdc_get_net_changes_dbo_item(` + from + `, sys.fn_cdc_get_max_lsn(), N'` + opt + `') ORDER BY id`))
+	}
+	if got := q("all"); got != "4,NULL,1;1,NULL,2;2,NULL,3" {
+		t.Fatalf("all: %s", got)
+	}
+	if got := q("all with mask"); got != "4,0x06,1;1,NULL,2;2,NULL,3" {
+		t.Fatalf("all with mask: %s", got)
+	}
+	if got := q("all with merge"); got != "5,NULL,1;1,NULL,2;5,NULL,3" {
+		t.Fatalf("all with merge: %s", got)
+	}
+}
