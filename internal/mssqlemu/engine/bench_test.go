@@ -40,3 +40,21 @@ func BenchmarkKeysetChunk(b *testing.B) {
 		h.ok(fmt.Sprintf("SELECT TOP (500) id, name FROM t WHERE id > %d ORDER BY id", (i*500)%9500))
 	}
 }
+
+// BenchmarkPointUpdate measures UPDATE ... WHERE id = n on a 10,000-row
+// table (primary-key lookup rather than a scan).
+func BenchmarkPointUpdate(b *testing.B) {
+	h := newHarness(b)
+	h.ok(`CREATE DATABASE bench; USE bench; CREATE TABLE t (id int PRIMARY KEY, n int)`)
+	for lo := 0; lo < 10000; lo += 500 {
+		var vals []string
+		for j := lo; j < lo+500; j++ {
+			vals = append(vals, fmt.Sprintf("(%d, 0)", j))
+		}
+		h.ok("INSERT INTO t VALUES " + strings.Join(vals, ","))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.ok(fmt.Sprintf("UPDATE t SET n = n + 1 WHERE id = %d", i%10000))
+	}
+}

@@ -356,8 +356,18 @@ func (s *session) matchRows(ev *evaluator, d *Database, t *Table, target *tsql.T
 	if err := s.checkSnapshot(ev.tx, d); err != nil {
 		return nil, nil, err
 	}
-	rows, chains := t.scan(ev.tx, s.snapshotSeq(ev.tx))
 	rel := qualify(&relation{cols: tableCols(t)}, target.Name, target.Alias)
+	var rows [][]any
+	var chains []*rowChain
+	if c, ok := ev.pkLookup(t, rel, where); ok {
+		if c != nil {
+			if d := c.visible(ev.tx, 0); d != nil {
+				rows, chains = [][]any{t.pad(d)}, []*rowChain{c}
+			}
+		}
+	} else {
+		rows, chains = t.scan(ev.tx, s.snapshotSeq(ev.tx))
+	}
 	var mr [][]any
 	var mc []*rowChain
 	rc := &rowCtx{rel: rel}
@@ -587,4 +597,60 @@ func (s *session) truncate(ev *evaluator, x *tsql.TruncateTableStmt) error {
 		t.identity = 0
 	}
 	return nil
+}
+
+// pkLookup finds the row a "pk = value" WHERE clause names through the
+// primary-key index, for single-column keys outside SNAPSHOT (the index
+// holds the write-lock holder's view). ok is false when the clause has
+// another shape; the caller then scans. The full WHERE is still applied.
+func (ev *evaluator) pkLookup(t *Table, rel *relation, where tsql.Expr) (*rowChain, bool) {
+	pk := t.PK()
+	if pk == nil || len(pk.Columns) != 1 || ev.tx == nil || ev.tx.iso == tsql.Snapshot {
+		return nil, false
+	}
+	var conj []tsql.Expr
+	var split func(e tsql.Expr)
+	split = func(e tsql.Expr) {
+		if b, ok := e.(*tsql.BinaryExpr); ok && b.Op == tsql.OpAnd {
+			split(b.L)
+			split(b.R)
+			return
+		}
+		conj = append(conj, e)
+	}
+	split(where)
+	for _, e := range conj {
+		b, ok := e.(*tsql.BinaryExpr)
+		if !ok || b.Op != tsql.OpEq {
+			continue
+		}
+		for _, side := range [][2]tsql.Expr{{b.L, b.R}, {b.R, b.L}} {
+			cr, ok := side[0].(*tsql.ColumnRef)
+			if !ok {
+				continue
+			}
+			if i, err := rel.find(cr); err != nil || i != pk.Columns[0] {
+				continue
+			}
+			v, vt, err := ev.eval(side[1], nil)
+			if err != nil || v == nil {
+				return nil, false
+			}
+			col := t.Columns[pk.Columns[0]]
+			cv, err := sqltypes.Convert(v, vt, col.Type, -1)
+			if err != nil {
+				return nil, false
+			}
+			if col.Type.ID.IsCharacter() {
+				// Truncation or padding could change what matches: scan.
+				if sv, ok := v.(string); !ok || sv != cv.(string) {
+					return nil, false
+				}
+			}
+			row := make([]any, len(t.Columns))
+			row[pk.Columns[0]] = cv
+			return t.pkIndex[keyString(t, pk, row)], true
+		}
+	}
+	return nil, false
 }

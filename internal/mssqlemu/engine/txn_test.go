@@ -218,3 +218,15 @@ func TestDeadlockVictim(t *testing.T) {
 		t.Fatalf("victim's rows must be rolled back: %s", got)
 	}
 }
+
+func TestPointLookupKeepsSemantics(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE pl; USE pl; CREATE TABLE t (k varchar(5) PRIMARY KEY, n int); INSERT INTO t VALUES ('Ab', 1), ('c', 2)`)
+	h.ok(`BEGIN TRAN; UPDATE t SET k = 'x' WHERE k = 'ab'; ROLLBACK`)
+	h.ok(`UPDATE t SET n = 10 WHERE k = 'AB' AND n = 1`)
+	h.ok(`UPDATE t SET n = 20 WHERE 'C' = k AND n = 99`)
+	h.ok(`DELETE FROM t WHERE k = 'toolong-key'`)
+	if got := flat(h.rows(`SELECT k, n FROM t ORDER BY k`)); got != "Ab,10;c,2" {
+		t.Fatalf("rows: %s", got)
+	}
+}
