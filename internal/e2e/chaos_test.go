@@ -71,6 +71,7 @@ func TestChaos(t *testing.T) {
 type chaosStats struct {
 	killsSnapshot, killsStreaming, killsConsumer int
 	killsAfterCommit                             int // kills of both consumers right after a target commit
+	killsAfterProducerCommit                     int // producer kills right after a split transaction's part or a chunk
 	events, applications, duplicates             int
 	txns, rollbacks                              int64
 }
@@ -80,6 +81,7 @@ func (s *chaosStats) add(o chaosStats) {
 	s.killsStreaming += o.killsStreaming
 	s.killsConsumer += o.killsConsumer
 	s.killsAfterCommit += o.killsAfterCommit
+	s.killsAfterProducerCommit += o.killsAfterProducerCommit
 	s.events += o.events
 	s.applications += o.applications
 	s.duplicates += o.duplicates
@@ -88,9 +90,11 @@ func (s *chaosStats) add(o chaosStats) {
 }
 
 func (s chaosStats) String() string {
-	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d, %d of them in pairs right after a target commit), "+
+	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d; "+
+		"%d producer kills right after committing a chunk or part of a split transaction, %d consumer kills in pairs right after a target commit), "+
 		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
-		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer, 2*s.killsAfterCommit,
+		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
+		s.killsAfterProducerCommit, 2*s.killsAfterCommit,
 		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
 }
 
@@ -107,7 +111,7 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 
 	// Small chunks and batches: many transactions to die in, and source
 	// transactions larger than a batch, which the producer must split.
-	pvars := e.producerVars("SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
+	pvars := e.producerVars("STATE_TOPIC="+e.chaosStateTopic(), "SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
 	cvars := func(id string) []string {
 		return e.consumerVars("APPLY_AUDIT=on", "GROUP_INSTANCE_ID="+id, "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)),
 			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info")
@@ -142,7 +146,7 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 		victim := 0 // the first kill aims at the producer's snapshot
 		delay := time.Duration(200+r.IntN(800)) * time.Millisecond
 		if k > 0 {
-			victim = r.IntN(len(procs) + 1)
+			victim = r.IntN(len(procs) + 2)
 			delay = time.Duration(200+r.IntN(1500)) * time.Millisecond
 		}
 		time.Sleep(delay)
@@ -153,6 +157,17 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 		}
 		var killed []*member
 		switch victim {
+		case len(procs) + 1:
+			// The producer right after it committed part of a source
+			// transaction larger than a batch, or a snapshot chunk: a
+			// restart must resume inside either.
+			if !e.awaitPosition(ctx, cl, 3*time.Second, func(p source.Position) bool {
+				return p.Stream.InTx || !p.Snapshot.Done
+			}) {
+				continue
+			}
+			killed = procs[:1]
+			st.killsAfterProducerCommit++
 		case len(procs):
 			// Both consumers, right after one of them committed a batch to
 			// the target: the moment before its offsets reach Kafka.
@@ -173,7 +188,7 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 				st.killsConsumer++
 				continue
 			}
-			pos, ok, err := e.position(ctx, cl)
+			pos, ok, err := e.position(ctx, cl, e.chaosStateTopic())
 			if err != nil {
 				t.Fatalf("read the producer's position: %v", err)
 			}
@@ -215,6 +230,34 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	}
 	e.converge(convergeWithin) // still equal, with everything applied
 	return st
+}
+
+// awaitPosition tails the producer's state topic until it commits a
+// position for which pred holds, and reports whether it did within.
+func (e *env) awaitPosition(ctx context.Context, cl *kgo.Client, within time.Duration, pred func(source.Position) bool) bool {
+	key := []byte(e.name + "." + e.name)
+	from, err := kafka.ReadCommitted(ctx, cl, e.chaosStateTopic(), nil, func(*kgo.Record) error { return nil })
+	if err != nil {
+		return false
+	}
+	found := errors.New("found")
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
+		from, err = kafka.ReadCommitted(ctx, cl, e.chaosStateTopic(), from, func(r *kgo.Record) error {
+			var p source.Position
+			if string(r.Key) == string(key) && json.Unmarshal(r.Value, &p) == nil && pred(p) {
+				return found
+			}
+			return nil
+		})
+		if errors.Is(err, found) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
 }
 
 // awaitTargetCommit polls the target until a consumer of e commits a batch
@@ -326,8 +369,11 @@ func (w *workload) txn(ctx context.Context, r *rand.Rand) error {
 }
 
 // stateTopic is the producer's default STATE_TOPIC; every test shares it,
-// each under its own key.
+// each under its own key. Chaos trials give their producer a topic of its
+// own (chaosStateTopic), small enough to tail.
 const stateTopic = "_mssql2adb_state"
+
+func (e *env) chaosStateTopic() string { return "_state_" + e.name }
 
 // kafkaClient is a plain client of the shared brokers for the test's own
 // reads; it is closed when the test ends.
@@ -343,9 +389,9 @@ func kafkaClient(t *testing.T) *kgo.Client {
 
 // position is the source position the producer of e last committed; ok is
 // false before its first commit.
-func (e *env) position(ctx context.Context, cl *kgo.Client) (source.Position, bool, error) {
+func (e *env) position(ctx context.Context, cl *kgo.Client, topic string) (source.Position, bool, error) {
 	var pos source.Position
-	b, ok, err := kafka.LoadState(ctx, cl, stateTopic, e.name+"."+e.name)
+	b, ok, err := kafka.LoadState(ctx, cl, topic, e.name+"."+e.name)
 	if err != nil || !ok {
 		return pos, ok, err
 	}
