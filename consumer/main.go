@@ -9,11 +9,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,20 +30,7 @@ target database named in TARGET_DSN (PostgreSQL or AnalyticDB for PostgreSQL),
 creating schemas and tables on first sight. Start several with the same
 GROUP_ID to share the work.`
 
-func main() {
-	for _, a := range os.Args[1:] {
-		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
-			config.Usage(os.Stdout, "consumer", summary, &Config{})
-			return
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "consumer:", err)
-		os.Exit(1)
-	}
-}
+func main() { config.Main("consumer", summary, &Config{}, run) }
 
 func run(ctx context.Context) error {
 	var cfg Config
@@ -57,16 +40,11 @@ func run(ctx context.Context) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log, err := obs.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
-	reg := obs.NewRegistry()
-	health := &obs.Health{}
-	health.SetReady(false, "starting")
-	if _, err := obs.Serve(ctx, cfg.HTTPAddr, reg, health, log); err != nil {
-		return err
-	}
+	log, reg, health := rt.Log, rt.Metrics, rt.Health
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
 
 	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)

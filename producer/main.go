@@ -14,9 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	_ "github.com/microsoft/go-mssqldb"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,20 +34,7 @@ const summary = `Reads the snapshot and the CDC changes of every CDC-enabled tab
 SQL Server database named in MSSQL_DSN, and writes them exactly once to Kafka
 as Avro (Schema Registry wire format), one topic per table.`
 
-func main() {
-	for _, a := range os.Args[1:] {
-		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
-			config.Usage(os.Stdout, "producer", summary, &Config{})
-			return
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "producer:", err)
-		os.Exit(1)
-	}
-}
+func main() { config.Main("producer", summary, &Config{}, run) }
 
 func run(ctx context.Context) error {
 	var cfg Config
@@ -60,17 +44,12 @@ func run(ctx context.Context) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log, err := obs.NewLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
+	log, reg, health := rt.Log, rt.Metrics, rt.Health
 	database, _ := cfg.database()
-	reg := obs.NewRegistry()
-	health := &obs.Health{}
-	health.SetReady(false, "starting")
-	if _, err := obs.Serve(ctx, cfg.HTTPAddr, reg, health, log); err != nil {
-		return err
-	}
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
 
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -95,4 +96,28 @@ func Serve(ctx context.Context, addr string, reg *prometheus.Registry, h *Health
 	}()
 	log.Info("serving metrics and health", "addr", ln.Addr().String())
 	return ln.Addr().String(), nil
+}
+
+// Runtime is what every program sets up first: its logger, its metrics
+// registry and its health state, served over HTTP.
+type Runtime struct {
+	Log     *slog.Logger
+	Metrics *prometheus.Registry
+	Health  *Health
+}
+
+// Start builds the logger from format and level, and serves metrics and
+// health on httpAddr ("off" or empty disables the server) until ctx ends.
+// The program starts not ready.
+func Start(ctx context.Context, format, level, httpAddr string) (*Runtime, error) {
+	log, err := NewLogger(os.Stderr, format, level)
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{Log: log, Metrics: NewRegistry(), Health: &Health{}}
+	rt.Health.SetReady(false, "starting")
+	if _, err := Serve(ctx, httpAddr, rt.Metrics, rt.Health, log); err != nil {
+		return nil, err
+	}
+	return rt, nil
 }
