@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,8 +194,8 @@ func TestTypeFidelity(t *testing.T) {
 	prod := e.start(shared.producerBin, "producer", e.producerVars())
 	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())
 	want := e.expectedCells(baseSnapshot)
-	want[idAllNull] = allNull()
-	e.eventually(convergeWithin, "snapshot", func() []string { return e.diffTarget("dbo.all_types", want) }, prod, cons)
+	want[strconv.Itoa(idAllNull)] = allNull()
+	e.eventually(convergeWithin, "snapshot", func() []string { return e.diffTarget("dbo.all_types", []string{"id"}, want) }, prod, cons)
 
 	// Streaming: inserts, updates from NULL, updates to NULL.
 	e.insertCells(baseInsert)
@@ -218,10 +219,10 @@ func TestTypeFidelity(t *testing.T) {
 		want[id] = r
 	}
 	for i := range typeCells {
-		want[baseToNull+i] = allNull()
+		want[strconv.Itoa(baseToNull+i)] = allNull()
 	}
-	want[idAllNull2] = allNull()
-	e.eventually(convergeWithin, "streaming", func() []string { return e.diffTarget("dbo.all_types", want) }, prod, cons)
+	want[strconv.Itoa(idAllNull2)] = allNull()
+	e.eventually(convergeWithin, "streaming", func() []string { return e.diffTarget("dbo.all_types", []string{"id"}, want) }, prod, cons)
 	// The verify package (the operator's check) agrees, value by value.
 	e.converge(convergeWithin, prod, cons)
 }
@@ -267,12 +268,12 @@ func allNull() map[string]string {
 
 // expectedCells returns the target rows the cells give at base: id → column
 // → PostgreSQL text.
-func (e *env) expectedCells(base int) map[int]map[string]string {
-	out := map[int]map[string]string{}
+func (e *env) expectedCells(base int) map[string]map[string]string {
+	out := map[string]map[string]string{}
 	for i, c := range typeCells {
 		r := allNull()
 		r[c.col] = c.want
-		out[base+i] = r
+		out[strconv.Itoa(base+i)] = r
 	}
 	return out
 }
@@ -313,9 +314,10 @@ func (e *env) targetText(query string, args ...any) ([]string, [][]*string, erro
 	return names, out, rows.Err()
 }
 
-// diffTarget compares the target table with want (id → column → text) and
-// lists the differences, at most 30; a missing table is one difference.
-func (e *env) diffTarget(table string, want map[int]map[string]string) []string {
+// diffTarget compares the target table with want (key text → column →
+// text), the key text being the key columns' texts joined by '|', and lists
+// the differences, at most 30; a missing table is one difference.
+func (e *env) diffTarget(table string, key []string, want map[string]map[string]string) []string {
 	names, rows, err := e.targetText("SELECT * FROM " + table)
 	if err != nil {
 		return []string{err.Error()}
@@ -324,29 +326,32 @@ func (e *env) diffTarget(table string, want map[int]map[string]string) []string 
 	for i, n := range names {
 		col[n] = i
 	}
-	got := map[int][]*string{}
+	got := map[string][]*string{}
 	for _, r := range rows {
-		var id int
-		if r[col["id"]] == nil {
-			return []string{"target row with NULL id"}
+		var parts []string
+		for _, k := range key {
+			i, ok := col[k]
+			if !ok || r[i] == nil {
+				return []string{fmt.Sprintf("target %s: key column %s missing or NULL", table, k)}
+			}
+			parts = append(parts, *r[i])
 		}
-		fmt.Sscan(*r[col["id"]], &id)
-		got[id] = r
+		got[strings.Join(parts, "|")] = r
 	}
 	var diffs []string
-	ids := make([]int, 0, len(want))
-	for id := range want {
-		ids = append(ids, id)
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
 	}
-	sort.Ints(ids)
-	for _, id := range ids {
-		r, ok := got[id]
+	sort.Strings(keys)
+	for _, k := range keys {
+		r, ok := got[k]
 		if !ok {
-			diffs = append(diffs, fmt.Sprintf("row %d missing", id))
+			diffs = append(diffs, fmt.Sprintf("row %q missing", k))
 			continue
 		}
-		cols := make([]string, 0, len(want[id]))
-		for c := range want[id] {
+		cols := make([]string, 0, len(want[k]))
+		for c := range want[k] {
 			cols = append(cols, c)
 		}
 		sort.Strings(cols)
@@ -360,14 +365,14 @@ func (e *env) diffTarget(table string, want map[int]map[string]string) []string 
 			if r[i] != nil {
 				g = *r[i]
 			}
-			if w := want[id][c]; g != w {
-				diffs = append(diffs, fmt.Sprintf("row %d %s = %s, want %s", id, c, short(g), short(w)))
+			if w := want[k][c]; g != w {
+				diffs = append(diffs, fmt.Sprintf("row %q %s = %s, want %s", k, c, short(g), short(w)))
 			}
 		}
 	}
-	for id := range got {
-		if _, ok := want[id]; !ok {
-			diffs = append(diffs, fmt.Sprintf("unexpected row %d", id))
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("unexpected row %q", k))
 		}
 	}
 	if len(diffs) > 30 {
