@@ -29,6 +29,9 @@ const SourceDatabase = "dtstestdata"
 // TargetDatabase is the database created in the throwaway PostgreSQL cluster.
 const TargetDatabase = "warehouse"
 
+// PGDataFile, in the stack's directory, holds the PostgreSQL data directory.
+const PGDataFile = "pgdata"
+
 // Options configure Start.
 type Options struct {
 	// Dir holds the PostgreSQL data directory; it is removed by Close.
@@ -97,18 +100,21 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.vars["TARGET_DSN"] = v
 		log.Info("using the configured target database", "dsn", redact(v))
 	} else {
-		dir, err := filepath.Abs(filepath.Join(opts.Dir, "pg"))
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create %s: %w", dir, err)
-		}
-		pg, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir})
+		// The cluster lives in the system's temporary directory: run as
+		// root, the server runs as the postgres user, who may not reach a
+		// checkout under a private home. Its data directory is recorded so
+		// that `devstack down` can stop it even after this process died.
+		pg, err := pgcluster.Start(ctx, pgcluster.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("start PostgreSQL: %w", err)
 		}
 		s.closers = append(s.closers, pg.Stop)
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", opts.Dir, err)
+		}
+		if err := os.WriteFile(filepath.Join(opts.Dir, PGDataFile), []byte(pg.DataDir()+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("record PostgreSQL data directory: %w", err)
+		}
 		if err := pg.CreateDatabase(ctx, TargetDatabase); err != nil {
 			return nil, fmt.Errorf("create target database: %w", err)
 		}

@@ -104,6 +104,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
+// DataDir is the cluster's data directory (where postmaster.pid lives).
+func (c *Cluster) DataDir() string { return c.dataDir }
+
 // Port is the TCP port the cluster listens on.
 func (c *Cluster) Port() int { return c.port }
 

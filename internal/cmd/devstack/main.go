@@ -162,26 +162,24 @@ func down(dir, envFile string) error {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	// A stack process that was killed cannot stop its PostgreSQL: stop any
-	// postmaster still running from the stack's directory.
-	pgpids, _ := filepath.Glob(filepath.Join(dir, "pg", "*", "*", "postmaster.pid"))
-	more, _ := filepath.Glob(filepath.Join(dir, "pg", "*", "postmaster.pid"))
-	for _, f := range append(pgpids, more...) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		if p, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && p > 0 {
-			_ = syscall.Kill(p, syscall.SIGINT) // fast shutdown
-			for i := 0; i < 100 && syscall.Kill(p, 0) == nil; i++ {
-				time.Sleep(100 * time.Millisecond)
+	// A stack process that was killed cannot stop its PostgreSQL: stop the
+	// postmaster of the recorded data directory if it still runs.
+	if b, err := os.ReadFile(filepath.Join(dir, devstack.PGDataFile)); err == nil {
+		dataDir := strings.TrimSpace(string(b))
+		if pb, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid")); err == nil {
+			first, _, _ := strings.Cut(string(pb), "\n")
+			if p, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && p > 0 {
+				_ = syscall.Kill(p, syscall.SIGINT) // fast shutdown
+				for i := 0; i < 100 && syscall.Kill(p, 0) == nil; i++ {
+					time.Sleep(100 * time.Millisecond)
+				}
 			}
 		}
+		_ = os.RemoveAll(filepath.Dir(dataDir))
+		_ = os.Remove(filepath.Join(dir, devstack.PGDataFile))
 	}
 	_ = os.Remove(pidFile(dir))
 	_ = os.Remove(envFile)
-	_ = os.RemoveAll(filepath.Join(dir, "pg"))
 	if alive {
 		fmt.Println("dev stack stopped")
 	} else {
