@@ -27,8 +27,9 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 )
 
-// server returns a DSN maker for the server under test.
-func server(t *testing.T) func(database string) string {
+// server returns a DSN maker for the server under test. The emulator runs
+// with cfg; a real server ignores it.
+func server(t *testing.T, cfg mssqlemu.Config) func(database string) string {
 	t.Helper()
 	if dsn := os.Getenv("MSSQL_DSN"); dsn != "" {
 		return func(database string) string {
@@ -42,7 +43,7 @@ func server(t *testing.T) func(database string) string {
 			return u.String()
 		}
 	}
-	emu := startEmu(t)
+	emu := startEmuWith(t, cfg)
 	return emu.DSN
 }
 
@@ -50,7 +51,13 @@ func server(t *testing.T) func(database string) string {
 // handle on it; the database is dropped when the test ends.
 func freshDB(t *testing.T, ctx context.Context) *sql.DB {
 	t.Helper()
-	dsn := server(t)
+	return freshDBWith(t, ctx, mssqlemu.Config{})
+}
+
+// freshDBWith is freshDB on an emulator configured with cfg.
+func freshDBWith(t *testing.T, ctx context.Context, cfg mssqlemu.Config) *sql.DB {
+	t.Helper()
+	dsn := server(t, cfg)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	name := "conf_" + hex.EncodeToString(b[:])
@@ -307,5 +314,3 @@ func TestConformanceDisableTable(t *testing.T) {
 		t.Fatalf("change_tables after disable all: %d %v", n, err)
 	}
 }
-
-var _ = mssqlemu.DefaultCaptureDelay

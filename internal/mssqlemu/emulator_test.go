@@ -14,9 +14,16 @@ import (
 
 func startEmu(t *testing.T) *mssqlemu.Emulator {
 	t.Helper()
+	return startEmuWith(t, mssqlemu.Config{})
+}
+
+// startEmuWith starts an emulator with cfg and the test password.
+func startEmuWith(t *testing.T, cfg mssqlemu.Config) *mssqlemu.Emulator {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	emu, err := mssqlemu.Start(ctx, mssqlemu.Config{SAPassword: "Str0ng!Pass"})
+	cfg.SAPassword = "Str0ng!Pass"
+	emu, err := mssqlemu.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
