@@ -3,9 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -301,7 +301,7 @@ func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]i
 
 // applyTable stages one table's compacted events and applies them.
 func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable) error {
-	stage := "__stage_" + strconv.Itoa(n)
+	stage := stageName(n, t, g.keep)
 	p := a.planFor(stage, t, g.keep)
 	if _, err := tx.Exec(ctx, p.createStage); err != nil {
 		return fmt.Errorf("apply %s: create staging table: %w", t.Ident(), err)
@@ -363,6 +363,19 @@ func TargetTableFor(src *catalog.Table) (*TargetTable, error) {
 		return nil, err
 	}
 	return targetTable(tb)
+}
+
+// stageName names the n-th staging table of a transaction after its shape
+// as well: pgx caches the column types COPY sends by the statement text
+// that names the table, so one name must never mean two shapes (a batch's
+// third table a decimal key, a later batch's third a uniqueidentifier).
+func stageName(n int, t *TargetTable, keep []int) string {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%v|%v", t.Key, keep)
+	for _, c := range t.Columns {
+		fmt.Fprintf(h, "|%s %s", c.Name, c.Type)
+	}
+	return fmt.Sprintf("__stage_%d_%08x", n, h.Sum32())
 }
 
 func (a *Applier) planFor(stage string, t *TargetTable, keep []int) *plan {

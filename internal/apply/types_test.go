@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 )
 
 func rat(s string) *big.Rat {
@@ -196,5 +199,38 @@ func TestNULCharacters(t *testing.T) {
 				t.Errorf("got %q, want 1|ab", got)
 			}
 		})
+	}
+}
+
+// TestStagingOfTablesWithSameColumnNames applies, on one connection, a
+// batch whose first table has a decimal key and then one whose first table
+// has a uniqueidentifier key under the same column names: the second COPY
+// must not reuse the first staging table's column types.
+func TestStagingOfTablesWithSameColumnNames(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgcluster.ForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	a, err := New(ctx, pool, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(name, typ string, prec, scale int) *catalog.Table {
+		return &catalog.Table{Database: "db", Schema: "dbo", Name: name, PrimaryKey: []string{"id"},
+			Columns: []catalog.Column{{Name: "id", Ordinal: 1, Type: typ, Precision: prec, Scale: scale},
+				{Name: "v", Ordinal: 2, Type: "int", Nullable: true}}}
+	}
+	dec, guid := table("k_dec", "decimal", 38, 10), table("k_guid", "uniqueidentifier", 0, 0)
+	mustApply(t, a, batch("dec", 0, ev(dec, event.OpCreate, 1, nil, row(rat("-0.0000000001"), int64(1)))))
+	mustApply(t, a, batch("guid", 0, ev(guid, event.OpCreate, 2, nil, row("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFE", int64(2)))))
+	if got := dump(t, pool, `"dbo"."k_guid"`, "id", "v"); got != "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFE|2" {
+		t.Errorf("k_guid = %q", got)
 	}
 }
