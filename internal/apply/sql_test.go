@@ -113,3 +113,56 @@ func TestDialectFromVersion(t *testing.T) {
 		t.Error("DialectByName(oracle): want an error")
 	}
 }
+
+// allTypesTable has one column of every synchronized SQL Server type, with
+// the lengths, precisions and scales whose target type differs.
+func allTypesTable() *catalog.Table {
+	cols := []catalog.Column{{Name: "id", Type: "int"}}
+	add := func(name, typ string, length, prec, scale int) {
+		cols = append(cols, catalog.Column{Name: name, Type: typ, Length: length, Precision: prec, Scale: scale, Nullable: true})
+	}
+	for _, r := range typeRules {
+		add("c_"+r.source, r.source, 0, 0, 0)
+	}
+	for i := range cols[1:] {
+		c := &cols[i+1]
+		switch c.Type {
+		case "decimal", "numeric":
+			c.Precision, c.Scale = 38, 38
+		case "char", "nchar", "binary":
+			c.Length = 10
+		case "varchar", "nvarchar", "varbinary":
+			c.Length = catalog.MaxLength
+		case "time", "datetime2", "datetimeoffset":
+			c.Scale = 7
+		}
+	}
+	add("c_varchar_10", "varchar", 10, 0, 0)
+	add("c_nvarchar_10", "nvarchar", 10, 0, 0)
+	add("c_varbinary_10", "varbinary", 10, 0, 0)
+	add("c_decimal_38_0", "decimal", 0, 38, 0)
+	add("c_time_0", "time", 0, 0, 0)
+	add("c_datetime2_3", "datetime2", 0, 0, 3)
+	add("c_datetimeoffset_0", "datetimeoffset", 0, 0, 0)
+	for i := range cols {
+		cols[i].Ordinal = i + 1
+	}
+	return &catalog.Table{Database: "db", Schema: "dbo", Name: "all_types", PrimaryKey: []string{"id"}, Columns: cols}
+}
+
+// TestGeneratedDDLEveryType pins the target DDL of every type, in both
+// dialects, so the mapping in TYPES.md is what the tables get.
+func TestGeneratedDDLEveryType(t *testing.T) {
+	for _, d := range []Dialect{Postgres{}, ADBPG{}} {
+		t.Run(d.Name(), func(t *testing.T) {
+			tt, err := TargetTableFor(allTypesTable())
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", d.Name()+"_all_types.sql"), d.CreateTable(tt)+";\n")
+			if got, want := len(tt.Columns), len(allTypesTable().Columns); got != want {
+				t.Errorf("target has %d columns, want %d (every source column)", got, want)
+			}
+		})
+	}
+}

@@ -66,11 +66,11 @@ var typeRules = []typeRule{
 	{"image", fixed("bytea"), "bytea", "BYTEA", ""},
 	{"uniqueidentifier", fixed("char(36)"), "char(36)", "CHARACTER(36)", "As DTS: SQL Server's upper-case text form, so values compare equal to the source's CAST(... AS char(36))."},
 	{"date", fixed("date"), "date", "DATE", ""},
-	{"time", frac("time", ""), "time(min(n,6))", "TIME WITHOUT TIME ZONE", "PostgreSQL keeps microseconds: time(7)'s 100 ns digit is truncated."},
-	{"datetime", fixed("timestamp(3)"), "timestamp(3)", "TIMESTAMP(3) WITHOUT TIME ZONE", "datetime's 1/300 s ticks round to the milliseconds SQL Server displays."},
-	{"datetime2", frac("timestamp", ""), "timestamp(min(n,6))", "TIMESTAMP(7) WITHOUT TIME ZONE", "PostgreSQL's maximum precision is 6: the 100 ns digit is truncated."},
+	{"time", frac("time", ""), "time(min(n,6))", "TIME WITHOUT TIME ZONE", "PostgreSQL keeps microseconds: the producer rounds time(7)'s 100 ns digit half up (.1234565 → .123457), never past 23:59:59.999999."},
+	{"datetime", fixed("timestamp(3)"), "timestamp(3)", "TIMESTAMP(3) WITHOUT TIME ZONE", "datetime's 1/300 s ticks (.003 is .00333…) travel rounded to the microsecond; timestamp(3) rounds them to the milliseconds SQL Server displays (.003, .007)."},
+	{"datetime2", frac("timestamp", ""), "timestamp(min(n,6))", "TIMESTAMP(7) WITHOUT TIME ZONE", "PostgreSQL's maximum precision is 6: the producer rounds datetime2(7)'s 100 ns digit half up (.1234565 → .123457), never past 9999-12-31 23:59:59.999999; keys that differ only in that digit would meet."},
 	{"smalldatetime", fixed("timestamp(0)"), "timestamp(0)", "TIMESTAMP WITHOUT TIME ZONE", ""},
-	{"datetimeoffset", frac("timestamptz", ""), "timestamptz(min(n,6))", "TIMESTAMP(7) WITH TIME ZONE", "The instant is kept; the source's offset is not (timestamptz stores UTC)."},
+	{"datetimeoffset", frac("timestamptz", ""), "timestamptz(min(n,6))", "TIMESTAMP(7) WITH TIME ZONE", "The instant is kept; the source's offset is not (timestamptz stores UTC). The event keeps all 7 digits; the consumer rounds the 100 ns digit half up to the microsecond."},
 }
 
 // TargetType returns the target column type for a source column, or an
