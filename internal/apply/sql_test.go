@@ -166,3 +166,16 @@ func TestGeneratedDDLEveryType(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEEmbedsTypes keeps the README's copy of the mapping table true.
+func TestREADMEEmbedsTypes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(TypesMarkdown(), "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.Contains(string(readme), line+"\n") {
+			t.Errorf("README.md lacks this row of internal/apply/TYPES.md (copy the table):\n%s", line)
+		}
+	}
+}
