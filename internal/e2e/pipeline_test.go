@@ -142,6 +142,13 @@ func TestUnreachableServicesAreRetriedThenReported(t *testing.T) {
 			e.createSampleTables()
 			return append(e.producerVars("RETRY_WINDOW=2s"), "KAFKA_BROKERS="+dead)
 		}, dead},
+		{"producer, schema registry", shared.producerBin, func(e *env) []string {
+			e.createSampleTables()
+			return append(e.producerVars("RETRY_WINDOW=2s"), "SCHEMA_REGISTRY_URL=http://"+dead)
+		}, "SCHEMA_REGISTRY_URL"},
+		{"consumer, Kafka", shared.consumerBin, func(e *env) []string {
+			return append(e.consumerVars("RETRY_WINDOW=2s"), "KAFKA_BROKERS="+dead)
+		}, "KAFKA_BROKERS"},
 		{"consumer, PostgreSQL", shared.consumerBin, func(e *env) []string {
 			return append(e.consumerVars("RETRY_WINDOW=2s"), "TARGET_DSN=postgres://postgres@"+dead+"/x")
 		}, "TARGET_DSN"},
