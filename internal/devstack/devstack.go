@@ -29,6 +29,11 @@ const SourceDatabase = "dtstestdata"
 // TargetDatabase is the database created in the throwaway PostgreSQL cluster.
 const TargetDatabase = "warehouse"
 
+// RegistryTopic is where the embedded registry keeps its schemas. It is not
+// Confluent's "_schemas", so that pointing the stack at a real Kafka that
+// also serves a real registry cannot mix the two.
+const RegistryTopic = "_mssql2adb_schemas"
+
 // PGDataFile, in the stack's directory, holds the PostgreSQL data directory.
 const PGDataFile = "pgdata"
 
@@ -84,7 +89,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.vars["SCHEMA_REGISTRY_URL"] = v
 		log.Info("using the configured schema registry", "url", v)
 	} else {
-		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(s.vars["KAFKA_BROKERS"], ","), Logger: log})
+		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(s.vars["KAFKA_BROKERS"], ","), Topic: RegistryTopic, Logger: log})
 		if err == nil {
 			err = reg.Start(ctx, "127.0.0.1:0")
 		}

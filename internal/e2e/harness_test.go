@@ -22,6 +22,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/demo"
+	"github.com/mssql2adb/mssql2adb/internal/devstack"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
@@ -83,7 +84,7 @@ func runMain(m *testing.M) int {
 	}
 	shared.registryURL = os.Getenv("SCHEMA_REGISTRY_URL")
 	if shared.registryURL == "" {
-		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(shared.brokers, ",")})
+		reg, err := registry.New(ctx, registry.Config{Brokers: strings.Split(shared.brokers, ","), Topic: devstack.RegistryTopic})
 		if err == nil {
 			err = reg.Start(ctx, "127.0.0.1:0")
 		}
