@@ -175,6 +175,12 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 	case "SERVERPROPERTY":
 		p, _ := str(0)
 		v := serverProperty(p, s.e.cfg.ServerName)
+		switch x := v.(type) {
+		case string:
+			v = sqltypes.VariantValue{Base: sqltypes.NVarCharType(128), Value: x}
+		case int64:
+			v = sqltypes.VariantValue{Base: sqltypes.IntType, Value: x}
+		}
 		return v, sqltypes.Type{ID: sqltypes.SQLVariant}, true, nil
 	case "DATABASEPROPERTYEX":
 		d := dbArg(0)

@@ -94,6 +94,8 @@ func TypeOf(v any) Type {
 		return Type{ID: DateTimeOffset, Scale: 7}
 	case XMLValue:
 		return Type{ID: XML, Length: Max}
+	case VariantValue:
+		return Type{ID: SQLVariant}
 	}
 	return Type{ID: Unknown}
 }
@@ -197,6 +199,15 @@ func Convert(v any, from, to Type, style int) (any, error) {
 	}
 	if from.ID == Unknown {
 		from = TypeOf(v)
+	}
+	if x, ok := v.(VariantValue); ok {
+		if to.ID == SQLVariant {
+			return x, nil
+		}
+		return Convert(x.Value, x.Base, to, style)
+	}
+	if to.ID == SQLVariant {
+		return ToVariant(v, from)
 	}
 	switch {
 	case to.ID.IsCharacter():
@@ -322,6 +333,8 @@ func fitBinary(b []byte, to Type) []byte {
 // ToString renders v as CAST(v AS nvarchar) or CONVERT(..., style) does.
 func ToString(v any, from Type, style int) (string, error) {
 	switch x := v.(type) {
+	case VariantValue:
+		return ToString(x.Value, x.Base, style)
 	case string:
 		return x, nil
 	case XMLValue:
@@ -420,4 +433,27 @@ func toBytes(v any, from Type, style int) ([]byte, error) {
 		return x[:], nil
 	}
 	return nil, errf(529, "Explicit conversion from data type %s to varbinary is not allowed.", srcName(from))
+}
+
+// ToVariant wraps v, of type from, as a sql_variant. Types a sql_variant
+// cannot hold (max and LOB types, xml, rowversion, CLR types) fail with
+// SQL Server's Msg 206 operand type clash.
+func ToVariant(v any, from Type) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if x, ok := v.(VariantValue); ok {
+		return x, nil
+	}
+	if from.ID == Unknown || from.ID == SQLVariant {
+		from = TypeOf(v)
+	}
+	switch from.ID {
+	case Text, NText, Image, XML, Timestamp, HierarchyID, Geometry, Geography, SQLVariant, Unknown:
+		return nil, errf(206, "Operand type clash: %s is incompatible with sql_variant", from.ID.Name())
+	}
+	if from.Length == Max {
+		return nil, errf(206, "Operand type clash: %s(max) is incompatible with sql_variant", from.ID.Name())
+	}
+	return VariantValue{Base: from, Value: v}, nil
 }

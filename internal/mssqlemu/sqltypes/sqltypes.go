@@ -128,3 +128,12 @@ type DateTimeOffsetValue struct {
 
 // XMLValue is an xml document or fragment.
 type XMLValue string
+
+// VariantValue is a sql_variant value with its base type, as CAST(x AS
+// sql_variant) and assignment to a sql_variant column make it. The
+// protocol encodes it with its base type (MS-TDS 2.2.5.5.4); a variant
+// decoded from the wire may instead be held as its TDS bytes ([]byte).
+type VariantValue struct {
+	Base  Type
+	Value any
+}

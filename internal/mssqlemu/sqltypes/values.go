@@ -133,6 +133,12 @@ func ToTime(v any) (time.Time, bool) {
 // under the collation (case-insensitive unless it is _CS or _BIN, trailing
 // spaces ignored). Mixed types are converted to the type of higher precedence.
 func Compare(a, b any, ta, tb Type, coll Collation) (int, error) {
+	if x, ok := a.(VariantValue); ok {
+		a, ta = x.Value, x.Base
+	}
+	if y, ok := b.(VariantValue); ok {
+		b, tb = y.Value, y.Base
+	}
 	if ta.ID == Unknown {
 		ta = TypeOf(a)
 	}

@@ -272,6 +272,13 @@ func writeValue(w *wbuf, t sqltypes.Type, v any) error {
 		writeBytes(w, t, b)
 	case sqltypes.SQLVariant:
 		b, ok := v.([]byte)
+		if x, isVariant := v.(sqltypes.VariantValue); isVariant {
+			var err error
+			if b, err = EncodeVariant(x.Base, x.Value); err != nil {
+				return err
+			}
+			ok = true
+		}
 		if !ok {
 			return typeMismatch(t, v)
 		}
