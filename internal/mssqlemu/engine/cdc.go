@@ -230,7 +230,16 @@ func (ci *captureInstance) capture(writeSeq, commit uint64, op cdcOp) {
 			return !sameValue(a, b)
 		}
 		mask := updateMask(n, changed)
-		ci.ct.insertCommitted(writeSeq, row(cdcUpdateBefore, op.before, mask, false))
+		// varchar(max), nvarchar(max) and varbinary(max) are NULL in the
+		// before image unless the update changed them (as text, ntext and
+		// image always are), as SQL Server documents for __$operation = 3.
+		before := row(cdcUpdateBefore, op.before, mask, false)
+		for i := range ci.cols {
+			if t := ci.colTypes[i]; t.Length == sqltypes.Max && (t.ID == sqltypes.VarChar || t.ID == sqltypes.NVarChar || t.ID == sqltypes.VarBinary) && !changed(i+1) {
+				before[5+i] = nil
+			}
+		}
+		ci.ct.insertCommitted(writeSeq, before)
 		after := row(cdcUpdateAfter, op.after, mask, true)
 		for i := range ci.cols {
 			if ci.colTypes[i].ID.IsLOB() && !changed(i+1) {

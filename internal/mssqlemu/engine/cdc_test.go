@@ -115,3 +115,31 @@ func TestNetChangesOptions(t *testing.T) {
 		t.Fatalf("all with merge: %s", got)
 	}
 }
+
+// TestCDCLargeValueImages checks SQL Server's documented rules for large
+// values in change rows: text, ntext and image are NULL in deletes and
+// before images (and in after images when unchanged); the (max) types are
+// NULL in before images unless the update changed them, and have their
+// value in deletes.
+func TestCDCLargeValueImages(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE lobs; USE lobs;
+CREATE TABLE dbo.doc (id int NOT NULL PRIMARY KEY, qty int, t text, m nvarchar(max), b varbinary(max));
+EXEC sys.sp_cdc_enable_db;
+EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'doc', @role_name = NULL;`)
+	h.ok(`INSERT INTO doc VALUES (1, 1, 'tv', N'mv', 0x01)`)
+	h.ok(`UPDATE doc SET qty = 2 WHERE id = 1`)
+	h.ok(`UPDATE doc SET m = N'm2' WHERE id = 1`)
+	h.ok(`DELETE FROM doc WHERE id = 1`)
+	got := flat(h.rows(`DECLARE @from binary(10) = sys.fn_cdc_get_min_lsn('dbo_doc'), @to binary(10) = sys.fn_cdc_get_max_lsn();
+SELECT __$operation, qty, t, m, b FROM cdc.fn_cdc_get_all_changes_dbo_doc(@from, @to, N'all update old')`))
+	want := strings.Join([]string{
+		"2,1,tv,mv,0x01",
+		"3,1,NULL,NULL,NULL", "4,2,NULL,mv,0x01",
+		"3,2,NULL,mv,NULL", "4,2,NULL,m2,0x01",
+		"1,2,NULL,m2,0x01",
+	}, ";")
+	if got != want {
+		t.Fatalf("large values in change rows:\n got %s\nwant %s", got, want)
+	}
+}
