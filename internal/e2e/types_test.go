@@ -31,7 +31,7 @@ var typeColumns = []typedColumn{
 	{"c_guid", "uniqueidentifier"}, {"c_date", "date"}, {"c_time0", "time(0)"}, {"c_time3", "time(3)"}, {"c_time7", "time(7)"},
 	{"c_datetime", "datetime"}, {"c_datetime2_0", "datetime2(0)"}, {"c_datetime2_3", "datetime2(3)"}, {"c_datetime2_7", "datetime2(7)"},
 	{"c_smalldatetime", "smalldatetime"}, {"c_dto0", "datetimeoffset(0)"}, {"c_dto3", "datetimeoffset(3)"},
-	{"c_dto7", "datetimeoffset(7)"}, {"c_xml", "xml"},
+	{"c_dto7", "datetimeoffset(7)"}, {"c_xml", "xml"}, {"c_sysname", "sysname"},
 }
 
 // typeCell is one edge value of one column: the T-SQL literal written at the
@@ -160,6 +160,7 @@ var typeCells = []typeCell{
 	{col: "c_xml", lit: "N'<r a=\"1\">x &amp; y</r>'", want: `<r a="1">x &amp; y</r>`},
 	{col: "c_xml", lit: "N'<r>😀</r>'", want: "<r>😀</r>"},
 	{col: "c_xml", lit: "N''", want: ""},
+	{col: "c_sysname", lit: "N'Ünïcode 😀'", want: "Ünïcode 😀"}, // sysname is nvarchar(128)
 }
 
 // Row id bases of the four paths each cell takes.
