@@ -66,7 +66,7 @@ func New(cfg Config) *Engine {
 	}
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger,
-		dbs: map[string]*Database{}, nextDBID: 1, seq: 0x1000, nextSPID: 51,
+		dbs: map[string]*Database{}, nextDBID: 1, seq: 0x1000, nextSPID: 1 << 16,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), snaps: map[*txn]uint64{},
 	}
 	now := cfg.Now()
@@ -145,9 +145,14 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 		}
 		dbName = d.Name
 	}
-	s := newSession(e, e.nextSPID, dbName, req)
-	e.nextSPID++
-	return s, nil
+	spid := int32(req.SPID)
+	if spid == 0 {
+		// Sessions opened without the protocol take ids the TDS server
+		// does not hand out (it counts from 51 up to 65535).
+		spid = e.nextSPID
+		e.nextSPID++
+	}
+	return newSession(e, spid, dbName, req), nil
 }
 
 // NewSession opens a session without the protocol, for tests and seeding.

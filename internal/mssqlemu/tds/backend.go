@@ -19,6 +19,9 @@ type LoginRequest struct {
 	AppName    string
 	HostName   string
 	ServerName string
+	// SPID is the session id the server puts in every packet header; the
+	// backend reports it as @@SPID. 0 when the login did not come over TDS.
+	SPID uint16
 }
 
 // Backend opens sessions for authenticated logins.

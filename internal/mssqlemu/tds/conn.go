@@ -186,7 +186,7 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 		return nil, errors.New("integrated (SSPI) authentication is not supported; use SQL Server authentication")
 	}
 	req := LoginRequest{User: l.UserName, Password: l.Password, Database: l.Database,
-		AppName: l.AppName, HostName: l.HostName, ServerName: l.ServerName}
+		AppName: l.AppName, HostName: l.HostName, ServerName: l.ServerName, SPID: c.spid}
 	sess, err := c.srv.backend.Login(ctx, req)
 	if err != nil {
 		var m *Message
