@@ -274,7 +274,7 @@ func (w *TxnWriter) classify(op string, err error) error {
 	id := w.cfg.TransactionalID
 	switch {
 	case isFenced(err):
-		return fmt.Errorf("%w: another producer with transactional id %q is running; stop it (only one producer may run per source) or give this one its own transactional id: %s: %w", ErrFenced, id, op, err)
+		return fmt.Errorf("%w: another producer with transactional id %q is running; this one stops so that no change is written twice; run only one producer per source (a producer for another source database needs its own transactional id): %s: %w", ErrFenced, id, op, err)
 	case errors.Is(err, kerr.TransactionalIDAuthorizationFailed),
 		errors.Is(err, kerr.ClusterAuthorizationFailed),
 		errors.Is(err, kerr.TopicAuthorizationFailed):
