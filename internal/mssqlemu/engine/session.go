@@ -69,15 +69,40 @@ func (r *returnSignal) Error() string { return "RETURN" }
 
 // ExecBatch parses and runs a batch.
 func (s *session) ExecBatch(ctx context.Context, sql string, w tds.ResultWriter) error {
-	stmts, err := tsql.Parse(sql)
+	stmts, err := s.compile(sql, nil, w)
 	if err != nil {
-		var pe *tsql.Error
-		if errors.As(err, &pe) {
-			return &tds.Message{Number: pe.Number, Class: pe.Class, State: pe.State, Text: pe.Text, Line: pe.Line, Server: s.e.cfg.ServerName}
-		}
-		return msg(102, 15, 1, fmt.Sprintf("Incorrect syntax: %v", err))
+		return err
 	}
 	return s.runList(ctx, stmts, newFrame(sql), w)
+}
+
+// compile parses a batch and checks its variables as SQL Server does
+// before running any of it (Msg 137/134); params are variables already
+// declared (sp_executesql parameters). A compile error aborts the whole
+// batch: messages that precede it (Msg 105 before its follow-up Msg 102)
+// are sent to w and the last one is returned.
+func (s *session) compile(sqlText string, params []string, w tds.ResultWriter) ([]tsql.Statement, error) {
+	stmts, err := tsql.Parse(sqlText)
+	if err == nil {
+		err = tsql.CheckVariables(stmts, params...)
+	}
+	if err == nil {
+		return stmts, nil
+	}
+	var pe *tsql.Error
+	if !errors.As(err, &pe) {
+		return nil, msg(102, 15, 1, fmt.Sprintf("Incorrect syntax: %v", err))
+	}
+	for ; pe.Next != nil; pe = pe.Next {
+		if werr := w.Message(s.parseMessage(pe)); werr != nil {
+			return nil, werr
+		}
+	}
+	return nil, s.parseMessage(pe)
+}
+
+func (s *session) parseMessage(pe *tsql.Error) *tds.Message {
+	return &tds.Message{Number: pe.Number, Class: pe.Class, State: pe.State, Text: pe.Text, Line: pe.Line, Server: s.e.cfg.ServerName}
 }
 
 // runList runs statements in order. A statement-terminating error is sent
@@ -402,12 +427,12 @@ func parseProcName(name string) tsql.ObjectName {
 
 // runText parses and runs SQL in the given frame (sp_executesql, EXEC('...')).
 func (s *session) runText(ctx context.Context, sqlText string, fr *frame, w tds.ResultWriter) error {
-	stmts, err := tsql.Parse(sqlText)
+	params := make([]string, 0, len(fr.vars))
+	for name := range fr.vars {
+		params = append(params, name)
+	}
+	stmts, err := s.compile(sqlText, params, w)
 	if err != nil {
-		var pe *tsql.Error
-		if errors.As(err, &pe) {
-			return &tds.Message{Number: pe.Number, Class: pe.Class, State: pe.State, Text: pe.Text, Line: pe.Line, Server: s.e.cfg.ServerName}
-		}
 		return err
 	}
 	fr.text = sqlText
