@@ -21,6 +21,7 @@ help:
 	@echo "make up     - start Kafka, schema registry, PostgreSQL and the SQL Server emulator; writes dev.env"
 	@echo "make down   - stop everything 'make up' started"
 	@echo "make bench  - benchmarks (throughput goals live here, never in tests)"
+	@echo "make chaos  - the crash test alone, CHAOS_TRIALS trials (default 20), seed in CHAOS_SEED"
 
 # deps installs what a fresh Debian machine of this kind lacks: PostgreSQL's
 # server binaries for the throwaway target, and the independent clients the
@@ -67,6 +68,12 @@ demo: deps build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# chaos runs only the crash test, with more trials than make test's 4 and its
+# summary printed: CHAOS_TRIALS=50 make chaos; CHAOS_SEED=<seed> reproduces a run.
+CHAOS_TRIALS ?= 20
+chaos:
+	CHAOS_TRIALS=$(CHAOS_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/e2e/
 
 test-short:
 	$(GO) test -short -count=1 ./...
