@@ -3,6 +3,7 @@ package mssqlemu_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 	"time"
 
@@ -76,5 +77,63 @@ VALUES (1, 1, 255, -32768, 9223372036854775807, 1234567890123456789012345678.012
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestSQLVariantThroughDriver: a sql_variant keeps its base type, so the
+// driver decodes the value it holds; types a variant cannot hold are
+// refused with Msg 206.
+func TestSQLVariantThroughDriver(t *testing.T) {
+	emu := startEmu(t)
+	ctx := context.Background()
+	if err := emu.Exec(ctx, "master", "CREATE DATABASE v"); err != nil {
+		t.Fatal(err)
+	}
+	db := open(t, emu.DSN("v"))
+	if _, err := db.ExecContext(ctx, `CREATE TABLE dbo.t (id int PRIMARY KEY, x sql_variant);
+INSERT INTO dbo.t VALUES (1, 42), (2, N'naïve'), (3, CAST(12.50 AS decimal(5,2))), (4, CAST('2024-02-29' AS date)), (5, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT x FROM dbo.t ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []any
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if tm, ok := v.(time.Time); ok {
+			v = tm.Format("2006-01-02")
+		}
+		if b, ok := v.([]byte); ok {
+			v = string(b)
+		}
+		got = append(got, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []any{int64(42), "naïve", "12.50", "2024-02-29", nil}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d: got %#v, want %#v", i+1, got[i], want[i])
+		}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT CAST(x AS int) + 1 FROM dbo.t WHERE id = 1").Scan(&n); err != nil || n != 43 {
+		t.Errorf("CAST(variant AS int) + 1 = %d, %v", n, err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM dbo.t WHERE x = 42").Scan(&n); err != nil || n != 1 {
+		t.Errorf("variant compared with an int: %d rows, %v", n, err)
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO dbo.t VALUES (6, CAST(REPLICATE('x', 9000) AS varchar(max)))")
+	var me mssql.Error
+	if !errors.As(err, &me) || me.Number != 206 {
+		t.Errorf("varchar(max) into sql_variant: %v", err)
 	}
 }

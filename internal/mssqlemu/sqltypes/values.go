@@ -133,11 +133,26 @@ func ToTime(v any) (time.Time, bool) {
 // under the collation (case-insensitive unless it is _CS or _BIN, trailing
 // spaces ignored). Mixed types are converted to the type of higher precedence.
 func Compare(a, b any, ta, tb Type, coll Collation) (int, error) {
-	if x, ok := a.(VariantValue); ok {
-		a, ta = x.Value, x.Base
-	}
-	if y, ok := b.(VariantValue); ok {
-		b, tb = y.Value, y.Base
+	xa, va := a.(VariantValue)
+	xb, vb := b.(VariantValue)
+	if va || vb {
+		// sql_variant comparison: values of one family compare as values,
+		// otherwise the family order decides.
+		if va {
+			a, ta = xa.Value, xa.Base
+		}
+		if vb {
+			b, tb = xb.Value, xb.Base
+		}
+		if ta.ID == Unknown {
+			ta = TypeOf(a)
+		}
+		if tb.ID == Unknown {
+			tb = TypeOf(b)
+		}
+		if fa, fb := variantFamily(ta.ID), variantFamily(tb.ID); fa != fb {
+			return cmp3(int64(fa), int64(fb)), nil
+		}
 	}
 	if ta.ID == Unknown {
 		ta = TypeOf(a)
@@ -285,6 +300,27 @@ func CompareStrings(a, b string, coll Collation) int {
 
 func boolInt(b bool) int64 {
 	if b {
+		return 1
+	}
+	return 0
+}
+
+// variantFamily ranks a sql_variant's base type family for comparisons
+// between families (higher compares greater): date and time, approximate
+// numeric, exact numeric, character, binary, uniqueidentifier.
+func variantFamily(id TypeID) int {
+	switch {
+	case id.IsDateTime():
+		return 6
+	case id == Float || id == Real:
+		return 5
+	case id.IsInteger() || id == Bit || id == Decimal || id == Numeric || id == Money || id == SmallMoney:
+		return 4
+	case id.IsCharacter():
+		return 3
+	case id.IsBinary():
+		return 2
+	case id == UniqueIdentifier:
 		return 1
 	}
 	return 0
