@@ -165,3 +165,49 @@ func TestConcurrentSessions(t *testing.T) {
 		t.Fatalf("sum %d %v", n, err)
 	}
 }
+
+// TestScanMarkersAdvanceMaxLSN: transactions that change only untracked
+// tables still move sys.fn_cdc_get_max_lsn, through the capture job's
+// cdc.lsn_time_mapping rows with tran_id 0x00 (one per capture cycle).
+func TestScanMarkersAdvanceMaxLSN(t *testing.T) {
+	ctx := context.Background()
+	emu := startEmuWith(t, mssqlemu.Config{CaptureDelay: time.Hour})
+	if err := emu.Exec(ctx, "master", "CREATE DATABASE m"); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Exec(ctx, "m", `CREATE TABLE dbo.tracked (id int PRIMARY KEY);
+CREATE TABLE dbo.untracked (id int PRIMARY KEY);
+EXEC sys.sp_cdc_enable_db;
+EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'tracked', @role_name = NULL;
+INSERT INTO dbo.tracked VALUES (1);`); err != nil {
+		t.Fatal(err)
+	}
+	emu.FlushCapture()
+	db := open(t, emu.DSN("m"))
+	state := func() (maxLSN []byte, rows, markers int) {
+		t.Helper()
+		if err := db.QueryRowContext(ctx, `SELECT sys.fn_cdc_get_max_lsn(), (SELECT COUNT(*) FROM cdc.lsn_time_mapping),
+	(SELECT COUNT(*) FROM cdc.lsn_time_mapping WHERE tran_id = 0x00 AND start_lsn = sys.fn_cdc_get_max_lsn())`).Scan(&maxLSN, &rows, &markers); err != nil {
+			t.Fatal(err)
+		}
+		return maxLSN, rows, markers
+	}
+	max0, rows0, _ := state()
+	for i := 1; i <= 3; i++ {
+		if _, err := db.ExecContext(ctx, "INSERT INTO dbo.untracked VALUES (@p1)", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m, _, _ := state(); !bytes.Equal(m, max0) {
+		t.Fatalf("max LSN moved before the capture job ran: %x -> %x", max0, m)
+	}
+	emu.FlushCapture()
+	max1, rows1, markers := state()
+	if bytes.Compare(max1, max0) <= 0 || rows1 != rows0+1 || markers != 1 {
+		t.Fatalf("after a capture cycle over 3 untracked commits: max %x -> %x, mapping rows %d -> %d, marker at max %d", max0, max1, rows0, rows1, markers)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdc.fn_cdc_get_all_changes_dbo_tracked(sys.fn_cdc_get_min_lsn('dbo_tracked'), sys.fn_cdc_get_max_lsn(), N'all')`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("changes up to the marker: %d, %v", n, err)
+	}
+}

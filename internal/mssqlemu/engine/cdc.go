@@ -42,6 +42,9 @@ type captureBatch struct {
 	end    time.Time
 	due    time.Time
 	ops    []cdcOp
+	// marker lists the CDC-enabled databases an untracked transaction
+	// wrote: the capture job then records that it scanned past the commit.
+	marker []*Database
 }
 
 // lsnMapping is a row of cdc.lsn_time_mapping.
@@ -158,6 +161,43 @@ func (e *Engine) enqueueCapture(tx *txn, commit uint64) {
 	}
 }
 
+// enqueueScanMarker queues a transaction that changed only untracked
+// tables of CDC-enabled databases. SQL Server's capture job still records
+// its progress in cdc.lsn_time_mapping (rows with tran_id 0x00) so that
+// sys.fn_cdc_get_max_lsn advances in periods without tracked changes.
+// Callers hold e.mu.
+func (e *Engine) enqueueScanMarker(dbs []*Database, commit uint64) {
+	if len(dbs) == 0 {
+		return
+	}
+	now := e.cfg.Now()
+	e.queue = append(e.queue, captureBatch{commit: commit, begin: now, end: now, due: now.Add(e.cfg.CaptureDelay), marker: dbs})
+	if e.cfg.CaptureDelay <= 0 {
+		e.captureDue(now, true)
+	}
+}
+
+// cdcDatabases lists the CDC-enabled databases tx wrote to (before
+// commit, while its undo log is intact).
+func cdcDatabases(tx *txn) []*Database {
+	var dbs []*Database
+	for _, u := range tx.undo {
+		if d := u.table.db; d != nil && d.cdc != nil && !containsDB(dbs, d) {
+			dbs = append(dbs, d)
+		}
+	}
+	return dbs
+}
+
+func containsDB(dbs []*Database, d *Database) bool {
+	for _, x := range dbs {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
 // captureDue writes queued changes whose delay has passed (all of them
 // when all is set) into the change tables. Callers hold e.mu.
 func (e *Engine) captureDue(now time.Time, all bool) {
@@ -171,6 +211,19 @@ func (e *Engine) captureDue(now time.Time, all bool) {
 	batches := e.queue[:n]
 	e.queue = append([]captureBatch(nil), e.queue[n:]...)
 	writeSeq := e.nextSeq()
+	// One scan marker per database and capture cycle, at the last
+	// untracked commit the cycle read.
+	markers := map[*Database]lsnMapping{}
+	for _, b := range batches {
+		for _, d := range b.marker {
+			markers[d] = lsnMapping{capSeq: writeSeq, startLSN: b.commit, beginTime: b.end, endTime: b.end, beginLSN: b.commit}
+		}
+	}
+	for d, m := range markers {
+		if d.cdc != nil && m.startLSN > d.maxLSN() {
+			d.cdc.addMapping(m)
+		}
+	}
 	for _, b := range batches {
 		touched := map[*Database]bool{}
 		for _, op := range b.ops {

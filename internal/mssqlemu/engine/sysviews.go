@@ -476,8 +476,12 @@ func cdcView(d *Database, name string, snap uint64) *relation {
 			if snap != 0 && m.capSeq > snap {
 				continue
 			}
+			tranID := []byte{0} // the capture job's scan markers
+			if m.txID != 0 {
+				tranID = append([]byte{0, 0}, u64bytes(m.txID)...)
+			}
 			rel.rows = append(rel.rows, []any{lsnBytes(m.startLSN), sqltypes.FromTime(wall(m.beginTime), tDT), sqltypes.FromTime(wall(m.endTime), tDT),
-				append([]byte{0, 0}, u64bytes(m.txID)...), lsnBytes(m.beginLSN)})
+				tranID, lsnBytes(m.beginLSN)})
 		}
 		return rel
 	}

@@ -134,9 +134,15 @@ func (s *session) commitTxn(tx *txn) {
 	delete(s.e.snaps, tx)
 	if len(tx.undo) > 0 || len(tx.ops) > 0 {
 		seq := s.e.nextSeq()
+		var scanned []*Database
+		if len(tx.ops) == 0 {
+			scanned = cdcDatabases(tx)
+		}
 		tx.commitRows(seq, s.e.oldestSnapshot())
 		if len(tx.ops) > 0 {
 			s.e.enqueueCapture(tx, seq)
+		} else {
+			s.e.enqueueScanMarker(scanned, seq)
 		}
 	}
 	tx.releaseLocks()
