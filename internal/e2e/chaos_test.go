@@ -72,6 +72,7 @@ type chaosStats struct {
 	killsSnapshot, killsStreaming, killsConsumer int
 	killsAfterCommit                             int // kills of both consumers right after a target commit
 	killsAfterProducerCommit                     int // producer kills right after a split transaction's part or a chunk
+	dynamicTrials                                int // trials with a dynamic group member
 	events, applications, duplicates             int
 	txns, rollbacks                              int64
 }
@@ -82,6 +83,7 @@ func (s *chaosStats) add(o chaosStats) {
 	s.killsConsumer += o.killsConsumer
 	s.killsAfterCommit += o.killsAfterCommit
 	s.killsAfterProducerCommit += o.killsAfterProducerCommit
+	s.dynamicTrials += o.dynamicTrials
 	s.events += o.events
 	s.applications += o.applications
 	s.duplicates += o.duplicates
@@ -92,9 +94,10 @@ func (s *chaosStats) add(o chaosStats) {
 func (s chaosStats) String() string {
 	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d; "+
 		"%d producer kills right after committing a chunk or part of a split transaction, %d consumer kills in pairs right after a target commit), "+
+		"%d trials with a dynamic group member (rebalances), "+
 		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
 		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
-		s.killsAfterProducerCommit, 2*s.killsAfterCommit,
+		s.killsAfterProducerCommit, 2*s.killsAfterCommit, s.dynamicTrials,
 		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
 }
 
@@ -112,9 +115,21 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	// Small chunks and batches: many transactions to die in, and source
 	// transactions larger than a batch, which the producer must split.
 	pvars := e.producerVars("STATE_TOPIC="+e.chaosStateTopic(), "SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
+	// consumer-1 is a static member: restarted, it takes its partitions
+	// back at once. consumer-2 is static in half the trials; in the others
+	// it joins and leaves dynamically, so its restarts move partitions
+	// between the two (rebalances) once the group drops the dead member.
+	dynamic := r.IntN(2) == 0
+	if dynamic {
+		st.dynamicTrials++
+	}
 	cvars := func(id string) []string {
-		return e.consumerVars("APPLY_AUDIT=on", "GROUP_INSTANCE_ID="+id, "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)),
-			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info")
+		v := e.consumerVars("APPLY_AUDIT=on", "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)),
+			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info", "KAFKA_SESSION_TIMEOUT=6s")
+		if id == "c1" || !dynamic {
+			v = append(v, "GROUP_INSTANCE_ID="+id)
+		}
+		return v
 	}
 	type member struct {
 		name string
@@ -143,13 +158,22 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 
 	kills := 3 + r.IntN(4)
 	for k := range kills {
-		victim := 0 // the first kill aims at the producer's snapshot
-		delay := time.Duration(200+r.IntN(800)) * time.Millisecond
-		if k > 0 {
+		victim := 0
+		if k == 0 {
+			// The first kill hits the producer's snapshot: right after it
+			// committed a random share of the rows.
+			target := int64(r.IntN(seeded * 3))
+			e.awaitPosition(ctx, cl, 5*time.Second, func(p source.Position) bool {
+				var rows int64
+				for _, tb := range p.Snapshot.Tables {
+					rows += tb.Rows
+				}
+				return p.Snapshot.Done || rows >= target
+			})
+		} else {
 			victim = r.IntN(len(procs) + 2)
-			delay = time.Duration(200+r.IntN(1500)) * time.Millisecond
+			time.Sleep(time.Duration(200+r.IntN(1500)) * time.Millisecond)
 		}
-		time.Sleep(delay)
 		for _, m := range procs {
 			if m.p.exited() {
 				t.Fatalf("%s exited by itself (%v); log:\n%s", m.name, m.p.err, m.p.output())
@@ -189,6 +213,9 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 				continue
 			}
 			pos, ok, err := e.position(ctx, cl, e.chaosStateTopic())
+			if err != nil && strings.Contains(err.Error(), "does not exist") {
+				ok, err = false, nil // killed before it created its state topic
+			}
 			if err != nil {
 				t.Fatalf("read the producer's position: %v", err)
 			}
@@ -236,15 +263,12 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 // position for which pred holds, and reports whether it did within.
 func (e *env) awaitPosition(ctx context.Context, cl *kgo.Client, within time.Duration, pred func(source.Position) bool) bool {
 	key := []byte(e.name + "." + e.name)
-	from, err := kafka.ReadCommitted(ctx, cl, e.chaosStateTopic(), nil, func(*kgo.Record) error { return nil })
-	if err != nil {
-		return false
-	}
 	found := errors.New("found")
-	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
-		from, err = kafka.ReadCommitted(ctx, cl, e.chaosStateTopic(), from, func(r *kgo.Record) error {
+	var from map[int32]int64 // nil: skip what the topic holds so far
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		next, err := kafka.ReadCommitted(ctx, cl, e.chaosStateTopic(), from, func(r *kgo.Record) error {
 			var p source.Position
-			if string(r.Key) == string(key) && json.Unmarshal(r.Value, &p) == nil && pred(p) {
+			if from != nil && string(r.Key) == string(key) && json.Unmarshal(r.Value, &p) == nil && pred(p) {
 				return found
 			}
 			return nil
@@ -252,10 +276,13 @@ func (e *env) awaitPosition(ctx context.Context, cl *kgo.Client, within time.Dur
 		if errors.Is(err, found) {
 			return true
 		}
-		if err != nil {
-			return false
+		if err == nil {
+			from = next
+		} else if from == nil {
+			// The producer has not created its state topic yet; once it
+			// has, a position committed after that first read counts.
+			from = map[int32]int64{}
 		}
-		time.Sleep(time.Millisecond)
 	}
 	return false
 }
