@@ -35,6 +35,8 @@ import (
 type stack struct {
 	mssqlDSN, brokers, registryURL string
 	producerBin, consumerBin       string
+	// broker is the in-process Kafka broker; nil with KAFKA_BROKERS set.
+	broker *kafka.Broker
 }
 
 var shared stack
@@ -81,6 +83,7 @@ func runMain(m *testing.M) int {
 		}
 		closers = append(closers, b.Close)
 		shared.brokers = strings.Join(b.Addrs(), ",")
+		shared.broker = b
 	}
 	shared.registryURL = os.Getenv("SCHEMA_REGISTRY_URL")
 	if shared.registryURL == "" {
