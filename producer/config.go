@@ -17,6 +17,7 @@ type Config struct {
 	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
 	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
+	MaxMessageBytes   int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
 	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<TOPIC_PREFIX>-<database>. Keep it stable: it fences a second producer for the same source."`
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
@@ -60,6 +61,9 @@ func (c *Config) validate() error {
 	}
 	if c.TopicPartitions < 1 {
 		return fmt.Errorf("TOPIC_PARTITIONS %d: want at least 1", c.TopicPartitions)
+	}
+	if c.MaxMessageBytes < 1<<20 {
+		return fmt.Errorf("MAX_MESSAGE_BYTES %d: want at least 1048576 (Kafka's default)", c.MaxMessageBytes)
 	}
 	if c.SnapshotChunkRows < 1 || c.MaxBatchEvents < 1 {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	_ "github.com/microsoft/go-mssqldb"
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,11 +82,12 @@ func run(ctx context.Context) error {
 	if err := policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }); err != nil {
 		return err
 	}
+	maxBytes := ptr(strconv.Itoa(int(cfg.MaxMessageBytes)))
 	specs := []kafka.TopicSpec{{Name: cfg.StateTopic, Partitions: 1, ReplicationFactor: cfg.TopicReplication,
 		Configs: map[string]*string{"cleanup.policy": ptr("compact")}}}
 	for _, t := range tables {
 		specs = append(specs, kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
-			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup)}})
+			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup), "max.message.bytes": maxBytes}})
 	}
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(kcl), specs); err != nil {
 		return err
@@ -108,7 +110,8 @@ func run(ctx context.Context) error {
 		txnID = "mssql2adb-" + cfg.TopicPrefix + "-" + database
 	}
 	stateKey := cfg.TopicPrefix + "." + database
-	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log})
+	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,
+		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes)}})
 	if err != nil {
 		return err
 	}
