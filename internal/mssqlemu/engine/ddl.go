@@ -258,6 +258,7 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 	}
 	ev.typeComputed(t)
 	d.tables[t.ID] = t
+	s.onRollback(func() { delete(d.tables, t.ID) })
 	return nil
 }
 

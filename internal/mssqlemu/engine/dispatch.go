@@ -86,8 +86,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		}
 		return nil
 	case *tsql.CreateDatabaseStmt:
+		if err := s.notInUserTransaction("CREATE DATABASE"); err != nil {
+			return err
+		}
 		return s.createDatabase(x)
 	case *tsql.DropDatabaseStmt:
+		if err := s.notInUserTransaction("DROP DATABASE"); err != nil {
+			return err
+		}
 		return s.dropDatabase(x)
 	case *tsql.CreateSchemaStmt:
 		d, err := s.curDB()
@@ -97,7 +103,8 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		if d.schema(x.Name) != nil {
 			return msg(2714, 16, 6, fmt.Sprintf("There is already an object named '%s' in the database.", x.Name))
 		}
-		d.addSchema(x.Name)
+		sc := d.addSchema(x.Name)
+		s.onRollback(func() { delete(d.schemas, strings.ToLower(sc.Name)) })
 		return nil
 	case *tsql.CreateTableStmt:
 		return s.createTable(ev, x)
@@ -116,6 +123,9 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 	case *tsql.AlterTableAlterColumnStmt:
 		return s.alterColumn(x, fr)
 	case *tsql.AlterDatabaseSetStmt:
+		if err := s.notInUserTransaction("ALTER DATABASE"); err != nil {
+			return err
+		}
 		return s.alterDatabase(x)
 	case *tsql.ExecStmt:
 		return s.execProcStmt(ctx, ev, x, w)

@@ -24,6 +24,9 @@ type txn struct {
 	cmdID    int32       // __$command_id counter
 	saves    []savepoint // SAVE TRANSACTION points, newest last
 	waiting  *Database   // the database whose write lock it waits for
+	// ddlUndo reverts catalog changes (CREATE TABLE, CREATE SCHEMA) made
+	// inside an explicit transaction, newest last, if it rolls back.
+	ddlUndo []func()
 }
 
 // savepoint marks how much of a transaction SAVE TRANSACTION keeps.
@@ -152,6 +155,10 @@ func (s *session) commitTxn(tx *txn) {
 func (s *session) rollbackTxn(tx *txn) {
 	delete(s.e.snaps, tx)
 	tx.rollbackTo(0)
+	for i := len(tx.ddlUndo) - 1; i >= 0; i-- {
+		tx.ddlUndo[i]()
+	}
+	tx.ddlUndo = nil
 	tx.ops = nil
 	tx.releaseLocks()
 }
@@ -252,4 +259,25 @@ func deadlocked(tx *txn, d *Database) bool {
 		owner = owner.waiting.writeOwner
 	}
 	return false
+}
+
+// onRollback registers how to revert a catalog change made inside an
+// explicit transaction. Callers hold e.mu.
+func (s *session) onRollback(undo func()) {
+	if s.tx != nil && s.tx.explicit {
+		s.tx.ddlUndo = append(s.tx.ddlUndo, undo)
+	}
+}
+
+// notInUserTransaction refuses statements SQL Server does not allow in a
+// multi-statement transaction (CREATE/ALTER DATABASE: Msg 226; DROP
+// DATABASE: Msg 574).
+func (s *session) notInUserTransaction(stmt string) error {
+	if s.tx == nil || !s.tx.explicit {
+		return nil
+	}
+	if stmt == "DROP DATABASE" {
+		return msg(574, 16, 0, "DROP DATABASE statement cannot be used inside a user transaction.")
+	}
+	return msg(226, 16, 6, stmt+" statement not allowed within multi-statement transaction.")
 }
