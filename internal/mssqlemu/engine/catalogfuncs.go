@@ -172,6 +172,10 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 			return nil, tInt, true, nil
 		}
 		return int64(d.schema(n).ID), tInt, true, nil
+	case "SQL_VARIANT_PROPERTY":
+		p, _ := str(1)
+		v, err := variantProperty(args[0], p)
+		return v, sqltypes.Type{ID: sqltypes.SQLVariant}, true, err
 	case "SERVERPROPERTY":
 		p, _ := str(0)
 		v := serverProperty(p, s.e.cfg.ServerName)

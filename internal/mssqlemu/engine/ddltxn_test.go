@@ -35,3 +35,14 @@ func TestDDLInUserTransactions(t *testing.T) {
 		t.Fatalf("databases after the refused statements: %s", got)
 	}
 }
+
+func TestSQLVariantProperty(t *testing.T) {
+	h := newHarness(t)
+	got := flat(h.rows(`DECLARE @v sql_variant = CAST(12.50 AS decimal(5,2)), @s sql_variant = N'abc';
+SELECT SQL_VARIANT_PROPERTY(@v, 'BaseType'), SQL_VARIANT_PROPERTY(@v, 'Precision'), SQL_VARIANT_PROPERTY(@v, 'Scale'),
+	SQL_VARIANT_PROPERTY(@s, 'BaseType'), SQL_VARIANT_PROPERTY(@s, 'MaxLength'), SQL_VARIANT_PROPERTY(@s, 'Collation'),
+	SQL_VARIANT_PROPERTY(@v, 'Collation'), SQL_VARIANT_PROPERTY(CAST(1 AS sql_variant), 'BaseType')`))
+	if want := "decimal,5,2,nvarchar,6,SQL_Latin1_General_CP1_CI_AS,NULL,int"; got != want {
+		t.Fatalf("SQL_VARIANT_PROPERTY: %s, want %s", got, want)
+	}
+}
