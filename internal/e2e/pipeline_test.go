@@ -51,13 +51,13 @@ func (e *env) changes(base int) {
 		fmt.Sprintf("UPDATE dbo.Student SET id = %d WHERE id = %d", 200000+base, base+3),
 		fmt.Sprintf("UPDATE dbo.enrolment SET grade = NULL WHERE student_id = %d AND course = N'math'", base+4),
 		fmt.Sprintf("DELETE FROM dbo.enrolment WHERE student_id = %d", base+5),
-		"BEGIN TRAN",
-		fmt.Sprintf("INSERT INTO dbo.Student (id, name, age, enrolled) VALUES (%d, N'two-statement txn', 30, NULL)", 300000+base),
-		fmt.Sprintf("UPDATE dbo.customer SET name = N'renamed in txn' WHERE id = %d", base+6),
-		"COMMIT",
-		"BEGIN TRAN",
-		fmt.Sprintf("DELETE FROM dbo.customer WHERE id = %d", base+7),
-		"ROLLBACK",
+		// One batch each: a pooled connection is reset (sp_reset_connection)
+		// between two Execs, so a transaction cannot span them.
+		"BEGIN TRAN; "+
+			fmt.Sprintf("INSERT INTO dbo.Student (id, name, age, enrolled) VALUES (%d, N'two-statement txn', 30, NULL); ", 300000+base)+
+			fmt.Sprintf("UPDATE dbo.customer SET name = N'renamed in txn' WHERE id = %d; ", base+6)+
+			"COMMIT",
+		"BEGIN TRAN; "+fmt.Sprintf("DELETE FROM dbo.customer WHERE id = %d; ", base+7)+"ROLLBACK",
 	)
 }
 
