@@ -99,7 +99,7 @@ var wantChanges = []string{
 
 const pymssqlWorkflow = `
 import sys, json, pymssql
-host, port, password, setup, types_q, changes_q = sys.argv[1:7]
+host, port, password, setup, types_q, changes_q, queries = sys.argv[1:8]
 conn = pymssql.connect(server=host, port=port, user="sa", password=password, autocommit=True)
 cur = conn.cursor()
 for q in json.loads(setup):
@@ -115,6 +115,7 @@ for d, v in zip(cur.description, row):
 cur.execute(changes_q)
 for r in cur.fetchall():
     print("change=" + "|".join("NULL" if v is None else str(v) for v in r))
+run_queries(cur, json.loads(queries))
 try:
     cur.execute("SELECT FROM dbo.t")
 except pymssql.Error as e:
@@ -137,7 +138,11 @@ func TestPymssqlWorkflow(t *testing.T) {
 			defer cancel()
 			host, port, _ := net.SplitHostPort(emu.Addr())
 			setup := jsonStrings(workflowSetup)
-			cmd := osexec.CommandContext(ctx, py, "-c", pymssqlWorkflow, host, port, "Str0ng!Pass", setup, workflowTypes, workflowChanges)
+			var queries []string
+			for _, q := range workflowQueries {
+				queries = append(queries, q.query)
+			}
+			cmd := osexec.CommandContext(ctx, py, "-c", pymssqlQueries+pymssqlWorkflow, host, port, "Str0ng!Pass", setup, workflowTypes, workflowChanges, jsonStrings(queries))
 			cmd.Env = clientConf(t, emu.Addr(), enc)
 			out, err := cmd.CombinedOutput()
 			text := string(out)
@@ -168,6 +173,14 @@ func TestPymssqlWorkflow(t *testing.T) {
 			}
 			for _, c := range wantChanges {
 				want = append(want, "change="+c)
+			}
+			for i, q := range workflowQueries {
+				for _, r := range q.want {
+					want = append(want, fmt.Sprintf("q%d=%s", i, r))
+				}
+			}
+			if !strings.Contains(text, "q3=dbo|t|dbo_t|") {
+				t.Errorf("pymssql: sp_cdc_help_change_data_capture with positional parameters returned no dbo_t row")
 			}
 			for _, w := range want {
 				if !strings.Contains(text, w+"\n") {
@@ -205,6 +218,9 @@ func TestFreeTDSTsqlWorkflow(t *testing.T) {
 			// tsql prints nothing for CLR types: read their bytes.
 			script.WriteString("SELECT CAST(c_hier AS varbinary(10)) AS h, CAST(c_geo AS varbinary(max)) AS geo, CAST(c_geom AS varbinary(max)) AS geom FROM dbo.t WHERE id = 1\ngo\n")
 			script.WriteString(workflowChanges + "\ngo\n")
+			for _, q := range workflowQueries {
+				script.WriteString(q.query + "\ngo\n")
+			}
 			script.WriteString("SELECT FROM dbo.t\ngo\nexit\n")
 			cmd := osexec.CommandContext(ctx, tsql, "-S", "emu", "-U", "sa", "-P", "Str0ng!Pass")
 			cmd.Env = clientConf(t, emu.Addr(), enc)
@@ -231,6 +247,16 @@ func TestFreeTDSTsqlWorkflow(t *testing.T) {
 			}
 			changes := "op\tid\tc_int\tc_nvarchar\n" + strings.ReplaceAll(strings.Join(wantChanges, "\n"), "|", "\t") + "\n(11 rows affected)"
 			want = append(want, changes)
+			for _, q := range workflowQueries {
+				if len(q.want) > 0 {
+					rows := make([]string, len(q.want))
+					for i, r := range q.want {
+						rows[i] = tsqlRow(r)
+					}
+					want = append(want, strings.Join(rows, "\n")+"\n")
+				}
+			}
+			want = append(want, "dbo\tt\tdbo_t\t")
 			for _, w := range want {
 				if !strings.Contains(text, w) {
 					t.Errorf("tsql output lacks %q", w)

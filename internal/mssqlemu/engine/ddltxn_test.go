@@ -46,3 +46,11 @@ SELECT SQL_VARIANT_PROPERTY(@v, 'BaseType'), SQL_VARIANT_PROPERTY(@v, 'Precision
 		t.Fatalf("SQL_VARIANT_PROPERTY: %s, want %s", got, want)
 	}
 }
+
+func TestNullConstantTakesNoPartInResultType(t *testing.T) {
+	h := newHarness(t)
+	got := flat(h.rows(`SELECT COALESCE(NULL, N'kept'), CASE WHEN 1 = 0 THEN NULL ELSE 'x' END, ISNULL(NULL, 'y')`))
+	if got != "kept,x,y" {
+		t.Fatalf("NULL constants: %s", got)
+	}
+}

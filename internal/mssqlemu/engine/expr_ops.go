@@ -158,6 +158,11 @@ func (ev *evaluator) caseExpr(x *tsql.CaseExpr, rc *rowCtx) (any, sqltypes.Type,
 		if r == nil {
 			continue
 		}
+		if _, isNull := r.(*tsql.NullLit); isNull {
+			// The NULL constant takes no part in the result type
+			// (COALESCE(NULL, N'x') is nvarchar).
+			continue
+		}
 		chosen := (pick < 0 && i == 0) || (pick >= 0 && i == pick+1)
 		if !chosen {
 			// Only the type matters for branches not taken; evaluate
