@@ -15,9 +15,20 @@
 //
 // Change data capture: a commit hands its row operations to the capture
 // job, which after Config.CaptureDelay writes cdc.<instance>_CT rows and a
-// cdc.lsn_time_mapping entry; the cleanup job (Config.CleanupRetention, or
+// cdc.lsn_time_mapping entry (commits that touched only untracked tables
+// leave one scan marker per capture cycle, tran_id 0x00, so the maximum
+// LSN moves); the cleanup job (Config.CleanupRetention, or
 // sys.sp_cdc_cleanup_change_table, or Engine.Cleanup) moves the low water
 // mark.
+//
+// Sessions: a batch is parsed and its variables checked (Msg 137/134)
+// before any of it runs, so a compile error leaves nothing half done.
+// @@SPID is the session id of the TDS packet headers. A pooled client's
+// reset-connection flag runs sp_reset_connection's semantics (ResetSession):
+// the open transaction is rolled back unless the client asked to keep it,
+// SET options and the current database return to the login's. CREATE TABLE
+// and CREATE SCHEMA in an explicit transaction are undone by ROLLBACK;
+// other DDL is not.
 //
 // Without the protocol, a session can be driven directly:
 //
