@@ -2,15 +2,15 @@ package mssqlemu_test
 
 // Conformance tests for the LSN functions, the update-mask helpers, DDL
 // history, cleanup and the capture delay. Like conformance_test.go they run
-// unchanged against a real SQL Server when MSSQL_DSN is set; anything that
-// needs the emulator is guarded by emulated().
+// unchanged against a real SQL Server when MSSQL_DSN is set: they wait for
+// the capture job by polling and clean up with sys.sp_cdc_cleanup_change_table,
+// never through emulator hooks.
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +19,6 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 )
-
-// emulated reports whether the tests run against the emulator.
-func emulated() bool { return os.Getenv("MSSQL_DSN") == "" }
 
 func TestConformanceMapTimeToLSN(t *testing.T) {
 	ctx := context.Background()
