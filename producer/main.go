@@ -191,3 +191,6 @@ func registerProgress(reg *prometheus.Registry, r *source.Reader) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The codec encodes an old key alone when an update changed the primary key.
+var _ relay.KeyEncoder = (*avro.Codec)(nil)

@@ -5,6 +5,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -60,7 +61,8 @@ func New(cfg Config, enc Encoder, w Writer, m *Metrics, log *slog.Logger) *Relay
 }
 
 // Handle writes one batch: every event (a delete followed by its tombstone, so
-// that compaction can drop the key) and then the position, atomically. The
+// that compaction can drop the key, and an update that changed the primary
+// key by a tombstone of the old key) and then the position, atomically. The
 // position is any JSON-marshalable value; the producer passes the source's.
 func (r *Relay) Handle(ctx context.Context, events []*event.Event, position any) error {
 	records := make([]*kgo.Record, 0, len(events)+len(events)/4)
@@ -74,6 +76,20 @@ func (r *Relay) Handle(ctx context.Context, events []*event.Event, position any)
 		if e.Op == event.OpDelete {
 			records = append(records, &kgo.Record{Topic: topic, Key: key})
 		}
+		if e.Op == event.OpUpdate && e.Before != nil {
+			// A primary-key change is one update keyed by the new key; the
+			// old key needs its own tombstone, or compaction would keep its
+			// last record and a replay of the compacted topic would
+			// resurrect the row once a later change of the new key
+			// compacts the update away.
+			oldKey, err := r.oldKey(ctx, topic, e, key)
+			if err != nil {
+				return fmt.Errorf("encode the old key of a %s update: %w", e.Table.QualifiedName(), err)
+			}
+			if oldKey != nil {
+				records = append(records, &kgo.Record{Topic: topic, Key: oldKey})
+			}
+		}
 	}
 	state, err := json.Marshal(position)
 	if err != nil {
@@ -84,6 +100,40 @@ func (r *Relay) Handle(ctx context.Context, events []*event.Event, position any)
 	}
 	r.metrics.observe(events)
 	return nil
+}
+
+// KeyEncoder is implemented by encoders that can encode a key alone (the
+// Avro codec); the relay then encodes no value for an old key.
+type KeyEncoder interface {
+	EncodeKey(ctx context.Context, topic string, t *catalog.Table, key event.Row) ([]byte, error)
+}
+
+// oldKey returns the Kafka key of update e's before image when it differs
+// from key (the after image's), or nil.
+func (r *Relay) oldKey(ctx context.Context, topic string, e *event.Event, key []byte) ([]byte, error) {
+	old := *e
+	old.Op, old.After = event.OpDelete, nil
+	k0, err := old.Key()
+	if err != nil {
+		return nil, err
+	}
+	k1, err := e.Key()
+	if err != nil {
+		return nil, err
+	}
+	if fmt.Sprintf("%#v", k0) == fmt.Sprintf("%#v", k1) {
+		return nil, nil // the usual update: same key, nothing more to encode
+	}
+	var b []byte
+	if ke, ok := r.enc.(KeyEncoder); ok {
+		b, err = ke.EncodeKey(ctx, topic, e.Table, k0)
+	} else {
+		b, _, err = r.enc.Encode(ctx, topic, &old)
+	}
+	if err != nil || bytes.Equal(b, key) {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Metrics counts what the relay has written.

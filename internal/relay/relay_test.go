@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,5 +71,40 @@ func TestHandleWritesNothingWhenEncodingFails(t *testing.T) {
 	err := r.Handle(context.Background(), []*event.Event{{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1)}}}, 1)
 	if err == nil || w.calls != 0 {
 		t.Fatalf("err = %v, calls = %d: a failed encode must write nothing", err, w.calls)
+	}
+}
+
+func TestHandleTombstonesTheOldKeyOfAKeyChange(t *testing.T) {
+	tbl := &catalog.Table{Database: "d", Schema: "dbo", Name: "t",
+		Columns: []catalog.Column{{Name: "id", Type: "int"}, {Name: "v", Type: "nvarchar", Length: 10}}, PrimaryKey: []string{"id"}}
+	tests := []struct {
+		name   string
+		before event.Row
+		want   []string // key:value of each record; value "-" is a tombstone
+	}{
+		{"same key", event.Row{int64(1), "a"}, []string{"[1]:p.d.dbo.t:u"}},
+		{"key change", event.Row{int64(9), "a"}, []string{"[1]:p.d.dbo.t:u", "[9]:-"}},
+		{"no before image", nil, []string{"[1]:p.d.dbo.t:u"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &fakeWriter{}
+			r := New(Config{TopicPrefix: "p", StateTopic: "state", StateKey: "k"}, fakeEnc{}, w, nil, slog.Default())
+			e := &event.Event{Table: tbl, Op: event.OpUpdate, Before: tt.before, After: event.Row{int64(1), "b"}}
+			if err := r.Handle(context.Background(), []*event.Event{e}, 1); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, rec := range w.records {
+				v := string(rec.Value)
+				if rec.Value == nil {
+					v = "-"
+				}
+				got = append(got, string(rec.Key)+":"+v)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("records %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
