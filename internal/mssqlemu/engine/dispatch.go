@@ -52,6 +52,11 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return ev.assign(x.Variable, x.Op, x.Value, nil)
 	case *tsql.SetOnOffStmt:
 		for _, o := range x.Options {
+			if err := checkOnOff(o, x.On); err != nil {
+				return err
+			}
+		}
+		for _, o := range x.Options {
 			switch o {
 			case "NOCOUNT":
 				s.nocount = x.On
@@ -61,6 +66,9 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		}
 		return nil
 	case *tsql.SetValueStmt:
+		if err := ev.checkValueOption(x); err != nil {
+			return err
+		}
 		if strings.EqualFold(x.Option, "LOCK_TIMEOUT") {
 			n, err := ev.intExpr(x.Value)
 			if err != nil {
