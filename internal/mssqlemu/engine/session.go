@@ -212,6 +212,9 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.RollbackStmt:
 		return s.rollbackExplicit(w, x.Name)
 	case *tsql.SetIsolationStmt:
+		if err := checkIsolation(x.Level); err != nil {
+			return err
+		}
 		s.iso = x.Level
 		return nil
 	case *tsql.WaitForStmt:
@@ -447,6 +450,9 @@ func (s *session) runText(ctx context.Context, sqlText string, fr *frame, w tds.
 // Begin starts a transaction at the given isolation level (TDS request).
 func (s *session) Begin(ctx context.Context, level tds.IsolationLevel, w tds.ResultWriter) error {
 	if level != tds.IsolationDefault {
+		if err := checkIsolation(tsql.IsolationLevel(level)); err != nil {
+			return toMessageOr(err)
+		}
 		s.iso = tsql.IsolationLevel(level)
 	}
 	return toMessageOr(s.beginExplicit(w))
