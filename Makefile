@@ -69,7 +69,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-# chaos runs only the crash test, with more trials than make test's 4 and its
+# chaos runs only the crash test, with more trials than make test's 6 and its
 # summary printed: CHAOS_TRIALS=50 make chaos; CHAOS_SEED=<seed> reproduces a run.
 CHAOS_TRIALS ?= 20
 chaos:

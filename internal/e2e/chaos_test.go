@@ -28,10 +28,10 @@ import (
 // primary-key changes, rollbacks, transactions larger than a producer
 // batch), and then checks that the target equals the source row for row and
 // that the consumers' audit shows every committed change record applied
-// exactly once. CHAOS_TRIALS sets the number of trials (default 4) and
+// exactly once. CHAOS_TRIALS sets the number of trials (default 6) and
 // CHAOS_SEED the random seed, which every run prints.
 func TestChaos(t *testing.T) {
-	trials := 4
+	trials := 6
 	if v := os.Getenv("CHAOS_TRIALS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
