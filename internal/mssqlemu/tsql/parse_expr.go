@@ -52,42 +52,23 @@ func (p *parser) parseCond() (Expr, error) {
 
 // parseOr parses a condition, or a value when no predicate appears (the
 // inside of parentheses in a condition may be either).
-func (p *parser) parseOr() (Expr, error) {
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKw("OR") {
-		if !isBool(l) {
-			return nil, p.nonBoolean()
-		}
-		p.i++
-		r, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		if !isBool(r) {
-			return nil, p.nonBoolean()
-		}
-		if err := p.chainLink(); err != nil {
-			return nil, err
-		}
-		l = &BinaryExpr{Pos: l.Position(), Op: OpOr, L: l, R: r}
-	}
-	return l, nil
-}
+func (p *parser) parseOr() (Expr, error) { return p.parseLogical("OR", OpOr, p.parseAnd) }
 
-func (p *parser) parseAnd() (Expr, error) {
-	l, err := p.parseNot()
+func (p *parser) parseAnd() (Expr, error) { return p.parseLogical("AND", OpAnd, p.parseNot) }
+
+// parseLogical parses operands joined by the keyword kw (AND or OR); both
+// sides of each must be conditions.
+func (p *parser) parseLogical(kw string, op BinaryOp, operand func() (Expr, error)) (Expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKw("AND") {
+	for p.isKw(kw) {
 		if !isBool(l) {
 			return nil, p.nonBoolean()
 		}
 		p.i++
-		r, err := p.parseNot()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +78,7 @@ func (p *parser) parseAnd() (Expr, error) {
 		if err := p.chainLink(); err != nil {
 			return nil, err
 		}
-		l = &BinaryExpr{Pos: l.Position(), Op: OpAnd, L: l, R: r}
+		l = &BinaryExpr{Pos: l.Position(), Op: op, L: l, R: r}
 	}
 	return l, nil
 }
