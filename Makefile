@@ -67,7 +67,9 @@ demo: deps build
 
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@rm -f .chaos-report
+	CHAOS_REPORT=$(CURDIR)/.chaos-report $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@cat .chaos-report 2>/dev/null || true
 
 # chaos runs only the crash test, with more trials than make test's 6 and its
 # summary printed: CHAOS_TRIALS=50 make chaos; CHAOS_SEED=<seed> reproduces a run.

@@ -61,6 +61,18 @@ func TestChaos(t *testing.T) {
 	summary := fmt.Sprintf("chaos: %d trials, %s in %s", trials, total, time.Since(began).Round(time.Second))
 	fmt.Println(summary)
 	t.Log(summary)
+	// go test shows a passing package's output only with -v: CHAOS_REPORT
+	// names a file the summary is appended to, which make test prints.
+	if path := os.Getenv("CHAOS_REPORT"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatalf("CHAOS_REPORT: %v", err)
+		}
+		fmt.Fprintf(f, "chaos: seed %d\n%s\n", seed, summary)
+		if err := f.Close(); err != nil {
+			t.Fatalf("CHAOS_REPORT: %v", err)
+		}
+	}
 }
 
 // chaosStats counts what the trials did.
