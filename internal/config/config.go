@@ -124,3 +124,17 @@ func Markdown(w io.Writer, cfg any) {
 		fmt.Fprintf(w, "| `%s` | %s | %s |\n", s.Name, def, strings.ReplaceAll(s.Help, "|", "\\|"))
 	}
 }
+
+// MissingFromDoc returns the rows of Markdown(cfg) that doc lacks, so a
+// program's test can keep its README's configuration reference true.
+func MissingFromDoc(doc string, cfg any) []string {
+	var want strings.Builder
+	Markdown(&want, cfg)
+	var missing []string
+	for _, line := range strings.Split(strings.TrimSpace(want.String()), "\n")[2:] {
+		if !strings.Contains(doc, line) {
+			missing = append(missing, line)
+		}
+	}
+	return missing
+}

@@ -80,3 +80,15 @@ func TestDescribeAndUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingFromDoc(t *testing.T) {
+	var doc bytes.Buffer
+	Markdown(&doc, &sample{})
+	if m := MissingFromDoc(doc.String(), &sample{}); len(m) != 0 {
+		t.Fatalf("complete doc reported missing rows: %v", m)
+	}
+	partial := strings.Replace(doc.String(), "`2s`", "`3s`", 1)
+	if m := MissingFromDoc(partial, &sample{}); len(m) != 1 || !strings.Contains(m[0], "SAMPLE_WAIT") {
+		t.Fatalf("a wrong default was not reported: %v", m)
+	}
+}
