@@ -23,6 +23,7 @@ type Config struct {
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
+	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
@@ -64,6 +65,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxMessageBytes < 1<<20 {
 		return fmt.Errorf("MAX_MESSAGE_BYTES %d: want at least 1048576 (Kafka's default)", c.MaxMessageBytes)
+	}
+	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
+		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)
 	}
 	if c.SnapshotChunkRows < 1 || c.MaxBatchEvents < 1 {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")
