@@ -113,16 +113,21 @@ func TestTopicIDChangeIsRefused(t *testing.T) {
 	}
 }
 
-// chunks returns a read function for Rebuild that hands out chunks in order.
-func chunks(cs ...[]*event.Event) func(context.Context) ([]*event.Event, error) {
-	return func(context.Context) ([]*event.Event, error) {
-		if len(cs) == 0 {
-			return nil, nil
-		}
-		c := cs[0]
-		cs = cs[1:]
-		return c, nil
+// chunks is a RebuildSource that hands out chunks in order.
+type chunks struct {
+	end map[int32]int64
+	cs  [][]*event.Event
+}
+
+func (c *chunks) End(context.Context) (map[int32]int64, error) { return c.end, nil }
+
+func (c *chunks) Next(context.Context) ([]*event.Event, error) {
+	if len(c.cs) == 0 {
+		return nil, nil
 	}
+	n := c.cs[0]
+	c.cs = c.cs[1:]
+	return n, nil
 }
 
 func TestRebuildReplacesRowsWithTheLatestDatabaseLife(t *testing.T) {
@@ -138,11 +143,11 @@ func TestRebuildReplacesRowsWithTheLatestDatabaseLife(t *testing.T) {
 
 	// The topic holds the old life's events, then a new snapshot of the new
 	// life (with lower LSNs), across two chunks.
-	res, err := a.Rebuild(ctx, Rebuild{Group: group, Topic: topic, Offsets: []Offset{{Topic: topic, Partition: 0, Next: 7, TopicID: "t2"}}}, chunks(
-		[]*event.Event{from(ev(db1, event.OpRead, 50, nil, prow(1, "old ann")), old), from(ev(db1, event.OpRead, 5, nil, prow(3, "new cy")), cur)},
-		[]*event.Event{from(ev(db1, event.OpRead, 50, nil, prow(2, "old bob")), old), from(ev(db1, event.OpRead, 5, nil, prow(1, "new ann")), cur),
+	res, err := a.Rebuild(ctx, Rebuild{Group: group, Topic: topic, TopicID: "t2", Partitions: []int32{0}}, &chunks{end: map[int32]int64{0: 7}, cs: [][]*event.Event{
+		{from(ev(db1, event.OpRead, 50, nil, prow(1, "old ann")), old), from(ev(db1, event.OpRead, 5, nil, prow(3, "new cy")), cur)},
+		{from(ev(db1, event.OpRead, 50, nil, prow(2, "old bob")), old), from(ev(db1, event.OpRead, 5, nil, prow(1, "new ann")), cur),
 			from(ev(db1, event.OpDelete, 6, prow(1, "new ann"), nil), cur), from(ev(db1, event.OpCreate, 7, nil, prow(4, "new dee")), cur)},
-	))
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,5 +166,30 @@ func TestRebuildReplacesRowsWithTheLatestDatabaseLife(t *testing.T) {
 	var changed *SourceChangedError
 	if err := a.Apply(ctx, batch(topic, 8, from(ev(db1, event.OpCreate, 90, nil, prow(6, "zombie")), old))); !errors.As(err, &changed) {
 		t.Errorf("an event of the old life after the rebuild: got %v, want a SourceChangedError", err)
+	}
+}
+
+func TestRebuildIsSkippedWhenAnotherMemberDidIt(t *testing.T) {
+	ctx := context.Background()
+	const topic = "mssql.db.dbo.People"
+	a, pool := newApplier(t)
+	b := batch(topic, 0, ev(people(), event.OpRead, 1, nil, prow(1, "ann")))
+	b.Offsets[0].TopicID = "current"
+	mustApply(t, a, b)
+	src := &chunks{end: map[int32]int64{0: 5}}
+	res, err := a.Rebuild(ctx, Rebuild{Group: group, Topic: topic, TopicID: "current", Partitions: []int32{0}, SkipIfCurrent: true}, src)
+	if err != nil || !res.AlreadyDone {
+		t.Fatalf("rebuild of a topic whose offsets already refer to it: %+v, %v; want it skipped", res, err)
+	}
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|ann" {
+		t.Errorf("a skipped rebuild changed the table:\n%s", got)
+	}
+	// A partition the group never applied makes it a rebuild after all.
+	res, err = a.Rebuild(ctx, Rebuild{Group: group, Topic: topic, TopicID: "current", Partitions: []int32{0, 1}, SkipIfCurrent: true}, src)
+	if err != nil || res.AlreadyDone {
+		t.Fatalf("rebuild with a partition never applied: %+v, %v; want it done", res, err)
+	}
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "" {
+		t.Errorf("the rebuild from an empty source left rows:\n%s", got)
 	}
 }

@@ -11,14 +11,29 @@ import (
 )
 
 // Rebuild says what Applier.Rebuild replaces: the target tables a topic
-// feeds, for a consumer group, with what the topic holds up to Offsets.
+// feeds, for a consumer group.
 type Rebuild struct {
 	Group string
 	Topic string
-	// Offsets are the next offsets of every partition of the topic once
-	// the rebuild is done (the topic's end when it began), with the topic
-	// and cluster ids they refer to.
-	Offsets []Offset
+	// TopicID and ClusterID are stored with the new offsets.
+	TopicID   string
+	ClusterID string
+	// Partitions are every partition of the topic.
+	Partitions []int32
+	// SkipIfCurrent skips the rebuild when every stored offset of the topic
+	// already refers to TopicID: another member of the group rebuilt it.
+	SkipIfCurrent bool
+}
+
+// RebuildSource is what a rebuild reads: a topic's events from its start up
+// to its end, which Rebuild asks for once it holds the group's offsets.
+type RebuildSource interface {
+	// End returns each partition's end (its last stable offset): the
+	// offsets stored once the rebuild is done.
+	End(ctx context.Context) (map[int32]int64, error)
+	// Next returns the next chunk of events below the end, in Kafka order
+	// per partition; an empty chunk at the end.
+	Next(ctx context.Context) ([]*event.Event, error)
 }
 
 // RebuildResult says what a rebuild did.
@@ -26,19 +41,24 @@ type RebuildResult struct {
 	Tables  []string // the target tables replaced, quoted
 	Events  int      // events applied
 	Skipped int      // events of an older life of the source database, left out
+	// AlreadyDone is set when SkipIfCurrent found the topic rebuilt.
+	AlreadyDone bool
 }
 
 // Rebuild replaces the rows of the target tables fed by r.Topic with what
-// read returns (the topic's events from its start, in Kafka order per
-// partition, in bounded chunks, nil at the end), in one transaction, and
-// stores r.Offsets as the group's offsets: readers see the old rows until
-// the commit and the new ones after it, never a half-empty table.
+// src holds (the topic's events from its start), in one transaction, and
+// stores the topic's end as the group's offsets: readers see the old rows
+// until the commit and the new ones after it, never a half-empty table.
+//
+// The group's offsets of every partition of the topic are locked before the
+// end is read (where the dialect locks them), so no member of the group can
+// have applied past the end the rebuild stores.
 //
 // When the topic holds events of several lives of the source database (the
 // producer took a new snapshot after the database was recreated), only the
 // latest life's events are kept. Events of another source table than the
 // one recorded for a target are refused with a *SourceConflictError.
-func (a *Applier) Rebuild(ctx context.Context, r Rebuild, read func(context.Context) ([]*event.Event, error)) (RebuildResult, error) {
+func (a *Applier) Rebuild(ctx context.Context, r Rebuild, src RebuildSource) (RebuildResult, error) {
 	var res RebuildResult
 	tx, err := a.pool.Begin(ctx)
 	if err != nil {
@@ -46,11 +66,36 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, read func(context.Cont
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	// Lock the group's offsets of the topic: a member of the group applying
-	// a partition of it waits, then finds its records below the new offsets.
-	b := Batch{Group: r.Group, Offsets: r.Offsets}
-	if _, err := a.lockOffsets(ctx, tx, b); err != nil {
+	// Offsets rows for every partition, so that locking them holds back a
+	// member about to apply a partition for the first time too.
+	if _, err := tx.Exec(ctx, "INSERT INTO "+quote(a.bk)+".consumer_offsets (group_id, topic, partition, next_offset)\n"+
+		"SELECT $1, $2, p, 0 FROM unnest($3::integer[]) AS p\nON CONFLICT (group_id, topic, partition) DO NOTHING",
+		r.Group, r.Topic, r.Partitions); err != nil {
+		return res, fmt.Errorf("rebuild from %s: %w", r.Topic, err)
+	}
+	b := Batch{Group: r.Group}
+	for _, p := range r.Partitions {
+		b.Offsets = append(b.Offsets, Offset{Topic: r.Topic, Partition: p})
+	}
+	stored, err := a.lockOffsets(ctx, tx, b)
+	if err != nil {
 		return res, err
+	}
+	if r.SkipIfCurrent && r.TopicID != "" {
+		current := true
+		for _, p := range r.Partitions {
+			if st := stored[tp{r.Topic, p}]; st.TopicID != r.TopicID {
+				current = false
+			}
+		}
+		if current {
+			res.AlreadyDone = true
+			return res, nil
+		}
+	}
+	end, err := src.End(ctx)
+	if err != nil {
+		return res, fmt.Errorf("rebuild from %s: %w", r.Topic, err)
 	}
 	rb := &rebuilder{a: a, tx: tx, topic: r.Topic, kept: map[string]event.Identity{}, cleared: map[string]bool{}}
 	// The tables this topic fed before are emptied even if the topic has
@@ -60,7 +105,7 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, read func(context.Cont
 	}
 	pending := map[string]map[string]bool{}
 	for {
-		events, err := read(ctx)
+		events, err := src.Next(ctx)
 		if err != nil {
 			return res, fmt.Errorf("rebuild from %s: %w", r.Topic, err)
 		}
@@ -86,8 +131,12 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, read func(context.Cont
 		sources[k] = []event.Identity{id}
 		res.Tables = append(res.Tables, (&TargetTable{Schema: schema, Name: name}).Ident())
 	}
-	if len(r.Offsets) > 0 {
-		if err := a.storeOffsets(ctx, tx, setOffsets(a.bk), r.Group, r.Offsets); err != nil {
+	var offs []Offset
+	for p, next := range end {
+		offs = append(offs, Offset{Topic: r.Topic, Partition: p, Next: next, TopicID: r.TopicID, ClusterID: r.ClusterID})
+	}
+	if len(offs) > 0 {
+		if err := a.storeOffsets(ctx, tx, setOffsets(a.bk), r.Group, offs); err != nil {
 			return res, err
 		}
 	}

@@ -43,7 +43,7 @@ type Decoder interface {
 type Applier interface {
 	Apply(ctx context.Context, b apply.Batch) error
 	Offsets(ctx context.Context, group, topic string) (map[int32]apply.StoredOffset, error)
-	Rebuild(ctx context.Context, r apply.Rebuild, read func(context.Context) ([]*event.Event, error)) (apply.RebuildResult, error)
+	Rebuild(ctx context.Context, r apply.Rebuild, src apply.RebuildSource) (apply.RebuildResult, error)
 }
 
 var _ Applier = (*apply.Applier)(nil)
@@ -266,11 +266,12 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 		var changed *apply.SourceChangedError
 		var moved *apply.TopicChangedError
 		var topic string
+		staleTopic := false
 		switch {
 		case errors.As(err, &changed):
 			topic = changed.Topic
 		case errors.As(err, &moved):
-			topic = moved.Topic
+			topic, staleTopic = moved.Topic, true
 		default:
 			return err
 		}
@@ -279,7 +280,7 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 		}
 		rebuilt[topic] = true
 		s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
-		if err := s.rebuild(ctx, cl, topic); err != nil {
+		if err := s.rebuild(ctx, cl, topic, staleTopic); err != nil {
 			return err
 		}
 	}
@@ -337,8 +338,12 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 		if pctx.Err() != nil && (len(recs) > 0 || s.hasStale()) {
 			break
 		}
-		if len(recs) == 0 && s.hasStale() {
-			break
+		if len(recs) == 0 {
+			if s.hasStale() {
+				break
+			}
+			// Holding nothing, let a rebalance waiting on this poll go on.
+			cl.AllowRebalance()
 		}
 	}
 	return recs, nil

@@ -191,7 +191,7 @@ func (s *runner) handleStale(ctx context.Context, cl *kgo.Client, stale map[stri
 			return err
 		}
 		s.log.Warn("sink: stale offsets: rebuilding the tables the topic feeds (STALE_STATE=rebuild)", "topic", t, "findings", strings.Join(stale[t], "; "))
-		if err := s.rebuild(ctx, cl, t); err != nil {
+		if err := s.rebuild(ctx, cl, t, true); err != nil {
 			return err
 		}
 	}
@@ -199,10 +199,12 @@ func (s *runner) handleStale(ctx context.Context, cl *kgo.Client, stale map[stri
 }
 
 // rebuild replaces the target tables topic feeds with what the topic holds
-// up to its current end, in one target transaction (apply.Rebuild), reading
-// every partition with a client of its own, and moves this consumer's
-// assigned partitions of the topic to that end.
-func (s *runner) rebuild(ctx context.Context, cl *kgo.Client, topic string) error {
+// up to its end, in one target transaction (apply.Rebuild), reading every
+// partition with a client of its own, and moves this consumer's assigned
+// partitions of the topic to that end. staleTopic says the rebuild is for
+// offsets of another topic incarnation: then it is skipped when another
+// member of the group already rebuilt from this one.
+func (s *runner) rebuild(ctx context.Context, cl *kgo.Client, topic string, staleTopic bool) error {
 	began := time.Now()
 	md, err := s.adm.Metadata(ctx, topic)
 	if err != nil {
@@ -217,72 +219,83 @@ func (s *runner) rebuild(ctx context.Context, cl *kgo.Client, topic string) erro
 		cur.id = td.ID.String()
 	}
 	s.setTopic(topic, cur)
-	// The last stable offsets: everything below them is committed or aborted.
-	ends, err := s.adm.ListCommittedOffsets(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("sink: rebuild from %s: list end offsets: %w", topic, err)
-	}
-	end := map[int32]int64{}
-	var offs []apply.Offset
-	ends.Each(func(o kadm.ListedOffset) {
-		end[o.Partition] = o.Offset
-		offs = append(offs, apply.Offset{Topic: topic, Partition: o.Partition, Next: o.Offset, TopicID: cur.id, ClusterID: cur.cluster})
-	})
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("sink: rebuild from %s: list end offsets: %w", topic, err)
-	}
-	rd, err := newTopicReader(s, topic, end)
-	if err != nil {
-		return err
-	}
+	rd := &topicReader{s: s, topic: topic}
 	defer rd.close()
-	res, err := s.app.Rebuild(ctx, apply.Rebuild{Group: s.cfg.Group, Topic: topic, Offsets: offs}, rd.next)
+	res, err := s.app.Rebuild(ctx, apply.Rebuild{Group: s.cfg.Group, Topic: topic, TopicID: cur.id, ClusterID: cur.cluster,
+		Partitions: td.Partitions.Numbers(), SkipIfCurrent: staleTopic}, rd)
+	if err != nil {
+		return fmt.Errorf("sink: rebuild from %s: %w", topic, err)
+	}
+	if res.AlreadyDone {
+		s.log.Info("sink: another member of the group already rebuilt the tables of the topic", "topic", topic)
+	}
+	// Go on from what the target now holds for this consumer's partitions.
+	stored, err := s.app.Offsets(ctx, s.cfg.Group, topic)
 	if err != nil {
 		return fmt.Errorf("sink: rebuild from %s: %w", topic, err)
 	}
 	set := map[string]map[int32]kgo.EpochOffset{topic: {}}
-	for p, o := range end {
-		set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: o}
+	for p, st := range stored {
+		set[topic][p] = kgo.EpochOffset{Epoch: -1, Offset: st.Next}
 	}
 	cl.SetOffsets(set)
-	s.log.Warn("sink: rebuilt target tables from the topic in one transaction", "topic", topic, "tables", strings.Join(res.Tables, ", "),
-		"events", res.Events, "skipped_older_database_life", res.Skipped, "took", time.Since(began).Round(time.Millisecond))
+	if !res.AlreadyDone {
+		s.log.Warn("sink: rebuilt target tables from the topic in one transaction", "topic", topic, "tables", strings.Join(res.Tables, ", "),
+			"events", res.Events, "skipped_older_database_life", res.Skipped, "took", time.Since(began).Round(time.Millisecond))
+	}
 	return nil
 }
 
-// topicReader reads every partition of a topic from its start up to given
-// end offsets, read_committed, decoding records into events.
+// topicReader reads every partition of a topic from its start up to its
+// last stable offsets, read_committed, decoding records into events. It is
+// the apply.RebuildSource of a rebuild.
 type topicReader struct {
-	s    *runner
-	cl   *kgo.Client
-	end  map[int32]int64
-	done map[int32]bool
+	s     *runner
+	topic string
+	cl    *kgo.Client
+	end   map[int32]int64
+	done  map[int32]bool
 }
 
-func newTopicReader(s *runner, topic string, end map[int32]int64) (*topicReader, error) {
-	parts := map[int32]kgo.Offset{}
-	done := map[int32]bool{}
-	for p, e := range end {
-		parts[p] = kgo.NewOffset().AtStart()
-		done[p] = e <= 0
+var _ apply.RebuildSource = (*topicReader)(nil)
+
+// End lists the partitions' last stable offsets (everything below them is
+// committed or aborted) and starts reading.
+func (r *topicReader) End(ctx context.Context) (map[int32]int64, error) {
+	ends, err := r.s.adm.ListCommittedOffsets(ctx, r.topic)
+	if err == nil {
+		err = ends.Error()
 	}
-	opts := append([]kgo.Opt{kgo.SeedBrokers(s.cfg.Brokers...)}, s.cfg.ConnOpts...)
-	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("sink: rebuild from %s: create Kafka client: %w", topic, err)
+		return nil, fmt.Errorf("list end offsets: %w", err)
 	}
-	return &topicReader{s: s, cl: cl, end: end, done: done}, nil
+	r.end, r.done = map[int32]int64{}, map[int32]bool{}
+	parts := map[int32]kgo.Offset{}
+	ends.Each(func(o kadm.ListedOffset) {
+		r.end[o.Partition] = o.Offset
+		r.done[o.Partition] = o.Offset <= 0
+		parts[o.Partition] = kgo.NewOffset().AtStart()
+	})
+	opts := append([]kgo.Opt{kgo.SeedBrokers(r.s.cfg.Brokers...)}, r.s.cfg.ConnOpts...)
+	opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.topic: parts}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if r.cl, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("create Kafka client: %w", err)
+	}
+	return r.end, nil
 }
 
-func (r *topicReader) close() { r.cl.Close() }
+func (r *topicReader) close() {
+	if r.cl != nil {
+		r.cl.Close()
+	}
+}
 
-// next returns the next chunk of events, nil once every partition reached
+// Next returns the next chunk of events, nil once every partition reached
 // its end. A partition is done when a record at or past its end arrives or
 // when a poll finds nothing more (its last records may be transaction
 // markers, which read_committed consumers never see).
-func (r *topicReader) next(ctx context.Context) ([]*event.Event, error) {
+func (r *topicReader) Next(ctx context.Context) ([]*event.Event, error) {
 	var events []*event.Event
 	for len(events) == 0 {
 		if !slices.Contains(mapValues(r.done), false) {

@@ -99,3 +99,16 @@ func (r *Reader) checkIncarnation(ctx context.Context, pos *Position) error {
 	r.incarnation.Store(&cur)
 	return nil
 }
+
+// sameIncarnation checks that the database is still the life pos was
+// checked against at the start of the pass.
+func (r *Reader) sameIncarnation(ctx context.Context, pos *Position) error {
+	cur, err := Incarnation(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	if pos.Incarnation != "" && cur != pos.Incarnation {
+		return &StalePositionError{Database: r.cfg.Database, Saved: pos.Incarnation, Current: cur}
+	}
+	return nil
+}

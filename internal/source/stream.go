@@ -24,6 +24,12 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 		return nil
 	}
 	for {
+		// A database dropped and recreated (or restored) while streaming
+		// does not always break a connection: a pool reconnects by name to
+		// the new database, whose LSNs mean nothing for pos.
+		if err := r.sameIncarnation(ctx, pos); err != nil {
+			return err
+		}
 		n, err := r.poll(ctx, pos, counting)
 		if err != nil {
 			return err
