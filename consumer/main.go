@@ -9,10 +9,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -70,7 +72,8 @@ func run(ctx context.Context) error {
 		dialect = ""
 	}
 	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
-		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, ExistingTables: cfg.ExistingTables})
+		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, ExistingTables: cfg.ExistingTables,
+		StripNUL: cfg.StripNUL == "on"})
 	if err != nil {
 		return err
 	}
@@ -81,9 +84,17 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
 	err = policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) })
+	if err == nil && cfg.BadRecords == "deadletter" {
+		err = kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{{Name: cfg.DeadLetterTopic, Partitions: 1, ReplicationFactor: -1,
+			Configs: map[string]*string{"cleanup.policy": ptr("delete"), "max.message.bytes": ptr("100663296")}}})
+	}
 	kcl.Close()
 	if err != nil {
 		return err
+	}
+	deadLetter := ""
+	if cfg.BadRecords == "deadletter" {
+		deadLetter = cfg.DeadLetterTopic
 	}
 	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
 	if err != nil {
@@ -99,14 +110,16 @@ func run(ctx context.Context) error {
 	health.SetReady(true, "")
 	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))
 	return sink.Run(ctx, sink.Config{
-		Brokers:        cfg.KafkaBrokers,
-		Group:          cfg.GroupID,
-		TopicPrefix:    cfg.TopicPrefix,
-		MaxBatchEvents: cfg.BatchMaxEvents,
-		MaxBatchWait:   cfg.BatchMaxWait,
-		Retry:          policy,
-		OnStale:        cfg.StaleState,
-		ClientOpts:     groupOpts(cfg),
+		Brokers:         cfg.KafkaBrokers,
+		Group:           cfg.GroupID,
+		TopicPrefix:     cfg.TopicPrefix,
+		MaxBatchEvents:  cfg.BatchMaxEvents,
+		MaxBatchWait:    cfg.BatchMaxWait,
+		Retry:           policy,
+		OnStale:         cfg.StaleState,
+		DeadLetterTopic: deadLetter,
+		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
+		ClientOpts:      groupOpts(cfg),
 	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }
 
@@ -134,3 +147,5 @@ func groupOpts(cfg Config) []kgo.Opt {
 	}
 	return opts
 }
+
+func ptr[T any](v T) *T { return &v }

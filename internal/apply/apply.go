@@ -299,6 +299,11 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	}
 	src := &stageSource{stripNUL: a.stripNUL, g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
+		if src.err != nil {
+			// The server only saw "COPY from stdin failed": keep the
+			// value's own error, so callers can tell it (ErrValue).
+			err = src.err
+		}
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
 	// The four set-based statements go in one round trip, in this order.
@@ -501,7 +506,7 @@ func (s *stageSource) Values() ([]any, error) {
 		}
 		pv, err := toPG(c, v, s.stripNUL)
 		if err != nil {
-			s.err = fmt.Errorf("table %s.%s key %s column %q: %w", s.g.schema, s.g.name, e.key, c.Name, err)
+			s.err = fmt.Errorf("table %s.%s key %s column %q: %w: %w", s.g.schema, s.g.name, e.key, c.Name, ErrValue, err)
 			return nil, s.err
 		}
 		s.buf[3+j] = pv

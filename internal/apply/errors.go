@@ -29,3 +29,22 @@ func IsTransient(err error) bool {
 	}
 	return pgconn.SafeToRetry(err) || pgconn.Timeout(err) && !errors.Is(err, context.Canceled)
 }
+
+// ErrValue is wrapped by the errors about a value the target cannot store
+// (a U+0000 character in a string, a value out of the target type's range):
+// the record that holds it can never be applied as it is.
+var ErrValue = errors.New("a value the target cannot store")
+
+// IsPoison reports whether err is about the data of the records applied, so
+// that the same records will fail again however often they are retried: a
+// value the applier cannot convert (ErrValue), or a PostgreSQL data
+// exception (SQLSTATE class 22: invalid text representation, numeric out of
+// range, invalid XML, …). Lost connections, missing privileges and stale
+// bookkeeping are not.
+func IsPoison(err error) bool {
+	if errors.Is(err, ErrValue) {
+		return true
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
+}

@@ -36,7 +36,7 @@ func encodePosition(e *event.Event) position {
 func (p position) compare(o position) int { return strings.Compare(string(p[:]), string(o[:])) }
 
 // errNUL is the error for a string holding U+0000.
-var errNUL = errors.New("value contains the character U+0000, which PostgreSQL text cannot store; set Config.StripNUL (TARGET_STRIP_NUL) to drop such characters")
+var errNUL = errors.New("value contains the character U+0000, which PostgreSQL text cannot store; set TARGET_STRIP_NUL=on to drop such characters")
 
 // toPG converts an event value of column c to what pgx encodes for the
 // column's target type. nil stays nil (NULL). With stripNUL, U+0000

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -189,6 +190,24 @@ func (c *Codec) Decode(ctx context.Context, topic string, key, value []byte) (*e
 	return e, nil
 }
 
+// schemaError is a failed fetch of schema id for a record of topic. An id
+// the registry does not know, while it knows the topic's subject, makes the
+// record malformed (it will never decode); a registry that knows neither
+// is likely not the producer's (SCHEMA_REGISTRY_URL), and a registry that
+// does not answer is an outage: neither is the record's fault.
+func (c *Codec) schemaError(ctx context.Context, topic, what string, id int, err error) error {
+	var re *sr.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusNotFound {
+		return fmt.Errorf("fetch %sschema id %d from the registry (is it reachable?): %w", what, id, err)
+	}
+	subject := topic + "-value"
+	if _, serr := c.cl.SubjectVersions(ctx, subject); serr != nil {
+		return fmt.Errorf("the registry knows neither %sschema id %d nor the subject %s: is SCHEMA_REGISTRY_URL the registry the producer writes to? %w",
+			what, id, subject, err)
+	}
+	return fmt.Errorf("%w: the registry knows no %sschema id %d, though it knows %s: %w", ErrMalformed, what, id, subject, err)
+}
+
 func headerProblem(b []byte) string {
 	if len(b) < 5 {
 		return fmt.Sprintf("record of %d bytes is shorter than the 5-byte Schema Registry header", len(b))
@@ -204,7 +223,7 @@ func (c *Codec) valueLayout(ctx context.Context, topic string, id int) (*valueLa
 	if vl == nil {
 		s, err := c.cl.SchemaByID(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("fetch schema id %d from the registry (unknown id, or the registry is unreachable): %w", id, err)
+			return nil, c.schemaError(ctx, topic, "", id, err)
 		}
 		if vl, err = c.parseValue(id, s); err != nil {
 			return nil, err

@@ -345,7 +345,9 @@ func TestDecodeMalformed(t *testing.T) {
 	}{
 		{"bad magic", with(func(b []byte) []byte { b[0] = 1; return b }), "not the Schema Registry magic byte", true},
 		{"short", []byte{0, 0, 1}, "shorter than the 5-byte", true},
-		{"unknown id", with(func(b []byte) []byte { b[4] = 99; return b }), "schema id 99", false},
+		// The registry knows the topic's subject, so an id it does not
+		// know is the record's fault; see TestUnknownSchemaIDOfAnUnknownSubject.
+		{"unknown id", with(func(b []byte) []byte { b[4] = 99; return b }), "schema id 99", true},
 		{"truncated", value[:len(value)-3], "truncated", true},
 		{"trailing bytes", append(append([]byte{}, value...), 0), "bytes left", true},
 		{"bad union branch", with(func(b []byte) []byte { b[5] = 9; return b }), "union branch", true},
@@ -476,5 +478,17 @@ func BenchmarkDecode(b *testing.B) {
 		if _, err := c.Decode(ctx, testTopic, k, v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestUnknownSchemaIDOfAnUnknownSubject: when the registry knows neither
+// the id nor the topic's subject, the consumer most likely reads another
+// registry than the producer's; that is no fault of the record.
+func TestUnknownSchemaIDOfAnUnknownSubject(t *testing.T) {
+	ctx := context.Background()
+	_, cl, _ := newRegistry(t)
+	_, err := NewCodec(cl, testPrefix).Decode(ctx, "never.registered", nil, []byte{0, 0, 0, 0, 99, 2})
+	if err == nil || errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "is SCHEMA_REGISTRY_URL the registry the producer writes to?") {
+		t.Fatalf("got %v, want an error that is not ErrMalformed and asks about SCHEMA_REGISTRY_URL", err)
 	}
 }

@@ -16,6 +16,7 @@ type Metrics struct {
 	applySecs  prometheus.Histogram
 	nextOffset *prometheus.GaugeVec
 	sourceLag  prometheus.Gauge
+	dead       *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -33,9 +34,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Next offset to apply, per partition, as stored in the target."}, []string{"topic", "partition"}),
 		sourceLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "mssql2adb_consumer_source_lag_seconds",
 			Help: "Time from the source commit of the last applied event to its application."}),
+		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_dead_letter_records_total",
+			Help: "Records written to the dead-letter topic because they can never be applied, by source topic and stage (decode or apply)."}, []string{"topic", "stage"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead)
 	return m
+}
+
+func (m *Metrics) deadLettered(topic, stage string) {
+	if m != nil {
+		m.dead.WithLabelValues(topic, stage).Inc()
+	}
 }
 
 func (m *Metrics) observe(records, events int, took time.Duration, offsets map[string]map[int32]int64, lastSourceMs int64) {

@@ -75,6 +75,15 @@ type Config struct {
 	// records removed) or a table's rows come from another life of the
 	// source database: OnStaleStop (the default) or OnStaleRebuild.
 	OnStale string
+	// DeadLetterTopic receives the records that can never be applied (see
+	// Poison), with headers naming where they came from and why; the
+	// consumer goes on. Empty: such a record stops the consumer.
+	DeadLetterTopic string
+	// Poison reports whether an error of decoding or applying a record will
+	// never go away (a malformed record, a value the target rejects); other
+	// decode errors (a registry outage) are retried within Retry's window.
+	// Nil: no error is poison.
+	Poison func(error) bool
 	// ConnOpts are kgo options every client of the sink gets (TLS, SASL).
 	ConnOpts []kgo.Opt
 	// ClientOpts are more kgo options for the group consumer (session
@@ -158,7 +167,17 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		log = slog.Default()
 	}
 	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics,
-		topics: map[string]topicState{}, stale: map[string][]string{}}
+		topics: map[string]topicState{}, stale: map[string][]string{}, dead: map[recordID]bool{}}
+	if cfg.DeadLetterTopic != "" {
+		// Records up to the producer's MAX_MESSAGE_BYTES default go there too.
+		dlq, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...),
+			kgo.ProducerBatchMaxBytes(96<<20), kgo.RequiredAcks(kgo.AllISRAcks()))...)
+		if err != nil {
+			return fmt.Errorf("sink: create the dead-letter producer: %w", err)
+		}
+		defer dlq.Close()
+		s.dlq = dlq
+	}
 	admcl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...)...)
 	if err != nil {
 		return fmt.Errorf("sink: create Kafka admin client: %w", err)
@@ -208,6 +227,9 @@ type runner struct {
 	adm     *kadm.Client
 	log     *slog.Logger
 	metrics *Metrics
+
+	dlq  *kgo.Client
+	dead map[recordID]bool // records dead-lettered by this runner
 
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
@@ -352,38 +374,17 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 // process decodes recs, applies them in one target transaction with their
 // offsets, then commits the offsets to Kafka for monitoring.
 func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
-	b := apply.Batch{Group: s.cfg.Group}
-	type tp struct {
-		topic     string
-		partition int32
-	}
-	next := map[tp]int{} // index in b.Offsets by topic/partition
-	for _, r := range recs {
-		k := tp{r.Topic, r.Partition}
-		if i, ok := next[k]; ok {
-			b.Offsets[i].Next = r.Offset + 1
-		} else {
-			next[k] = len(b.Offsets)
-			ts := s.topic(r.Topic)
-			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1, TopicID: ts.id, ClusterID: ts.cluster})
-		}
-		if len(r.Value) == 0 {
-			continue // a tombstone after a delete: for compaction only
-		}
-		e, err := s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
-		if err != nil {
-			return &DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
-		}
-		if e == nil {
-			continue
-		}
-		b.Events = append(b.Events, e)
-		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+	b, err := s.batch(ctx, recs)
+	if err != nil {
+		return err
 	}
 	began := time.Now()
-	err := s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
+	err = s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
+	if err != nil && s.cfg.DeadLetterTopic != "" && s.poison(err) {
+		return s.isolate(ctx, cl, recs, err)
+	}
 	if err != nil {
 		return fmt.Errorf("sink: apply %d events: %w", len(b.Events), err)
 	}
@@ -407,6 +408,70 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 		s.log.Warn("sink: commit offsets to Kafka (monitoring only)", "err", err)
 	}
 	return nil
+}
+
+func (s *runner) poison(err error) bool { return s.cfg.Poison != nil && s.cfg.Poison(err) }
+
+// batch decodes recs into one target batch with the offsets they reach. A
+// record that can never be decoded goes to the dead-letter topic when there
+// is one; other decode errors (the registry unreachable) are retried.
+func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
+	b := apply.Batch{Group: s.cfg.Group}
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	next := map[tp]int{} // index in b.Offsets by topic/partition
+	for _, r := range recs {
+		k := tp{r.Topic, r.Partition}
+		if i, ok := next[k]; ok {
+			b.Offsets[i].Next = r.Offset + 1
+		} else {
+			next[k] = len(b.Offsets)
+			ts := s.topic(r.Topic)
+			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1, TopicID: ts.id, ClusterID: ts.cluster})
+		}
+		if len(r.Value) == 0 {
+			continue // a tombstone after a delete: for compaction only
+		}
+		if s.dead[recordID{r.Topic, r.Partition, r.Offset}] {
+			continue
+		}
+		e, err := s.decode(ctx, r)
+		if err != nil && s.cfg.DeadLetterTopic != "" && s.poison(err) {
+			if err := s.deadLetter(ctx, r, "decode", err); err != nil {
+				return b, err
+			}
+			continue
+		}
+		if err != nil {
+			return b, &DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+		}
+		if e == nil {
+			continue
+		}
+		b.Events = append(b.Events, e)
+		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+	}
+	return b, nil
+}
+
+// decode decodes r, retrying errors that are not poison (a registry that
+// does not answer) within the retry window.
+func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error) {
+	if s.cfg.Poison == nil {
+		// No way to tell a bad record from an outage: stop either way.
+		return s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
+	}
+	var e *event.Event
+	p := s.cfg.Retry
+	p.Transient = func(err error) bool { return !s.poison(err) && ctx.Err() == nil }
+	err := p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
+		var err error
+		e, err = s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
+		return err
+	})
+	return e, err
 }
 
 // fatalFetchError reports whether a fetch error needs a person: missing
