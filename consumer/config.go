@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/config"
 )
 
 // Config is every setting of the consumer, read from the environment.
@@ -36,43 +38,24 @@ type Config struct {
 }
 
 func (c *Config) validate() error {
-	switch c.TargetDialect {
-	case "auto", "postgres", "adbpg":
-	default:
-		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
-	}
-	switch c.ExistingTables {
-	case "intercept", "use":
-	default:
-		return fmt.Errorf("EXISTING_TABLES %q: want intercept or use", c.ExistingTables)
-	}
-	switch c.BadRecords {
-	case "deadletter", "stop":
-	default:
-		return fmt.Errorf("BAD_RECORDS %q: want deadletter or stop", c.BadRecords)
-	}
-	switch c.StripNUL {
-	case "on", "off":
-	default:
-		return fmt.Errorf("TARGET_STRIP_NUL %q: want on or off", c.StripNUL)
+	for _, s := range []struct {
+		name, value string
+		allowed     []string
+	}{
+		{"TARGET_DIALECT", c.TargetDialect, []string{"auto", "postgres", "adbpg"}},
+		{"EXISTING_TABLES", c.ExistingTables, []string{"intercept", "use"}},
+		{"BAD_RECORDS", c.BadRecords, []string{"deadletter", "stop"}},
+		{"TARGET_STRIP_NUL", c.StripNUL, []string{"on", "off"}},
+		{"TARGET_QUOTE_NAMES", c.QuoteNames, []string{"on", "off"}},
+		{"STALE_STATE", c.StaleState, []string{"stop", "rebuild"}},
+		{"APPLY_AUDIT", c.ApplyAudit, []string{"on", "off"}},
+	} {
+		if err := config.OneOf(s.name, s.value, s.allowed...); err != nil {
+			return err
+		}
 	}
 	if c.DeadLetterTopic == "" {
 		c.DeadLetterTopic = c.TopicPrefix + "._deadletter"
-	}
-	switch c.QuoteNames {
-	case "on", "off":
-	default:
-		return fmt.Errorf("TARGET_QUOTE_NAMES %q: want on or off", c.QuoteNames)
-	}
-	switch c.StaleState {
-	case "stop", "rebuild":
-	default:
-		return fmt.Errorf("STALE_STATE %q: want stop or rebuild", c.StaleState)
-	}
-	switch c.ApplyAudit {
-	case "on", "off":
-	default:
-		return fmt.Errorf("APPLY_AUDIT %q: want on or off", c.ApplyAudit)
 	}
 	if c.BatchMaxEvents < 1 {
 		return fmt.Errorf("BATCH_MAX_EVENTS %d: want at least 1", c.BatchMaxEvents)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/sethvargo/go-envconfig"
@@ -137,4 +138,17 @@ func MissingFromDoc(doc string, cfg any) []string {
 		}
 	}
 	return missing
+}
+
+// OneOf checks that the setting name has one of the allowed values, with an
+// error that names the variable, its value and what is allowed.
+func OneOf(name, value string, allowed ...string) error {
+	if slices.Contains(allowed, value) {
+		return nil
+	}
+	want := allowed[len(allowed)-1]
+	if len(allowed) > 1 {
+		want = strings.Join(allowed[:len(allowed)-1], ", ") + " or " + want
+	}
+	return fmt.Errorf("%s %q: want %s", name, value, want)
 }

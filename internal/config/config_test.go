@@ -92,3 +92,21 @@ func TestMissingFromDoc(t *testing.T) {
 		t.Fatalf("a wrong default was not reported: %v", m)
 	}
 }
+
+func TestOneOf(t *testing.T) {
+	if err := OneOf("STALE_STATE", "rebuild", "stop", "rebuild"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		allowed []string
+		want    string
+	}{
+		{[]string{"stop", "rebuild"}, `STALE_STATE "rebiuld": want stop or rebuild`},
+		{[]string{"auto", "postgres", "adbpg"}, `STALE_STATE "rebiuld": want auto, postgres or adbpg`},
+		{[]string{"on"}, `STALE_STATE "rebiuld": want on`},
+	} {
+		if err := OneOf("STALE_STATE", "rebiuld", tc.allowed...); err == nil || err.Error() != tc.want {
+			t.Errorf("got %v, want %s", err, tc.want)
+		}
+	}
+}
