@@ -25,6 +25,7 @@ type Config struct {
 	ExcludeTables     []string      `env:"EXCLUDE_TABLES" help:"Comma-separated database.schema.table patterns of source tables not to apply; they win over INCLUDE_TABLES."`
 	Operations        []string      `env:"OPERATIONS,default=insert,update,delete" help:"The changes applied: any of insert, update, delete (snapshot rows always are). Without delete the target keeps deleted rows; without update it keeps rows as first inserted."`
 	QuoteNames        string        `env:"TARGET_QUOTE_NAMES,default=on" help:"on keeps target names as at the source, case and special characters included (\"Student\"); off folds them to lower case and refuses a name that would then need quotes (reserved word, leading digit, characters other than letters, digits, _ and $)."`
+	SyncSchema        string        `env:"SYNC_SCHEMA,default=on" help:"on creates each target table on first sight (DTS's initial schema synchronization); off never creates one: a missing table stops the consumer naming it, and tables you created are written into as with EXISTING_TABLES=use."`
 	ExistingTables    string        `env:"EXISTING_TABLES,default=intercept" help:"What to do with a target table that exists but was not created by the consumer: intercept (refuse to write into it, naming it; DTS's precheck and intercept) or use (write into it, DTS's ignore errors and proceed: it needs a primary key or unique index on the key columns, gets the column __source_lsn, and only the columns it has are synchronized, logged once)."`
 	BadRecords        string        `env:"BAD_RECORDS,default=deadletter" help:"What to do with a record that can never be applied (not Schema Registry framed, an unknown schema id, truncated Avro, a value the target rejects): deadletter (write it to DEAD_LETTER_TOPIC with headers saying where it came from and why, and go on) or stop. A registry or target that does not answer is retried, never dead-lettered."`
 	DeadLetterTopic   string        `env:"DEAD_LETTER_TOPIC" help:"Topic of dead-lettered records; default <TOPIC_PREFIX>._deadletter (created when missing)."`
@@ -44,6 +45,7 @@ func (c *Config) validate() error {
 	}{
 		{"TARGET_DIALECT", c.TargetDialect, []string{"auto", "postgres", "adbpg"}},
 		{"EXISTING_TABLES", c.ExistingTables, []string{"intercept", "use"}},
+		{"SYNC_SCHEMA", c.SyncSchema, []string{"on", "off"}},
 		{"BAD_RECORDS", c.BadRecords, []string{"deadletter", "stop"}},
 		{"TARGET_STRIP_NUL", c.StripNUL, []string{"on", "off"}},
 		{"TARGET_QUOTE_NAMES", c.QuoteNames, []string{"on", "off"}},

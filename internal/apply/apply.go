@@ -39,6 +39,10 @@ type Config struct {
 	// ExistingTables is ExistingIntercept (the default) or ExistingUse: what
 	// to do with a target table that exists but was not created here.
 	ExistingTables string
+	// NoSchemaSync turns schema synchronization off: target tables are
+	// never created (a missing one is an error) and those that exist are
+	// written into as with ExistingUse.
+	NoSchemaSync bool
 	// Audit records one row per processed Kafka record in the bookkeeping
 	// table AuditTable, in the same transaction (see AuditTable). It is for
 	// tests and investigations: off by default, and it needs Batch.From.
@@ -92,6 +96,7 @@ type Applier struct {
 	audited  bool
 
 	existingMode string
+	noSchemaSync bool
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool  // target table → its columns, as committed
@@ -106,7 +111,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, existingMode: cfg.ExistingTables}
+		existing: map[string]*existing{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -416,6 +421,10 @@ func (a *Applier) ensureTable(ctx context.Context, tx pgx.Tx, t *TargetTable, pe
 		return err
 	}
 	if len(cols) == 0 {
+		if a.noSchemaSync {
+			return &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("does not exist, and schema synchronization is off (SYNC_SCHEMA=off): "+
+				"create it with a primary key or unique index on (%s), or set SYNC_SCHEMA=on", strings.Join(t.Key, ", "))}
+		}
 		for _, stmt := range []string{CreateSchema(t.Schema), a.dialect.CreateTable(t)} {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("create target table %s: %w", t.Ident(), err)

@@ -109,7 +109,7 @@ func (a *Applier) existingTable(ctx context.Context, tx pgx.Tx, schema, name str
 	}
 	ex = &existing{cols: cols, foreign: len(cols) > 0 && !cols[PositionColumn], derived: map[*catalog.Table]projection{}}
 	if ex.foreign {
-		if a.existingMode != ExistingUse {
+		if a.existingMode != ExistingUse && !a.noSchemaSync {
 			return nil, &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("exists and was not created by this program (EXISTING_TABLES=%s, DTS's "+
 				"\"precheck and intercept\"): nothing was written into it. Map the source table %s to another target name in the mapping file, "+
 				"rename or drop the existing table, or set EXISTING_TABLES=use to synchronize into it", ExistingIntercept, src.QualifiedName())}

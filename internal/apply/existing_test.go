@@ -59,3 +59,27 @@ func TestExistingTargetTables(t *testing.T) {
 		t.Fatalf("after a delete:\n%s", got)
 	}
 }
+
+func TestSchemaSyncOff(t *testing.T) {
+	ctx := context.Background()
+	const topic = "mssql.db.dbo.People"
+	_, pool := newApplier(t)
+	a, err := New(ctx, pool, Config{NoSchemaSync: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := batch(topic, 0, ev(people(), event.OpRead, 1, nil, row(int64(1), "ann", "bio")))
+	var ex *ExistingTableError
+	if err := a.Apply(ctx, b); !errors.As(err, &ex) || !strings.Contains(err.Error(), "SYNC_SCHEMA=off") {
+		t.Fatalf("a missing table with schema synchronization off: %v", err)
+	}
+	// A table the user created (and loaded) is written into.
+	if _, err := pool.Exec(ctx, `CREATE SCHEMA dbo; CREATE TABLE dbo."People" ("Id" integer PRIMARY KEY, "Name" text, "Bio" text);
+		INSERT INTO dbo."People" VALUES (1, 'loaded', 'by hand')`); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, a, batch(topic, 0, ev(people(), event.OpUpdate, 5, row(int64(1), "loaded", "by hand"), row(int64(1), "ann", "bio"))))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != "1|ann|bio" {
+		t.Fatalf("after an update:\n%s", got)
+	}
+}
