@@ -9,8 +9,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +29,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
+	"github.com/mssql2adb/mssql2adb/internal/status"
 )
 
 const summary = `Applies every change topic <TOPIC_PREFIX>.<database>.<schema>.<table> to the
@@ -42,6 +46,9 @@ func run(ctx context.Context) error {
 	}
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if len(os.Args) > 1 && os.Args[1] == "status" {
+		return runStatus(ctx, cfg, os.Args[2:])
 	}
 	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
@@ -149,3 +156,35 @@ func groupOpts(cfg Config) []kgo.Opt {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// runStatus is `consumer status [--json] [--state-topic T]`: what the
+// pipeline of TOPIC_PREFIX and GROUP_ID is doing, from Kafka and the
+// target's bookkeeping, without any of its processes running.
+func runStatus(ctx context.Context, cfg Config, args []string) error {
+	fs := flag.NewFlagSet("consumer status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	stateTopic := fs.String("state-topic", "_mssql2adb_state", "the producers' STATE_TOPIC")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.TargetDSN)
+	if err != nil {
+		return fmt.Errorf("TARGET_DSN: %w", err)
+	}
+	defer pool.Close()
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	if err != nil {
+		return fmt.Errorf("KAFKA_BROKERS: %w", err)
+	}
+	defer kcl.Close()
+	tables, err := status.Collect(ctx, kcl, pool, status.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: *stateTopic, Group: cfg.GroupID, MetaSchema: cfg.MetaSchema})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(tables)
+	}
+	return status.Print(os.Stdout, tables)
+}
