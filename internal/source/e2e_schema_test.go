@@ -1,0 +1,212 @@
+package source
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+)
+
+// replayFilled is replay for a table that gained columns: a row an event of
+// an older shape wrote reads, in a column it lacks, the fill an event of the
+// newer shape announces (what the target's column default gives it), else NULL.
+func replayFilled(t *testing.T, evs []*event.Event, final *catalog.Table) map[string]string {
+	t.Helper()
+	fills := map[string]string{}
+	for _, e := range evs {
+		for _, c := range e.Table.Columns {
+			if c.HasFill {
+				fills[lower(c.Name)] = c.Fill
+			}
+		}
+	}
+	state := map[string]map[string]string{}
+	for _, e := range evs {
+		if e.Op == event.OpDelete {
+			delete(state, keyString(e.Table, e.Before))
+			continue
+		}
+		k := keyString(e.Table, e.After)
+		row := state[k]
+		if row == nil {
+			row = map[string]string{}
+			for _, c := range final.Columns {
+				if f, ok := fills[lower(c.Name)]; ok {
+					row[lower(c.Name)] = f
+				} else {
+					row[lower(c.Name)] = "NULL"
+				}
+			}
+			state[k] = row
+		}
+		for i, c := range e.Table.Columns {
+			if !event.IsUnchanged(e.After[i]) {
+				row[lower(c.Name)] = valueString(e.After[i])
+			}
+		}
+	}
+	out := map[string]string{}
+	for k, row := range state {
+		parts := make([]string, len(final.Columns))
+		for i, c := range final.Columns {
+			parts[i] = row[lower(c.Name)]
+		}
+		out[k] = strings.Join(parts, "|")
+	}
+	return out
+}
+
+func (e *e2eEnv) instances() string {
+	e.t.Helper()
+	rows, err := e.db.Query("SELECT capture_instance FROM cdc.change_tables ORDER BY capture_instance")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			e.t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ",")
+}
+
+func (e *e2eEnv) waitInstances(want string) {
+	e.t.Helper()
+	deadline := time.Now().Add(e2eWait)
+	for got := e.instances(); got != want; got = e.instances() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("capture instances %q, want %q", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestE2EAddColumnSwitchesCaptureInstance: ADD COLUMN on a captured table,
+// in a transaction that writes rows before and after it, is followed by a
+// second capture instance the reader creates, reads from its start and
+// keeps alone; every change arrives once and the replayed rows equal the
+// table, the new columns' values and defaults included.
+func TestE2EAddColumnSwitchesCaptureInstance(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.s (id int NOT NULL PRIMARY KEY, name nvarchar(50) NULL)`)
+	e.enableTable("s", "")
+	for id := 1; id <= 3; id++ {
+		e.exec(`INSERT INTO dbo.s (id, name) VALUES (@p1, @p2)`, id, fmt.Sprint("name ", id))
+	}
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	tbl := discoverOne(t, e, cfg)
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+
+	tx, err := e.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO dbo.s (id, name) VALUES (10, N'before the ALTER')`,
+		`ALTER TABLE dbo.s ADD cc int NOT NULL CONSTRAINT DF_s_cc DEFAULT (42), note nvarchar(20) NULL`,
+		`INSERT INTO dbo.s (id, name, cc, note) VALUES (11, N'after the ALTER', 7, N'n11')`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	e.exec(`UPDATE dbo.s SET name = N'one', note = N'n1' WHERE id = 1`)
+	e.waitInstances("dbo_s_v2")
+	e.exec(`INSERT INTO dbo.s (id, name, cc) VALUES (12, N'twelve', 9)`)
+	e.exec(`UPDATE dbo.s SET cc = 8 WHERE id = 2`)
+	e.exec(`DELETE FROM dbo.s WHERE id = 3`)
+
+	final := discoverOne(t, e, cfg)
+	if final.CaptureInstance != "dbo_s_v2" || len(final.Columns) != 4 {
+		t.Fatalf("after the switch Discover reads %s with %d columns", final.CaptureInstance, len(final.Columns))
+	}
+	want := readState(t, e.db, final)
+	ru.waitFor("the table's final state", func(bs []Batch) bool {
+		return diffStates(want, replayFilled(t, events(bs), final)) == ""
+	})
+	seen := map[string]bool{}
+	var last *catalog.Table
+	for _, ev := range events(ru.batches()) {
+		if ev.Op == event.OpRead {
+			continue
+		}
+		id := fmt.Sprintf("%s:%s:%s:%d", ev.Source.CommitLSN, ev.Source.ChangeLSN, ev.Op, ev.Source.EventSerialNo)
+		if seen[id] {
+			t.Errorf("change emitted twice: %s", id)
+		}
+		seen[id] = true
+		last = ev.Table
+	}
+	if last == nil || last.CaptureInstance != "dbo_s_v2" {
+		t.Fatalf("the last change was not read through dbo_s_v2: %+v", last)
+	}
+	cc, note := last.Columns[last.ColumnIndex("cc")], last.Columns[last.ColumnIndex("note")]
+	if !cc.Optional || !cc.HasFill || cc.Fill != "42" || cc.Nullable {
+		t.Errorf("cc in events: %+v, want optional with fill 42", cc)
+	}
+	if !note.Optional || note.HasFill {
+		t.Errorf("note in events: %+v, want optional without fill", note)
+	}
+	if p := ru.position(); fmt.Sprint(p.Snapshot.Tables["dbo.s"].Added) != "[cc note]" {
+		t.Errorf("position's added columns: %v", p.Snapshot.Tables["dbo.s"].Added)
+	}
+}
+
+// TestE2EManualCaptureInstances: with management off the reader only says
+// what to run, and switches once a DBA has run it.
+func TestE2EManualCaptureInstances(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.m (id int NOT NULL PRIMARY KEY, name nvarchar(50) NULL)`)
+	e.enableTable("m", "")
+	var logs lockedBuffer
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.ManualCaptureInstances = true
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tbl := discoverOne(t, e, cfg)
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`ALTER TABLE dbo.m ADD extra int NULL`)
+	e.exec(`INSERT INTO dbo.m (id, name, extra) VALUES (1, N'a', 5)`)
+	stmt := "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'm', @role_name = NULL, @capture_instance = N'dbo_m_v2', @supports_net_changes = 1, @index_name = N'"
+	deadline := time.Now().Add(e2eWait)
+	for !strings.Contains(logs.String(), stmt) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with the statement to run; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := e.instances(); got != "dbo_m" {
+		t.Fatalf("capture instances %q: management is off, the reader must not create one", got)
+	}
+	i := strings.Index(logs.String(), stmt)
+	line := logs.String()[i:]
+	line = line[:strings.Index(line, ";")+1]
+	e.exec(line)
+	e.exec(`INSERT INTO dbo.m (id, name, extra) VALUES (2, N'b', 6)`)
+	ru.waitFor("the insert read through dbo_m_v2", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Op == event.OpCreate && valueString(ev.After[0]) == "2" {
+				return ev.Table.CaptureInstance == "dbo_m_v2" && valueString(ev.After[2]) == "6"
+			}
+		}
+		return false
+	})
+	time.Sleep(100 * time.Millisecond)
+	if got := e.instances(); got != "dbo_m,dbo_m_v2" {
+		t.Errorf("capture instances %q: management is off, the old one stays", got)
+	}
+}
