@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -208,5 +209,111 @@ func TestE2EManualCaptureInstances(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if got := e.instances(); got != "dbo_m,dbo_m_v2" {
 		t.Errorf("capture instances %q: management is off, the old one stays", got)
+	}
+}
+
+// TestE2EOtherDDLStopsTheTable: a dropped column, a retyped column and CDC
+// disabled each stop their table with a log line saying what to do; the
+// other tables keep flowing, and the stop is saved with the position.
+func TestE2EOtherDDLStopsTheTable(t *testing.T) {
+	e := newEnv(t, true)
+	for _, name := range []string{"a", "b", "c", "ok"} {
+		e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY, v varchar(10) NULL, w int NULL)`)
+		e.enableTable(name, "")
+	}
+	var logs lockedBuffer
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tables, _, err := Discover(t.Context(), e.db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(e.db, cfg, tables)
+	ru := startRun(t, r, Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`ALTER TABLE dbo.a DROP COLUMN w`)
+	e.exec(`ALTER TABLE dbo.b ALTER COLUMN v varchar(20) NULL`)
+	e.exec(`EXEC sys.sp_cdc_disable_table @source_schema = N'dbo', @source_name = N'c', @capture_instance = N'all'`)
+	deadline := time.Now().Add(e2eWait)
+	for r.Progress().TablesStopped < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tables stopped; logs:\n%s", r.Progress().TablesStopped, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.exec(`INSERT INTO dbo.ok (id, v) VALUES (1, 'x')`)
+	ru.waitFor("the other table's insert", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Op == event.OpCreate && ev.Table.Name == "ok" {
+				return true
+			}
+		}
+		return false
+	})
+	out := logs.String()
+	for _, want := range []string{
+		`table stopped: column w was dropped or renamed; the pipeline cannot follow this change`,
+		`table stopped: column v changed from varchar(10) NULL to varchar(20) NULL`,
+		`table stopped: change data capture was disabled for the table; its topic and target table are left as they are`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no log line %q; logs:\n%s", want, out)
+		}
+	}
+	p := ru.position()
+	for _, name := range []string{"dbo.a", "dbo.b", "dbo.c"} {
+		if p.Snapshot.Tables[name].Stopped == "" {
+			t.Errorf("%s: the saved position does not say it stopped", name)
+		}
+	}
+	if p.Snapshot.Tables["dbo.ok"].Stopped != "" {
+		t.Errorf("dbo.ok stopped: %s", p.Snapshot.Tables["dbo.ok"].Stopped)
+	}
+}
+
+// TestE2ETableJoinsWhileRunning: a table enabled for CDC after the reader
+// started is snapshotted and streamed, with no gap and no change twice.
+func TestE2ETableJoinsWhileRunning(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.first (id int NOT NULL PRIMARY KEY)`)
+	e.enableTable("first", "")
+	e.exec(`CREATE TABLE dbo.later (id int NOT NULL PRIMARY KEY, v nvarchar(20) NULL)`)
+	for id := 1; id <= 25; id++ {
+		e.exec(`INSERT INTO dbo.later (id, v) VALUES (@p1, N'before')`, id)
+	}
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	var joined []string
+	cfg.OnNewTable = func(_ context.Context, t *catalog.Table) error {
+		joined = append(joined, t.QualifiedName())
+		return nil
+	}
+	first := discoverOne(t, e, cfg)
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{first}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`INSERT INTO dbo.first (id) VALUES (1)`)
+	e.enableTable("later", "")
+	e.exec(`UPDATE dbo.later SET v = N'after' WHERE id = 3`)
+	e.exec(`DELETE FROM dbo.later WHERE id = 4`)
+	e.exec(`INSERT INTO dbo.later (id, v) VALUES (100, N'new')`)
+	cfg.Tables = []string{"dbo.later"}
+	later := discoverOne(t, e, cfg)
+	want := readState(t, e.db, later)
+	ru.waitFor("the joined table's rows", func(bs []Batch) bool {
+		var evs []*event.Event
+		for _, ev := range events(bs) {
+			if ev.Table.Name == "later" {
+				evs = append(evs, ev)
+			}
+		}
+		return diffStates(want, replay(t, evs)) == ""
+	})
+	assertNoDuplicates(t, events(ru.batches()))
+	if len(joined) != 1 || !strings.HasSuffix(joined[0], ".dbo.later") {
+		t.Errorf("OnNewTable calls: %v", joined)
+	}
+	if p := ru.position(); !p.Snapshot.Tables["dbo.later"].Done {
+		t.Errorf("the joined table's snapshot is not marked done: %+v", p.Snapshot.Tables["dbo.later"])
 	}
 }
