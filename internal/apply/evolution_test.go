@@ -40,7 +40,9 @@ func TestAddColumnFillsExistingRows(t *testing.T) {
 // NOT EXISTS: only the applier's own locking keeps it from adding twice.
 type plainAddColumn struct{ Postgres }
 
-func (plainAddColumn) AddColumn(t *TargetTable, c TargetColumn) string { return ADBPG{}.AddColumn(t, c) }
+func (plainAddColumn) AddColumn(t *TargetTable, c TargetColumn) string {
+	return ADBPG{}.AddColumn(t, c)
+}
 
 // TestConcurrentAddColumn: two consumers see the new schema at once on
 // different partitions; the column is added once, without error, with
@@ -60,7 +62,9 @@ func TestConcurrentAddColumn(t *testing.T) {
 			mustApply(t, a2, Batch{Group: group, Events: []*event.Event{ev(v1, event.OpRead, 1, nil, row(int64(2), "bob", nil))},
 				From: []Origin{{Topic: "t", Partition: 1, Offset: 0}}, Offsets: []Offset{{Topic: "t", Partition: 1, Next: 1}}})
 			errs := make(chan error, 2)
-			go func() { errs <- a1.Apply(context.Background(), batch("t", 1, ev(v2, event.OpCreate, 3, nil, row(int64(3), "cy", nil, int64(1))))) }()
+			go func() {
+				errs <- a1.Apply(context.Background(), batch("t", 1, ev(v2, event.OpCreate, 3, nil, row(int64(3), "cy", nil, int64(1)))))
+			}()
 			go func() {
 				errs <- a2.Apply(context.Background(), Batch{Group: group, Events: []*event.Event{ev(v2, event.OpCreate, 4, nil, row(int64(4), "dee", nil, int64(2)))},
 					From: []Origin{{Topic: "t", Partition: 1, Offset: 1}}, Offsets: []Offset{{Topic: "t", Partition: 1, Next: 2}}})

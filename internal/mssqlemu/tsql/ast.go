@@ -145,8 +145,8 @@ type ColumnDef struct {
 	// WithValues is DEFAULT ... WITH VALUES: ALTER TABLE ... ADD gives the
 	// existing rows the default even when the column is nullable.
 	WithValues bool
-	Collate     string        // COLLATE name; empty when not written
-	RowGUIDCol  bool
+	Collate    string // COLLATE name; empty when not written
+	RowGUIDCol bool
 	// PrimaryKey / Unique are column-level constraints; ConstraintName is
 	// the name given with CONSTRAINT name PRIMARY KEY|UNIQUE, if any.
 	PrimaryKey     bool
