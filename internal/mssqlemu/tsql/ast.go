@@ -142,11 +142,8 @@ type ColumnDef struct {
 	Identity    *IdentitySpec // nil when not an identity column
 	Default     Expr          // DEFAULT expr; nil when none
 	DefaultName string        // CONSTRAINT name DEFAULT ...; empty when unnamed
-	// WithValues is DEFAULT ... WITH VALUES: ALTER TABLE ... ADD gives the
-	// existing rows the default even when the column is nullable.
-	WithValues bool
-	Collate    string // COLLATE name; empty when not written
-	RowGUIDCol bool
+	Collate     string        // COLLATE name; empty when not written
+	RowGUIDCol  bool
 	// PrimaryKey / Unique are column-level constraints; ConstraintName is
 	// the name given with CONSTRAINT name PRIMARY KEY|UNIQUE, if any.
 	PrimaryKey     bool
@@ -154,6 +151,9 @@ type ColumnDef struct {
 	Clustered      ClusterKind
 	ConstraintName string
 	Check          Expr // CHECK (expr); nil when none
+	// WithValues is DEFAULT ... WITH VALUES: ALTER TABLE ... ADD gives the
+	// existing rows the default even when the column is nullable.
+	WithValues bool
 }
 
 // ConstraintKind is a table-level constraint's kind.
