@@ -317,3 +317,92 @@ func TestE2ETableJoinsWhileRunning(t *testing.T) {
 		t.Errorf("the joined table's snapshot is not marked done: %+v", p.Snapshot.Tables["dbo.later"])
 	}
 }
+
+// TestE2ERestartDuringSwitch: the producer is down (killed, say) between
+// the creation of the second capture instance and the end of the switch.
+// Discover then picks the newest instance, but the saved position is before
+// its start: the reader reads the old one up to there first, re-reads the
+// rows changed after the ALTER, and finishes the switch.
+func TestE2ERestartDuringSwitch(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.r (id int NOT NULL PRIMARY KEY, name nvarchar(50) NULL)`)
+	e.enableTable("r", "")
+	e.exec(`INSERT INTO dbo.r (id, name) VALUES (1, N'one'), (2, N'two')`)
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	if err := ru.stop(); err != context.Canceled {
+		t.Fatalf("Run: %v", err)
+	}
+	first := ru.batches()
+	saved := ru.position()
+
+	e.exec(`INSERT INTO dbo.r (id, name) VALUES (3, N'old instance only')`)
+	e.exec(`ALTER TABLE dbo.r ADD score int NOT NULL CONSTRAINT DF_r_score DEFAULT (5)`)
+	e.exec(`INSERT INTO dbo.r (id, name, score) VALUES (4, N'after the ALTER', 40)`)
+	e.exec(`UPDATE dbo.r SET score = 10 WHERE id = 1`)
+	e.enableTable("r", "dbo_r_v2")
+	e.exec(`INSERT INTO dbo.r (id, name, score) VALUES (5, N'both instances', 50)`)
+	e.exec(`DELETE FROM dbo.r WHERE id = 2`)
+
+	final := discoverOne(t, e, cfg)
+	if final.CaptureInstance != "dbo_r_v2" {
+		t.Fatalf("Discover picked %s, want the newest instance", final.CaptureInstance)
+	}
+	ru2 := startRun(t, NewReader(e.db, cfg, []*catalog.Table{final}), saved, nil)
+	want := readState(t, e.db, final)
+	ru2.waitFor("the table's final state", func(bs []Batch) bool {
+		return diffStates(want, replayFilled(t, append(events(first), events(bs)...), final)) == ""
+	})
+	e.waitInstances("dbo_r_v2")
+	seen := map[string]bool{}
+	for _, ev := range events(ru2.batches()) {
+		id := fmt.Sprintf("%s:%s:%s:%d", ev.Source.CommitLSN, ev.Source.ChangeLSN, ev.Op, ev.Source.EventSerialNo)
+		if ev.Op != event.OpRead && seen[id] {
+			t.Errorf("change emitted twice: %s", id)
+		}
+		seen[id] = true
+	}
+}
+
+// TestE2ETwoInstancesAlready: a table that already has SQL Server's two
+// capture instances cannot get a third for an added column; the log says
+// which one to drop, and the table keeps flowing without the column.
+func TestE2ETwoInstancesAlready(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.two (id int NOT NULL PRIMARY KEY, name nvarchar(50) NULL)`)
+	e.enableTable("two", "")
+	e.enableTable("two", "dbo_two_b")
+	var logs lockedBuffer
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	tbl := discoverOne(t, e, cfg)
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`ALTER TABLE dbo.two ADD extra int NULL`)
+	e.exec(`INSERT INTO dbo.two (id, name, extra) VALUES (1, N'a', 1)`)
+	ru.waitFor("the insert without the new column", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Op == event.OpCreate {
+				return len(ev.After) == 2
+			}
+		}
+		return false
+	})
+	want := "already has two capture instances (dbo_two and dbo_two_b), SQL Server's maximum"
+	deadline := time.Now().Add(e2eWait)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line %q; logs:\n%s", want, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "@capture_instance = N'dbo_two'") {
+		t.Errorf("the message does not name the instance to drop:\n%s", logs.String())
+	}
+	if got := e.instances(); got != "dbo_two,dbo_two_b" {
+		t.Errorf("capture instances %q", got)
+	}
+}

@@ -313,24 +313,45 @@ func (r *Reader) switchTo(ctx context.Context, v *schemaView, st sysTable, ts *t
 			return nil
 		}
 	}
-	st0 := pos.Snapshot.Tables[ts.key]
-	all := append(append([]string(nil), st0.Added...), added...)
-	if t, err = r.markAdded(ctx, t, st.ObjectID, all, v); err != nil {
-		return err
-	}
 	next := &tableState{t: t, key: ts.key, objectID: st.ObjectID}
 	if err := r.prepare(ctx, next, ci); err != nil {
 		return err
 	}
+	if err := r.recordAdded(ctx, v, st, next, added, pos); err != nil {
+		return err
+	}
 	ts.next, ts.nextStart = next, ci.StartLSN
 	ts.addLSN = v.addLSN(st.ObjectID, ts.startLSN(v, st.ObjectID), added)
+	r.cfg.Logger.Info("source: switching capture instance for added columns", "table", qual, "columns", added,
+		"from", ts.t.CaptureInstance, "to", ci.Name, "switch_lsn", ci.StartLSN.String())
+	return nil
+}
+
+// recordAdded marks the added columns of next's table (optional, with the
+// value existing rows got) and records them in the position, so that they
+// stay optional across restarts.
+func (r *Reader) recordAdded(ctx context.Context, v *schemaView, st sysTable, next *tableState, added []string, pos *Position) error {
 	if pos.Snapshot.Tables == nil {
 		pos.Snapshot.Tables = map[string]TableSnapshot{}
 	}
-	st0.Added = all
-	pos.Snapshot.Tables[ts.key] = st0
-	r.cfg.Logger.Info("source: switching capture instance for added columns", "table", qual, "columns", added,
-		"from", ts.t.CaptureInstance, "to", ci.Name, "switch_lsn", ci.StartLSN.String())
+	ts := pos.Snapshot.Tables[next.key]
+	all := append([]string(nil), ts.Added...)
+	for _, a := range added {
+		known := false
+		for _, b := range all {
+			known = known || strings.EqualFold(a, b)
+		}
+		if !known {
+			all = append(all, a)
+		}
+	}
+	t, err := r.markAdded(ctx, next.t, st.ObjectID, all, v)
+	if err != nil {
+		return err
+	}
+	next.t = t
+	ts.Added = all
+	pos.Snapshot.Tables[next.key] = ts
 	return nil
 }
 
@@ -365,6 +386,9 @@ func (r *Reader) resumeSwitch(ctx context.Context, v *schemaView, st sysTable, t
 		}
 	}
 	ts.addLSN = v.addLSN(st.ObjectID, ins[0].StartLSN, added)
+	if err := r.recordAdded(ctx, v, st, next, added, pos); err != nil {
+		return err
+	}
 	r.cfg.Logger.Info("source: resuming a capture instance switch", "table", ts.t.QualifiedName(),
 		"from", ins[0].Name, "to", ins[1].Name, "switch_lsn", ins[1].StartLSN.String())
 	return nil
