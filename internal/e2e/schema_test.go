@@ -209,3 +209,48 @@ func TestDroppedColumnReported(t *testing.T) {
 		t.Errorf("target dbo.Student lost its column age: %d %v", cols, err)
 	}
 }
+
+// TestAddColumnDuringSnapshot: the ALTER lands while the initial snapshot
+// is being read.
+func TestAddColumnDuringSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 1500)
+	prod := e.start(shared.producerBin, "producer", e.producerVars(schemaCheck))
+	c := e.start(shared.consumerBin, "consumer", e.consumerVars())
+	prod.waitLog(t, "source: snapshot started", convergeWithin)
+	e.exec(`ALTER TABLE dbo.customer ADD tier smallint NOT NULL CONSTRAINT df_customer_tier DEFAULT (3)`,
+		`UPDATE dbo.customer SET tier = 1 WHERE id <= 10`,
+		`INSERT INTO dbo.customer (id, name, city, balance, updated_at, tier) VALUES (9001, N'during the snapshot', NULL, 0, SYSUTCDATETIME(), 2)`)
+	e.changes(10)
+	e.waitInstances("dbo_customer_v2,dbo_enrolment,dbo_Student")
+	e.waitTargetColumns("customer", "tier")
+	e.converge(convergeWithin, prod, c)
+}
+
+// TestProducerKilledDuringSwitch: the producer dies (kill -9) after an ADD
+// COLUMN and before it switched capture instances; the new instance is
+// created meanwhile (here by a DBA, as CAPTURE_INSTANCES=manual asks). The
+// producer started again reads the old instance up to the new one's start,
+// then the new one, and drops the old one.
+func TestProducerKilledDuringSwitch(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	prod := e.start(shared.producerBin, "producer", e.producerVars(schemaCheck, "CAPTURE_INSTANCES=manual"))
+	c := e.start(shared.consumerBin, "consumer", e.consumerVars())
+	e.converge(convergeWithin, prod, c)
+	e.exec(`ALTER TABLE dbo.Student ADD mentor int NULL`,
+		`UPDATE dbo.Student SET mentor = id + 1 WHERE id <= 20`)
+	prod.waitLog(t, "@capture_instance = N'dbo_Student_v2'", convergeWithin)
+	e.changes(10)
+	prod.kill(syscall.SIGKILL)
+	e.exec(`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Student', @role_name = NULL, @capture_instance = N'dbo_Student_v2'`,
+		`UPDATE dbo.Student SET mentor = 99 WHERE id = 30`)
+	e.changes(20)
+	prod = e.start(shared.producerBin, "producer", e.producerVars(schemaCheck))
+	prod.waitLog(t, "source: resuming a capture instance switch", convergeWithin)
+	e.waitInstances("dbo_customer,dbo_enrolment,dbo_Student_v2")
+	e.waitTargetColumns("Student", "mentor")
+	e.converge(convergeWithin, prod, c)
+}
