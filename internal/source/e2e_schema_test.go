@@ -197,6 +197,12 @@ func TestE2EManualCaptureInstances(t *testing.T) {
 	line := logs.String()[i:]
 	line = line[:strings.Index(line, ";")+1]
 	e.exec(line)
+	for !strings.Contains(logs.String(), "switching capture instance") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader did not switch; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	e.exec(`INSERT INTO dbo.m (id, name, extra) VALUES (2, N'b', 6)`)
 	ru.waitFor("the insert read through dbo_m_v2", func(bs []Batch) bool {
 		for _, ev := range events(bs) {
@@ -206,7 +212,11 @@ func TestE2EManualCaptureInstances(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(100 * time.Millisecond)
+	final := discoverOne(t, e, cfg)
+	want := readState(t, e.db, final)
+	ru.waitFor("the table's final state", func(bs []Batch) bool {
+		return diffStates(want, replayFilled(t, events(bs), final)) == ""
+	})
 	if got := e.instances(); got != "dbo_m,dbo_m_v2" {
 		t.Errorf("capture instances %q: management is off, the old one stays", got)
 	}
@@ -217,7 +227,7 @@ func TestE2EManualCaptureInstances(t *testing.T) {
 // other tables keep flowing, and the stop is saved with the position.
 func TestE2EOtherDDLStopsTheTable(t *testing.T) {
 	e := newEnv(t, true)
-	for _, name := range []string{"a", "b", "c", "ok"} {
+	for _, name := range []string{"a", "b", "c", "d", "ok"} {
 		e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY, v varchar(10) NULL, w int NULL)`)
 		e.enableTable(name, "")
 	}
@@ -235,8 +245,9 @@ func TestE2EOtherDDLStopsTheTable(t *testing.T) {
 	e.exec(`ALTER TABLE dbo.a DROP COLUMN w`)
 	e.exec(`ALTER TABLE dbo.b ALTER COLUMN v varchar(20) NULL`)
 	e.exec(`EXEC sys.sp_cdc_disable_table @source_schema = N'dbo', @source_name = N'c', @capture_instance = N'all'`)
+	e.exec(`DROP TABLE dbo.d`)
 	deadline := time.Now().Add(e2eWait)
-	for r.Progress().TablesStopped < 3 {
+	for r.Progress().TablesStopped < 4 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d tables stopped; logs:\n%s", r.Progress().TablesStopped, logs.String())
 		}
@@ -256,13 +267,14 @@ func TestE2EOtherDDLStopsTheTable(t *testing.T) {
 		`table stopped: column w was dropped or renamed; the pipeline cannot follow this change`,
 		`table stopped: column v changed from varchar(10) NULL to varchar(20) NULL`,
 		`table stopped: change data capture was disabled for the table; its topic and target table are left as they are`,
+		`table stopped: the table was dropped; its topic and target table are left as they are`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no log line %q; logs:\n%s", want, out)
 		}
 	}
 	p := ru.position()
-	for _, name := range []string{"dbo.a", "dbo.b", "dbo.c"} {
+	for _, name := range []string{"dbo.a", "dbo.b", "dbo.c", "dbo.d"} {
 		if p.Snapshot.Tables[name].Stopped == "" {
 			t.Errorf("%s: the saved position does not say it stopped", name)
 		}

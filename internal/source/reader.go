@@ -61,8 +61,10 @@ type tableState struct {
 	// table, read from nextStart on; this one is read up to just before it.
 	next      *tableState
 	nextStart lsn.LSN
-	// addLSN is the ddl_lsn of the ADD COLUMN that started the switch.
-	addLSN lsn.LSN
+	// addLSN is the ddl_lsn of the ADD COLUMN that started the switch, and
+	// oldReadTo the last LSN the old instance is read up to: the rows
+	// changed between them are read again when the switch completes.
+	addLSN, oldReadTo lsn.LSN
 	// stopped says why the table is no longer read; empty while it is.
 	stopped string
 	// told is the last schema-change message logged for the table, so that

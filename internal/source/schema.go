@@ -163,13 +163,19 @@ func (r *Reader) checkTable(ctx context.Context, v *schemaView, ts *tableState, 
 	if err := r.resumeSwitch(ctx, v, st, ts, ins, pos); err != nil {
 		return err
 	}
-	now, _, err := describe(ctx, r.db, ts.t.Database, st, captureInstance{}, nil, v.types)
-	if err != nil {
-		return err
-	}
 	latest := ts
 	if ts.next != nil {
 		latest = ts.next
+	}
+	// Columns change only by DDL, which SQL Server records in
+	// cdc.ddl_history: without DDL since the instance read began, the
+	// table is as it was (and the catalog is not read for it).
+	if cur, ok := instanceNamed(ins, latest.t.CaptureInstance); ok && !v.ddlSince(st.ObjectID, cur.StartLSN) {
+		return nil
+	}
+	now, _, err := describe(ctx, r.db, ts.t.Database, st, captureInstance{}, nil, v.types)
+	if err != nil {
+		return err
 	}
 	var problems []string
 	maxOrd := 0
@@ -220,6 +226,16 @@ func instanceNamed(ins []captureInstance, name string) (captureInstance, bool) {
 		}
 	}
 	return captureInstance{}, false
+}
+
+// ddlSince reports whether DDL was recorded on the table at or after from.
+func (v *schemaView) ddlSince(objectID int64, from lsn.LSN) bool {
+	for _, d := range v.ddl {
+		if d.objectID == objectID && d.lsn.Compare(from) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ddlMentions reports whether DDL recorded on the table after from names
@@ -322,6 +338,13 @@ func (r *Reader) switchTo(ctx context.Context, v *schemaView, st sysTable, ts *t
 	}
 	ts.next, ts.nextStart = next, ci.StartLSN
 	ts.addLSN = v.addLSN(st.ObjectID, ts.startLSN(v, st.ObjectID), added)
+	// A DBA may have created the instance a while ago (or the producer
+	// another run): what the old instance was read up to since its start
+	// lacks the new columns too, and is read again.
+	ts.oldReadTo = decrement(ci.StartLSN)
+	if p := pos.Stream.CommitLSN; p.Compare(ts.oldReadTo) > 0 {
+		ts.oldReadTo = p
+	}
 	r.cfg.Logger.Info("source: switching capture instance for added columns", "table", qual, "columns", added,
 		"from", ts.t.CaptureInstance, "to", ci.Name, "switch_lsn", ci.StartLSN.String())
 	return nil
@@ -386,6 +409,7 @@ func (r *Reader) resumeSwitch(ctx context.Context, v *schemaView, st sysTable, t
 		}
 	}
 	ts.addLSN = v.addLSN(st.ObjectID, ins[0].StartLSN, added)
+	ts.oldReadTo = decrement(ins[1].StartLSN)
 	if err := r.recordAdded(ctx, v, st, next, added, pos); err != nil {
 		return err
 	}

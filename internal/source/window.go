@@ -44,13 +44,13 @@ func qRowByKey(t *catalog.Table) string {
 }
 
 // windowEvents re-reads the rows the old instance of ts changed after
-// ts.addLSN (the ADD COLUMN) and before ts.nextStart, as the new instance's
+// ts.addLSN (the ADD COLUMN) up to ts.oldReadTo, as the new instance's
 // table describes them.
 func (r *Reader) windowEvents(ctx context.Context, ts *tableState) ([]*event.Event, error) {
 	if ts.next == nil || ts.addLSN.IsZero() {
 		return nil, nil
 	}
-	from, to := increment(ts.addLSN), decrement(ts.nextStart)
+	from, to := increment(ts.addLSN), ts.oldReadTo
 	if minL, err := r.minLSN(ctx, ts.t.CaptureInstance); err != nil {
 		return nil, err
 	} else if from.Compare(minL) < 0 {
