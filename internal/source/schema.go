@@ -46,15 +46,16 @@ type ddlRow struct {
 
 func (r *Reader) readSchemaView(ctx context.Context) (*schemaView, error) {
 	v := &schemaView{instances: map[int64][]captureInstance{}, names: map[string]bool{}}
-	var err error
+	// Capture instances before tables: DROP TABLE drops the instances too,
+	// and read in this order it is never mistaken for CDC disabled.
+	all, err := readCaptureInstances(ctx, r.db)
+	if err != nil {
+		return nil, err
+	}
 	if v.tables, err = readTables(ctx, r.db); err != nil {
 		return nil, err
 	}
 	if v.types, err = readTypes(ctx, r.db); err != nil {
-		return nil, err
-	}
-	all, err := readCaptureInstances(ctx, r.db)
-	if err != nil {
 		return nil, err
 	}
 	for _, ci := range all {
