@@ -9,26 +9,26 @@ import (
 
 // Config is every setting of the producer, read from the environment.
 type Config struct {
-	MSSQLDSN            string        `env:"MSSQL_DSN,required" secret:"true" help:"SQL Server connection string with the source database, e.g. sqlserver://user:pass@host:1433?database=dtstestdata. The user needs db_owner on the database (CDC functions)."`
-	KafkaBrokers        []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
-	SchemaRegistryURL   string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL, e.g. http://registry:8081."`
-	TopicPrefix         string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>."`
-	Tables              []string      `env:"TABLES" help:"Comma-separated schema.table names to capture; empty captures every CDC-enabled table of the database."`
-	TopicPartitions     int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
-	TopicReplication    int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
-	TopicCleanup        string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
-	MaxMessageBytes     int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
-	StateTopic          string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
-	TransactionalID     string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<TOPIC_PREFIX>-<database>. Keep it stable: it fences a second producer for the same source."`
-	SnapshotChunkRows   int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
-	PollInterval        time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
-	MaxBatchEvents      int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
-	SchemaCheckInterval time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
-	CaptureInstances    string        `env:"CAPTURE_INSTANCES,default=auto" help:"auto: after ADD COLUMN the producer creates the table's second capture instance itself, switches to it without losing or repeating a change, and drops the old one. manual: it logs the sys.sp_cdc_enable_table statement for a DBA to run and switches once the instance exists."`
-	RetryWindow         time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
-	HTTPAddr            string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
-	LogLevel            string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
-	LogFormat           string        `env:"LOG_FORMAT,default=text" help:"text or json."`
+	MSSQLDSN          string        `env:"MSSQL_DSN,required" secret:"true" help:"SQL Server connection string with the source database, e.g. sqlserver://user:pass@host:1433?database=dtstestdata. The user needs db_owner on the database (CDC functions)."`
+	KafkaBrokers      []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
+	SchemaRegistryURL string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL, e.g. http://registry:8081."`
+	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>."`
+	Tables            []string      `env:"TABLES" help:"Comma-separated schema.table names to capture; empty captures every CDC-enabled table of the database."`
+	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
+	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
+	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
+	MaxMessageBytes   int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
+	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
+	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<TOPIC_PREFIX>-<database>. Keep it stable: it fences a second producer for the same source."`
+	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
+	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
+	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
+	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
+	CaptureInstances  string        `env:"CAPTURE_INSTANCES,default=auto" help:"auto: after ADD COLUMN the producer creates the table's second capture instance itself, switches to it without losing or repeating a change, and drops the old one. manual: it logs the sys.sp_cdc_enable_table statement for a DBA to run and switches once the instance exists."`
+	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
+	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
+	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
+	LogFormat         string        `env:"LOG_FORMAT,default=text" help:"text or json."`
 }
 
 // database returns the database named in MSSQL_DSN, which the producer needs
@@ -70,8 +70,8 @@ func (c *Config) validate() error {
 	if c.CaptureInstances != "auto" && c.CaptureInstances != "manual" {
 		return fmt.Errorf("CAPTURE_INSTANCES %q: want auto or manual", c.CaptureInstances)
 	}
-	if c.SchemaCheckInterval <= 0 {
-		return fmt.Errorf("SCHEMA_CHECK_INTERVAL %s: want a positive duration", c.SchemaCheckInterval)
+	if c.SchemaCheck <= 0 {
+		return fmt.Errorf("SCHEMA_CHECK_INTERVAL %s: want a positive duration", c.SchemaCheck)
 	}
 	if c.SnapshotChunkRows < 1 || c.MaxBatchEvents < 1 {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")

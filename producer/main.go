@@ -65,7 +65,7 @@ func run(ctx context.Context) error {
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log,
-		SchemaCheckInterval: cfg.SchemaCheckInterval, ManualCaptureInstances: cfg.CaptureInstances == "manual",
+		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
 	if err != nil {
