@@ -18,6 +18,7 @@ type Config struct {
 	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long to gather events before applying a partial batch."`
 	SessionTimeout    time.Duration `env:"KAFKA_SESSION_TIMEOUT,default=10s" help:"Consumer group session timeout: how soon the partitions of a consumer that died are given to the others."`
 	InstanceID        string        `env:"GROUP_INSTANCE_ID" help:"Static group membership id (Kafka's group.instance.id): give each consumer its own stable id, e.g. its pod name, and a restarted consumer takes its partitions back at once, without a rebalance. Empty: dynamic membership."`
+	StaleState        string        `env:"STALE_STATE,default=stop" help:"What to do when the offsets stored in the target do not belong to a topic as it is now (deleted and recreated, another Kafka cluster, records removed) or a table's rows come from another life of the source database (dropped and recreated, restored): stop (say so and exit, applying nothing) or rebuild (replace the tables the topic feeds with what it holds, in one transaction, then go on)."`
 	ApplyAudit        string        `env:"APPLY_AUDIT,default=off" help:"on or off. On records one row per applied Kafka record in <TARGET_META_SCHEMA>.apply_audit, in the same transaction, to prove nothing is applied twice; for tests and investigations (the table grows without bound)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
@@ -30,6 +31,11 @@ func (c *Config) validate() error {
 	case "auto", "postgres", "adbpg":
 	default:
 		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
+	}
+	switch c.StaleState {
+	case "stop", "rebuild":
+	default:
+		return fmt.Errorf("STALE_STATE %q: want stop or rebuild", c.StaleState)
 	}
 	switch c.ApplyAudit {
 	case "on", "off":

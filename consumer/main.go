@@ -100,6 +100,7 @@ func run(ctx context.Context) error {
 		MaxBatchEvents: cfg.BatchMaxEvents,
 		MaxBatchWait:   cfg.BatchMaxWait,
 		Retry:          policy,
+		OnStale:        cfg.StaleState,
 		ClientOpts:     groupOpts(cfg),
 	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }

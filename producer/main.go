@@ -64,7 +64,7 @@ func run(ctx context.Context) error {
 	}
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
-		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log,
+		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.TopicPrefix,
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
@@ -133,10 +133,17 @@ func run(ctx context.Context) error {
 	// Each pass resumes from the last committed position; a transient
 	// failure (lost connection, broker restart) starts a new pass after the
 	// dependencies answer again, for up to RETRY_WINDOW.
+	// The reader checks at every pass that the position belongs to the
+	// database it reads (source.ErrStalePosition); with
+	// STALE_POSITION=resnapshot the producer forgets it once and starts over.
+	restart := false
 	for {
 		pos, err := loadPosition(ctx, kcl, cfg.StateTopic, stateKey, log)
 		if err != nil {
 			return err
+		}
+		if restart {
+			pos, restart = source.Position{}, false
 		}
 		health.SetReady(true, "")
 		err = reader.Run(ctx, pos, func(ctx context.Context, b source.Batch) error {
@@ -145,6 +152,11 @@ func run(ctx context.Context) error {
 		health.SetReady(false, fmt.Sprint(err))
 		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, source.ErrStalePosition) && cfg.StalePosition == "resnapshot" {
+			log.Warn("the saved position is stale: taking a new snapshot of every table (STALE_POSITION=resnapshot)", "err", err)
+			restart = true
+			continue
 		}
 		if errors.Is(err, kafka.ErrFenced) || !retry.IsTransient(err) {
 			return err

@@ -47,6 +47,12 @@ type Offset struct {
 	Topic     string
 	Partition int32
 	Next      int64
+	// TopicID and ClusterID identify the topic incarnation and the cluster
+	// the offset refers to (Kafka's topic id and cluster id, as text; empty
+	// when the broker reports none). They are stored with the offset, and a
+	// batch whose TopicID differs from the stored one is refused.
+	TopicID   string
+	ClusterID string
 }
 
 // Origin is where one event was read from Kafka.
@@ -83,7 +89,8 @@ type Applier struct {
 	audited  bool
 
 	mu      sync.Mutex
-	columns map[string]map[string]bool // target table → its columns, as committed
+	columns map[string]map[string]bool  // target table → its columns, as committed
+	sources map[string][]event.Identity // target table → the sources recorded for it, as committed
 	plans   map[string]*plan
 }
 
@@ -91,7 +98,7 @@ type Applier struct {
 // bookkeeping schema and tables when missing.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
-		audited: cfg.Audit, columns: map[string]map[string]bool{}, plans: map[string]*plan{}}
+		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{}}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -126,34 +133,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 			return nil, fmt.Errorf("create bookkeeping tables in schema %s: %w", a.bk, err)
 		}
 	}
+	if err := a.migrateOffsets(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
 // Dialect returns the dialect in use.
 func (a *Applier) Dialect() Dialect { return a.dialect }
-
-// Offsets returns the next offsets the target holds for group and topic, by
-// partition. Partitions never applied are absent.
-func (a *Applier) Offsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
-	rows, err := a.pool.Query(ctx, selectOffsets(a.bk), group, []string{topic})
-	if err != nil {
-		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
-	}
-	out := map[int32]int64{}
-	for rows.Next() {
-		var t string
-		var p int32
-		var n int64
-		if err := rows.Scan(&t, &p, &n); err != nil {
-			return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
-		}
-		out[p] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
-	}
-	return out, nil
-}
 
 // Apply writes b in one transaction: the rows of every table, then the
 // offsets. Events already applied (below the stored offsets) are skipped.
@@ -171,12 +158,17 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
+	for _, o := range b.Offsets {
+		if st, ok := stored[tp{o.Topic, o.Partition}]; ok && st.TopicID != "" && o.TopicID != "" && st.TopicID != o.TopicID {
+			return &TopicChangedError{Group: b.Group, Topic: o.Topic, Partition: o.Partition, Stored: st, Current: o}
+		}
+	}
 	events, origins := b.Events, b.From
 	if b.From != nil {
 		events, origins = events[:0:0], origins[:0:0]
 		for i, e := range b.Events {
 			o := b.From[i]
-			if next, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < next {
+			if st, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < st.Next {
 				continue
 			}
 			events, origins = append(events, e), append(origins, o)
@@ -184,7 +176,7 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	}
 	var advance []Offset
 	for _, o := range b.Offsets {
-		if next, ok := stored[tp{o.Topic, o.Partition}]; !ok || o.Next > next {
+		if st, ok := stored[tp{o.Topic, o.Partition}]; !ok || o.Next > st.Next {
 			advance = append(advance, o)
 		}
 	}
@@ -197,11 +189,58 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 		return nil
 	}
 
+	sources, err := a.checkSources(ctx, tx, events, origins)
+	if err != nil {
+		return err
+	}
+	pending := map[string]map[string]bool{}
+	if err := a.applyEvents(ctx, tx, events, pending, false); err != nil {
+		return err
+	}
+	if a.audited {
+		if b.From == nil && len(events) > 0 {
+			return fmt.Errorf("apply: audit is on but the batch has no origins (Batch.From)")
+		}
+		if err := a.audit(ctx, tx, b.Group, events, origins); err != nil {
+			return err
+		}
+	}
+	if len(advance) > 0 {
+		if err := a.storeOffsets(ctx, tx, upsertOffsets(a.bk), b.Group, advance); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("apply: commit: %w", err)
+	}
+	a.committed(pending, sources)
+	a.log.Debug("apply: batch committed", "group", b.Group, "events", len(events))
+	return nil
+}
+
+// committed caches what a committed transaction established: the target
+// tables' columns and their recorded sources.
+func (a *Applier) committed(columns map[string]map[string]bool, sources map[string][]event.Identity) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, cols := range columns {
+		a.columns[k] = cols
+	}
+	for k, ids := range sources {
+		a.sources[k] = ids
+	}
+}
+
+// applyEvents writes events into their target tables in tx: it creates or
+// widens the tables, then stages and merges each table's compacted events.
+// What ensureTable learns goes into pending, to cache after commit. With
+// more to apply in the same transaction (a rebuild), dropStage drops each
+// staging table after use, as ON COMMIT DROP would only at the end.
+func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, pending map[string]map[string]bool, dropStage bool) error {
 	groups, err := groupBatch(events, a.name)
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	pending := map[string]map[string]bool{}
 	targets := make([]*TargetTable, len(groups))
 	for i, g := range groups {
 		if targets[i], err = targetTable(g); err != nil {
@@ -221,86 +260,15 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 		}
 	}
 	for i, g := range groups {
-		if err := a.applyTable(ctx, tx, i, g, targets[i]); err != nil {
+		if err := a.applyTable(ctx, tx, i, g, targets[i], dropStage); err != nil {
 			return err
 		}
 	}
-	if a.audited {
-		if b.From == nil && len(events) > 0 {
-			return fmt.Errorf("apply: audit is on but the batch has no origins (Batch.From)")
-		}
-		if err := a.audit(ctx, tx, b.Group, events, origins); err != nil {
-			return err
-		}
-	}
-	if len(advance) > 0 {
-		topics, parts, nexts := make([]string, len(advance)), make([]int32, len(advance)), make([]int64, len(advance))
-		for i, o := range advance {
-			topics[i], parts[i], nexts[i] = o.Topic, o.Partition, o.Next
-		}
-		if _, err := tx.Exec(ctx, upsertOffsets(a.bk), b.Group, topics, parts, nexts); err != nil {
-			return fmt.Errorf("apply: store offsets of group %s: %w", b.Group, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("apply: commit: %w", err)
-	}
-	a.mu.Lock()
-	for k, cols := range pending {
-		a.columns[k] = cols
-	}
-	a.mu.Unlock()
-	a.log.Debug("apply: batch committed", "group", b.Group, "events", len(events), "tables", len(groups))
 	return nil
 }
 
-type tp struct {
-	topic     string
-	partition int32
-}
-
-func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]int64, error) {
-	seen := map[tp]bool{}
-	var topics []string
-	var parts []int32
-	add := func(topic string, p int32) {
-		if k := (tp{topic, p}); !seen[k] {
-			seen[k] = true
-			topics, parts = append(topics, topic), append(parts, p)
-		}
-	}
-	for _, o := range b.Offsets {
-		add(o.Topic, o.Partition)
-	}
-	for _, o := range b.From {
-		add(o.Topic, o.Partition)
-	}
-	stored := map[tp]int64{}
-	if len(topics) == 0 {
-		return stored, nil
-	}
-	rows, err := tx.Query(ctx, lockOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics, parts)
-	if err != nil {
-		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var p int32
-		var n int64
-		if err := rows.Scan(&t, &p, &n); err != nil {
-			return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
-		}
-		stored[tp{t, p}] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
-	}
-	return stored, nil
-}
-
 // applyTable stages one table's compacted events and applies them.
-func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable) error {
+func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable, dropStage bool) error {
 	stage := stageName(n, t, g.keep)
 	p := a.planFor(stage, t, g.keep)
 	if _, err := tx.Exec(ctx, p.createStage); err != nil {
@@ -318,6 +286,9 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	steps := []struct{ what, sql string }{
 		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
 		{"upsert rows", p.upsert}, {"forget superseded deleted keys", p.untombstone},
+	}
+	if dropStage {
+		steps = append(steps, struct{ what, sql string }{"drop staging table", "DROP TABLE " + quote(stage)})
 	}
 	var pb pgx.Batch
 	for _, s := range steps {

@@ -76,7 +76,7 @@ func (Postgres) CreateStaging(stage string, t *TargetTable, cols []TargetColumn)
 	return createStaging(stage, cols, "")
 }
 
-func (Postgres) Bookkeeping(schema string) []string { return bookkeeping(schema, "", "") }
+func (Postgres) Bookkeeping(schema string) []string { return bookkeeping(schema, "", "", "") }
 
 func (Postgres) LockOffsets() bool { return true }
 
@@ -105,7 +105,7 @@ func (ADBPG) CreateStaging(stage string, t *TargetTable, cols []TargetColumn) st
 
 func (ADBPG) Bookkeeping(schema string) []string {
 	return bookkeeping(schema, distributedBy([]string{"group_id", "topic", "partition"}),
-		distributedBy([]string{"target_schema", "target_table", "key"}))
+		distributedBy([]string{"target_schema", "target_table", "key"}), distributedBy([]string{"target_schema", "target_table"}))
 }
 
 func (ADBPG) LockOffsets() bool { return false }

@@ -99,7 +99,7 @@ func createStaging(stage string, cols []TargetColumn, suffix string) string {
 	return b.String()
 }
 
-func bookkeeping(schema, offsetsSuffix, deletedSuffix string) []string {
+func bookkeeping(schema, offsetsSuffix, deletedSuffix, sourcesSuffix string) []string {
 	s := quote(schema)
 	return []string{
 		CreateSchema(schema),
@@ -109,6 +109,8 @@ func bookkeeping(schema, offsetsSuffix, deletedSuffix string) []string {
   partition integer NOT NULL,
   next_offset bigint NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
+  topic_id text,
+  cluster_id text,
   PRIMARY KEY (group_id, topic, partition)
 )` + offsetsSuffix,
 		"CREATE TABLE IF NOT EXISTS " + s + `.deleted_keys (
@@ -119,6 +121,18 @@ func bookkeeping(schema, offsetsSuffix, deletedSuffix string) []string {
   deleted_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (target_schema, target_table, key)
 )` + deletedSuffix,
+		"CREATE TABLE IF NOT EXISTS " + s + "." + SourcesTable + ` (
+  target_schema text NOT NULL,
+  target_table text NOT NULL,
+  source_name text NOT NULL,
+  source_database text NOT NULL,
+  source_schema text NOT NULL,
+  source_table text NOT NULL,
+  source_incarnation text NOT NULL DEFAULT '',
+  topic text NOT NULL DEFAULT '',
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table, source_name, source_database, source_schema, source_table)
+)` + sourcesSuffix,
 	}
 }
 
@@ -224,16 +238,27 @@ func keepName(i int) string { return fmt.Sprintf("%s_%d", keepPrefx, i) }
 
 // upsertOffsets stores the next offsets of a batch; it never moves an offset
 // backwards, so a zombie consumer finishing late cannot rewind its successor.
+// Each offset is stored with the id of the topic incarnation and of the
+// cluster it refers to ($5, $6; empty when unknown), so that a consumer can
+// tell stored offsets of a deleted topic from offsets of the topic it reads.
 func upsertOffsets(bkSchema string) string {
-	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at)\n" +
-		"SELECT $1, u.topic, u.partition, u.next_offset, now()\n" +
-		"FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(topic, partition, next_offset)\n" +
-		"ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()\n" +
-		"WHERE o.next_offset < EXCLUDED.next_offset"
+	return storeOffsets(bkSchema) + "\nWHERE o.next_offset < EXCLUDED.next_offset"
+}
+
+// setOffsets stores the next offsets of a rebuild as they are, even below
+// what is stored: they refer to the topic the rebuild read.
+func setOffsets(bkSchema string) string { return storeOffsets(bkSchema) }
+
+func storeOffsets(bkSchema string) string {
+	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id)\n" +
+		"SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, '')\n" +
+		"FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[]) AS u(topic, partition, next_offset, topic_id, cluster_id)\n" +
+		"ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now(),\n" +
+		"  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id)"
 }
 
 func selectOffsets(bkSchema string) string {
-	return "SELECT topic, partition, next_offset FROM " + quote(bkSchema) + ".consumer_offsets\n" +
+	return "SELECT topic, partition, next_offset, coalesce(topic_id, ''), coalesce(cluster_id, '') FROM " + quote(bkSchema) + ".consumer_offsets\n" +
 		"WHERE group_id = $1 AND topic = ANY($2::text[])"
 }
 
@@ -241,7 +266,7 @@ func selectOffsets(bkSchema string) string {
 // $3 partitions, pairwise) and, with lock, locks them in one order, so that
 // a zombie consumer applying the same partitions waits for its successor.
 func lockOffsets(bkSchema string, lock bool) string {
-	q := "SELECT o.topic, o.partition, o.next_offset FROM " + quote(bkSchema) + ".consumer_offsets AS o\n" +
+	q := "SELECT o.topic, o.partition, o.next_offset, coalesce(o.topic_id, '') FROM " + quote(bkSchema) + ".consumer_offsets AS o\n" +
 		"JOIN unnest($2::text[], $3::integer[]) AS b(topic, partition) ON o.topic = b.topic AND o.partition = b.partition\n" +
 		"WHERE o.group_id = $1\nORDER BY o.topic, o.partition"
 	if lock {

@@ -114,7 +114,7 @@ func testSource() event.Source {
 	return event.Source{
 		Version: "1.0.0", Connector: "sqlserver", Name: testPrefix, TsMs: 1700000000123,
 		Snapshot: "false", Db: "Sales-DB", Schema: "dbo", Table: "AllTypes",
-		ChangeLSN: change, CommitLSN: commit, EventSerialNo: 2,
+		ChangeLSN: change, CommitLSN: commit, EventSerialNo: 2, Incarnation: "2026-12-06T07:01:02.123/7",
 	}
 }
 

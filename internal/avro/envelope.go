@@ -156,6 +156,12 @@ func encodeSource(w *writer, s *event.Source) {
 	writeLSN(w, s.CommitLSN)
 	w.unionIndex(1)
 	w.long(s.EventSerialNo)
+	if s.Incarnation == "" {
+		w.unionIndex(0)
+	} else {
+		w.unionIndex(1)
+		w.str(s.Incarnation)
+	}
 }
 
 func writeLSN(w *writer, l lsn.LSN) {
@@ -266,6 +272,7 @@ func sourceFrom(v any, s *event.Source) error {
 	str := func(k string) string { x, _ := m[k].(string); return x }
 	s.Version, s.Connector, s.Name = str("version"), str("connector"), str("name")
 	s.Snapshot, s.Db, s.Schema, s.Table = str("snapshot"), str("db"), str("schema"), str("table")
+	s.Incarnation = str("db_incarnation")
 	s.TsMs, _ = m["ts_ms"].(int64)
 	s.EventSerialNo, _ = m["event_serial_no"].(int64)
 	for k, dst := range map[string]*lsn.LSN{"change_lsn": &s.ChangeLSN, "commit_lsn": &s.CommitLSN} {

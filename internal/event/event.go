@@ -72,6 +72,52 @@ type Source struct {
 	// EventSerialNo orders events that share ChangeLSN (the two halves of an
 	// update that SQL Server records as delete + insert, __$command_id).
 	EventSerialNo int64
+	// Incarnation identifies this life of the source database (see
+	// source.Incarnation): it changes when the database is dropped and
+	// recreated or restored, when LSNs start over and rows with the same
+	// keys are other rows. Empty in events of older producers.
+	Incarnation string
+}
+
+// Identity is where a row comes from: the source object and the life of
+// its database. Two events with equal identities describe the same rows.
+type Identity struct {
+	Name, Database, Schema, Table string
+	Incarnation                   string
+}
+
+// Identity returns the event's source identity, from its source block
+// (falling back to its table for names an older event leaves empty).
+func (e *Event) Identity() Identity {
+	id := Identity{Name: e.Source.Name, Database: e.Source.Db, Schema: e.Source.Schema, Table: e.Source.Table, Incarnation: e.Source.Incarnation}
+	if e.Table != nil {
+		if id.Database == "" {
+			id.Database = e.Table.Database
+		}
+		if id.Schema == "" {
+			id.Schema = e.Table.Schema
+		}
+		if id.Table == "" {
+			id.Table = e.Table.Name
+		}
+	}
+	return id
+}
+
+// SameObject reports whether a and b name the same source table, whatever
+// the life of its database.
+func (a Identity) SameObject(b Identity) bool {
+	return a.Name == b.Name && a.Database == b.Database && a.Schema == b.Schema && a.Table == b.Table
+}
+
+// String is <name>:<database>.<schema>.<table>, the form of DTS's
+// __dts_data_source, followed by the incarnation when known.
+func (a Identity) String() string {
+	s := a.Name + ":" + a.Database + "." + a.Schema + "." + a.Table
+	if a.Incarnation != "" {
+		s += " (database incarnation " + a.Incarnation + ")"
+	}
+	return s
 }
 
 // Event is one change of one row.

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -58,7 +59,9 @@ func StartBroker(ctx context.Context, addr string, partitions int, extra ...kfak
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.DefaultNumPartitions(partitions),
-		kfake.ClusterID("mssql2adb-dev"),
+		// Every broker is a new cluster with its own id, as real clusters
+		// are: consumers tell offsets of one cluster from another's by it.
+		kfake.ClusterID("mssql2adb-dev-" + rand.Text()[:12]),
 		// No automatic compaction or retention (see the Broker doc):
 		// kfake's cleaner does not stop at the last stable offset.
 		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": noCleanerMs}),

@@ -19,8 +19,11 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
+	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -39,7 +42,8 @@ type Decoder interface {
 // Applier is the target side the sink writes to; *apply.Applier is one.
 type Applier interface {
 	Apply(ctx context.Context, b apply.Batch) error
-	Offsets(ctx context.Context, group, topic string) (map[int32]int64, error)
+	Offsets(ctx context.Context, group, topic string) (map[int32]apply.StoredOffset, error)
+	Rebuild(ctx context.Context, r apply.Rebuild, src apply.RebuildSource) (apply.RebuildResult, error)
 }
 
 var _ Applier = (*apply.Applier)(nil)
@@ -66,8 +70,16 @@ type Config struct {
 	// retry's default (720 minutes), retrying apply.IsTransient and
 	// retry.IsTransient errors (deadlocks, lost connections).
 	Retry retry.Policy
-	// ClientOpts are more kgo options (TLS, SASL, session timeouts); they
-	// come after Brokers and before the options the sink needs.
+	// OnStale says what to do when the target's offsets do not belong to
+	// the topic as it is now (deleted and recreated, another cluster,
+	// records removed) or a table's rows come from another life of the
+	// source database: OnStaleStop (the default) or OnStaleRebuild.
+	OnStale string
+	// ConnOpts are kgo options every client of the sink gets (TLS, SASL).
+	ConnOpts []kgo.Opt
+	// ClientOpts are more kgo options for the group consumer (session
+	// timeouts, instance id); they come after ConnOpts and before the
+	// options the sink needs.
 	ClientOpts []kgo.Opt
 }
 
@@ -106,6 +118,13 @@ func (c *Config) validate(d Deps) error {
 	if c.MaxBatchWait <= 0 {
 		c.MaxBatchWait = 500 * time.Millisecond
 	}
+	switch c.OnStale {
+	case "":
+		c.OnStale = OnStaleStop
+	case OnStaleStop, OnStaleRebuild:
+	default:
+		return fmt.Errorf("sink: stale-state action %q: want %s or %s (STALE_STATE)", c.OnStale, OnStaleStop, OnStaleRebuild)
+	}
 	return nil
 }
 
@@ -138,8 +157,16 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics}
-	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)
+	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics,
+		topics: map[string]topicState{}, stale: map[string][]string{}}
+	admcl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...)...)
+	if err != nil {
+		return fmt.Errorf("sink: create Kafka admin client: %w", err)
+	}
+	defer admcl.Close()
+	s.adm = kadm.NewClient(admcl)
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...)
+	opts = append(opts, cfg.ClientOpts...)
 	opts = append(opts,
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeRegex(),
@@ -147,7 +174,10 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Offsets come from the target (adjustOffsets); an offset that is
+		// out of range later means records were removed or the topic was
+		// replaced, which must be reported, never skipped over.
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
 		kgo.AdjustFetchOffsetsFn(s.adjustOffsets),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 			log.Info("sink: partitions assigned", "group", cfg.Group, "partitions", a)
@@ -175,30 +205,27 @@ type runner struct {
 	cfg     Config
 	dec     Decoder
 	app     Applier
+	adm     *kadm.Client
 	log     *slog.Logger
 	metrics *Metrics
+
+	mu     sync.Mutex
+	topics map[string]topicState // by topic: its id and cluster, as last checked
+	stale  map[string][]string   // stale topics not yet dealt with, with findings
 }
 
 // adjustOffsets replaces the offsets Kafka has for newly assigned partitions
 // with those the target holds: the target is the truth, since it stores its
 // offsets in the same transaction as the rows. Partitions the target has
-// never seen start from the beginning.
+// never seen start from the beginning. Offsets that do not belong to the
+// topic as it is now are not used: the topic is marked stale for the loop.
 func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-	out := make(map[string]map[int32]kgo.Offset, len(in))
-	for topic, parts := range in {
-		stored, err := s.app.Offsets(ctx, s.cfg.Group, topic)
-		if err != nil {
-			return nil, fmt.Errorf("sink: load offsets of %s from the target: %w", topic, err)
-		}
-		out[topic] = make(map[int32]kgo.Offset, len(parts))
-		for p := range parts {
-			if next, ok := stored[p]; ok {
-				out[topic][p] = kgo.NewOffset().At(next).WithEpoch(-1)
-			} else {
-				out[topic][p] = kgo.NewOffset().AtStart()
-			}
-		}
-		s.log.Info("sink: resuming from the target's offsets", "topic", topic, "stored", stored)
+	out, stale, err := s.checkTopics(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	for t, f := range stale {
+		s.markStale(t, f)
 	}
 	return out, nil
 }
@@ -206,19 +233,55 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	for {
 		recs, err := s.gather(ctx, cl)
-		if err != nil {
-			cl.AllowRebalance()
-			return err
-		}
-		if len(recs) > 0 {
-			if err := s.process(ctx, cl, recs); err != nil {
-				cl.AllowRebalance()
-				return err
-			}
+		if err == nil {
+			err = s.step(ctx, cl, recs)
 		}
 		cl.AllowRebalance()
+		if err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+	}
+}
+
+// step deals with stale topics found so far, then applies recs but for the
+// records of stale topics (read nothing of them until dealt with).
+func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	if stale := s.takeStale(); len(stale) > 0 {
+		recs = slices.DeleteFunc(recs, func(r *kgo.Record) bool { _, ok := stale[r.Topic]; return ok })
+		if err := s.handleStale(ctx, cl, stale); err != nil {
+			return err
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	// A batch that meets a changed source or topic is not applied; with
+	// STALE_STATE=rebuild the topic's tables are rebuilt and the batch
+	// applied again (its records of the rebuilt topic are then skipped).
+	for rebuilt := map[string]bool{}; ; {
+		err := s.process(ctx, cl, recs)
+		var changed *apply.SourceChangedError
+		var moved *apply.TopicChangedError
+		var topic string
+		staleTopic := false
+		switch {
+		case errors.As(err, &changed):
+			topic = changed.Topic
+		case errors.As(err, &moved):
+			topic, staleTopic = moved.Topic, true
+		default:
+			return err
+		}
+		if s.cfg.OnStale != OnStaleRebuild || topic == "" || rebuilt[topic] {
+			return err
+		}
+		rebuilt[topic] = true
+		s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
+		if err := s.rebuild(ctx, cl, topic, staleTopic); err != nil {
+			return err
 		}
 	}
 }
@@ -229,15 +292,15 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 	var recs []*kgo.Record
 	var deadline time.Time
 	for len(recs) < s.cfg.MaxBatchEvents {
-		pctx := ctx
-		cancel := func() {}
+		// An idle poll ends every second, so that stale topics found at an
+		// assignment are dealt with (step) even when nothing arrives.
+		left := time.Second
 		if len(recs) > 0 {
-			left := time.Until(deadline)
-			if left <= 0 {
+			if left = time.Until(deadline); left <= 0 {
 				break
 			}
-			pctx, cancel = context.WithTimeout(ctx, left)
 		}
+		pctx, cancel := context.WithTimeout(ctx, left)
 		fetches := cl.PollRecords(pctx, s.cfg.MaxBatchEvents-len(recs))
 		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -249,6 +312,14 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			case fatalFetchError(err):
 				ferr = errors.Join(ferr, fmt.Errorf("sink: fetch %s/%d: %w", topic, p, err))
+			case errors.Is(err, kerr.OffsetOutOfRange):
+				s.markStale(topic, []string{fmt.Sprintf("partition %d: the next offset to read is out of the partition's range (records were removed, or the topic was replaced)", p)})
+			case errors.Is(err, kerr.UnknownTopicID):
+				// kgo keeps a topic's first id: a recreated topic fails
+				// here until purged. Purging makes the group assign it
+				// again, and adjustOffsets compares it with the target's.
+				s.log.Warn("sink: topic was deleted and recreated while consuming", "topic", topic)
+				cl.PurgeTopicsFromClient(topic)
 			default:
 				// The client retries or resets by itself (data loss, a
 				// deleted topic, a moving leader); the target's offsets
@@ -264,8 +335,15 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
 		}
-		if pctx != ctx && pctx.Err() != nil {
+		if pctx.Err() != nil && (len(recs) > 0 || s.hasStale()) {
 			break
+		}
+		if len(recs) == 0 {
+			if s.hasStale() {
+				break
+			}
+			// Holding nothing, let a rebalance waiting on this poll go on.
+			cl.AllowRebalance()
 		}
 	}
 	return recs, nil
@@ -275,14 +353,19 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 // offsets, then commits the offsets to Kafka for monitoring.
 func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
 	b := apply.Batch{Group: s.cfg.Group}
-	next := map[apply.Offset]int{} // index in b.Offsets by topic/partition
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	next := map[tp]int{} // index in b.Offsets by topic/partition
 	for _, r := range recs {
-		k := apply.Offset{Topic: r.Topic, Partition: r.Partition}
+		k := tp{r.Topic, r.Partition}
 		if i, ok := next[k]; ok {
 			b.Offsets[i].Next = r.Offset + 1
 		} else {
 			next[k] = len(b.Offsets)
-			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1})
+			ts := s.topic(r.Topic)
+			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1, TopicID: ts.id, ClusterID: ts.cluster})
 		}
 		if len(r.Value) == 0 {
 			continue // a tombstone after a delete: for compaction only
@@ -333,4 +416,10 @@ func fatalFetchError(err error) bool {
 	return errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.GroupAuthorizationFailed) ||
 		errors.Is(err, kerr.ClusterAuthorizationFailed) || errors.Is(err, kerr.SaslAuthenticationFailed) ||
 		errors.Is(err, kerr.InvalidGroupID) || errors.Is(err, kerr.UnsupportedVersion)
+}
+
+func (s *runner) hasStale() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.stale) > 0
 }

@@ -208,7 +208,7 @@ func waitCaughtUp(t *testing.T, a *apply.Applier, group string, ends map[string]
 				t.Fatal(err)
 			}
 			for p, end := range parts {
-				if end > 0 && got[p] != end {
+				if end > 0 && got[p].Next != end {
 					ok = false
 				}
 			}

@@ -16,8 +16,11 @@ const PositionVersion = 1
 // led to it and handed back to Run to resume. The zero value means "start
 // from the beginning": take a snapshot, then stream.
 type Position struct {
-	Snapshot SnapshotPosition
-	Stream   StreamPosition
+	// Incarnation is the life of the source database the position belongs
+	// to (see Incarnation); empty in positions saved by older versions.
+	Incarnation string
+	Snapshot    SnapshotPosition
+	Stream      StreamPosition
 }
 
 // SnapshotPosition is the progress of the initial snapshot.
@@ -133,9 +136,10 @@ func (p Position) clone() Position {
 
 // The JSON form writes LSNs in their Debezium text form.
 type positionJSON struct {
-	V        int          `json:"v"`
-	Snapshot snapshotJSON `json:"snapshot"`
-	Stream   streamJSON   `json:"stream"`
+	V           int          `json:"v"`
+	Incarnation string       `json:"incarnation,omitempty"`
+	Snapshot    snapshotJSON `json:"snapshot"`
+	Stream      streamJSON   `json:"stream"`
 }
 
 type snapshotJSON struct {
@@ -164,7 +168,7 @@ type streamJSON struct {
 
 // MarshalJSON writes the versioned JSON form.
 func (p Position) MarshalJSON() ([]byte, error) {
-	j := positionJSON{V: PositionVersion}
+	j := positionJSON{V: PositionVersion, Incarnation: p.Incarnation}
 	j.Snapshot = snapshotJSON{Started: p.Snapshot.Started, LSN: p.Snapshot.LSN.String(), Done: p.Snapshot.Done}
 	if len(p.Snapshot.Tables) > 0 {
 		j.Snapshot.Tables = make(map[string]tableSnapshotJSON, len(p.Snapshot.Tables))
@@ -195,6 +199,7 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 	}
 	var q Position
 	var err error
+	q.Incarnation = j.Incarnation
 	q.Snapshot.Started, q.Snapshot.Done = j.Snapshot.Started, j.Snapshot.Done
 	if q.Snapshot.LSN, err = parseLSN(j.Snapshot.LSN); err != nil {
 		return fmt.Errorf("source position: snapshot lsn: %w", err)

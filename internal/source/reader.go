@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
@@ -80,6 +81,9 @@ type Reader struct {
 
 	mu   sync.Mutex
 	prog Progress
+	// incarnation is the database's, as checked at the start of each pass
+	// (see checkIncarnation); every event carries it.
+	incarnation atomic.Pointer[string]
 
 	times lsnTimes
 	// refused holds tables enabled for CDC that cannot be synchronized (no
@@ -190,6 +194,13 @@ func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Conte
 }
 
 func (r *Reader) runOnce(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {
+	// Every pass, after a lost connection too, checks that the database is
+	// still the one the position was saved for: a database dropped and
+	// recreated (or restored) under a running producer has LSNs that mean
+	// nothing for the saved position.
+	if err := r.checkIncarnation(ctx, pos); err != nil {
+		return err
+	}
 	if err := r.restoreSchemaState(ctx, *pos); err != nil {
 		return err
 	}

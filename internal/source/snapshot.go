@@ -202,8 +202,13 @@ func (r *Reader) readChunk(ctx context.Context, tx *sql.Tx, ts *tableState, quer
 }
 
 func (r *Reader) sourceBlock(ts *tableState, snap string, tsMs int64, change, commit lsn.LSN, serial int64) event.Source {
+	var inc string
+	if p := r.incarnation.Load(); p != nil {
+		inc = *p
+	}
 	return event.Source{Version: r.cfg.Version, Connector: "sqlserver", Name: r.cfg.Name, TsMs: tsMs, Snapshot: snap,
-		Db: ts.t.Database, Schema: ts.t.Schema, Table: ts.t.Name, ChangeLSN: change, CommitLSN: commit, EventSerialNo: serial}
+		Db: ts.t.Database, Schema: ts.t.Schema, Table: ts.t.Name, ChangeLSN: change, CommitLSN: commit, EventSerialNo: serial,
+		Incarnation: inc}
 }
 
 // estimateRows returns the table's row count from sys.partitions, else

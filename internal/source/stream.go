@@ -25,6 +25,12 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 	}
 	var lastCheck time.Time
 	for {
+		// A database dropped and recreated (or restored) while streaming
+		// does not always break a connection: a pool reconnects by name to
+		// the new database, whose LSNs mean nothing for pos.
+		if err := r.sameIncarnation(ctx, pos); err != nil {
+			return err
+		}
 		if time.Since(lastCheck) >= r.cfg.SchemaCheckInterval {
 			if err := r.checkSchema(ctx, pos, counting); err != nil {
 				return err

@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS "mssql2adb".consumer_offsets (
   partition integer NOT NULL,
   next_offset bigint NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
+  topic_id text,
+  cluster_id text,
   PRIMARY KEY (group_id, topic, partition)
 );
 
@@ -31,6 +33,19 @@ CREATE TABLE IF NOT EXISTS "mssql2adb".deleted_keys (
   __source_lsn bytea NOT NULL,
   deleted_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (target_schema, target_table, key)
+);
+
+CREATE TABLE IF NOT EXISTS "mssql2adb".table_sources (
+  target_schema text NOT NULL,
+  target_table text NOT NULL,
+  source_name text NOT NULL,
+  source_database text NOT NULL,
+  source_schema text NOT NULL,
+  source_table text NOT NULL,
+  source_incarnation text NOT NULL DEFAULT '',
+  topic text NOT NULL DEFAULT '',
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (target_schema, target_table, source_name, source_database, source_schema, source_table)
 );
 
 CREATE TEMPORARY TABLE "__stage_0" (
@@ -67,14 +82,15 @@ WHERE t."__source_lsn" IS NULL OR t."__source_lsn" < EXCLUDED."__source_lsn";
 DELETE FROM "mssql2adb".deleted_keys AS d USING "__stage_0" AS s
 WHERE s.__op = 'u' AND d.target_schema = $1 AND d.target_table = $2 AND d.key = s.__key AND d."__source_lsn" < s."__source_lsn";
 
-SELECT o.topic, o.partition, o.next_offset FROM "mssql2adb".consumer_offsets AS o
+SELECT o.topic, o.partition, o.next_offset, coalesce(o.topic_id, '') FROM "mssql2adb".consumer_offsets AS o
 JOIN unnest($2::text[], $3::integer[]) AS b(topic, partition) ON o.topic = b.topic AND o.partition = b.partition
 WHERE o.group_id = $1
 ORDER BY o.topic, o.partition
 FOR UPDATE OF o;
 
-INSERT INTO "mssql2adb".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at)
-SELECT $1, u.topic, u.partition, u.next_offset, now()
-FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS u(topic, partition, next_offset)
-ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+INSERT INTO "mssql2adb".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id)
+SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, '')
+FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[]) AS u(topic, partition, next_offset, topic_id, cluster_id)
+ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now(),
+  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id)
 WHERE o.next_offset < EXCLUDED.next_offset;

@@ -1,0 +1,157 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// StoredOffset is what the target holds for one partition: the next offset
+// to read and the topic incarnation and cluster it refers to (empty when
+// stored by a version that did not record them, or unknown).
+type StoredOffset struct {
+	Next      int64
+	TopicID   string
+	ClusterID string
+}
+
+// Offsets returns what the target holds for group and topic, by partition.
+// Partitions never applied are absent.
+func (a *Applier) Offsets(ctx context.Context, group, topic string) (map[int32]StoredOffset, error) {
+	rows, err := a.pool.Query(ctx, selectOffsets(a.bk), group, []string{topic})
+	if err != nil {
+		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+	}
+	out := map[int32]StoredOffset{}
+	for rows.Next() {
+		var t string
+		var p int32
+		var st StoredOffset
+		if err := rows.Scan(&t, &p, &st.Next, &st.TopicID, &st.ClusterID); err != nil {
+			return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+		}
+		out[p] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read offsets of group %s topic %s: %w", group, topic, err)
+	}
+	return out, nil
+}
+
+// TopicChangedError is a batch read from another incarnation of a topic
+// (deleted and recreated, or on another cluster) than the one whose offsets
+// the target holds. Nothing of the batch was applied.
+type TopicChangedError struct {
+	Group     string
+	Topic     string
+	Partition int32
+	Stored    StoredOffset
+	Current   Offset
+}
+
+func (e *TopicChangedError) Error() string {
+	return fmt.Sprintf("apply: topic %s partition %d: the target holds offset %d of group %s for topic id %s, but the batch comes from topic id %s "+
+		"(the topic was deleted and recreated): nothing was applied; see the consumer's STALE_STATE setting",
+		e.Topic, e.Partition, e.Stored.Next, e.Group, e.Stored.TopicID, e.Current.TopicID)
+}
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// lockOffsets reads the stored offsets of a batch's partitions and, where
+// the dialect allows, locks them (see lockOffsets in sql.go).
+func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]StoredOffset, error) {
+	seen := map[tp]bool{}
+	var topics []string
+	var parts []int32
+	add := func(topic string, p int32) {
+		if k := (tp{topic, p}); !seen[k] {
+			seen[k] = true
+			topics, parts = append(topics, topic), append(parts, p)
+		}
+	}
+	for _, o := range b.Offsets {
+		add(o.Topic, o.Partition)
+	}
+	for _, o := range b.From {
+		add(o.Topic, o.Partition)
+	}
+	stored := map[tp]StoredOffset{}
+	if len(topics) == 0 {
+		return stored, nil
+	}
+	rows, err := tx.Query(ctx, lockOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics, parts)
+	if err != nil {
+		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var p int32
+		var st StoredOffset
+		if err := rows.Scan(&t, &p, &st.Next, &st.TopicID); err != nil {
+			return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+		}
+		stored[tp{t, p}] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
+	}
+	return stored, nil
+}
+
+// storeOffsets runs stmt (upsertOffsets or setOffsets) for offs.
+func (a *Applier) storeOffsets(ctx context.Context, tx pgx.Tx, stmt, group string, offs []Offset) error {
+	n := len(offs)
+	topics, parts, nexts := make([]string, n), make([]int32, n), make([]int64, n)
+	ids, clusters := make([]string, n), make([]string, n)
+	for i, o := range offs {
+		topics[i], parts[i], nexts[i], ids[i], clusters[i] = o.Topic, o.Partition, o.Next, o.TopicID, o.ClusterID
+	}
+	if _, err := tx.Exec(ctx, stmt, group, topics, parts, nexts, ids, clusters); err != nil {
+		return fmt.Errorf("apply: store offsets of group %s: %w", group, err)
+	}
+	return nil
+}
+
+// migrateOffsets adds the columns later versions store with each offset to
+// a consumer_offsets table an earlier version created. Greenplum has no ADD
+// COLUMN IF NOT EXISTS, so the columns are looked up first; two consumers
+// starting together may both add one, and the loser finds it on its retry.
+func (a *Applier) migrateOffsets(ctx context.Context) error {
+	for try := 0; ; try++ {
+		err := a.addMissingColumns(ctx, "consumer_offsets", []TargetColumn{{Name: "topic_id", Type: "text"}, {Name: "cluster_id", Type: "text"}})
+		if err == nil || try == 2 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (a *Applier) addMissingColumns(ctx context.Context, table string, cols []TargetColumn) error {
+	t := &TargetTable{Schema: a.bk, Name: table}
+	tx, err := a.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("upgrade bookkeeping table %s: %w", t.Ident(), err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	have, err := targetColumns(ctx, tx, t)
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		if have[c.Name] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.Ident(), quote(c.Name), c.Type)); err != nil {
+			return fmt.Errorf("upgrade bookkeeping table %s: add column %s: %w", t.Ident(), c.Name, err)
+		}
+		a.log.Info("upgraded bookkeeping table", "table", t.Ident(), "column", c.Name)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("upgrade bookkeeping table %s: %w", t.Ident(), err)
+	}
+	return nil
+}
