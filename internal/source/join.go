@@ -3,12 +3,8 @@ package source
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"math/big"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // joinTables adds the tables enabled for CDC since the reader started that
@@ -133,44 +129,4 @@ func (r *Reader) snapshotLate(ctx context.Context, ts *tableState, pos *Position
 		return fmt.Errorf("end the snapshot transaction of %s: %w", ts.t.QualifiedName(), err)
 	}
 	return nil
-}
-
-// FillText renders a column value (an event.Row value) as the text that
-// catalog.Column.Fill holds: ISO forms that PostgreSQL reads for the mapped
-// type (numbers in decimal, true/false, '\x' hex for binary, RFC 3339 for
-// times, hh:mm:ss.ffffff for time of day).
-func FillText(v any) (string, error) {
-	switch x := v.(type) {
-	case bool:
-		return strconv.FormatBool(x), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case *big.Rat:
-		return ratDecimal(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
-	case string:
-		return x, nil
-	case []byte:
-		return `\x` + hex.EncodeToString(x), nil
-	case time.Time:
-		return x.Format("2006-01-02T15:04:05.999999999Z07:00"), nil
-	case time.Duration:
-		d := x.Round(time.Microsecond)
-		h, m := d/time.Hour, (d%time.Hour)/time.Minute
-		sec := float64(d%time.Minute) / float64(time.Second)
-		return fmt.Sprintf("%02d:%02d:%09.6f", h, m, sec), nil
-	}
-	return "", fmt.Errorf("no text form for a %T", v)
-}
-
-// ratDecimal writes a decimal exactly (SQL Server's defaults have at most
-// 38 digits).
-func ratDecimal(r *big.Rat) string {
-	if r.IsInt() {
-		return r.Num().String()
-	}
-	return strings.TrimRight(strings.TrimRight(r.FloatString(38), "0"), ".")
 }
