@@ -18,6 +18,11 @@ type Config struct {
 	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long to gather events before applying a partial batch."`
 	SessionTimeout    time.Duration `env:"KAFKA_SESSION_TIMEOUT,default=10s" help:"Consumer group session timeout: how soon the partitions of a consumer that died are given to the others."`
 	InstanceID        string        `env:"GROUP_INSTANCE_ID" help:"Static group membership id (Kafka's group.instance.id): give each consumer its own stable id, e.g. its pod name, and a restarted consumer takes its partitions back at once, without a rebalance. Empty: dynamic membership."`
+	MappingFile       string        `env:"MAPPING_FILE" help:"Path of a YAML mapping file with per-table rules: target names, column names, merging shards into one table with __dts_data_source, operations, exclusions (see the README's Task options)."`
+	IncludeTables     []string      `env:"INCLUDE_TABLES" help:"Comma-separated database.schema.table patterns (* and ? match within a part) of the source tables to apply; empty applies every table of the topics."`
+	ExcludeTables     []string      `env:"EXCLUDE_TABLES" help:"Comma-separated database.schema.table patterns of source tables not to apply; they win over INCLUDE_TABLES."`
+	Operations        []string      `env:"OPERATIONS,default=insert,update,delete" help:"The changes applied: any of insert, update, delete (snapshot rows always are). Without delete the target keeps deleted rows; without update it keeps rows as first inserted."`
+	QuoteNames        string        `env:"TARGET_QUOTE_NAMES,default=on" help:"on keeps target names as at the source, case and special characters included (\"Student\"); off folds them to lower case and refuses a name that would then need quotes (reserved word, leading digit, characters other than letters, digits, _ and $)."`
 	StaleState        string        `env:"STALE_STATE,default=stop" help:"What to do when the offsets stored in the target do not belong to a topic as it is now (deleted and recreated, another Kafka cluster, records removed) or a table's rows come from another life of the source database (dropped and recreated, restored): stop (say so and exit, applying nothing) or rebuild (replace the tables the topic feeds with what it holds, in one transaction, then go on)."`
 	ApplyAudit        string        `env:"APPLY_AUDIT,default=off" help:"on or off. On records one row per applied Kafka record in <TARGET_META_SCHEMA>.apply_audit, in the same transaction, to prove nothing is applied twice; for tests and investigations (the table grows without bound)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
@@ -31,6 +36,11 @@ func (c *Config) validate() error {
 	case "auto", "postgres", "adbpg":
 	default:
 		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
+	}
+	switch c.QuoteNames {
+	case "on", "off":
+	default:
+		return fmt.Errorf("TARGET_QUOTE_NAMES %q: want on or off", c.QuoteNames)
 	}
 	switch c.StaleState {
 	case "stop", "rebuild":

@@ -22,6 +22,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
+	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
 )
 
@@ -60,12 +61,16 @@ func run(ctx context.Context) error {
 	if err := policy.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
 		return fmt.Errorf("%w (check TARGET_DSN and that the database is up)", err)
 	}
+	router, err := newRouter(cfg)
+	if err != nil {
+		return err
+	}
 	dialect := cfg.TargetDialect
 	if dialect == "auto" {
 		dialect = ""
 	}
 	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
-		Audit: cfg.ApplyAudit == "on"})
+		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName})
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,20 @@ func run(ctx context.Context) error {
 		Retry:          policy,
 		OnStale:        cfg.StaleState,
 		ClientOpts:     groupOpts(cfg),
-	}, sink.Deps{Decoder: avro.NewCodec(srcl, cfg.TopicPrefix), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+}
+
+// newRouter loads the task options: selection, names, merges, operations.
+func newRouter(cfg Config) (*route.Router, error) {
+	rc := route.Config{Include: cfg.IncludeTables, Exclude: cfg.ExcludeTables, Operations: cfg.Operations, FoldNames: cfg.QuoteNames == "off"}
+	if cfg.MappingFile != "" {
+		f, err := route.LoadFile(cfg.MappingFile)
+		if err != nil {
+			return nil, fmt.Errorf("MAPPING_FILE: %w", err)
+		}
+		rc.File = f
+	}
+	return route.New(rc)
 }
 
 // groupOpts are the consumer's extra Kafka client options. New change

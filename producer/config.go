@@ -12,6 +12,7 @@ type Config struct {
 	MSSQLDSN          string        `env:"MSSQL_DSN,required" secret:"true" help:"SQL Server connection string with the source database, e.g. sqlserver://user:pass@host:1433?database=dtstestdata. The user needs db_owner on the database (CDC functions)."`
 	KafkaBrokers      []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
 	SchemaRegistryURL string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL, e.g. http://registry:8081."`
+	SourceName        string        `env:"SOURCE_NAME" help:"Name of this source (DTS's synchronization instance id): every event's source.name, the first part of __dts_data_source in merged tables, and part of the default TRANSACTIONAL_ID; default TOPIC_PREFIX."`
 	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>."`
 	Tables            []string      `env:"TABLES" help:"Comma-separated schema.table names to capture; empty captures every CDC-enabled table of the database."`
 	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
@@ -19,7 +20,7 @@ type Config struct {
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
 	MaxMessageBytes   int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
-	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<TOPIC_PREFIX>-<database>. Keep it stable: it fences a second producer for the same source."`
+	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<SOURCE_NAME>-<database>. Keep it stable: it fences a second producer for the same source."`
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
@@ -73,6 +74,9 @@ func (c *Config) validate() error {
 	}
 	if c.SchemaCheck <= 0 {
 		return fmt.Errorf("SCHEMA_CHECK_INTERVAL %s: want a positive duration", c.SchemaCheck)
+	}
+	if c.SourceName == "" {
+		c.SourceName = c.TopicPrefix
 	}
 	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
 		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)

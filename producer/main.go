@@ -64,7 +64,7 @@ func run(ctx context.Context) error {
 	}
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
-		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.TopicPrefix,
+		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
@@ -116,7 +116,7 @@ func run(ctx context.Context) error {
 
 	txnID := cfg.TransactionalID
 	if txnID == "" {
-		txnID = "mssql2adb-" + cfg.TopicPrefix + "-" + database
+		txnID = "mssql2adb-" + cfg.SourceName + "-" + database
 	}
 	stateKey := cfg.TopicPrefix + "." + database
 	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,

@@ -33,17 +33,25 @@ func TestSourceFieldsMatchDebezium(t *testing.T) {
 	if rec.FullName() != "io.debezium.connector.sqlserver.Source" {
 		t.Fatalf("name %s", rec.FullName())
 	}
+	// Debezium's fields, in Debezium's order, then our own: each optional
+	// (null first, default null), so readers that know only Debezium's
+	// block read ours.
 	want := []string{"version", "connector", "name", "ts_ms", "snapshot", "db", "sequence", "schema", "table", "change_lsn", "commit_lsn", "event_serial_no"}
-	got := make([]string, 0, len(rec.Fields()))
-	for _, f := range rec.Fields() {
-		got = append(got, f.Name())
+	ours := []string{"db_incarnation"}
+	fields := rec.Fields()
+	if len(fields) != len(want)+len(ours) {
+		t.Fatalf("%d fields, want %v then %v", len(fields), want, ours)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("fields %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("fields %v, want %v", got, want)
+	for i, f := range fields {
+		if i < len(want) {
+			if f.Name() != want[i] {
+				t.Fatalf("field %d is %s, want %s", i, f.Name(), want[i])
+			}
+			continue
+		}
+		u, ok := f.Type().(*havro.UnionSchema)
+		if f.Name() != ours[i-len(want)] || !ok || u.Types()[0].Type() != havro.Null || !f.HasDefault() || f.Default() != nil {
+			t.Fatalf("field %d (%s) must be %s, optional with a null default", i, f.Name(), ours[i-len(want)])
 		}
 	}
 }

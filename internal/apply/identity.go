@@ -17,6 +17,18 @@ import (
 // or of another life of the same database, are never applied over them.
 const SourcesTable = "table_sources"
 
+// DataSourceColumn is the column a merged target table tells its sources
+// apart by, as DTS's "merge multi tables" does: <source name>:<database>.<schema>.<table>.
+// It is part of the table's key, so shards that reuse key values keep their
+// own rows; a merged target table holds the rows of several source tables.
+const DataSourceColumn = "__dts_data_source"
+
+// merged reports whether e's table carries the data-source column.
+func merged(e *event.Event) bool {
+	i := e.Table.ColumnIndex(DataSourceColumn)
+	return i >= 0 && e.Table.Columns[i].Name == DataSourceColumn
+}
+
 // SourceChangedError is a batch whose events come from another life of the
 // source database (dropped and recreated, or restored) than the rows of
 // their target table. Nothing of the batch was applied.
@@ -57,15 +69,17 @@ func (e *SourceConflictError) Error() string {
 		topic = "(unknown)"
 	}
 	return fmt.Sprintf("apply: target table %s holds rows of %s, and topic %s carries rows of another source table, %s, for the same target table: "+
-		"they would overwrite each other's rows. Nothing was applied. Ways out: consume the two sources into different target databases "+
-		"(one consumer group and TARGET_DSN each, or a TOPIC_PREFIX per source), or drop the target table and its row in %s if it should now hold the other source",
+		"they would overwrite each other's rows. Nothing was applied. Ways out: map them to different target tables, or merge them into one table "+
+		"told apart by "+DataSourceColumn+" (target_schema, target_table and merge: true in the mapping file, MAPPING_FILE), "+
+		"or drop the target table and its row in %s if it should now hold the other source",
 		e.Target, e.Stored.String(), topic, e.Found.String(), SourcesTable)
 }
 
 // found is one distinct source identity of a batch's events for a target.
 type found struct {
-	id    event.Identity
-	topic string
+	id     event.Identity
+	topic  string
+	merged bool
 }
 
 // checkSources makes sure every event's source may write its target table:
@@ -81,7 +95,7 @@ func (a *Applier) checkSources(ctx context.Context, tx pgx.Tx, events []*event.E
 	for i, e := range events {
 		s, n := a.name(e.Table)
 		k := s + "\x00" + n
-		f := found{id: e.Identity()}
+		f := found{id: e.Identity(), merged: merged(e)}
 		if origins != nil {
 			f.topic = origins[i].Topic
 		}
@@ -128,7 +142,7 @@ func (a *Applier) checkSources(ctx context.Context, tx pgx.Tx, events []*event.E
 		for _, f := range byTarget[k] {
 			i := slices.IndexFunc(stored, func(s event.Identity) bool { return s.SameObject(f.id) })
 			switch {
-			case i < 0 && len(stored) > 0:
+			case i < 0 && len(stored) > 0 && !f.merged:
 				return nil, &SourceConflictError{Target: idents[k], Topic: f.topic, Stored: stored[0], Found: f.id}
 			case i < 0:
 				if err := a.recordSource(ctx, tx, schema, name, f); err != nil {

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -122,14 +123,14 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, src RebuildSource) (Re
 		}
 		res.Events += len(keep)
 	}
-	sources := map[string][]event.Identity{}
 	for k, id := range rb.kept {
-		schema, name, _ := strings.Cut(k, "\x00")
-		if err := a.recordSource(ctx, tx, schema, name, found{id: id, topic: r.Topic}); err != nil {
+		parts := strings.SplitN(k, "\x00", 3)
+		if err := a.recordSource(ctx, tx, parts[0], parts[1], found{id: id, topic: r.Topic}); err != nil {
 			return res, err
 		}
-		sources[k] = []event.Identity{id}
-		res.Tables = append(res.Tables, (&TargetTable{Schema: schema, Name: name}).Ident())
+		if t := (&TargetTable{Schema: parts[0], Name: parts[1]}).Ident(); !slices.Contains(res.Tables, t) {
+			res.Tables = append(res.Tables, t)
+		}
 	}
 	var offs []Offset
 	for p, next := range end {
@@ -143,12 +144,14 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, src RebuildSource) (Re
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("rebuild from %s: commit: %w", r.Topic, err)
 	}
+	// The recorded sources changed: forget what was cached of them.
 	a.mu.Lock()
 	for k := range rb.cleared {
-		delete(a.sources, k)
+		parts := strings.SplitN(k, "\x00", 3)
+		delete(a.sources, parts[0]+"\x00"+parts[1])
 	}
 	a.mu.Unlock()
-	a.committed(pending, sources)
+	a.committed(pending, nil)
 	return res, nil
 }
 
@@ -157,28 +160,52 @@ type rebuilder struct {
 	a     *Applier
 	tx    pgx.Tx
 	topic string
-	// kept is the identity whose events a target keeps: the latest life of
-	// the source database seen so far.
+	// kept is, per target table and source table (see part), the identity
+	// whose events are kept: the latest life of the source database seen.
 	kept    map[string]event.Identity
 	cleared map[string]bool
 }
 
-// clearRecorded empties the targets SourcesTable records for the topic.
+// part names what a rebuild replaces: a target table, or in a merged
+// target table the rows of one source table.
+func part(schema, name string, id event.Identity, merged bool) string {
+	k := schema + "\x00" + name
+	if merged {
+		k += "\x00" + dataSource(id)
+	}
+	return k
+}
+
+// dataSource is the value of DataSourceColumn for rows of id.
+func dataSource(id event.Identity) string {
+	return id.Name + ":" + id.Database + "." + id.Schema + "." + id.Table
+}
+
+// clearRecorded empties what SourcesTable records the topic fed.
 func (rb *rebuilder) clearRecorded(ctx context.Context) error {
-	rows, err := rb.tx.Query(ctx, "SELECT DISTINCT target_schema, target_table FROM "+quote(rb.a.bk)+"."+SourcesTable+" WHERE topic = $1", rb.topic)
+	rows, err := rb.tx.Query(ctx, "SELECT target_schema, target_table, source_name, source_database, source_schema, source_table FROM "+
+		quote(rb.a.bk)+"."+SourcesTable+" WHERE topic = $1", rb.topic)
 	if err != nil {
 		return fmt.Errorf("rebuild from %s: read the tables it fed: %w", rb.topic, err)
 	}
-	targets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-		var t [2]string
-		err := r.Scan(&t[0], &t[1])
-		return t, err
+	type fed struct {
+		schema, name string
+		id           event.Identity
+	}
+	targets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fed, error) {
+		var f fed
+		err := r.Scan(&f.schema, &f.name, &f.id.Name, &f.id.Database, &f.id.Schema, &f.id.Table)
+		return f, err
 	})
 	if err != nil {
 		return fmt.Errorf("rebuild from %s: read the tables it fed: %w", rb.topic, err)
 	}
 	for _, t := range targets {
-		if err := rb.clear(ctx, t[0], t[1]); err != nil {
+		cols, err := targetColumns(ctx, rb.tx, &TargetTable{Schema: t.schema, Name: t.name})
+		if err != nil {
+			return err
+		}
+		if err := rb.clear(ctx, t.schema, t.name, t.id, cols[DataSourceColumn]); err != nil {
 			return err
 		}
 	}
@@ -186,12 +213,12 @@ func (rb *rebuilder) clearRecorded(ctx context.Context) error {
 }
 
 // filter returns the events to apply: those of the latest life of their
-// source database seen so far. A newer life empties the target again.
+// source database seen so far. A newer life empties its part again.
 func (rb *rebuilder) filter(ctx context.Context, events []*event.Event) ([]*event.Event, error) {
 	for _, e := range events {
 		s, n := rb.a.name(e.Table)
-		k := s + "\x00" + n
-		id := e.Identity()
+		id, m := e.Identity(), merged(e)
+		k := part(s, n, id, m)
 		cur, ok := rb.kept[k]
 		switch {
 		case !ok:
@@ -200,12 +227,12 @@ func (rb *rebuilder) filter(ctx context.Context, events []*event.Event) ([]*even
 				return nil, err
 			}
 			for _, st := range stored {
-				if !st.SameObject(id) {
+				if !st.SameObject(id) && !m {
 					return nil, &SourceConflictError{Target: (&TargetTable{Schema: s, Name: n}).Ident(), Topic: rb.topic, Stored: st, Found: id}
 				}
 			}
 			if !rb.cleared[k] {
-				if err := rb.clear(ctx, s, n); err != nil {
+				if err := rb.clear(ctx, s, n, id, m); err != nil {
 					return nil, err
 				}
 			}
@@ -214,7 +241,7 @@ func (rb *rebuilder) filter(ctx context.Context, events []*event.Event) ([]*even
 			return nil, &SourceConflictError{Target: (&TargetTable{Schema: s, Name: n}).Ident(), Topic: rb.topic, Stored: cur, Found: id}
 		case id.Incarnation > cur.Incarnation:
 			// Incarnations sort by the database's create_date.
-			if err := rb.clear(ctx, s, n); err != nil {
+			if err := rb.clear(ctx, s, n, id, m); err != nil {
 				return nil, err
 			}
 			rb.kept[k] = id
@@ -223,39 +250,59 @@ func (rb *rebuilder) filter(ctx context.Context, events []*event.Event) ([]*even
 	keep := events[:0:0]
 	for _, e := range events {
 		s, n := rb.a.name(e.Table)
-		if e.Identity() == rb.kept[s+"\x00"+n] {
+		id := e.Identity()
+		if id == rb.kept[part(s, n, id, merged(e))] {
 			keep = append(keep, e)
 		}
 	}
 	return keep, nil
 }
 
-// clear deletes the rows of a target table (if it exists), its remembered
-// deleted keys and its recorded sources, in the rebuild's transaction.
-// DELETE rather than TRUNCATE: readers keep reading the old rows meanwhile.
-func (rb *rebuilder) clear(ctx context.Context, schema, name string) error {
+// clear deletes, in the rebuild's transaction, the rows of a target table
+// (only those of source id in a merged table), their remembered deleted
+// keys and the recorded source. DELETE rather than TRUNCATE: readers keep
+// reading the old rows meanwhile.
+func (rb *rebuilder) clear(ctx context.Context, schema, name string, id event.Identity, merged bool) error {
 	t := &TargetTable{Schema: schema, Name: name}
 	cols, err := targetColumns(ctx, rb.tx, t)
 	if err != nil {
 		return err
 	}
-	stmts := []string{
-		"DELETE FROM " + quote(rb.a.bk) + ".deleted_keys WHERE target_schema = $1 AND target_table = $2",
-		"DELETE FROM " + quote(rb.a.bk) + "." + SourcesTable + " WHERE target_schema = $1 AND target_table = $2",
+	bk := quote(rb.a.bk)
+	type stmt struct {
+		sql  string
+		args []any
 	}
-	if len(cols) > 0 {
-		stmts = append(stmts, "DELETE FROM "+t.Ident())
-	}
-	for _, stmt := range stmts {
-		var args []any
-		if strings.Contains(stmt, "$1") {
-			args = []any{schema, name}
+	var stmts []stmt
+	if merged {
+		src := dataSource(id)
+		// The data source is the key's last column, so the key text ends with it.
+		suffix, err := keyString(event.Row{src})
+		if err != nil {
+			return err
 		}
-		if _, err := rb.tx.Exec(ctx, stmt, args...); err != nil {
+		stmts = append(stmts,
+			stmt{"DELETE FROM " + bk + ".deleted_keys WHERE target_schema = $1 AND target_table = $2 AND right(key, $3) = $4",
+				[]any{schema, name, len([]rune(suffix)) + 1, "," + suffix}},
+			stmt{"DELETE FROM " + bk + "." + SourcesTable + " WHERE target_schema = $1 AND target_table = $2 AND source_name = $3 AND source_database = $4 AND source_schema = $5 AND source_table = $6",
+				[]any{schema, name, id.Name, id.Database, id.Schema, id.Table}})
+		if len(cols) > 0 {
+			stmts = append(stmts, stmt{"DELETE FROM " + t.Ident() + " WHERE " + quote(DataSourceColumn) + " = $1", []any{src}})
+		}
+	} else {
+		stmts = append(stmts,
+			stmt{"DELETE FROM " + bk + ".deleted_keys WHERE target_schema = $1 AND target_table = $2", []any{schema, name}},
+			stmt{"DELETE FROM " + bk + "." + SourcesTable + " WHERE target_schema = $1 AND target_table = $2", []any{schema, name}})
+		if len(cols) > 0 {
+			stmts = append(stmts, stmt{"DELETE FROM " + t.Ident(), nil})
+		}
+	}
+	for _, st := range stmts {
+		if _, err := rb.tx.Exec(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("rebuild %s: %w", t.Ident(), err)
 		}
 	}
-	rb.cleared[schema+"\x00"+name] = true
-	rb.a.log.Info("rebuild: emptied the target table; its new rows become visible when the rebuild commits", "table", t.Ident(), "topic", rb.topic)
+	rb.cleared[part(schema, name, id, merged)] = true
+	rb.a.log.Info("rebuild: emptied the target rows; the new rows become visible when the rebuild commits", "table", t.Ident(), "source", id.String(), "topic", rb.topic)
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/microsoft/go-mssqldb"
 
@@ -113,6 +114,22 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	defer pool.Close()
 
+	// The demo creates its database anew every run, so a position saved for
+	// an earlier one is stale by construction; and a target that an earlier
+	// run (another source database or Kafka cluster) filled is rebuilt
+	// rather than mixed with this run's rows.
+	producerEnv := []string{"STALE_POSITION=resnapshot"}
+	var consumerEnv []string
+	earlier, err := earlierRun(ctx, pool)
+	if err != nil {
+		return false, err
+	}
+	if len(earlier) > 0 {
+		fmt.Printf("      the target holds %s from an earlier run: the consumers rebuild them from this run's topics (STALE_STATE=rebuild),\n"+
+			"      each in one transaction, instead of applying this run's rows over them\n", strings.Join(earlier, " and "))
+		consumerEnv = append(consumerEnv, "STALE_STATE=rebuild")
+	}
+
 	step("2/5", "starting 1 producer and %d consumers (logs in %s)", o.consumers, o.logs)
 	dbDSN, _ := demo.WithDatabase(dsn, demo.Database)
 	procs := &processes{}
@@ -122,7 +139,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		return false, err
 	}
 	if err := procs.start(filepath.Join(o.bin, "producer"), filepath.Join(o.logs, "producer.log"),
-		"MSSQL_DSN="+dbDSN, "HTTP_ADDR="+producerHTTP); err != nil {
+		append(producerEnv, "MSSQL_DSN="+dbDSN, "HTTP_ADDR="+producerHTTP)...); err != nil {
 		return false, err
 	}
 	for i := 1; i <= o.consumers; i++ {
@@ -130,7 +147,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if err := procs.start(filepath.Join(o.bin, "consumer"), filepath.Join(o.logs, fmt.Sprintf("consumer-%d.log", i)), "HTTP_ADDR="+addr); err != nil {
+		if err := procs.start(filepath.Join(o.bin, "consumer"), filepath.Join(o.logs, fmt.Sprintf("consumer-%d.log", i)), append(consumerEnv, "HTTP_ADDR="+addr)...); err != nil {
 			return false, err
 		}
 	}
@@ -366,4 +383,26 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// earlierRun names the demo's target tables that the consumers' bookkeeping
+// (in the default TARGET_META_SCHEMA) says an earlier run created.
+func earlierRun(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('mssql2adb.table_sources') IS NOT NULL").Scan(&exists); err != nil {
+		return nil, fmt.Errorf("TARGET_DSN: look for an earlier run's bookkeeping: %w", err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	rows, err := pool.Query(ctx, `SELECT DISTINCT target_schema || '.' || target_table FROM mssql2adb.table_sources
+		WHERE target_schema = 'dbo' AND target_table IN ('customer', 'Student') ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("TARGET_DSN: look for an earlier run's tables: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("TARGET_DSN: look for an earlier run's tables: %w", err)
+	}
+	return names, nil
 }

@@ -1,0 +1,243 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/mssql2adb/mssql2adb/internal/apply"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+)
+
+// Router applies the rules to change events. It is safe for concurrent use.
+type Router struct {
+	cfg Config
+	ops Op
+
+	mu       sync.Mutex
+	resolved map[*catalog.Table]*resolved // by source table, and by derived table
+}
+
+// resolved is what the rules say for one source table.
+type resolved struct {
+	skip   bool
+	ops    Op
+	merge  bool
+	table  *catalog.Table // the table events carry to the target (renamed columns, __dts_data_source)
+	schema string         // target schema and table
+	name   string
+}
+
+// New checks cfg and returns its Router.
+func New(cfg Config) (*Router, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	ops, _ := parseOps(cfg.Operations, "OPERATIONS")
+	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}}, nil
+}
+
+// resolve returns the rules for source table t (or a table resolve made).
+func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res, ok := r.resolved[t]; ok {
+		return res, nil
+	}
+	res, err := r.resolveNew(t)
+	if err != nil {
+		return nil, err
+	}
+	r.resolved[t] = res
+	if res.table != t {
+		r.resolved[res.table] = res
+	}
+	return res, nil
+}
+
+func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
+	name := t.Database + "." + t.Schema + "." + t.Name
+	res := &resolved{ops: r.ops, table: t, schema: t.Schema, name: t.Name}
+	included := len(r.cfg.Include) == 0
+	for _, p := range r.cfg.Include {
+		included = included || match(p, name)
+	}
+	for _, p := range r.cfg.Exclude {
+		if match(p, name) {
+			included = false
+		}
+	}
+	if !included {
+		res.skip = true
+		return res, nil
+	}
+	var rule *Rule
+	if r.cfg.File != nil {
+		for i := range r.cfg.File.Tables {
+			if match(r.cfg.File.Tables[i].Source, name) {
+				rule = &r.cfg.File.Tables[i]
+				break
+			}
+		}
+	}
+	if rule != nil {
+		if rule.Exclude {
+			res.skip = true
+			return res, nil
+		}
+		if len(rule.Operations) > 0 {
+			res.ops, _ = parseOps(rule.Operations, "")
+		}
+		if rule.TargetSchema != "" {
+			res.schema = rule.TargetSchema
+		}
+		if rule.TargetTable != "" {
+			res.name = rule.TargetTable
+		}
+		res.merge = rule.Merge
+	}
+	res.schema, res.name = fold(res.schema, r.cfg.FoldNames), fold(res.name, r.cfg.FoldNames)
+	if r.cfg.FoldNames {
+		for _, n := range []struct{ kind, name string }{{"target schema", res.schema}, {"target table", res.name}} {
+			if err := checkFolded(n.kind, n.name); err != nil {
+				return nil, fmt.Errorf("table %s: %w", name, err)
+			}
+		}
+	}
+	derived, err := r.derive(t, rule, res.merge)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	res.table = derived
+	return res, nil
+}
+
+// derive returns the table the target sees: columns renamed (and folded),
+// and with merge the __dts_data_source column, part of the key. It returns
+// t itself when nothing changes.
+func (r *Router) derive(t *catalog.Table, rule *Rule, merge bool) (*catalog.Table, error) {
+	rename := map[string]string{}
+	if rule != nil {
+		for from, to := range rule.Columns {
+			if t.ColumnIndex(from) < 0 || t.Columns[t.ColumnIndex(from)].Name != from {
+				return nil, fmt.Errorf("the mapping file maps column %q, which the table does not have (its columns: %s)", from, columnNames(t))
+			}
+			rename[from] = to
+		}
+	}
+	if len(rename) == 0 && !merge && !r.cfg.FoldNames {
+		return t, nil
+	}
+	d := *t
+	d.Columns = make([]catalog.Column, len(t.Columns))
+	newName := func(n string) string {
+		if to, ok := rename[n]; ok {
+			n = to
+		}
+		return fold(n, r.cfg.FoldNames)
+	}
+	seen := map[string]string{}
+	for i, c := range t.Columns {
+		c.Name = newName(c.Name)
+		if r.cfg.FoldNames {
+			if err := checkFolded("column", c.Name); err != nil {
+				return nil, err
+			}
+		}
+		if prev, ok := seen[c.Name]; ok {
+			return nil, fmt.Errorf("columns %q and %q would both be %q at the target: map one of them to another name", prev, t.Columns[i].Name, c.Name)
+		}
+		seen[c.Name] = t.Columns[i].Name
+		d.Columns[i] = c
+	}
+	d.PrimaryKey = make([]string, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		d.PrimaryKey[i] = newName(k)
+	}
+	if merge {
+		if _, ok := seen[apply.DataSourceColumn]; ok {
+			return nil, fmt.Errorf("merge: the table already has a column %s", apply.DataSourceColumn)
+		}
+		d.Columns = append(d.Columns, catalog.Column{Name: apply.DataSourceColumn, Ordinal: len(t.Columns) + 1, Type: "text"})
+		d.PrimaryKey = append(d.PrimaryKey, apply.DataSourceColumn)
+	}
+	return &d, nil
+}
+
+func columnNames(t *catalog.Table) string {
+	n := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		n[i] = c.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+// TargetName is the target schema and table of a table events carry; it is
+// apply.Config.TargetName.
+func (r *Router) TargetName(t *catalog.Table) (schema, table string) {
+	res, err := r.resolve(t)
+	if err != nil {
+		// Decode resolved every table before the applier sees it.
+		return t.Schema, t.Name
+	}
+	return res.schema, res.name
+}
+
+// Decoder is what Router wraps: the Avro codec.
+type Decoder interface {
+	Decode(ctx context.Context, topic string, key, value []byte) (*event.Event, error)
+}
+
+// Wrap returns a decoder that routes every decoded event: nil for tables
+// left out and operations not synchronized, the routed event otherwise.
+func (r *Router) Wrap(d Decoder) Decoder { return &routing{r: r, d: d} }
+
+type routing struct {
+	r *Router
+	d Decoder
+}
+
+func (w *routing) Decode(ctx context.Context, topic string, key, value []byte) (*event.Event, error) {
+	e, err := w.d.Decode(ctx, topic, key, value)
+	if err != nil || e == nil {
+		return e, err
+	}
+	return w.r.Route(e)
+}
+
+// Route applies the rules to e: nil when its table is left out or its
+// operation is not synchronized (snapshot rows always are: they are the
+// full data synchronization).
+func (r *Router) Route(e *event.Event) (*event.Event, error) {
+	res, err := r.resolve(e.Table)
+	if err != nil {
+		return nil, err
+	}
+	if res.skip {
+		return nil, nil
+	}
+	switch {
+	case e.Op == event.OpCreate && res.ops&Insert == 0,
+		e.Op == event.OpUpdate && res.ops&Update == 0,
+		e.Op == event.OpDelete && res.ops&Delete == 0:
+		return nil, nil
+	}
+	if res.table == e.Table {
+		return e, nil
+	}
+	out := *e
+	out.Table = res.table
+	if res.merge {
+		id := e.Identity()
+		src := id.Name + ":" + id.Database + "." + id.Schema + "." + id.Table
+		if e.Before != nil {
+			out.Before = append(append(make(event.Row, 0, len(e.Before)+1), e.Before...), src)
+		}
+		if e.After != nil {
+			out.After = append(append(make(event.Row, 0, len(e.After)+1), e.After...), src)
+		}
+	}
+	return &out, nil
+}
