@@ -16,9 +16,11 @@ import (
 // value for the column (SQL Server's design: the new instance cannot be
 // created before the DDL commits, and a transaction may write rows before
 // and after the ALTER). When the switch completes, the rows those changes
-// left are read again from the table and emitted as read events positioned
-// just before the new instance's start: the target gets the new column's
-// values, and every later change, from the new instance, still wins.
+// left are read again from the table and emitted as updates without a
+// before image (as Debezium's are for tables without full row images),
+// positioned just after the last change read from the old instance: the
+// target gets the new columns' values, and every later change, from the new
+// instance, still wins. (Not as read events: a snapshot reads a key once.)
 
 // qWindowKeys lists the keys of the rows a capture instance changed in
 // [@p1, @p2].
@@ -114,7 +116,7 @@ func (r *Reader) windowEvents(ctx context.Context, ts *tableState) ([]*event.Eve
 		if got == nil {
 			continue // deleted since: its delete is in the stream
 		}
-		out = append(out, &event.Event{Table: nt.t, Op: event.OpRead, After: got, TsMs: now,
+		out = append(out, &event.Event{Table: nt.t, Op: event.OpUpdate, After: got, TsMs: now,
 			Source: r.sourceBlock(nt, "false", now, to, to, 0)})
 	}
 	if len(out) > 0 {
