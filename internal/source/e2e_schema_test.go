@@ -428,3 +428,37 @@ func changeID(ev *event.Event) string {
 	}
 	return fmt.Sprintf("%s:%s:%s:%d:%s", ev.Source.CommitLSN, ev.Source.ChangeLSN, ev.Op, ev.Source.EventSerialNo, keyString(ev.Table, row))
 }
+
+// TestE2ELeftoverInstanceDropped: a switch completed without dropping the
+// old instance (managed by hand then, or the producer stopped in between);
+// a reader that manages instances drops it at its first check.
+func TestE2ELeftoverInstanceDropped(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.l (id int NOT NULL PRIMARY KEY)`)
+	e.enableTable("l", "")
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.ManualCaptureInstances = true
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.exec(`ALTER TABLE dbo.l ADD v int NULL`)
+	e.enableTable("l", "dbo_l_v2")
+	e.exec(`INSERT INTO dbo.l (id, v) VALUES (1, 10)`)
+	ru.waitFor("the insert read through dbo_l_v2", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Op == event.OpCreate && ev.Table.CaptureInstance == "dbo_l_v2" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := ru.stop(); err != context.Canceled {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := e.instances(); got != "dbo_l,dbo_l_v2" {
+		t.Fatalf("capture instances %q before the managing reader", got)
+	}
+	cfg.ManualCaptureInstances = false
+	startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), ru.position(), nil)
+	e.waitInstances("dbo_l_v2")
+}

@@ -164,6 +164,9 @@ func (r *Reader) checkTable(ctx context.Context, v *schemaView, ts *tableState, 
 	if err := r.resumeSwitch(ctx, v, st, ts, ins, pos); err != nil {
 		return err
 	}
+	if err := r.dropLeftover(ctx, ts, ins, *pos); err != nil {
+		return err
+	}
 	latest := ts
 	if ts.next != nil {
 		latest = ts.next
@@ -416,6 +419,40 @@ func (r *Reader) resumeSwitch(ctx context.Context, v *schemaView, st sysTable, t
 	}
 	r.cfg.Logger.Info("source: resuming a capture instance switch", "table", ts.t.QualifiedName(),
 		"from", ins[0].Name, "to", ins[1].Name, "switch_lsn", ins[1].StartLSN.String())
+	return nil
+}
+
+// dropLeftover drops the old capture instance of a switch that completed
+// without dropping it (the producer stopped in between, or instances were
+// managed by hand then): the table is read through the newer instance from
+// its start on, and the older one lacks columns added while synchronized.
+func (r *Reader) dropLeftover(ctx context.Context, ts *tableState, ins []captureInstance, pos Position) error {
+	added := pos.Snapshot.Tables[ts.key].Added
+	if r.cfg.ManualCaptureInstances || ts.next != nil || len(ins) != 2 || len(added) == 0 || !strings.EqualFold(ins[1].Name, ts.t.CaptureInstance) {
+		return nil
+	}
+	if from, _, _ := streamStart(pos); from.IsZero() || from.Compare(ins[1].StartLSN) < 0 {
+		return nil
+	}
+	captured, err := capturedColumns(ctx, r.db, ins[0])
+	if err != nil {
+		return err
+	}
+	lacks := false
+	for _, c := range added {
+		_, ok := captured[lower(c)]
+		lacks = lacks || !ok
+	}
+	if !lacks {
+		return nil
+	}
+	stmt := disableInstanceCommand(ts.t.Schema, ts.t.Name, ins[0].Name)
+	if _, err := r.db.ExecContext(ctx, stmt); err != nil {
+		r.tell(ts, slog.LevelWarn, fmt.Sprintf("source: table %s: could not drop the capture instance %s, no longer read: %v; drop it by hand: %s",
+			ts.t.QualifiedName(), ins[0].Name, err, stmt))
+		return nil
+	}
+	r.cfg.Logger.Info("source: dropped a capture instance no longer read", "table", ts.t.QualifiedName(), "capture_instance", ins[0].Name)
 	return nil
 }
 
