@@ -23,6 +23,7 @@ type Config struct {
 	ExcludeTables     []string      `env:"EXCLUDE_TABLES" help:"Comma-separated database.schema.table patterns of source tables not to apply; they win over INCLUDE_TABLES."`
 	Operations        []string      `env:"OPERATIONS,default=insert,update,delete" help:"The changes applied: any of insert, update, delete (snapshot rows always are). Without delete the target keeps deleted rows; without update it keeps rows as first inserted."`
 	QuoteNames        string        `env:"TARGET_QUOTE_NAMES,default=on" help:"on keeps target names as at the source, case and special characters included (\"Student\"); off folds them to lower case and refuses a name that would then need quotes (reserved word, leading digit, characters other than letters, digits, _ and $)."`
+	ExistingTables    string        `env:"EXISTING_TABLES,default=intercept" help:"What to do with a target table that exists but was not created by the consumer: intercept (refuse to write into it, naming it; DTS's precheck and intercept) or use (write into it, DTS's ignore errors and proceed: it needs a primary key or unique index on the key columns, gets the column __source_lsn, and only the columns it has are synchronized, logged once)."`
 	StaleState        string        `env:"STALE_STATE,default=stop" help:"What to do when the offsets stored in the target do not belong to a topic as it is now (deleted and recreated, another Kafka cluster, records removed) or a table's rows come from another life of the source database (dropped and recreated, restored): stop (say so and exit, applying nothing) or rebuild (replace the tables the topic feeds with what it holds, in one transaction, then go on)."`
 	ApplyAudit        string        `env:"APPLY_AUDIT,default=off" help:"on or off. On records one row per applied Kafka record in <TARGET_META_SCHEMA>.apply_audit, in the same transaction, to prove nothing is applied twice; for tests and investigations (the table grows without bound)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
@@ -36,6 +37,11 @@ func (c *Config) validate() error {
 	case "auto", "postgres", "adbpg":
 	default:
 		return fmt.Errorf("TARGET_DIALECT %q: want auto, postgres or adbpg", c.TargetDialect)
+	}
+	switch c.ExistingTables {
+	case "intercept", "use":
+	default:
+		return fmt.Errorf("EXISTING_TABLES %q: want intercept or use", c.ExistingTables)
 	}
 	switch c.QuoteNames {
 	case "on", "off":

@@ -70,7 +70,7 @@ func run(ctx context.Context) error {
 		dialect = ""
 	}
 	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
-		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName})
+		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, ExistingTables: cfg.ExistingTables})
 	if err != nil {
 		return err
 	}

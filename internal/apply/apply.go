@@ -36,6 +36,9 @@ type Config struct {
 	// store and PostgreSQL cannot. Without it such a value fails the batch
 	// with an error naming the table, key and column.
 	StripNUL bool
+	// ExistingTables is ExistingIntercept (the default) or ExistingUse: what
+	// to do with a target table that exists but was not created here.
+	ExistingTables string
 	// Audit records one row per processed Kafka record in the bookkeeping
 	// table AuditTable, in the same transaction (see AuditTable). It is for
 	// tests and investigations: off by default, and it needs Batch.From.
@@ -88,17 +91,22 @@ type Applier struct {
 	stripNUL bool
 	audited  bool
 
+	existingMode string
+
 	mu      sync.Mutex
 	columns map[string]map[string]bool  // target table → its columns, as committed
 	sources map[string][]event.Identity // target table → the sources recorded for it, as committed
 	plans   map[string]*plan
+	// existing holds what was learned of target tables as first seen.
+	existing map[string]*existing
 }
 
 // New prepares an Applier: it resolves the dialect and creates the
 // bookkeeping schema and tables when missing.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
-		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{}}
+		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
+		existing: map[string]*existing{}, existingMode: cfg.ExistingTables}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -107,6 +115,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 	}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	switch a.existingMode {
+	case "":
+		a.existingMode = ExistingIntercept
+	case ExistingIntercept, ExistingUse:
+	default:
+		return nil, fmt.Errorf("existing target tables %q: want %s or %s (EXISTING_TABLES)", a.existingMode, ExistingIntercept, ExistingUse)
 	}
 	var err error
 	if cfg.Dialect != "" && cfg.Dialect != "auto" {
@@ -237,6 +252,10 @@ func (a *Applier) committed(columns map[string]map[string]bool, sources map[stri
 // more to apply in the same transaction (a rebuild), dropStage drops each
 // staging table after use, as ON COMMIT DROP would only at the end.
 func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, pending map[string]map[string]bool, dropStage bool) error {
+	events, err := a.adopt(ctx, tx, events)
+	if err != nil {
+		return err
+	}
 	groups, err := groupBatch(events, a.name)
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)

@@ -42,10 +42,35 @@ var schemaSQL = []string{
 		name nvarchar(100) NOT NULL,
 		age tinyint NULL,
 		enrolled date NULL)`,
+	// Two shards of one table, as in DTS's merge example
+	// (dts********:dtstestdata.testschema.customer1): the same shape and
+	// overlapping keys, merged into testschema.customer at the target.
+	`CREATE SCHEMA testschema`,
+	`CREATE TABLE testschema.customer1 (id int NOT NULL PRIMARY KEY, name nvarchar(100) NOT NULL, city nvarchar(50) NULL, balance decimal(18,2) NOT NULL)`,
+	`CREATE TABLE testschema.customer2 (id int NOT NULL PRIMARY KEY, name nvarchar(100) NOT NULL, city nvarchar(50) NULL, balance decimal(18,2) NOT NULL)`,
 	`EXEC sys.sp_cdc_enable_db`,
 	`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'customer', @role_name = NULL`,
 	`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Student', @role_name = NULL`,
+	`EXEC sys.sp_cdc_enable_table @source_schema = N'testschema', @source_name = N'customer1', @role_name = NULL`,
+	`EXEC sys.sp_cdc_enable_table @source_schema = N'testschema', @source_name = N'customer2', @role_name = NULL`,
 }
+
+// Shards are the sample's shard tables and MergedTable the target table
+// they merge into (see Mapping).
+var (
+	Shards      = []string{"customer1", "customer2"}
+	ShardSchema = "testschema"
+	MergedTable = "customer"
+)
+
+// Mapping is the consumers' mapping file: the shards merge into
+// testschema.customer, told apart by __dts_data_source.
+const Mapping = `tables:
+  - source: ` + Database + `.testschema.customer?
+    target_schema: testschema
+    target_table: customer
+    merge: true
+`
 
 // Setup creates the sample database on the server that master (a pool on
 // the master database) reaches, with snapshot isolation allowed, and returns
@@ -86,8 +111,9 @@ func Setup(ctx context.Context, master *sql.DB, dsn string) (*sql.DB, error) {
 var cities = []string{"Hangzhou", "Beijing", "Shanghai", "São Paulo", "Zürich", "Kraków", "東京", "Reykjavík", "Montréal", "Cairo"}
 var names = []string{"Ana", "Björn", "Chloé", "Dmitri", "Eun-ji", "Fatima", "Giorgos", "Hana", "Ivan", "José", "李雷", "Zoë 😀"}
 
-// Seed inserts customers and students with ids 1..n in multi-row INSERTs.
-func Seed(ctx context.Context, db *sql.DB, customers, students int) error {
+// Seed inserts customers, students and the rows of each shard with ids
+// 1..n in multi-row INSERTs (the shards' keys overlap on purpose).
+func Seed(ctx context.Context, db *sql.DB, customers, students, shards int) error {
 	r := rand.New(rand.NewPCG(1, 2))
 	base := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
 	for lo := 1; lo <= customers; lo += 500 {
@@ -102,6 +128,21 @@ func Seed(ctx context.Context, db *sql.DB, customers, students int) error {
 		}
 		if _, err := db.ExecContext(ctx, b.String()); err != nil {
 			return fmt.Errorf("seed dbo.customer rows from %d: %w", lo, err)
+		}
+	}
+	for _, shard := range Shards {
+		for lo := 1; lo <= shards; lo += 500 {
+			var b strings.Builder
+			fmt.Fprintf(&b, "INSERT INTO testschema.%s (id, name, city, balance) VALUES ", shard)
+			for id := lo; id < lo+500 && id <= shards; id++ {
+				if id > lo {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "(%d, N'%s %d', N'%s', %d.%02d)", id, names[r.IntN(len(names))], id, cities[r.IntN(len(cities))], r.IntN(100000), r.IntN(100))
+			}
+			if _, err := db.ExecContext(ctx, b.String()); err != nil {
+				return fmt.Errorf("seed testschema.%s rows from %d: %w", shard, lo, err)
+			}
 		}
 	}
 	for lo := 1; lo <= students; lo += 500 {
@@ -156,7 +197,7 @@ func (w *Workload) txn(ctx context.Context, r *rand.Rand, next *atomic.Int64) er
 		hi := next.Load()
 		var q string
 		var args []any
-		switch op := r.IntN(10); {
+		switch op := r.IntN(12); {
 		case op < 3:
 			id := next.Add(1) - 1
 			q = `INSERT INTO dbo.customer (id, name, city, balance, updated_at) VALUES (@p1, @p2, @p3, @p4, SYSUTCDATETIME())`
@@ -174,6 +215,16 @@ func (w *Workload) txn(ctx context.Context, r *rand.Rand, next *atomic.Int64) er
 			id := next.Add(1) - 1
 			q = `INSERT INTO dbo.Student (id, name, age, enrolled) VALUES (@p1, @p2, @p3, CAST(GETDATE() AS date))`
 			args = []any{id, names[r.IntN(len(names))], 18 + r.IntN(8)}
+		case op < 11:
+			// The shards: the same keys in both, so a merge must keep them apart.
+			shard := Shards[r.IntN(len(Shards))]
+			if op == 9 {
+				q = `UPDATE testschema.` + shard + ` SET balance = balance + @p1, city = @p2 WHERE id = @p3`
+				args = []any{fmt.Sprintf("%d.%02d", r.IntN(100), r.IntN(100)), cities[r.IntN(len(cities))], 1 + r.Int64N(hi-1)}
+			} else {
+				q = `DELETE FROM testschema.` + shard + ` WHERE id = @p1`
+				args = []any{1 + r.Int64N(hi-1)}
+			}
 		default:
 			// A primary-key change: the old key must disappear from the target.
 			id := next.Add(1) - 1

@@ -24,6 +24,18 @@ func ReadSource(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc
 	if err != nil {
 		return nil, err
 	}
+	side := NewSide()
+	if err := ReadSourceInto(ctx, db, t, conv, side, keyIdx); err != nil {
+		return nil, err
+	}
+	return side, nil
+}
+
+// ReadSourceInto adds every row of t from SQL Server to side, each followed
+// by the values extra (a merged table's __dts_data_source, so that several
+// source tables make up one side); keyIdx are the key's indexes in the
+// extended row.
+func ReadSourceInto(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc, side *Side, keyIdx []int, extra ...any) error {
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = "[" + strings.ReplaceAll(c.Name, "]", "]]") + "]"
@@ -31,10 +43,9 @@ func ReadSource(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc
 	q := fmt.Sprintf("SELECT %s FROM [%s].[%s]", strings.Join(cols, ", "), t.Schema, t.Name)
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+		return fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
 	}
 	defer rows.Close()
-	side := NewSide()
 	raw := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range raw {
@@ -42,23 +53,23 @@ func ReadSource(ctx context.Context, db *sql.DB, t *catalog.Table, conv ScanFunc
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+			return fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
 		}
-		vals := make([]any, len(raw))
+		vals := make([]any, len(raw), len(raw)+len(extra))
 		for i, v := range raw {
 			if vals[i], err = conv(t.Columns[i], v); err != nil {
-				return nil, fmt.Errorf("source %s column %s: %w", t.QualifiedName(), t.Columns[i].Name, err)
+				return fmt.Errorf("source %s column %s: %w", t.QualifiedName(), t.Columns[i].Name, err)
 			}
 			vals[i] = AsTarget(t.Columns[i], vals[i])
 		}
-		if err := side.Add(vals, keyIdx); err != nil {
-			return nil, fmt.Errorf("source %s: %w", t.QualifiedName(), err)
+		if err := side.Add(append(vals, extra...), keyIdx); err != nil {
+			return fmt.Errorf("source %s: %w", t.QualifiedName(), err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
+		return fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
 	}
-	return side, nil
+	return nil
 }
 
 // ReadTarget reads the columns of t from its target table (schema and table

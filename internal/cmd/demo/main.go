@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,7 @@ type options struct {
 	bin                 string
 	logs                string
 	customers, students int
+	shardRows           int
 	consumers           int
 	duration, timeout   time.Duration
 }
@@ -48,6 +50,7 @@ func main() {
 	flag.StringVar(&o.logs, "logs", ".devstack", "directory for the programs' logs")
 	flag.IntVar(&o.customers, "customers", 100000, "dbo.customer rows seeded before the snapshot")
 	flag.IntVar(&o.students, "students", 5000, "dbo.Student rows seeded before the snapshot")
+	flag.IntVar(&o.shardRows, "shard-rows", 5000, "rows of each shard, testschema.customer1 and customer2 (the same keys), seeded before the snapshot")
 	flag.IntVar(&o.consumers, "consumers", 2, "consumer processes in the group")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "how long the live workload runs")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "how long to wait for the target to catch up after the workload")
@@ -96,17 +99,17 @@ func run(ctx context.Context, o options) (bool, error) {
 	}
 	defer master.Close()
 
-	step("1/5", "creating %s with dbo.customer and dbo.Student, CDC enabled", demo.Database)
+	step("1/5", "creating %s with dbo.customer, dbo.Student and two shards testschema.customer1 and customer2, CDC enabled", demo.Database)
 	db, err := demo.Setup(ctx, master, dsn)
 	if err != nil {
 		return false, err
 	}
 	defer db.Close()
 	start := time.Now()
-	if err := demo.Seed(ctx, db, o.customers, o.students); err != nil {
+	if err := demo.Seed(ctx, db, o.customers, o.students, o.shardRows); err != nil {
 		return false, err
 	}
-	fmt.Printf("      seeded %d customers and %d students in %s\n", o.customers, o.students, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("      seeded %d customers, %d students and %d rows in each shard in %s\n", o.customers, o.students, o.shardRows, time.Since(start).Round(time.Millisecond))
 
 	pool, err := pgxpool.New(ctx, targetDSN)
 	if err != nil {
@@ -118,8 +121,16 @@ func run(ctx context.Context, o options) (bool, error) {
 	// an earlier one is stale by construction; and a target that an earlier
 	// run (another source database or Kafka cluster) filled is rebuilt
 	// rather than mixed with this run's rows.
-	producerEnv := []string{"STALE_POSITION=resnapshot"}
-	var consumerEnv []string
+	producerEnv := []string{"STALE_POSITION=resnapshot", "SOURCE_NAME=" + sourceName}
+	mapping := filepath.Join(o.logs, "mapping.yaml")
+	if err := os.MkdirAll(o.logs, 0o755); err != nil {
+		return false, err
+	}
+	if err := os.WriteFile(mapping, []byte(demo.Mapping), 0o644); err != nil {
+		return false, err
+	}
+	fmt.Printf("      the consumers merge the shards into %s.%s with __dts_data_source (MAPPING_FILE=%s)\n", demo.ShardSchema, demo.MergedTable, mapping)
+	consumerEnv := []string{"MAPPING_FILE=" + mapping}
 	earlier, err := earlierRun(ctx, pool)
 	if err != nil {
 		return false, err
@@ -244,9 +255,23 @@ func allMatch(rs []result) bool {
 	return len(rs) > 0
 }
 
+// sourceName is the demo producer's SOURCE_NAME, the first part of
+// __dts_data_source.
+const sourceName = "dtsdemo"
+
+// isShard reports whether t is one of the shards merged at the target.
+func isShard(t *catalog.Table) bool {
+	return t.Schema == demo.ShardSchema && slices.Contains(demo.Shards, t.Name)
+}
+
 func compare(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, tables []*catalog.Table) ([]result, error) {
 	var out []result
+	var shards []*catalog.Table
 	for _, t := range tables {
+		if isShard(t) {
+			shards = append(shards, t)
+			continue
+		}
 		src, err := verify.ReadSource(ctx, db, t, source.ConvertValue)
 		if err != nil {
 			return nil, err
@@ -257,19 +282,50 @@ func compare(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, tables []*cata
 		}
 		out = append(out, result{table: t.Schema + "." + t.Name, src: src, tgt: tgt, diff: verify.Compare(src, tgt, 5)})
 	}
+	if len(shards) == 0 {
+		return out, nil
+	}
+	// The merged table against the union of the shards, each row with its
+	// __dts_data_source.
+	merged := *shards[0]
+	merged.Name = demo.MergedTable
+	merged.Columns = append(slices.Clone(merged.Columns), catalog.Column{Name: "__dts_data_source", Type: "text"})
+	merged.PrimaryKey = append(slices.Clone(merged.PrimaryKey), "__dts_data_source")
+	keyIdx, err := merged.KeyIndexes()
+	if err != nil {
+		return nil, err
+	}
+	src := verify.NewSide()
+	for _, t := range shards {
+		if err := verify.ReadSourceInto(ctx, db, t, source.ConvertValue, src, keyIdx, sourceName+":"+t.QualifiedName()); err != nil {
+			return nil, err
+		}
+	}
+	tgt, err := verify.ReadTarget(ctx, pool, &merged)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, result{table: merged.Schema + "." + merged.Name + " (merged shards)", src: src, tgt: tgt, diff: verify.Compare(src, tgt, 5)})
 	return out, nil
 }
 
 func targetCounts(ctx context.Context, pool *pgxpool.Pool, tables []*catalog.Table) string {
 	var parts []string
+	names := [][2]string{}
 	for _, t := range tables {
-		var n int64
-		q := fmt.Sprintf(`SELECT count(*) FROM %q.%q`, t.Schema, t.Name)
-		if err := pool.QueryRow(ctx, q).Scan(&n); err != nil {
-			parts = append(parts, t.Name+" -")
+		if !isShard(t) {
+			names = append(names, [2]string{t.Schema, t.Name})
+		}
+	}
+	names = append(names, [2]string{demo.ShardSchema, demo.MergedTable})
+	for _, n := range names {
+		var c int64
+		q := fmt.Sprintf(`SELECT count(*) FROM %q.%q`, n[0], n[1])
+		if err := pool.QueryRow(ctx, q).Scan(&c); err != nil {
+			parts = append(parts, n[1]+" -")
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %d rows", t.Name, n))
+		parts = append(parts, fmt.Sprintf("%s %d rows", n[1], c))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -396,7 +452,7 @@ func earlierRun(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 		return nil, nil
 	}
 	rows, err := pool.Query(ctx, `SELECT DISTINCT target_schema || '.' || target_table FROM mssql2adb.table_sources
-		WHERE target_schema = 'dbo' AND target_table IN ('customer', 'Student') ORDER BY 1`)
+		WHERE (target_schema = 'dbo' AND target_table IN ('customer', 'Student')) OR (target_schema = 'testschema' AND target_table = 'customer') ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("TARGET_DSN: look for an earlier run's tables: %w", err)
 	}
