@@ -24,6 +24,8 @@ type Config struct {
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
+	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
+	CaptureInstances  string        `env:"CAPTURE_INSTANCES,default=auto" help:"auto: after ADD COLUMN the producer creates the table's second capture instance itself, switches to it without losing or repeating a change, and drops the old one. manual: it logs the sys.sp_cdc_enable_table statement for a DBA to run and switches once the instance exists."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
@@ -66,6 +68,12 @@ func (c *Config) validate() error {
 	}
 	if c.MaxMessageBytes < 1<<20 {
 		return fmt.Errorf("MAX_MESSAGE_BYTES %d: want at least 1048576 (Kafka's default)", c.MaxMessageBytes)
+	}
+	if c.CaptureInstances != "auto" && c.CaptureInstances != "manual" {
+		return fmt.Errorf("CAPTURE_INSTANCES %q: want auto or manual", c.CaptureInstances)
+	}
+	if c.SchemaCheck <= 0 {
+		return fmt.Errorf("SCHEMA_CHECK_INTERVAL %s: want a positive duration", c.SchemaCheck)
 	}
 	if c.SourceName == "" {
 		c.SourceName = c.TopicPrefix

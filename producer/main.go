@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
@@ -64,6 +65,7 @@ func run(ctx context.Context) error {
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
+		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
 	if err != nil {
@@ -85,12 +87,19 @@ func run(ctx context.Context) error {
 	maxBytes := ptr(strconv.Itoa(int(cfg.MaxMessageBytes)))
 	specs := []kafka.TopicSpec{{Name: cfg.StateTopic, Partitions: 1, ReplicationFactor: cfg.TopicReplication,
 		Configs: map[string]*string{"cleanup.policy": ptr("compact")}}}
+	tableTopic := func(t *catalog.Table) kafka.TopicSpec {
+		return kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
+			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup), "max.message.bytes": maxBytes}}
+	}
 	for _, t := range tables {
-		specs = append(specs, kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
-			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup), "max.message.bytes": maxBytes}})
+		specs = append(specs, tableTopic(t))
 	}
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(kcl), specs); err != nil {
 		return err
+	}
+	// A table enabled for CDC while running gets its topic before its snapshot.
+	scfg.OnNewTable = func(ctx context.Context, t *catalog.Table) error {
+		return kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{tableTopic(t)})
 	}
 
 	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
@@ -188,6 +197,8 @@ func registerProgress(reg *prometheus.Registry, r *source.Reader) {
 	gauge("snapshot_rows_total", "Estimated snapshot rows of the tables to read.", func(p source.Progress) float64 { return float64(p.SnapshotRowsTotal) })
 	gauge("snapshot_tables_done", "Tables whose snapshot is complete.", func(p source.Progress) float64 { return float64(p.SnapshotTablesDone) })
 	gauge("stream_events", "Change events read from the CDC change tables.", func(p source.Progress) float64 { return float64(p.StreamEvents) })
+	gauge("tables_stopped", "Tables no longer read because of DDL the pipeline cannot follow or CDC disabled (the log says what to do).",
+		func(p source.Progress) float64 { return float64(p.TablesStopped) })
 	gauge("streaming", "1 once the snapshot is done and changes are streamed.", func(p source.Progress) float64 {
 		if p.Phase == "streaming" {
 			return 1

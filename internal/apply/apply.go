@@ -350,7 +350,11 @@ func targetTable(g *tableBatch) (*TargetTable, error) {
 		if err != nil {
 			return nil, fmt.Errorf("table %s.%s: %w", g.schema, g.name, err)
 		}
-		t.Columns = append(t.Columns, TargetColumn{Name: c.Name, Type: typ, NotNull: contains(g.key, j)})
+		tc := TargetColumn{Name: c.Name, Type: typ, NotNull: contains(g.key, j)}
+		if c.HasFill {
+			tc.Default = columnDefault(c.Fill, typ)
+		}
+		t.Columns = append(t.Columns, tc)
 	}
 	return t, nil
 }
@@ -382,7 +386,7 @@ func (a *Applier) planFor(stage string, t *TargetTable, keep []int) *plan {
 	var sig strings.Builder
 	fmt.Fprintf(&sig, "%s|%s|%s|%v|%v", stage, t.Schema, t.Name, t.Key, keep)
 	for _, c := range t.Columns {
-		fmt.Fprintf(&sig, "|%s %s", c.Name, c.Type)
+		fmt.Fprintf(&sig, "|%s %s %s", c.Name, c.Type, c.Default)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -69,7 +69,7 @@ func (Postgres) Name() string { return "postgres" }
 func (Postgres) CreateTable(t *TargetTable) string { return createTable(t, "") }
 
 func (Postgres) AddColumn(t *TargetTable, c TargetColumn) string {
-	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", t.Ident(), quote(c.Name), c.Type)
+	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", t.Ident(), quote(c.Name), columnDef(c))
 }
 
 func (Postgres) CreateStaging(stage string, t *TargetTable, cols []TargetColumn) string {
@@ -96,7 +96,7 @@ func (ADBPG) CreateTable(t *TargetTable) string {
 }
 
 func (ADBPG) AddColumn(t *TargetTable, c TargetColumn) string {
-	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.Ident(), quote(c.Name), c.Type)
+	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.Ident(), quote(c.Name), columnDef(c))
 }
 
 func (ADBPG) CreateStaging(stage string, t *TargetTable, cols []TargetColumn) string {

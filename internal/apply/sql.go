@@ -32,6 +32,27 @@ type TargetColumn struct {
 	Name    string
 	Type    string
 	NotNull bool
+	// Default is the SQL default expression of a column added to the source
+	// table after it was first synchronized with a value for the rows that
+	// existed then (catalog.Column.Fill); empty for none. The target keeps it
+	// as the column's default, so rows that events written before the column
+	// existed create or leave alone end with the source's value.
+	Default string
+}
+
+// columnDefault renders a source column's fill as a constant default of
+// type typ: PostgreSQL 11+ stores a constant default in the catalog
+// instead of rewriting the table when it is added.
+func columnDefault(fill, typ string) string {
+	return "'" + strings.ReplaceAll(fill, "'", "''") + "'::" + typ
+}
+
+// columnDef is a column's type and default as CREATE TABLE and ADD COLUMN write them.
+func columnDef(c TargetColumn) string {
+	if c.Default == "" {
+		return c.Type
+	}
+	return c.Type + " DEFAULT " + c.Default
 }
 
 // Ident is the table's quoted, schema-qualified name.
@@ -54,7 +75,7 @@ func createTable(t *TargetTable, suffix string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", t.Ident())
 	for _, c := range t.Columns {
-		fmt.Fprintf(&b, "  %s %s", quote(c.Name), c.Type)
+		fmt.Fprintf(&b, "  %s %s", quote(c.Name), columnDef(c))
 		if c.NotNull {
 			b.WriteString(" NOT NULL")
 		}
@@ -173,9 +194,15 @@ func newPlan(d Dialect, bkSchema, stage string, t *TargetTable, keep []int) *pla
 	for i, c := range t.Columns {
 		q := quote(c.Name)
 		cols = append(cols, q)
-		if isKeep[i] {
+		switch {
+		case isKeep[i] && c.Default != "":
+			// A row that an event without the column creates gets the
+			// column's default, as an INSERT without it would.
+			sel = append(sel, fmt.Sprintf("CASE WHEN s.%s THEN (CASE WHEN cur.%s IS NULL THEN %s ELSE cur.%s END) ELSE s.%s END",
+				quote(keepName(i)), quote(t.Key[0]), c.Default, q, q))
+		case isKeep[i]:
 			sel = append(sel, fmt.Sprintf("CASE WHEN s.%s THEN cur.%s ELSE s.%s END", quote(keepName(i)), q, q))
-		} else {
+		default:
 			sel = append(sel, "s."+q)
 		}
 		if !isKey[c.Name] {

@@ -109,3 +109,45 @@ func TestDecodeOldRecordIntoNewShape(t *testing.T) {
 		t.Errorf("line = %v (%T)", after["line"], after["line"])
 	}
 }
+
+func TestAddedNotNullColumnIsOptionalWithFill(t *testing.T) {
+	added := catalog.Column{Name: "cost_center", Type: "int", Optional: true, Fill: "42", HasFill: true}
+	old, err := ValueSchema(testPrefix, compositeKeyTable())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := ValueSchema(testPrefix, withColumn(added))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldS, err := parseSchema(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	curS, err := parseSchema(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NOT NULL at the source, but older events have no value: BACKWARD
+	// compatibility needs an optional field.
+	if err := havro.NewSchemaCompatibility().Compatible(curS, oldS); err != nil {
+		t.Fatalf("added NOT NULL column: not BACKWARD compatible: %v", err)
+	}
+	key, err := KeySchema(testPrefix, withColumn(added))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKey, _ := KeySchema(testPrefix, compositeKeyTable())
+	if key != oldKey {
+		t.Errorf("key schema changed with ADD COLUMN:\n%s\n%s", oldKey, key)
+	}
+	// The table read back from the schema keeps Optional and Fill.
+	got, err := TableFromSchemas(key, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Columns[got.ColumnIndex("cost_center")]
+	if !c.Optional || !c.HasFill || c.Fill != "42" || c.Nullable {
+		t.Errorf("column read back: %+v", c)
+	}
+}

@@ -142,8 +142,10 @@ func planColumn(t *catalog.Table, c catalog.Column) (colPlan, error) {
 
 // avroNullable reports whether a column's Avro type is a union with null:
 // when the column is nullable, and always for large-value columns, whose
-// value SQL Server's change tables may omit (see the unchanged field).
-func avroNullable(c catalog.Column) bool { return c.Nullable || c.IsLOB() }
+// value SQL Server's change tables may omit (see the unchanged field), and
+// for a column added later, so that the new schema can read older events
+// (BACKWARD compatibility).
+func avroNullable(c catalog.Column) bool { return c.Nullable || c.IsLOB() || c.Optional }
 
 // planTable maps every column of t, in order.
 func planTable(t *catalog.Table) ([]colPlan, error) {

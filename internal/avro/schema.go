@@ -22,6 +22,8 @@ const (
 	propCollation = "mssql.collation"
 	propNullable  = "mssql.nullable"
 	propIdentity  = "mssql.identity"
+	propOptional  = "mssql.optional" // a column added after the table was first synchronized
+	propFill      = "mssql.fill"     // the value rows existing when it was added got
 
 	propDatabase        = "mssql.database"
 	propSchema          = "mssql.schema"
@@ -195,6 +197,12 @@ func columnField(name string, p colPlan) jsonObj {
 	f = append(f, jsonKV{propNullable, c.Nullable})
 	if c.Identity {
 		f = append(f, jsonKV{propIdentity, true})
+	}
+	if c.Optional {
+		f = append(f, jsonKV{propOptional, true})
+	}
+	if c.HasFill {
+		f = append(f, jsonKV{propFill, c.Fill})
 	}
 	return f
 }

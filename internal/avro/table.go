@@ -183,6 +183,14 @@ func columnFromField(f *havro.Field) (catalog.Column, error) {
 	if c.Identity, err = propBool(p, propIdentity); err != nil {
 		return c, err
 	}
+	if c.Optional, err = propBool(p, propOptional); err != nil {
+		return c, err
+	}
+	if _, c.HasFill = p[propFill]; c.HasFill {
+		if c.Fill, err = propString(p, propFill, true); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
 }
 

@@ -31,6 +31,15 @@ type Column struct {
 	// (for example "SQL_Latin1_General_CP1_CI_AS"), empty otherwise.
 	Collation string
 	Identity  bool
+	// Optional is set on a column the table gained (ALTER TABLE … ADD) after
+	// it was first synchronized: events written before have no value for it,
+	// so events carry it as an optional field whatever Nullable says.
+	Optional bool
+	// Fill is the value SQL Server gave the column in the rows that existed
+	// when it was added (NOT NULL … DEFAULT, or DEFAULT … WITH VALUES), in
+	// its ISO text form (see FillText); HasFill is false when they got NULL.
+	Fill    string
+	HasFill bool
 }
 
 // MaxLength is the Length of the (max) types: varchar(max), nvarchar(max),

@@ -80,6 +80,7 @@ type chaosStats struct {
 	killsSnapshot, killsStreaming, killsConsumer int
 	killsAfterCommit                             int // kills of both consumers right after a target commit
 	killsAfterProducerCommit                     int // producer kills right after a split transaction's part or a chunk
+	killsSwitch                                  int // producer kills during a capture-instance switch after ADD COLUMN
 	events, applications, duplicates             int
 	txns, rollbacks                              int64
 }
@@ -90,6 +91,7 @@ func (s *chaosStats) add(o chaosStats) {
 	s.killsConsumer += o.killsConsumer
 	s.killsAfterCommit += o.killsAfterCommit
 	s.killsAfterProducerCommit += o.killsAfterProducerCommit
+	s.killsSwitch += o.killsSwitch
 	s.events += o.events
 	s.applications += o.applications
 	s.duplicates += o.duplicates
@@ -100,9 +102,10 @@ func (s *chaosStats) add(o chaosStats) {
 func (s chaosStats) String() string {
 	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d; "+
 		"%d producer kills right after committing a chunk or part of a split transaction, %d consumer kills in pairs right after a target commit), "+
+		"%d producer kills during a capture-instance switch after ADD COLUMN, "+
 		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
 		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
-		s.killsAfterProducerCommit, 2*s.killsAfterCommit,
+		s.killsAfterProducerCommit, 2*s.killsAfterCommit, s.killsSwitch,
 		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
 }
 
@@ -119,7 +122,7 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 
 	// Small chunks and batches: many transactions to die in, and source
 	// transactions larger than a batch, which the producer must split.
-	pvars := e.producerVars("STATE_TOPIC="+e.chaosStateTopic(), "SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
+	pvars := e.producerVars("STATE_TOPIC="+e.chaosStateTopic(), schemaCheck, "SNAPSHOT_CHUNK_ROWS="+strconv.Itoa(20+r.IntN(60)), "MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(30)), "LOG_LEVEL=info")
 	// Both consumers are static group members (GROUP_INSTANCE_ID): one
 	// restarted takes its partitions back at once instead of waiting for
 	// the group to drop the dead member (a rebalance after a crash of a
@@ -156,8 +159,15 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	defer func() { stopWork(); wg.Wait() }()
 
 	kills := 3 + r.IntN(4)
+	// Half the trials add a column to dbo.customer under the workload and
+	// kill the producer as soon as it created the new capture instance, in
+	// the middle of its switch.
+	alter := r.IntN(2) == 0
 	for k := range kills {
 		victim := 0
+		if k == 1 && alter {
+			victim = len(procs) + 2
+		}
 		if k == 0 {
 			// The first kill hits the producer's snapshot: right after it
 			// committed a random share of the rows.
@@ -170,7 +180,9 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 				return p.Snapshot.Done || rows >= target
 			})
 		} else {
-			victim = r.IntN(len(procs) + 2)
+			if v := r.IntN(len(procs) + 2); victim == 0 {
+				victim = v
+			}
 			time.Sleep(time.Duration(200+r.IntN(1500)) * time.Millisecond)
 		}
 		for _, m := range procs {
@@ -180,6 +192,11 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 		}
 		var killed []*member
 		switch victim {
+		case len(procs) + 2:
+			e.exec(`ALTER TABLE dbo.customer ADD chaos_tag int NOT NULL CONSTRAINT df_customer_chaos_tag DEFAULT (7)`)
+			procs[0].p.waitLog(t, "source: created a capture instance for added columns", convergeWithin)
+			killed = procs[:1]
+			st.killsSwitch++
 		case len(procs) + 1:
 			// The producer right after it committed part of a source
 			// transaction larger than a batch, or a snapshot chunk: a
@@ -237,6 +254,9 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	}
 	st.txns, st.rollbacks = w.txns.Load(), w.rollbacks.Load()
 
+	if alter {
+		e.waitTargetColumns("customer", "chaos_tag")
+	}
 	e.converge(2*convergeWithin, procs[0].p, procs[1].p, procs[2].p)
 	// The topics are final once the producer stops; then every committed
 	// change record must have been applied exactly once.

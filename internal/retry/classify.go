@@ -23,6 +23,7 @@ var transientSQL = map[int32]string{
 	1205:  "deadlock victim",
 	1222:  "lock request timeout",
 	3960:  "snapshot isolation update conflict",
+	3961:  "snapshot isolation read of an object changed by DDL (ALTER TABLE during a snapshot: a new snapshot transaction resumes)",
 	4060:  "cannot open database (may be recovering)",
 	10053: "connection aborted",
 	10054: "connection reset",

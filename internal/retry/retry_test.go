@@ -31,6 +31,7 @@ func TestIsTransient(t *testing.T) {
 		{"dns", &net.DNSError{Err: "no such host", Name: "db"}, true},
 		{"deadlock", mssql.Error{Number: 1205, Message: "deadlock victim"}, true},
 		{"snapshot conflict", fmt.Errorf("wrapped: %w", mssql.Error{Number: 3960}), true},
+		{"snapshot read after DDL", fmt.Errorf("wrapped: %w", mssql.Error{Number: 3961}), true},
 		{"login failed", mssql.Error{Number: 18456, Message: "Login failed for user 'sa'."}, false},
 		{"invalid object", mssql.Error{Number: 208, Message: "Invalid object name 'dbo.t'."}, false},
 		{"syntax", mssql.Error{Number: 102}, false},

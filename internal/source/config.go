@@ -1,10 +1,12 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 )
 
@@ -34,6 +36,19 @@ type Config struct {
 	// RetryWindow is how long connection failures are retried before Run
 	// gives up (default 720 minutes, as DTS); negative disables retries.
 	RetryWindow time.Duration
+	// SchemaCheckInterval is how often, while streaming, the reader compares
+	// the captured tables with the catalog (ADD COLUMN and other DDL) and
+	// looks for tables newly enabled for CDC (default 10s).
+	SchemaCheckInterval time.Duration
+	// ManualCaptureInstances leaves capture instances to the DBA: after ADD
+	// COLUMN the reader logs the sys.sp_cdc_enable_table statement to run and
+	// switches once that instance exists, and it never drops an instance. By
+	// default it creates the second instance itself and drops the old one
+	// once it has read it up to the new one's start.
+	ManualCaptureInstances bool
+	// OnNewTable, if set, is called for a table that joins while the reader
+	// runs (enabled for CDC later), before its snapshot: to create its topic.
+	OnNewTable func(context.Context, *catalog.Table) error
 	// Name is the logical server name put in every event's Source.Name (the
 	// topic prefix); Version is this program's version for Source.Version.
 	Name    string
@@ -50,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatchEvents <= 0 {
 		c.MaxBatchEvents = 10000
+	}
+	if c.SchemaCheckInterval <= 0 {
+		c.SchemaCheckInterval = 10 * time.Second
 	}
 	if c.IdleCheckpoint <= 0 {
 		c.IdleCheckpoint = time.Minute

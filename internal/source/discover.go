@@ -45,6 +45,9 @@ type captureInstance struct {
 	Name           string
 	StartLSN       lsn.LSN
 	Created        time.Time
+	// How it was created, for a second instance made like it.
+	NetChanges             bool
+	Role, Index, Filegroup sql.NullString
 }
 
 type sysType struct {
@@ -232,10 +235,12 @@ func readCaptureInstances(ctx context.Context, db *sql.DB) ([]captureInstance, e
 	for rows.Next() {
 		var ci captureInstance
 		var start []byte
-		if err := rows.Scan(&ci.ObjectID, &ci.SourceObjectID, &ci.Name, &start, &ci.Created); err != nil {
+		var net sql.NullBool
+		if err := rows.Scan(&ci.ObjectID, &ci.SourceObjectID, &ci.Name, &start, &ci.Created, &net, &ci.Role, &ci.Index, &ci.Filegroup); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read cdc.change_tables: %w", err)
 		}
+		ci.NetChanges = net.Bool
 		if len(start) > 0 {
 			if ci.StartLSN, err = lsn.FromBytes(start); err != nil {
 				rows.Close()
@@ -304,11 +309,17 @@ func capturedColumns(ctx context.Context, db *sql.DB, ci captureInstance) (map[s
 }
 
 func describeTable(ctx context.Context, db *sql.DB, dbName string, st sysTable, ci captureInstance, types map[int64]sysType) (*catalog.Table, []Warning, error) {
-	qual := st.Schema + "." + st.Name
 	captured, err := capturedColumns(ctx, db, ci)
 	if err != nil {
 		return nil, nil, err
 	}
+	return describe(ctx, db, dbName, st, ci, captured, types)
+}
+
+// describe is describeTable with the capture instance's columns read
+// already; nil captured means every column the table has now.
+func describe(ctx context.Context, db *sql.DB, dbName string, st sysTable, ci captureInstance, captured map[string]int, types map[int64]sysType) (*catalog.Table, []Warning, error) {
+	qual := st.Schema + "." + st.Name
 	t := &catalog.Table{Database: dbName, Schema: st.Schema, Name: st.Name, CaptureInstance: ci.Name}
 	var warnings []Warning
 	byID := map[int64]string{}
@@ -346,7 +357,7 @@ func describeTable(ctx context.Context, db *sql.DB, dbName string, st sysTable, 
 			warn(fmt.Sprintf("column %s.%s is computed; change data capture records it as NULL, so it is not synchronized", qual, name))
 			continue
 		}
-		if _, ok := captured[strings.ToLower(name)]; !ok {
+		if _, ok := captured[strings.ToLower(name)]; !ok && captured != nil {
 			warn(fmt.Sprintf("column %s.%s is not captured by capture instance %s; it is not synchronized", qual, name, ci.Name))
 			continue
 		}

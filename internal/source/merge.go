@@ -9,7 +9,10 @@ import (
 
 // change is one event read from a change table, with its place in the log.
 type change struct {
-	table  int // index of the table in the reader's (sorted) table list: the last tie-breaker
+	table int // index of the table in the reader's (sorted) table list: the last tie-breaker
+	// ts is the table as the capture instance read describes it (the
+	// columns it captures).
+	ts     *tableState
 	commit lsn.LSN
 	key    ChangeKey
 	op     event.Op

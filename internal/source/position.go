@@ -48,6 +48,12 @@ type TableSnapshot struct {
 	// snapshot began: while it has not moved, no change was cleaned up, so an
 	// instance created after the snapshot LSN is read from its start.
 	InstanceMinLSN lsn.LSN
+	// Added names the columns the table gained while synchronized: events
+	// carry them as optional fields from then on, across restarts.
+	Added []string
+	// Stopped says why the table is no longer read (DDL the pipeline cannot
+	// follow, CDC disabled); empty while it is read.
+	Stopped string
 }
 
 // StreamPosition is the position in the change tables.
@@ -121,6 +127,7 @@ func (p Position) clone() Position {
 		c.Snapshot.Tables = make(map[string]TableSnapshot, len(p.Snapshot.Tables))
 		for k, v := range p.Snapshot.Tables {
 			v.LastKey = append([]string(nil), v.LastKey...)
+			v.Added = append([]string(nil), v.Added...)
 			c.Snapshot.Tables[k] = v
 		}
 	}
@@ -147,6 +154,8 @@ type tableSnapshotJSON struct {
 	Rows           int64    `json:"rows"`
 	LastKey        []string `json:"last_key,omitempty"`
 	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
+	Added          []string `json:"added,omitempty"`
+	Stopped        string   `json:"stopped,omitempty"`
 }
 
 type streamJSON struct {
@@ -164,7 +173,7 @@ func (p Position) MarshalJSON() ([]byte, error) {
 	if len(p.Snapshot.Tables) > 0 {
 		j.Snapshot.Tables = make(map[string]tableSnapshotJSON, len(p.Snapshot.Tables))
 		for k, t := range p.Snapshot.Tables {
-			tj := tableSnapshotJSON{Done: t.Done, Rows: t.Rows, LastKey: t.LastKey}
+			tj := tableSnapshotJSON{Done: t.Done, Rows: t.Rows, LastKey: t.LastKey, Added: t.Added, Stopped: t.Stopped}
 			if !t.InstanceMinLSN.IsZero() {
 				tj.InstanceMinLSN = t.InstanceMinLSN.String()
 			}
@@ -198,7 +207,7 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 	if len(j.Snapshot.Tables) > 0 {
 		q.Snapshot.Tables = make(map[string]TableSnapshot, len(j.Snapshot.Tables))
 		for k, tj := range j.Snapshot.Tables {
-			t := TableSnapshot{Done: tj.Done, Rows: tj.Rows, LastKey: tj.LastKey}
+			t := TableSnapshot{Done: tj.Done, Rows: tj.Rows, LastKey: tj.LastKey, Added: tj.Added, Stopped: tj.Stopped}
 			if t.InstanceMinLSN, err = parseLSN(tj.InstanceMinLSN); err != nil {
 				return fmt.Errorf("source position: table %s: %w", k, err)
 			}

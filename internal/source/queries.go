@@ -38,7 +38,13 @@ const (
 	qIndexColumns = `SELECT column_id, key_ordinal FROM sys.index_columns WHERE object_id = @p1 AND index_id = @p2 AND key_ordinal > 0 ORDER BY key_ordinal`
 
 	// qChangeTables lists every capture instance of the database.
-	qChangeTables = `SELECT object_id, source_object_id, capture_instance, start_lsn, create_date FROM cdc.change_tables`
+	qChangeTables = `SELECT object_id, source_object_id, capture_instance, start_lsn, create_date, supports_net_changes, role_name, index_name, filegroup_name FROM cdc.change_tables`
+
+	// qDefaults lists a table's default constraints (@p1 = source object_id).
+	qDefaults = `SELECT parent_column_id, definition FROM sys.default_constraints WHERE parent_object_id = @p1`
+
+	// qDDLHistory lists the DDL recorded on captured tables, oldest first.
+	qDDLHistory = `SELECT source_object_id, ddl_command, ddl_lsn FROM cdc.ddl_history ORDER BY ddl_lsn`
 
 	// qCapturedColumns lists a capture instance's columns (@p1 = the change
 	// table's object_id) with their ordinal in __$update_mask.
@@ -143,4 +149,33 @@ func enableDBCommand(db string) string {
 func enableTableCommand(schema, table string) string {
 	return fmt.Sprintf("EXEC sys.sp_cdc_enable_table @source_schema = %s, @source_name = %s, @role_name = NULL;",
 		quoteString(schema), quoteString(table))
+}
+
+// enableInstanceCommand creates a second capture instance of a table like
+// its first (role, filegroup, net changes, row-identifying index) that
+// captures every column the table has now.
+func enableInstanceCommand(schema, table string, ci captureInstance, name string) string {
+	role := "NULL"
+	if ci.Role.Valid {
+		role = quoteString(ci.Role.String)
+	}
+	net := "0"
+	if ci.NetChanges {
+		net = "1"
+	}
+	cmd := fmt.Sprintf("EXEC sys.sp_cdc_enable_table @source_schema = %s, @source_name = %s, @role_name = %s, @capture_instance = %s, @supports_net_changes = %s",
+		quoteString(schema), quoteString(table), role, quoteString(name), net)
+	if ci.Index.Valid && ci.NetChanges {
+		cmd += ", @index_name = " + quoteString(ci.Index.String)
+	}
+	if ci.Filegroup.Valid {
+		cmd += ", @filegroup_name = " + quoteString(ci.Filegroup.String)
+	}
+	return cmd + ";"
+}
+
+// disableInstanceCommand drops one capture instance of a table.
+func disableInstanceCommand(schema, table, name string) string {
+	return fmt.Sprintf("EXEC sys.sp_cdc_disable_table @source_schema = %s, @source_name = %s, @capture_instance = %s;",
+		quoteString(schema), quoteString(table), quoteString(name))
 }

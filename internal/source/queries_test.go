@@ -63,8 +63,8 @@ func TestGeneratedSQL(t *testing.T) {
 // subqueries, no CTEs in any statement.
 func TestQueriesReadOneTable(t *testing.T) {
 	all := []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes, qIndexColumns,
-		qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows,
-		qSnapshotChunk(testTable().t, true), qChanges(testTable().t), qCountRows(testTable().t)}
+		qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows, qDefaults, qDDLHistory,
+		qSnapshotChunk(testTable().t, true), qWindowKeys(testTable().t), qRowByKey(testTable().t), qChanges(testTable().t), qCountRows(testTable().t)}
 	for _, q := range all {
 		u := strings.ToUpper(q)
 		for _, bad := range []string{" JOIN ", "(SELECT", " WITH ", " UNION "} {
@@ -83,7 +83,8 @@ func TestQueriesReadOneTable(t *testing.T) {
 func TestQueriesParse(t *testing.T) {
 	tb := testTable().t
 	for _, q := range []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes,
-		qIndexColumns, qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows,
+		qIndexColumns, qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows, qDefaults, qDDLHistory,
+		qWindowKeys(tb), qRowByKey(tb), disableInstanceCommand("dbo", "t", "dbo_t"),
 		qSnapshotChunk(tb, true), qSnapshotChunk(tb, false), qChanges(tb), qCountRows(tb),
 		enableDBCommand("Sales DB"), enableTableCommand("dbo", "t")} {
 		if _, err := tsql.Parse(q); err != nil {

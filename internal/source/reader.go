@@ -43,6 +43,9 @@ type Progress struct {
 	LastCommitLSN      lsn.LSN
 	LastCommitTime     time.Time // commit time at the source of LastCommitLSN
 	Retries            int64
+	// TablesStopped counts the tables no longer read because of DDL the
+	// pipeline cannot follow or CDC disabled (see the log for each).
+	TablesStopped int
 }
 
 // tableState is what the reader keeps per table.
@@ -53,6 +56,21 @@ type tableState struct {
 	ords []int
 	// keyIdx holds the indexes of the primary-key columns in Columns.
 	keyIdx []int
+	// objectID is the source table's object_id, once the catalog was read.
+	objectID int64
+	// next is the capture instance that captures columns added to the
+	// table, read from nextStart on; this one is read up to just before it.
+	next      *tableState
+	nextStart lsn.LSN
+	// addLSN is the ddl_lsn of the ADD COLUMN that started the switch, and
+	// oldReadTo the last LSN the old instance is read up to: the rows
+	// changed between them are read again when the switch completes.
+	addLSN, oldReadTo lsn.LSN
+	// stopped says why the table is no longer read; empty while it is.
+	stopped string
+	// told is the last schema-change message logged for the table, so that
+	// each is logged once and not at every check.
+	told string
 }
 
 // Reader reads the snapshot and then the change stream of a set of tables.
@@ -68,6 +86,9 @@ type Reader struct {
 	incarnation atomic.Pointer[string]
 
 	times lsnTimes
+	// refused holds tables enabled for CDC that cannot be synchronized (no
+	// primary key, say), reported once.
+	refused map[int64]bool
 }
 
 // NewReader returns a reader of tables (as Discover returns them) through db.
@@ -180,6 +201,9 @@ func (r *Reader) runOnce(ctx context.Context, pos *Position, emit func(context.C
 	if err := r.checkIncarnation(ctx, pos); err != nil {
 		return err
 	}
+	if err := r.restoreSchemaState(ctx, *pos); err != nil {
+		return err
+	}
 	if err := r.loadMeta(ctx); err != nil {
 		return err
 	}
@@ -205,29 +229,44 @@ func (r *Reader) loadMeta(ctx context.Context) error {
 		byName[ci.Name] = ci
 	}
 	for _, ts := range r.tables {
-		ci, ok := byName[ts.t.CaptureInstance]
-		if !ok {
-			return fmt.Errorf("table %s: capture instance %s no longer exists (was CDC disabled for the table?): enable it again with %s and take a new snapshot",
-				ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
+		if ts.stopped != "" {
+			continue
 		}
-		ords, err := capturedColumns(ctx, r.db, ci)
-		if err != nil {
-			return err
-		}
-		ts.ords = make([]int, len(ts.t.Columns))
-		for i, c := range ts.t.Columns {
-			o, ok := ords[lower(c.Name)]
-			if !ok {
-				return fmt.Errorf("table %s: column %s is no longer captured by capture instance %s: discover the tables again",
-					ts.t.QualifiedName(), c.Name, ci.Name)
+		for _, s := range []*tableState{ts, ts.next} {
+			if s == nil {
+				continue
 			}
-			ts.ords[i] = o
-		}
-		if ts.keyIdx, err = ts.t.KeyIndexes(); err != nil {
-			return err
+			ci, ok := byName[s.t.CaptureInstance]
+			if !ok {
+				return fmt.Errorf("table %s: capture instance %s no longer exists (was CDC disabled for the table?): enable it again with %s and take a new snapshot",
+					ts.t.QualifiedName(), s.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
+			}
+			if err := r.prepare(ctx, s, ci); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// prepare reads the update-mask ordinal of every column of ts as capture
+// instance ci captures it.
+func (r *Reader) prepare(ctx context.Context, ts *tableState, ci captureInstance) error {
+	ords, err := capturedColumns(ctx, r.db, ci)
+	if err != nil {
+		return err
+	}
+	ts.ords = make([]int, len(ts.t.Columns))
+	for i, c := range ts.t.Columns {
+		o, ok := ords[lower(c.Name)]
+		if !ok {
+			return fmt.Errorf("table %s: column %s is no longer captured by capture instance %s: discover the tables again",
+				ts.t.QualifiedName(), c.Name, ci.Name)
+		}
+		ts.ords[i] = o
+	}
+	ts.keyIdx, err = ts.t.KeyIndexes()
+	return err
 }
 
 // maxLSN reads sys.fn_cdc_get_max_lsn() through q (the database or a
@@ -261,6 +300,17 @@ func increment(l lsn.LSN) lsn.LSN {
 	for i := len(l) - 1; i >= 0; i-- {
 		l[i]++
 		if l[i] != 0 {
+			break
+		}
+	}
+	return l
+}
+
+// decrement returns the largest LSN before l, as sys.fn_cdc_decrement_lsn.
+func decrement(l lsn.LSN) lsn.LSN {
+	for i := len(l) - 1; i >= 0; i-- {
+		l[i]--
+		if l[i] != 0xFF {
 			break
 		}
 	}

@@ -23,12 +23,19 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 		saved, lastEmit = b.Position.Stream.CommitLSN, time.Now()
 		return nil
 	}
+	var lastCheck time.Time
 	for {
 		// A database dropped and recreated (or restored) while streaming
 		// does not always break a connection: a pool reconnects by name to
 		// the new database, whose LSNs mean nothing for pos.
 		if err := r.sameIncarnation(ctx, pos); err != nil {
 			return err
+		}
+		if time.Since(lastCheck) >= r.cfg.SchemaCheckInterval {
+			if err := r.checkSchema(ctx, pos, counting); err != nil {
+				return err
+			}
+			lastCheck = time.Now()
 		}
 		n, err := r.poll(ctx, pos, counting)
 		if err != nil {
@@ -71,21 +78,26 @@ func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Cont
 		}
 	}()
 	for i, ts := range r.tables {
+		if ts.stopped != "" {
+			continue
+		}
 		tfrom, err := r.tableFrom(ctx, ts, from, *pos)
 		if err != nil {
 			return 0, err
 		}
-		if tfrom.Compare(to) > 0 {
-			continue
+		// While switching capture instances the old one is read up to just
+		// before the new one's start, and the new one from there: each
+		// change once, whichever instance holds it.
+		for _, sg := range segments(ts, tfrom, to) {
+			rows, err := r.db.QueryContext(ctx, qChanges(sg.ts.t), sg.from.Bytes(), sg.to.Bytes())
+			if err != nil {
+				return 0, fmt.Errorf("read changes of %s (capture instance %s) from %s to %s: %w",
+					ts.t.QualifiedName(), sg.ts.t.CaptureInstance, sg.from, sg.to, err)
+			}
+			c := &sqlCursor{table: i, ts: sg.ts, rows: rows}
+			cursors = append(cursors, c)
+			srcs = append(srcs, c)
 		}
-		rows, err := r.db.QueryContext(ctx, qChanges(ts.t), tfrom.Bytes(), to.Bytes())
-		if err != nil {
-			return 0, fmt.Errorf("read changes of %s (capture instance %s) from %s to %s: %w",
-				ts.t.QualifiedName(), ts.t.CaptureInstance, tfrom, to, err)
-		}
-		c := &sqlCursor{table: i, ts: ts, rows: rows}
-		cursors = append(cursors, c)
-		srcs = append(srcs, c)
 	}
 	m, err := newMerger(srcs)
 	if err != nil {
@@ -117,7 +129,50 @@ func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Cont
 	if to.Compare(pos.Stream.CommitLSN) > 0 {
 		pos.Stream = StreamPosition{CommitLSN: to}
 	}
+	if err := r.finishSwitches(ctx, pos, emit); err != nil {
+		return b.emitted, err
+	}
 	return b.emitted, nil
+}
+
+// segment is a range of LSNs to read through one capture instance.
+type segment struct {
+	ts       *tableState
+	from, to lsn.LSN
+}
+
+// segments splits [from, to] between a table's capture instances: all of
+// it through the current one, or, while switching, the part before
+// ts.nextStart through the current one and the rest through the next.
+func segments(ts *tableState, from, to lsn.LSN) []segment {
+	if from.Compare(to) > 0 {
+		return nil
+	}
+	if ts.next == nil {
+		return []segment{{ts, from, to}}
+	}
+	var out []segment
+	if end := decrement(ts.nextStart); from.Compare(end) <= 0 {
+		out = append(out, segment{ts, from, minLSN(to, end)})
+	}
+	if start := maxLSN2(from, ts.nextStart); start.Compare(to) <= 0 {
+		out = append(out, segment{ts.next, start, to})
+	}
+	return out
+}
+
+func minLSN(a, b lsn.LSN) lsn.LSN {
+	if a.Compare(b) <= 0 {
+		return a
+	}
+	return b
+}
+
+func maxLSN2(a, b lsn.LSN) lsn.LSN {
+	if a.Compare(b) >= 0 {
+		return a
+	}
+	return b
 }
 
 // streamStart returns the first LSN to read and, when the position is
@@ -279,7 +334,7 @@ func (c *sqlCursor) next() (*change, bool, error) {
 // buildChange turns change rows into a change: op 1 delete, 2 insert, and an
 // update from its before image (op 3, may be nil) and after image (op 4).
 func buildChange(table int, ts *tableState, before, rc *rawChange) (*change, bool, error) {
-	ch := &change{table: table, commit: rc.commit, key: ChangeKey{SeqVal: rc.seqval, Operation: rc.op}}
+	ch := &change{table: table, ts: ts, commit: rc.commit, key: ChangeKey{SeqVal: rc.seqval, Operation: rc.op}}
 	var err error
 	switch rc.op {
 	case 1:
@@ -381,7 +436,10 @@ func (b *batcher) add(ctx context.Context, c *change) error {
 	if err != nil {
 		return err
 	}
-	ts := b.r.tables[c.table]
+	ts := c.ts
+	if ts == nil {
+		ts = b.r.tables[c.table]
+	}
 	b.cur = append(b.cur, &event.Event{Table: ts.t, Op: c.op, Before: c.before, After: c.after, TsMs: time.Now().UnixMilli(),
 		Source: b.r.sourceBlock(ts, "false", tsMs, c.key.SeqVal, c.commit, serial(c.key))})
 	b.count++

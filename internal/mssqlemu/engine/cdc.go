@@ -245,6 +245,8 @@ func (e *Engine) captureDue(now time.Time, all bool) {
 // __$start_lsn, __$end_lsn, __$seqval, __$operation, __$update_mask,
 // captured columns, __$command_id.
 func (ci *captureInstance) capture(writeSeq, commit uint64, op cdcOp) {
+	// Rows stored before ALTER TABLE ADD read the added columns' fill.
+	op.before, op.after = ci.source.pad(op.before), ci.source.pad(op.after)
 	n := len(ci.cols)
 	row := func(kind int, src []any, mask []byte, lobs bool) []any {
 		r := make([]any, 0, n+6)

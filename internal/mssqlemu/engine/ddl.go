@@ -289,7 +289,9 @@ func (s *session) alterTableAdd(ev *evaluator, x *tsql.AlterTableAddStmt, fr *fr
 		if !c.Nullable && c.Default == nil && c.Identity == nil && c.Type.ID != sqltypes.Timestamp && hasRows {
 			return msg(4901, 16, 1, fmt.Sprintf("ALTER TABLE only allows columns to be added that can contain nulls, or have a DEFAULT definition specified, or the column being added is an identity or timestamp column, or alternatively if none of the previous conditions are satisfied the table must be empty to allow addition of this column. Column '%s' cannot be added to non-empty table '%s' because it does not satisfy these conditions.", c.Name, t.Name))
 		}
-		if !c.Nullable && c.Default != nil {
+		// SQL Server gives existing rows the default of a NOT NULL column,
+		// or of any column with WITH VALUES, without writing change rows.
+		if (!c.Nullable || cd.WithValues) && c.Default != nil {
 			v, vt, err := ev.columnDefault(c)
 			if err != nil {
 				return err

@@ -151,6 +151,9 @@ type ColumnDef struct {
 	Clustered      ClusterKind
 	ConstraintName string
 	Check          Expr // CHECK (expr); nil when none
+	// WithValues is DEFAULT ... WITH VALUES: ALTER TABLE ... ADD gives the
+	// existing rows the default even when the column is nullable.
+	WithValues bool
 }
 
 // ConstraintKind is a table-level constraint's kind.

@@ -337,6 +337,9 @@ func (f *formatter) columnDef(c *ColumnDef) {
 		}
 		f.w(" DEFAULT ")
 		f.expr(c.Default)
+		if c.WithValues {
+			f.w(" WITH VALUES")
+		}
 	}
 	if c.PrimaryKey || c.Unique {
 		if c.ConstraintName != "" {

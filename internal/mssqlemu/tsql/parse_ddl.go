@@ -239,8 +239,14 @@ func (p *parser) parseColumnOption(col *ColumnDef) (done bool, err error) {
 func (p *parser) parseColumnDefault(col *ColumnDef) error {
 	p.i++ // DEFAULT
 	var err error
-	col.Default, err = p.parseScalar()
-	return err
+	if col.Default, err = p.parseScalar(); err != nil {
+		return err
+	}
+	if p.isKw("WITH") && p.at(1).kind == tWord && p.at(1).upper == "VALUES" {
+		p.i += 2
+		col.WithValues = true
+	}
+	return nil
 }
 
 // parseColumnKey parses PRIMARY KEY, UNIQUE or CHECK on a column.
