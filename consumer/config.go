@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
 // Config is every setting of the consumer, read from the environment.
@@ -56,8 +57,14 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if err := kafka.ValidateTopicPrefix(c.TopicPrefix); err != nil {
+		return fmt.Errorf("TOPIC_PREFIX: %w", err)
+	}
 	if c.DeadLetterTopic == "" {
 		c.DeadLetterTopic = c.TopicPrefix + "._deadletter"
+	}
+	if err := kafka.ValidateTopicName(c.DeadLetterTopic); err != nil {
+		return fmt.Errorf("DEAD_LETTER_TOPIC: %w", err)
 	}
 	if c.BatchMaxEvents < 1 {
 		return fmt.Errorf("BATCH_MAX_EVENTS %d: want at least 1", c.BatchMaxEvents)

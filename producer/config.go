@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
 // Config is every setting of the producer, read from the environment.
@@ -55,8 +57,11 @@ func (c *Config) validate() error {
 	if _, err := c.database(); err != nil {
 		return err
 	}
-	if c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\") {
-		return fmt.Errorf("TOPIC_PREFIX %q: use letters, digits, '.', '_' or '-'", c.TopicPrefix)
+	if err := kafka.ValidateTopicPrefix(c.TopicPrefix); err != nil {
+		return fmt.Errorf("TOPIC_PREFIX: %w", err)
+	}
+	if err := kafka.ValidateTopicName(c.StateTopic); err != nil {
+		return fmt.Errorf("STATE_TOPIC: %w", err)
 	}
 	if c.TopicCleanup != "compact" && c.TopicCleanup != "delete" && c.TopicCleanup != "compact,delete" {
 		return fmt.Errorf("TOPIC_CLEANUP_POLICY %q: want compact, delete or compact,delete", c.TopicCleanup)

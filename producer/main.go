@@ -85,8 +85,12 @@ func run(ctx context.Context) error {
 	maxBytes := ptr(strconv.Itoa(int(cfg.MaxMessageBytes)))
 	specs := []kafka.TopicSpec{{Name: cfg.StateTopic, Partitions: 1, ReplicationFactor: cfg.TopicReplication,
 		Configs: map[string]*string{"cleanup.policy": ptr("compact")}}}
-	for _, t := range tables {
-		specs = append(specs, kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
+	topics, err := relay.CheckTopics(cfg.TopicPrefix, tables)
+	if err != nil {
+		return err
+	}
+	for _, topic := range topics {
+		specs = append(specs, kafka.TopicSpec{Name: topic, Partitions: cfg.TopicPartitions,
 			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup), "max.message.bytes": maxBytes}})
 	}
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(kcl), specs); err != nil {
