@@ -116,8 +116,9 @@ func (b *Broker) Close() {
 // gets INVALID_TOPIC_EXCEPTION, as from Kafka, and the request's other
 // topics INVALID_REQUEST (Kafka would create them; no client of ours sends
 // several names in one request, and creating none keeps this simple).
-// Automatic creation (only with kfake.AllowAutoTopicCreation) is turned off
-// for a Metadata request that names an illegal topic.
+// Topics are never created automatically (kfake's default, which StartBroker
+// keeps; passing kfake.AllowAutoTopicCreation would bypass this check), so
+// CreateTopics is the only way a topic comes to exist.
 func enforceTopicNames(c *kfake.Cluster) {
 	c.ControlKey(kmsg.CreateTopics.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -142,15 +143,5 @@ func enforceTopicNames(c *kfake.Cluster) {
 			resp.Topics = append(resp.Topics, rt)
 		}
 		return resp, nil, true
-	})
-	c.ControlKey(kmsg.Metadata.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		mreq := req.(*kmsg.MetadataRequest)
-		for _, t := range mreq.Topics {
-			if t.Topic != nil && ValidateTopicName(*t.Topic) != nil {
-				mreq.AllowAutoTopicCreation = false
-			}
-		}
-		return nil, nil, false
 	})
 }
