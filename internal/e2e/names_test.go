@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -113,7 +115,7 @@ func TestRealWorldNames(t *testing.T) {
 			}
 		}
 		if len(got) != len(want) {
-			t.Errorf("target tables %v, want exactly %d", keys(got), len(want))
+			t.Errorf("target tables %v, want exactly %d", slices.Sorted(maps.Keys(got)), len(want))
 		}
 	})
 
@@ -147,7 +149,7 @@ func TestRealWorldNames(t *testing.T) {
 				t.Errorf("no topic %q; the broker holds %v", topic, topics.Names())
 			}
 			for _, s := range []string{topic + "-key", topic + "-value"} {
-				if !contains(subjects, s) {
+				if !slices.Contains(subjects, s) {
 					t.Errorf("no registry subject %q", s)
 				}
 			}
@@ -239,22 +241,4 @@ func TestTablesSharingATopicAreRefused(t *testing.T) {
 			prod.waitLog(t, "snapshot done", time.Minute)
 		})
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
