@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -23,6 +25,8 @@ import (
 var (
 	longTable  = strings.Repeat("Long table name ", 8)[:127] + "X"  // 128 characters
 	longColumn = strings.Repeat("long column name ", 8)[:127] + "X" // 128 characters
+	// With it, the long table's topic name passes Kafka's 249 characters.
+	longSchema = "Schema, with a name long enough for the topic to pass 249 characters"
 )
 
 // kafkaTopicRule is Kafka's own rule for topic names (Topic.validate),
@@ -39,19 +43,20 @@ func TestRealWorldNames(t *testing.T) {
 	e := newEnv(t)
 	e.exec(
 		`CREATE SCHEMA [sales.eu]`,
+		`CREATE SCHEMA [`+longSchema+`]`,
 		`CREATE TABLE dbo.[Order Details] ([Order ID] int NOT NULL, [Product-ID] int NOT NULL, [Unit Price] money NOT NULL,
 			[select] nvarchar(20) NULL, [a b] int NULL, [a_u0020b] int NULL, CONSTRAINT [PK Order Details] PRIMARY KEY ([Order ID], [Product-ID]))`,
 		`CREATE TABLE [sales.eu].[a.b-c] ([x]]y] int NOT NULL PRIMARY KEY, [it's] nvarchar(10) NULL, ["q"] int NULL)`,
 		`CREATE TABLE dbo.[Ünïcode Täble's "q"] ([Ключ] int NOT NULL PRIMARY KEY, [名字] nvarchar(20) NULL, [Größe] decimal(5,1) NULL)`,
 		`CREATE TABLE dbo.[select] ([from] int NOT NULL PRIMARY KEY, [where] nvarchar(10) NULL, [order] int NULL)`,
-		`CREATE TABLE dbo.[`+longTable+`] ([`+longColumn+`] int NOT NULL PRIMARY KEY, v nvarchar(10) NULL)`,
+		`CREATE TABLE [`+longSchema+`].[`+longTable+`] ([`+longColumn+`] int NOT NULL PRIMARY KEY, v nvarchar(10) NULL)`,
 		`EXEC sys.sp_cdc_enable_db`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Order Details', @role_name = NULL`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'sales.eu', @source_name = N'a.b-c', @role_name = NULL`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Ünïcode Täble''s "q"', @role_name = NULL`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'select', @role_name = NULL`,
 		// A capture instance has at most 100 characters: name it.
-		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'`+longTable+`', @role_name = NULL, @capture_instance = N'dbo_long'`,
+		`EXEC sys.sp_cdc_enable_table @source_schema = N'`+longSchema+`', @source_name = N'`+longTable+`', @role_name = NULL, @capture_instance = N'long'`,
 	)
 	seed := func(from, to int) {
 		for i := from; i <= to; i++ {
@@ -60,7 +65,7 @@ func TestRealWorldNames(t *testing.T) {
 				fmt.Sprintf(`INSERT INTO [sales.eu].[a.b-c] ([x]]y], [it's], ["q"]) VALUES (%d, N'it''s %d', %d)`, i, i, -i),
 				fmt.Sprintf(`INSERT INTO dbo.[Ünïcode Täble's "q"] VALUES (%d, N'名字 %d', %d.5)`, i, i, i),
 				fmt.Sprintf(`INSERT INTO dbo.[select] ([from], [where], [order]) VALUES (%d, N'w%d', %d)`, i, i, i*2),
-				fmt.Sprintf(`INSERT INTO dbo.[`+longTable+`] VALUES (%d, N'v%d')`, i, i),
+				fmt.Sprintf(`INSERT INTO [`+longSchema+`].[`+longTable+`] VALUES (%d, N'v%d')`, i, i),
 			)
 		}
 	}
@@ -79,14 +84,14 @@ func TestRealWorldNames(t *testing.T) {
 		`DELETE FROM dbo.[Ünïcode Täble's "q"] WHERE [Ключ] = 8`,
 		`UPDATE dbo.[Ünïcode Täble's "q"] SET [名字] = N'ünï 😀' WHERE [Ключ] = 9`,
 		`UPDATE dbo.[select] SET [where] = NULL WHERE [from] > 15`,
-		`UPDATE dbo.[`+longTable+`] SET v = N'changed' WHERE [`+longColumn+`] < 4`,
+		`UPDATE [`+longSchema+`].[`+longTable+`] SET v = N'changed' WHERE [`+longColumn+`] < 4`,
 	)
 	e.converge(convergeWithin, prod, cons)
 
 	ctx := context.Background()
 	t.Run("target names are the source names", func(t *testing.T) {
 		rows, err := e.target.Query(ctx, `SELECT table_schema, table_name, column_name FROM information_schema.columns
-			WHERE table_schema IN ('dbo', 'sales.eu') ORDER BY table_schema, table_name, ordinal_position`)
+			WHERE table_schema NOT IN ('information_schema', 'pg_catalog', 'mssql2adb') ORDER BY table_schema, table_name, ordinal_position`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,11 +108,11 @@ func TestRealWorldNames(t *testing.T) {
 		}
 		// PostgreSQL keeps 63 bytes of an identifier (NAMEDATALEN).
 		want := map[string][]string{
-			"dbo|Order Details":       {"Order ID", "Product-ID", "Unit Price", "select", "a b", "a_u0020b", "__source_lsn"},
-			"sales.eu|a.b-c":          {"x]y", "it's", `"q"`, "__source_lsn"},
-			`dbo|Ünïcode Täble's "q"`: {"Ключ", "名字", "Größe", "__source_lsn"},
-			"dbo|select":              {"from", "where", "order", "__source_lsn"},
-			"dbo|" + longTable[:63]:   {longColumn[:63], "v", "__source_lsn"},
+			"dbo|Order Details":                    {"Order ID", "Product-ID", "Unit Price", "select", "a b", "a_u0020b", "__source_lsn"},
+			"sales.eu|a.b-c":                       {"x]y", "it's", `"q"`, "__source_lsn"},
+			`dbo|Ünïcode Täble's "q"`:              {"Ключ", "名字", "Größe", "__source_lsn"},
+			"dbo|select":                           {"from", "where", "order", "__source_lsn"},
+			longSchema[:63] + "|" + longTable[:63]: {longColumn[:63], "v", "__source_lsn"},
 		}
 		for k, cols := range want {
 			if strings.Join(got[k], "|") != strings.Join(cols, "|") {
@@ -124,7 +129,7 @@ func TestRealWorldNames(t *testing.T) {
 		"a.b-c":         e.name + "." + e.name + ".sales.eu.a.b-c",
 		"Ünïcode":       e.name + "." + e.name + ".dbo._n_code_T_ble_s__q_",
 		"select":        e.name + "." + e.name + ".dbo.select",
-		"long":          e.name + "." + e.name + ".dbo." + strings.ReplaceAll(longTable, " ", "_"),
+		"long":          longTopic(e.name, e.name, longSchema, longTable),
 	}
 	t.Run("topics and subjects are legal on real Kafka and a real registry", func(t *testing.T) {
 		topics, err := kadm.NewClient(kafkaClient(t)).ListTopics(ctx)
@@ -241,4 +246,18 @@ func TestTablesSharingATopicAreRefused(t *testing.T) {
 			prod.waitLog(t, "snapshot done", time.Minute)
 		})
 	}
+}
+
+// longTopic is the topic of a table whose name with the prefix passes
+// Kafka's 249 characters: the first 240 characters of the name (characters
+// Kafka refuses replaced by '_'), '_' and 8 hex digits of the SHA-256 of the
+// original names, each after a NUL.
+func longTopic(prefix, db, schema, table string) string {
+	r := strings.NewReplacer(" ", "_", ",", "_")
+	full := prefix + "." + db + "." + r.Replace(schema) + "." + r.Replace(table)
+	if len(full) <= 249 {
+		panic("not a long topic: " + full)
+	}
+	sum := sha256.Sum256([]byte(prefix + "\x00" + db + "\x00" + schema + "\x00" + table))
+	return full[:240] + "_" + hex.EncodeToString(sum[:])[:8]
 }
