@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
 // Config is every setting of the producer, read from the environment.
@@ -13,8 +15,8 @@ type Config struct {
 	KafkaBrokers      []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
 	SchemaRegistryURL string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL, e.g. http://registry:8081."`
 	SourceName        string        `env:"SOURCE_NAME" help:"Name of this source (DTS's synchronization instance id): every event's source.name, the first part of __dts_data_source in merged tables, and part of the default TRANSACTIONAL_ID; default TOPIC_PREFIX."`
-	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>."`
-	Tables            []string      `env:"TABLES" help:"Comma-separated schema.table names to capture; empty captures every CDC-enabled table of the database."`
+	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>, with the characters Kafka refuses replaced (see Topics, keys and events). ASCII letters, digits, '.', '_' and '-', at most 200."`
+	Tables            []string      `env:"TABLES" help:"Comma-separated schema.table names to capture, bracketed when a name holds a dot ([sales.eu].[Order Details]); empty captures every CDC-enabled table of the database."`
 	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
 	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
@@ -57,8 +59,11 @@ func (c *Config) validate() error {
 	if _, err := c.database(); err != nil {
 		return err
 	}
-	if c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, " /\\") {
-		return fmt.Errorf("TOPIC_PREFIX %q: use letters, digits, '.', '_' or '-'", c.TopicPrefix)
+	if err := kafka.ValidateTopicPrefix(c.TopicPrefix); err != nil {
+		return fmt.Errorf("TOPIC_PREFIX: %w", err)
+	}
+	if err := kafka.ValidateTopicName(c.StateTopic); err != nil {
+		return fmt.Errorf("STATE_TOPIC: %w", err)
 	}
 	if c.TopicCleanup != "compact" && c.TopicCleanup != "delete" && c.TopicCleanup != "compact,delete" {
 		return fmt.Errorf("TOPIC_CLEANUP_POLICY %q: want compact, delete or compact,delete", c.TopicCleanup)

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	_ "github.com/microsoft/go-mssqldb"
@@ -91,14 +92,25 @@ func run(ctx context.Context) error {
 		return kafka.TopicSpec{Name: relay.Topic(cfg.TopicPrefix, t), Partitions: cfg.TopicPartitions,
 			ReplicationFactor: cfg.TopicReplication, Configs: map[string]*string{"cleanup.policy": ptr(cfg.TopicCleanup), "max.message.bytes": maxBytes}}
 	}
+	// Two tables whose names map to one topic are refused before anything
+	// is written (see relay.CheckTopics).
+	if _, err := relay.CheckTopics(cfg.TopicPrefix, tables); err != nil {
+		return err
+	}
 	for _, t := range tables {
 		specs = append(specs, tableTopic(t))
 	}
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(kcl), specs); err != nil {
 		return err
 	}
-	// A table enabled for CDC while running gets its topic before its snapshot.
+	// A table enabled for CDC while running gets its topic before its
+	// snapshot, unless its topic would be another table's.
+	captured := slices.Clone(tables)
 	scfg.OnNewTable = func(ctx context.Context, t *catalog.Table) error {
+		if _, err := relay.CheckTopics(cfg.TopicPrefix, append(slices.Clone(captured), t)); err != nil {
+			return err
+		}
+		captured = append(captured, t)
 		return kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{tableTopic(t)})
 	}
 

@@ -77,11 +77,16 @@ func (tb *tableBatch) addTable(t *catalog.Table) error {
 	}
 	m := make([]int, len(t.Columns))
 	for i, c := range t.Columns {
+		// An exact match wins over one that ignores case: in a
+		// case-sensitive database T and t are two columns, never one.
 		j := -1
 		for k, u := range tb.union {
-			if strings.EqualFold(u.Name, c.Name) {
+			if u.Name == c.Name {
 				j = k
 				break
+			}
+			if j < 0 && strings.EqualFold(u.Name, c.Name) && t.Columns[t.ColumnIndex(u.Name)].Name != u.Name {
+				j = k
 			}
 		}
 		if j < 0 {

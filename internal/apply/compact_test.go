@@ -133,3 +133,24 @@ func TestCompactionErrors(t *testing.T) {
 		})
 	}
 }
+
+// In a case-sensitive database T and t are two columns: they stay two in
+// the target table, each with its own value, never merged into one.
+func TestCaseTwinColumnsStayApart(t *testing.T) {
+	tbl := &catalog.Table{Database: "cs", Schema: "dbo", Name: "x", PrimaryKey: []string{"t"},
+		Columns: []catalog.Column{{Name: "T", Type: "int", Nullable: true}, {Name: "t", Type: "int"}}}
+	tt, err := TargetTableFor(tbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tt.Columns) != 2 || tt.Columns[0].Name != "T" || tt.Columns[1].Name != "t" || len(tt.Key) != 1 || tt.Key[0] != "t" {
+		t.Fatalf("target table %+v, want columns T and t with key t", tt)
+	}
+	bs, err := groupBatch([]*event.Event{ev(tbl, event.OpCreate, 1, nil, row(int64(1), int64(2)))}, sourceName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(bs[0]); got != "u 2 1,2@1" {
+		t.Fatalf("entries %q, want the key from t (2) and both values", got)
+	}
+}

@@ -50,6 +50,9 @@ type encPlan struct {
 
 // NewCodec returns a Codec that registers and fetches schemas through cl and
 // names them with prefix (the topic prefix, as Debezium's topic.prefix).
+// Only Encode uses prefix, for the namespace of the schemas it generates;
+// Decode takes every name from the writer schema's properties, never from
+// the prefix or the topic, so a decoding-only Codec may get any prefix.
 func NewCodec(cl *sr.Client, prefix string) *Codec {
 	return &Codec{
 		cl:      cl,

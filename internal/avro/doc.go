@@ -26,6 +26,13 @@
 // mssql.database, mssql.schema, mssql.table, mssql.primary_key and
 // mssql.capture_instance. TableFromSchemas reads all of it back.
 //
+// Record, namespace and field names follow Avro's rules for any SQL Server
+// identifier: characters outside [A-Za-z0-9_] become _uXXXX (avroName), and
+// two columns that would get the same field name are kept apart by a hash
+// suffix on the later one (fieldNames). Names are never read back from Avro
+// names or topic names: the decoder takes the database, schema, table and
+// column names from the mssql.* properties, exactly as SQL Server has them.
+//
 // # Unchanged large values
 //
 // SQL Server's change tables leave text, ntext and image (and may leave the

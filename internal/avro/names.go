@@ -1,6 +1,8 @@
 package avro
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"unicode/utf16"
@@ -63,18 +65,39 @@ func namespaceOf(prefix string, t *catalog.Table) (string, error) {
 	return strings.Join(parts, "."), nil
 }
 
-// fieldNames returns the Avro field name of every column of t, refusing two
-// columns whose names collide after avroName.
+// fieldNames returns the Avro field name of every column of t. Two columns
+// can have the same avroName ("a b" and "a_u0020b", "2fa" and "_2fa"); they
+// are kept apart, never merged, deterministically: in ordinal order, the
+// first column gets avroName of its name, and a later one whose avroName is
+// taken gets avroName + "_" + the first 8 hex digits of the SHA-256 of its
+// source name (more digits in the unlikely case those are taken too), so
+// "a_u0020b" next to an earlier "a b" becomes "a_u0020b_" + 8 hex digits.
+//
+// The source name travels in the field's mssql.name, so the consumer never
+// needs to undo this. Names depend only on the columns, in order: a table
+// gets the same names every time, and a column added later (a higher
+// ordinal) never renames an existing field, which BACKWARD compatibility
+// needs.
 func fieldNames(t *catalog.Table) ([]string, error) {
 	names := make([]string, len(t.Columns))
-	seen := make(map[string]string, len(t.Columns))
+	taken := make(map[string]bool, len(t.Columns))
 	for i, c := range t.Columns {
 		n := avroName(c.Name)
-		if other, ok := seen[n]; ok {
-			return nil, fmt.Errorf("table %s: columns %q and %q both become Avro field %q; rename one", t.QualifiedName(), other, c.Name, n)
+		if taken[n] {
+			sum := sha256.Sum256([]byte(c.Name))
+			h := hex.EncodeToString(sum[:])
+			digits := 8
+			for taken[n+"_"+h[:digits]] && digits < len(h) {
+				digits++
+			}
+			n += "_" + h[:digits]
 		}
-		seen[n] = c.Name
+		if taken[n] {
+			// Unreachable in practice: even the whole hash is taken.
+			return nil, fmt.Errorf("table %s: column %q has no free Avro field name; rename it", t.QualifiedName(), c.Name)
+		}
 		names[i] = n
+		taken[n] = true
 	}
 	return names, nil
 }

@@ -97,14 +97,19 @@ func (t *Table) QualifiedName() string {
 }
 
 // ColumnIndex returns the index in Columns of the named column, or -1.
-// SQL Server names are compared case-insensitively, as the default collations do.
+// SQL Server names are compared case-insensitively, as the default collations
+// do, but an exact match wins: a case-sensitive database may hold both T and t.
 func (t *Table) ColumnIndex(name string) int {
+	j := -1
 	for i, c := range t.Columns {
-		if strings.EqualFold(c.Name, name) {
+		if c.Name == name {
 			return i
 		}
+		if j < 0 && strings.EqualFold(c.Name, name) {
+			j = i
+		}
 	}
-	return -1
+	return j
 }
 
 // KeyIndexes returns the indexes in Columns of the primary-key columns, in key

@@ -80,7 +80,7 @@ func TestTaskOptions(t *testing.T) {
 	// Student is synchronized with every operation, its name folded.
 	e.waitTarget(`SELECT count(*) || ' ' || min(id) FROM dbo.student`, "15 6", prod, cons)
 	// enrolment is left out altogether, and nothing is quoted.
-	if got := e.targetLines(`SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY 1) FROM information_schema.tables
+	if got := e.targetLines(`SELECT string_agg(table_schema || '.' || table_name, ',' ORDER BY table_schema, table_name) FROM information_schema.tables
 		WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'mssql2adb')`); got != "crm.clients,dbo.student" {
 		t.Fatalf("target tables %q, want crm.clients and dbo.student only", got)
 	}

@@ -8,13 +8,18 @@ import (
 	"net"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Broker is a single-node, in-process Kafka broker (franz-go's kfake) for
 // the dev stack and end-to-end tests. It speaks the Kafka protocol on a TCP
 // port, so any client (kgo, librdkafka, kcat) can use it. Topics are not
 // created automatically: create them with EnsureTopics, as in production.
+// Topic names follow real Kafka's rules (ValidateTopicName): kfake alone
+// accepts any name, so a name a real cluster refuses would pass every test;
+// the broker answers such a create with INVALID_TOPIC_EXCEPTION instead.
 //
 // kfake supports what the exactly-once design needs, checked by this
 // package's tests against kgo and librdkafka (kcat): transactions with
@@ -78,6 +83,7 @@ func StartBroker(ctx context.Context, addr string, partitions int, extra ...kfak
 		}
 		return nil, fmt.Errorf("kafka: start broker on %s: %w", addr, err)
 	}
+	enforceTopicNames(c)
 	b := &Broker{c: c, stop: make(chan struct{})}
 	go func() {
 		select {
@@ -102,5 +108,40 @@ func (b *Broker) Close() {
 	b.once.Do(func() {
 		close(b.stop)
 		b.c.Close()
+	})
+}
+
+// enforceTopicNames makes c refuse topic names real Kafka refuses. A
+// CreateTopics request naming an illegal topic is answered here: that topic
+// gets INVALID_TOPIC_EXCEPTION, as from Kafka, and the request's other
+// topics INVALID_REQUEST (Kafka would create them; no client of ours sends
+// several names in one request, and creating none keeps this simple).
+// Topics are never created automatically (kfake's default, which StartBroker
+// keeps; passing kfake.AllowAutoTopicCreation would bypass this check), so
+// CreateTopics is the only way a topic comes to exist.
+func enforceTopicNames(c *kfake.Cluster) {
+	c.ControlKey(kmsg.CreateTopics.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		creq := req.(*kmsg.CreateTopicsRequest)
+		illegal := false
+		for _, t := range creq.Topics {
+			illegal = illegal || ValidateTopicName(t.Topic) != nil
+		}
+		if !illegal {
+			return nil, nil, false
+		}
+		resp := creq.ResponseKind().(*kmsg.CreateTopicsResponse)
+		for _, t := range creq.Topics {
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic = t.Topic
+			msg := "not created: another topic of this request has an illegal name"
+			rt.ErrorCode = kerr.InvalidRequest.Code
+			if err := ValidateTopicName(t.Topic); err != nil {
+				rt.ErrorCode, msg = kerr.InvalidTopicException.Code, err.Error()
+			}
+			rt.ErrorMessage = &msg
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
 // Encoder turns an event into a Kafka key and value (the Avro codec).
@@ -29,9 +30,52 @@ type Writer interface {
 	WriteBatch(ctx context.Context, records []*kgo.Record, state *kgo.Record) error
 }
 
-// Topic is the change topic of a table: <prefix>.<database>.<schema>.<table>.
+// Topic is the change topic of a table: <prefix>.<database>.<schema>.<table>,
+// made valid for Kafka by kafka.ChangeTopicName (characters Kafka refuses
+// become '_', an overlong name ends with a hash). Check a set of tables with
+// CheckTopics before writing: the rule can give two tables one topic.
 func Topic(prefix string, t *catalog.Table) string {
-	return strings.Join([]string{prefix, t.Database, t.Schema, t.Name}, ".")
+	return kafka.ChangeTopicName(prefix, t.Database, t.Schema, t.Name)
+}
+
+// CheckTopics returns the change topic of each table, in order, or an error
+// naming two tables that would share a topic, or whose topics Kafka would
+// take for one (it treats '.' and '_' alike): writing both to one topic
+// would mix two tables' keys and schemas, so the producer refuses to start.
+// It also refuses a database whose topic part starts with '_': the
+// consumer leaves <prefix>._… topics alone, as internal ones.
+func CheckTopics(prefix string, tables []*catalog.Table) ([]string, error) {
+	if err := kafka.ValidateTopicPrefix(prefix); err != nil {
+		return nil, fmt.Errorf("TOPIC_PREFIX: %w", err)
+	}
+	topics := make([]string, len(tables))
+	seen := make(map[string]int, len(tables))
+	for i, t := range tables {
+		topics[i] = Topic(prefix, t)
+		if strings.HasPrefix(topics[i], prefix+"._") {
+			return nil, fmt.Errorf("table %s: its topic %s starts with %s._, which consumers skip as internal; a database name that begins with '_' or another character Kafka refuses cannot be captured with this prefix",
+				bracketed(t), topics[i], prefix)
+		}
+		k := kafka.TopicCollisionKey(topics[i])
+		j, ok := seen[k]
+		if !ok {
+			seen[k] = i
+			continue
+		}
+		if topics[j] == topics[i] {
+			return nil, fmt.Errorf("tables %s and %s would both write to Kafka topic %s (characters Kafka refuses become '_'); rename one of them, or leave one out with TABLES",
+				bracketed(tables[j]), bracketed(t), topics[i])
+		}
+		return nil, fmt.Errorf("tables %s and %s would write to Kafka topics %s and %s, which Kafka cannot tell apart ('.' and '_' count as one character); rename one of them, or leave one out with TABLES",
+			bracketed(tables[j]), bracketed(t), topics[j], topics[i])
+	}
+	return topics, nil
+}
+
+// bracketed names a table unambiguously, as SQL Server's QUOTENAME would.
+func bracketed(t *catalog.Table) string {
+	q := func(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
+	return q(t.Database) + "." + q(t.Schema) + "." + q(t.Name)
 }
 
 // Relay encodes and writes batches. It is not safe for concurrent use: the

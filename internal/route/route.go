@@ -127,11 +127,13 @@ func checkPattern(p, what string) error {
 	return nil
 }
 
-// match reports whether database.schema.table name matches pattern p,
-// case-insensitively; '*' and '?' never match a '.'.
-func match(p, name string) bool {
-	pp, np := strings.Split(strings.ToLower(p), "."), strings.Split(strings.ToLower(name), ".")
-	if len(pp) != 3 || len(np) != 3 {
+// match reports whether the table named by its database, schema and table
+// name matches pattern p, case-insensitively, part by part; '*' and '?'
+// never match the '.' between parts. The names are compared as they are,
+// never split: a table named a.b is matched by *.dbo.* and by db.dbo.a?b.
+func match(p string, database, schema, table string) bool {
+	pp, np := strings.Split(strings.ToLower(p), "."), []string{strings.ToLower(database), strings.ToLower(schema), strings.ToLower(table)}
+	if len(pp) != 3 {
 		return false
 	}
 	for i := range pp {

@@ -115,6 +115,41 @@ func TestRouting(t *testing.T) {
 	}
 }
 
+// Patterns match a table's names part by part, never a name split at its
+// dots: a table named a.b or in schema sales.eu is included, excluded and
+// mapped like any other.
+func TestPatternsMatchNamesWithDots(t *testing.T) {
+	tests := []struct {
+		pattern                 string
+		database, schema, table string
+		want                    bool
+	}{
+		{"db.*.*", "db", "sales.eu", "a.b", true},
+		{"db.dbo.a?b", "db", "dbo", "a.b", true},
+		{"db.dbo.order details", "db", "dbo", "Order Details", true},
+		{"db.dbo.*", "db", "sales.eu", "t", false},
+		{"db.sales.*", "db", "sales.eu", "t", false},
+		{"*.*.a", "db", "dbo", "a.b", false},
+	}
+	for _, tt := range tests {
+		if got := match(tt.pattern, tt.database, tt.schema, tt.table); got != tt.want {
+			t.Errorf("match(%q, [%s].[%s].[%s]) = %v, want %v", tt.pattern, tt.database, tt.schema, tt.table, got, tt.want)
+		}
+	}
+	r, err := New(Config{Include: []string{"db.*.*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dotted := &catalog.Table{Database: "db", Schema: "sales.eu", Name: "a.b", PrimaryKey: []string{"Id"}, Columns: []catalog.Column{{Name: "Id", Type: "int"}}}
+	e, err := r.Route(change(dotted, event.OpCreate))
+	if err != nil || e == nil {
+		t.Fatalf("[db].[sales.eu].[a.b] with INCLUDE_TABLES=db.*.*: %+v, %v; want it routed", e, err)
+	}
+	if s, n := r.TargetName(e.Table); s != "sales.eu" || n != "a.b" {
+		t.Errorf("target %q.%q, want \"sales.eu\".\"a.b\"", s, n)
+	}
+}
+
 func TestFoldedNames(t *testing.T) {
 	r, err := New(Config{FoldNames: true})
 	if err != nil {

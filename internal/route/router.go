@@ -58,14 +58,14 @@ func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
 }
 
 func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
-	name := t.Database + "." + t.Schema + "." + t.Name
+	name := t.Database + "." + t.Schema + "." + t.Name // for messages only
 	res := &resolved{ops: r.ops, table: t, schema: t.Schema, name: t.Name}
 	included := len(r.cfg.Include) == 0
 	for _, p := range r.cfg.Include {
-		included = included || match(p, name)
+		included = included || match(p, t.Database, t.Schema, t.Name)
 	}
 	for _, p := range r.cfg.Exclude {
-		if match(p, name) {
+		if match(p, t.Database, t.Schema, t.Name) {
 			included = false
 		}
 	}
@@ -76,7 +76,7 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	var rule *Rule
 	if r.cfg.File != nil {
 		for i := range r.cfg.File.Tables {
-			if match(r.cfg.File.Tables[i].Source, name) {
+			if match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
 				rule = &r.cfg.File.Tables[i]
 				break
 			}

@@ -472,15 +472,55 @@ func primaryKey(ctx context.Context, db *sql.DB, st sysTable, byID map[int64]str
 	return pk, nil
 }
 
-// splitName splits "schema.table" (brackets allowed); a bare name is in dbo.
+// splitName splits "schema.table"; a bare name is in dbo. Either part may
+// be bracketed as QUOTENAME writes it, so that names holding dots or
+// brackets can be given: [sales.eu].[a.b], dbo.[x]]y].
 func splitName(s string) (string, string, error) {
-	s = strings.TrimSpace(s)
-	schema, table, ok := strings.Cut(s, ".")
-	if !ok {
-		schema, table = "dbo", s
+	var parts []string
+	rest := strings.TrimSpace(s)
+	for {
+		var part string
+		if strings.HasPrefix(rest, "[") {
+			var b strings.Builder
+			i, closed := 1, false
+			for i < len(rest) {
+				if rest[i] == ']' {
+					if i+1 < len(rest) && rest[i+1] == ']' {
+						b.WriteByte(']')
+						i += 2
+						continue
+					}
+					closed = true
+					i++
+					break
+				}
+				b.WriteByte(rest[i])
+				i++
+			}
+			if !closed {
+				return "", "", fmt.Errorf("table name %q: a [ is not closed by ]", s)
+			}
+			part, rest = b.String(), strings.TrimSpace(rest[i:])
+		} else {
+			j := strings.IndexByte(rest, '.')
+			if j < 0 {
+				j = len(rest)
+			}
+			part, rest = strings.TrimSpace(rest[:j]), rest[j:]
+		}
+		parts = append(parts, part)
+		if rest == "" {
+			break
+		}
+		if rest[0] != '.' || len(parts) == 2 {
+			return "", "", fmt.Errorf("table name %q: want schema.table, bracketed as [schema].[table] when a name holds a dot", s)
+		}
+		rest = strings.TrimSpace(rest[1:])
 	}
-	unq := func(x string) string { return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(x), "["), "]") }
-	schema, table = unq(schema), unq(table)
+	schema, table := "dbo", parts[0]
+	if len(parts) == 2 {
+		schema, table = parts[0], parts[1]
+	}
 	if schema == "" || table == "" {
 		return "", "", fmt.Errorf("table name %q: want schema.table", s)
 	}
@@ -488,12 +528,18 @@ func splitName(s string) (string, string, error) {
 }
 
 func findTable(tables map[int64]sysTable, schema, name string) (sysTable, bool) {
+	// An exact match wins: a case-sensitive database may hold dbo.T and dbo.t.
+	var found sysTable
+	ok := false
 	for _, t := range tables {
-		if strings.EqualFold(t.Schema, schema) && strings.EqualFold(t.Name, name) {
+		if t.Schema == schema && t.Name == name {
 			return t, true
 		}
+		if strings.EqualFold(t.Schema, schema) && strings.EqualFold(t.Name, name) {
+			found, ok = t, true
+		}
 	}
-	return sysTable{}, false
+	return found, ok
 }
 
 // closeRows closes rows and returns the iteration's error, if any.

@@ -58,13 +58,17 @@ func TestResolveType(t *testing.T) {
 func TestSplitName(t *testing.T) {
 	for _, tt := range []struct{ in, schema, table string }{
 		{"dbo.t", "dbo", "t"}, {"[sales].[order lines]", "sales", "order lines"}, {"t", "dbo", "t"},
+		{"dbo.[Order Details]", "dbo", "Order Details"}, {"[sales.eu].[a.b-c]", "sales.eu", "a.b-c"},
+		{"dbo.[x]]y]", "dbo", "x]y"}, {"[Ünïcode Täble's \"q\"]", "dbo", "Ünïcode Täble's \"q\""}, {" sales . t ", "sales", "t"},
 	} {
 		s, n, err := splitName(tt.in)
 		if err != nil || s != tt.schema || n != tt.table {
 			t.Errorf("splitName(%q) = %q, %q, %v", tt.in, s, n, err)
 		}
 	}
-	if _, _, err := splitName("dbo."); err == nil {
-		t.Error("splitName(\"dbo.\") succeeded, want an error")
+	for _, bad := range []string{"dbo.", "a.b.c", "[dbo.t", "dbo.[t]x", ""} {
+		if s, n, err := splitName(bad); err == nil {
+			t.Errorf("splitName(%q) = %q, %q; want an error", bad, s, n)
+		}
 	}
 }

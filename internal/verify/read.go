@@ -40,7 +40,7 @@ func ReadSourceInto(ctx context.Context, db *sql.DB, t *catalog.Table, conv Scan
 	for i, c := range t.Columns {
 		cols[i] = "[" + strings.ReplaceAll(c.Name, "]", "]]") + "]"
 	}
-	q := fmt.Sprintf("SELECT %s FROM [%s].[%s]", strings.Join(cols, ", "), t.Schema, t.Name)
+	q := fmt.Sprintf("SELECT %s FROM [%s].[%s]", strings.Join(cols, ", "), strings.ReplaceAll(t.Schema, "]", "]]"), strings.ReplaceAll(t.Name, "]", "]]"))
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("read source %s: %w", t.QualifiedName(), err)
