@@ -23,8 +23,6 @@ type Database struct {
 	nextObjectID      int32
 	nextSchemaID      int32
 	dbts              uint64 // @@DBTS: last rowversion handed out
-	writeLock         chan struct{}
-	writeOwner        *txn
 	cdc               *cdcState
 }
 
@@ -76,6 +74,7 @@ type Table struct {
 	chains   []*rowChain
 	dead     int // chains holding only an old delete
 	pkIndex  map[string]*rowChain
+	keyLocks map[string]*txn // primary-key values reserved by writers (locks.go)
 	identity int64
 	idSeeded bool
 	capture  []*captureInstance // at most two
@@ -121,7 +120,6 @@ func newDatabase(id int32, name string, now time.Time) *Database {
 		tables:       map[int32]*Table{},
 		nextObjectID: 245575913 + id*1000,
 		nextSchemaID: 5,
-		writeLock:    make(chan struct{}, 1),
 	}
 	for _, s := range []Schema{{1, "dbo"}, {2, "guest"}, {3, "INFORMATION_SCHEMA"}, {4, "sys"}} {
 		sc := s

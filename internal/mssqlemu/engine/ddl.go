@@ -429,12 +429,8 @@ func (s *session) dropTable(x *tsql.DropTableStmt) error {
 			}
 			return msg(3701, 11, 5, fmt.Sprintf("Cannot drop the table '%s', because it does not exist or you do not have permission.", displayName(o)))
 		}
-		if d.writeOwner != nil && d.writeOwner != s.tx {
-			for _, c := range t.chains {
-				if c.pending != nil {
-					return msg(1222, 16, 56, "Lock request time out period exceeded.")
-				}
-			}
+		if owner := tableOwner(s.tx, t); owner != nil {
+			return &lockWait{owner: owner}
 		}
 		for len(t.capture) > 0 {
 			s.e.dropCapture(d, t.capture[0])

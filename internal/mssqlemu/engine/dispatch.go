@@ -117,8 +117,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 	case *tsql.CreateTableStmt:
 		return s.createTable(ev, x)
 	case *tsql.AlterTableAddStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterTableAdd(ev, x, fr)
 	case *tsql.AlterTableDropColumnStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterTableDrop(x, fr)
 	case *tsql.DropTableStmt:
 		return s.dropTable(x)
@@ -127,8 +133,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 	case *tsql.DropIndexStmt:
 		return s.dropIndex(x)
 	case *tsql.AlterTableDropConstraintStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.dropConstraint(x, fr)
 	case *tsql.AlterTableAlterColumnStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterColumn(x, fr)
 	case *tsql.AlterDatabaseSetStmt:
 		if err := s.notInUserTransaction("ALTER DATABASE"); err != nil {

@@ -281,14 +281,15 @@ func (s *session) writeTarget(st tsql.Statement) (string, bool) {
 
 // execSimple runs a statement inside the session's transaction, or an
 // implicit one that commits when the statement succeeds. A failed
-// statement's changes are undone; the transaction stays open.
+// statement's changes are undone; the transaction stays open. A statement
+// that meets another transaction's lock is undone, waits for it (see
+// locks.go) and runs again.
 func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter) error {
 	dbName, writes := s.writeTarget(st)
 	auto := false
 	if writes {
 		s.e.mu.Lock()
-		d := s.e.db(dbName)
-		if d == nil {
+		if s.e.db(dbName) == nil {
 			s.e.mu.Unlock()
 			return errNoDatabase(dbName)
 		}
@@ -296,62 +297,83 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 			s.tx = s.newTxn(s.iso, false)
 			auto = true
 		}
+		s.e.mu.Unlock()
+	}
+	for {
+		buf := &bufferedWriter{}
+		s.e.mu.Lock()
+		if s.closed {
+			s.e.mu.Unlock()
+			return context.Canceled
+		}
 		tx := s.tx
-		s.e.mu.Unlock()
-		if err := s.acquireWrite(ctx, tx, d); err != nil {
-			if m := toMessage(err); auto || (m != nil && dooms(m.Number)) {
-				s.e.mu.Lock()
-				if s.tx == tx {
-					s.rollbackTxn(tx)
-					s.tx = nil
-					s.trancount = 0
-				}
-				s.e.mu.Unlock()
-				if !auto {
-					_ = w.TransactionRolledBack(tx.id)
-				}
+		undoMark, opsMark := 0, 0
+		if tx != nil {
+			undoMark, opsMark = len(tx.undo), len(tx.ops)
+		}
+		err := s.safeDispatch(ctx, st, fr, buf, tx)
+		var lw *lockWait
+		if errors.As(err, &lw) {
+			if tx != nil {
+				tx.rollbackTo(undoMark)
+				tx.ops = tx.ops[:opsMark]
 			}
-			return err
+			s.e.mu.Unlock()
+			if err := s.waitLock(ctx, tx, lw.owner); err != nil {
+				s.failWait(tx, auto, err, w)
+				return err
+			}
+			continue
 		}
-	}
-	buf := &bufferedWriter{}
-	s.e.mu.Lock()
-	if s.closed {
+		var doomed bool
+		if err != nil && tx != nil {
+			if m := toMessage(err); m != nil && dooms(m.Number) {
+				doomed = true
+			}
+			tx.rollbackTo(undoMark)
+			tx.ops = tx.ops[:opsMark]
+		}
+		if auto {
+			if err == nil {
+				s.commitTxn(tx)
+			} else {
+				s.rollbackTxn(tx)
+			}
+			s.tx = nil
+		} else if doomed && s.tx != nil {
+			s.rollbackTxn(s.tx)
+			s.tx = nil
+			s.trancount = 0
+			buf.TransactionRolledBack(tx.id)
+		}
 		s.e.mu.Unlock()
-		return context.Canceled
-	}
-	tx := s.tx
-	undoMark, opsMark := 0, 0
-	if tx != nil {
-		undoMark, opsMark = len(tx.undo), len(tx.ops)
-	}
-	err := s.safeDispatch(ctx, st, fr, buf, tx)
-	var doomed bool
-	if err != nil && tx != nil {
-		if m := toMessage(err); m != nil && dooms(m.Number) {
-			doomed = true
+		if rerr := buf.replay(w); rerr != nil {
+			return rerr
 		}
-		tx.rollbackTo(undoMark)
-		tx.ops = tx.ops[:opsMark]
+		return err
 	}
-	if auto {
-		if err == nil {
-			s.commitTxn(tx)
-		} else {
-			s.rollbackTxn(tx)
-		}
-		s.tx = nil
-	} else if doomed && s.tx != nil {
-		s.rollbackTxn(s.tx)
+}
+
+// failWait ends a statement whose lock wait failed: the implicit
+// transaction, or a transaction the error dooms (deadlock victim), rolls
+// back; a lock timeout or a cancel leaves an explicit one open, as SET
+// LOCK_TIMEOUT documents.
+func (s *session) failWait(tx *txn, auto bool, err error, w tds.ResultWriter) {
+	m := toMessage(err)
+	if tx == nil || !(auto || (m != nil && dooms(m.Number))) {
+		return
+	}
+	s.e.mu.Lock()
+	rolled := s.tx == tx
+	if rolled {
+		s.rollbackTxn(tx)
 		s.tx = nil
 		s.trancount = 0
-		buf.TransactionRolledBack(tx.id)
 	}
 	s.e.mu.Unlock()
-	if rerr := buf.replay(w); rerr != nil {
-		return rerr
+	if rolled && !auto {
+		_ = w.TransactionRolledBack(tx.id)
 	}
-	return err
 }
 
 // ExecRPC runs sp_executesql or a procedure by name.

@@ -9,8 +9,8 @@ import (
 
 // Rows are kept as chains of versions. Committed versions carry the commit
 // sequence number of the transaction that wrote them; a transaction's own
-// uncommitted change sits in pending until it commits. Only the holder of
-// the database's write lock has pending versions, so there is at most one.
+// uncommitted change sits in pending until it commits. The pending version
+// is the row's exclusive lock (locks.go), so there is at most one.
 
 type rowVersion struct {
 	seq  uint64 // commit sequence
@@ -55,7 +55,8 @@ func (c *rowChain) visible(tx *txn, snap uint64) []any {
 	return nil
 }
 
-// current is the row as the write-lock holder sees it.
+// current is the row as its lock holder sees it (the latest committed
+// version when nobody holds it).
 func (c *rowChain) current() []any {
 	if c.pending != nil {
 		return c.pending.data
@@ -89,9 +90,17 @@ func keyString(t *Table, ix *Index, row []any) string {
 }
 
 // setPending replaces chain's pending version, keeping the PK index and the
-// undo log up to date.
+// undo log up to date, and reserves the row's old and new key for tx.
+// Callers checked that no other transaction holds the row or the keys.
 func (tx *txn) setPending(t *Table, c *rowChain, data []any, created bool) {
 	tx.undo = append(tx.undo, undoEntry{table: t, chain: c, prev: c.pending, created: created})
+	if pk := t.PK(); pk != nil {
+		for _, row := range [][]any{c.current(), data} {
+			if row != nil {
+				tx.lockKey(t, keyString(t, pk, t.pad(row)))
+			}
+		}
+	}
 	t.reindex(c, func() { c.pending = &pendingVersion{tx: tx, data: data} })
 }
 
