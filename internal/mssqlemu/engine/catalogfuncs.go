@@ -85,6 +85,12 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		}
 		want, _ := str(1)
 		want = strings.TrimSpace(strings.ToUpper(want))
+		if isLocalTemp(o.Object) {
+			if t := s.temps[strings.ToLower(o.Object)]; t != nil && (want == "" || want == "U") && strings.EqualFold(d.Name, "tempdb") {
+				return int64(t.ID), tInt, true, nil
+			}
+			return nil, tInt, true, nil
+		}
 		sc := d.schema(o.Schema)
 		if sc == nil {
 			return nil, tInt, true, nil

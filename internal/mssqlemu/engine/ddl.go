@@ -220,7 +220,7 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 	if sc == nil {
 		return msg(2760, 16, 1, fmt.Sprintf("The specified schema name \"%s\" either does not exist or you do not have permission to use it.", x.Table.Schema))
 	}
-	if d.table(sc.Name, x.Table.Object) != nil || objectExists(d, x.Table.Object) {
+	if s.findTable(d, tsql.ObjectName{Schema: sc.Name, Object: x.Table.Object}) != nil || (!inTempdb(x.Table.Object) && objectExists(d, x.Table.Object)) {
 		return msg(2714, 16, 6, fmt.Sprintf("There is already an object named '%s' in the database.", x.Table.Object))
 	}
 	now := s.e.cfg.Now()
@@ -257,8 +257,7 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 		return err
 	}
 	ev.typeComputed(t)
-	d.tables[t.ID] = t
-	s.onRollback(func() { delete(d.tables, t.ID) })
+	s.registerTable(d, t)
 	return nil
 }
 
@@ -422,7 +421,7 @@ func (s *session) dropTable(x *tsql.DropTableStmt) error {
 		if err != nil {
 			return err
 		}
-		t := d.table(o.Schema, o.Object)
+		t := s.findTable(d, o)
 		if t == nil {
 			if x.IfExists {
 				continue
@@ -435,7 +434,7 @@ func (s *session) dropTable(x *tsql.DropTableStmt) error {
 		for len(t.capture) > 0 {
 			s.e.dropCapture(d, t.capture[0])
 		}
-		delete(d.tables, t.ID)
+		s.unregisterTable(d, t)
 	}
 	return nil
 }

@@ -28,6 +28,12 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.truncate(ev, x)
 	case *tsql.DeclareStmt:
 		for _, v := range x.Vars {
+			if v.Table != nil {
+				if err := s.declareTableVar(ev, v, fr); err != nil {
+					return err
+				}
+				continue
+			}
 			t, err := resolveType(v.Type, false)
 			if err != nil {
 				return err
@@ -330,6 +336,9 @@ func (s *session) curDB() (*Database, error) {
 
 // dbFor resolves a name's database part (the current one when empty).
 func (s *session) dbFor(o tsql.ObjectName) (*Database, error) {
+	if inTempdb(o.Object) {
+		return s.tempdb()
+	}
 	if o.Database == "" {
 		return s.curDB()
 	}
@@ -356,8 +365,11 @@ func (s *session) userTable(o tsql.ObjectName) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.table(o.Schema, o.Object)
+	t := s.findTable(d, o)
 	if t == nil {
+		if isTableVar(o.Object) {
+			return nil, errNoTableVar(o.Object)
+		}
 		return nil, errInvalidObject(displayName(o))
 	}
 	return t, nil
@@ -386,8 +398,11 @@ func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error)
 	if rel, ok, err := ev.systemView(d, o); ok || err != nil {
 		return rel, nil, err
 	}
-	t := d.table(o.Schema, o.Object)
+	t := ev.s.findTable(d, o)
 	if t == nil {
+		if isTableVar(o.Object) {
+			return nil, nil, errNoTableVar(o.Object)
+		}
 		return nil, nil, errInvalidObject(displayName(o))
 	}
 	if err := ev.s.checkSnapshot(ev.tx, d); err != nil {

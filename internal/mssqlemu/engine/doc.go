@@ -29,7 +29,9 @@
 // @@SPID is the session id of the TDS packet headers. A pooled client's
 // reset-connection flag runs sp_reset_connection's semantics (ResetSession):
 // the open transaction is rolled back unless the client asked to keep it,
-// SET options and the current database return to the login's. CREATE TABLE
+// SET options and the current database return to the login's, and the
+// session's #temp tables are dropped. Local #temp tables belong to their
+// session and table variables to their batch (temp.go). CREATE TABLE
 // and CREATE SCHEMA in an explicit transaction are undone by ROLLBACK;
 // other DDL is not.
 //

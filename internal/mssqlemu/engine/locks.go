@@ -109,7 +109,7 @@ func (s *session) ddlWait(o tsql.ObjectName) error {
 	if err != nil {
 		return nil // the statement reports it
 	}
-	if owner := tableOwner(s.tx, d.table(o.Schema, o.Object)); owner != nil {
+	if owner := tableOwner(s.tx, s.findTable(d, o)); owner != nil {
 		return &lockWait{owner: owner}
 	}
 	return nil

@@ -27,6 +27,9 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 		s.tx = nil
 		s.trancount = 0
 	}
+	if !keepTransaction || s.tx == nil {
+		s.dropTempTables()
+	}
 	s.iso = tsql.ReadCommitted
 	s.nocount = false
 	s.xactAbort = false

@@ -33,12 +33,17 @@ type session struct {
 	lastError int32
 	identity  any // @@IDENTITY / SCOPE_IDENTITY()
 	closed    bool
+
+	temps       map[string]*Table // local #temp tables by lower-case name
+	globalTemps []*Table          // ##temp tables this session created
+	fr          *frame            // the frame of the statement running
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.
 type frame struct {
-	vars map[string]*variable
-	text string // the batch text, for DDL history
+	vars   map[string]*variable
+	tables map[string]*Table // table variables
+	text   string            // the batch text, for DDL history
 }
 
 type variable struct {
@@ -46,7 +51,9 @@ type variable struct {
 	val any
 }
 
-func newFrame(text string) *frame { return &frame{vars: map[string]*variable{}, text: text} }
+func newFrame(text string) *frame {
+	return &frame{vars: map[string]*variable{}, tables: map[string]*Table{}, text: text}
+}
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
 	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1}
@@ -498,6 +505,7 @@ func (s *session) Close() error {
 		s.rollbackTxn(s.tx)
 		s.tx = nil
 	}
+	s.dropTempTables()
 	s.closed = true
 	return nil
 }
@@ -527,6 +535,9 @@ func (s *session) safeDispatch(ctx context.Context, st tsql.Statement, fr *frame
 			err = msg(8630, 16, 1, fmt.Sprintf("Internal Query Processor Error: The query processor encountered an unexpected error during execution (%v).", r))
 		}
 	}()
+	prev := s.fr
+	s.fr = fr
+	defer func() { s.fr = prev }()
 	return s.dispatch(ctx, st, fr, w, tx)
 }
 

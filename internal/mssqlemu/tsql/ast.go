@@ -400,6 +400,15 @@ type VarDecl struct {
 	Name string // "@v"
 	Type *DataType
 	Init Expr // nil when no "= expr"
+	// Table is the definition of a table variable (DECLARE @t TABLE
+	// (...)); Type is nil then.
+	Table *TableDef
+}
+
+// TableDef is the column and constraint list of a table variable.
+type TableDef struct {
+	Columns     []*ColumnDef
+	Constraints []*TableConstraint
 }
 
 // DeclareStmt is DECLARE @v type [= expr][, ...].

@@ -183,6 +183,12 @@ func (f *formatter) stmt(s Statement) {
 				f.w(", ")
 			}
 			f.w(v.Name, " ")
+			if v.Table != nil {
+				f.w("TABLE (")
+				f.tableElements(v.Table.Columns, v.Table.Constraints)
+				f.w(")")
+				continue
+			}
 			f.dataType(v.Type)
 			if v.Init != nil {
 				f.w(" = ")

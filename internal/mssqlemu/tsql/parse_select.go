@@ -353,7 +353,7 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 		}
 		return &DerivedTable{Pos: t.pos(), Select: sel, Alias: alias}, nil
 	}
-	name, err := p.parseObjectName()
+	name, err := p.parseTableRef()
 	if err != nil {
 		return nil, err
 	}

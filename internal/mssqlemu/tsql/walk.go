@@ -90,6 +90,14 @@ func (w *walker) node(n Node) {
 	case *VarDecl:
 		w.node(n.Type)
 		w.node(n.Init)
+		if n.Table != nil {
+			for _, c := range n.Table.Columns {
+				w.node(c)
+			}
+			for _, c := range n.Table.Constraints {
+				w.node(c)
+			}
+		}
 	case *SetVarStmt:
 		w.node(&n.Assignment)
 	case *Assignment:
