@@ -82,7 +82,13 @@ func keyString(t *Table, ix *Index, row []any) string {
 		if s, ok := v.(string); ok && !t.Columns[ord].Type.Collation.CaseSensitive() {
 			v = strings.ToLower(strings.TrimRight(s, " "))
 		}
-		s, _ := sqltypes.ToString(v, t.Columns[ord].Type, 2)
+		// Style 2 keeps every digit of floats and binary; dates and times
+		// need 121, whose date-only style 2 would make keys collide.
+		style := 2
+		if t.Columns[ord].Type.ID.IsDateTime() {
+			style = 121
+		}
+		s, _ := sqltypes.ToString(v, t.Columns[ord].Type, style)
 		sb.WriteString(s)
 		sb.WriteByte(0)
 	}
