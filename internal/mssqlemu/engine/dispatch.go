@@ -161,7 +161,11 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			return err
 		}
 		str, _ := sqltypes.ToString(v, t, -1)
-		return w.Message(&tds.Message{Number: 0, Class: 0, State: 1, Text: str, Server: s.e.cfg.ServerName})
+		if err := w.Message(&tds.Message{Number: 0, Class: 0, State: 1, Text: str, Server: s.e.cfg.ServerName}); err != nil {
+			return err
+		}
+		// SQL Server ends a PRINT with its own DONE, as any statement.
+		return w.Done(0, false)
 	case *tsql.RaiserrorStmt:
 		return s.raiserror(ev, x)
 	case *tsql.ThrowStmt:
@@ -217,7 +221,23 @@ func (s *session) raiserror(ev *evaluator, x *tsql.RaiserrorStmt) error {
 	if n, ok := m.(int64); ok {
 		number = int32(n)
 	}
+	// "Severity levels greater than 18 can only be specified by members
+	// of the sysadmin role, using the WITH LOG option"; 25 is the highest.
+	// https://learn.microsoft.com/en-us/sql/t-sql/language-elements/raiserror-transact-sql
+	if sev > 18 && !hasOption(x.Options, "LOG") {
+		return msg(2754, 16, 1, "Error severity levels greater than 18 can only be specified by members of the sysadmin role, using the WITH LOG option.")
+	}
+	sev = max(min(sev, 25), 0)
 	return msg(number, uint8(sev), uint8(st), text)
+}
+
+func hasOption(opts []string, name string) bool {
+	for _, o := range opts {
+		if strings.EqualFold(o, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitFor honours WAITFOR DELAY without holding the engine lock.

@@ -139,6 +139,12 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 			m.Line = int32(st.Position().Line)
 		}
 		s.lastError = m.Number
+		if m.Class >= 20 {
+			// Fatal: the batch ends, its transaction rolls back and the
+			// protocol closes the connection, whatever TRY or XACT_ABORT.
+			s.abortTxn(w)
+			return m
+		}
 		if s.tryDepth > 0 && m.Class > 10 {
 			return m
 		}

@@ -34,6 +34,9 @@ type response struct {
 	pending         *pendingDone
 	sawReturnStatus bool
 	execErr         error // the error that aborted the batch or call
+	// fatal is set once an error of severity 20 or more was sent: the
+	// connection closes after the response.
+	fatal bool
 }
 
 var _ ResultWriter = (*response)(nil)
@@ -104,6 +107,7 @@ func (r *response) fail(err error) {
 		r.c.log.Warn("tds: backend error", "err", err)
 		m = &Message{Number: 50000, State: 1, Class: 16, Text: fmt.Sprintf("Internal error in the SQL Server emulator: %v", err)}
 	}
+	r.fatal = r.fatal || m.Class >= fatalSeverity
 	r.token(func(w *wbuf) { writeMessage(w, m, r.c.srv.cfg.ServerName) })
 	if !r.inProc {
 		r.setPending(tokDone, doneError, cmdNone, 0)
@@ -198,6 +202,13 @@ func (r *response) Done(count int64, hasCount bool) error {
 	if count < 0 {
 		count = 0
 	}
+	if status == 0 && cmd == cmdNone && !r.inProc {
+		// A statement without rows, count or error (PRINT): SQL Server
+		// sends its DONE with DONE_MORE at once and ends the batch with a
+		// DONE of its own, so a client sees one more result boundary.
+		r.token(func(w *wbuf) { writeDone(w, tok, doneMore, cmd, 0) })
+		return r.err
+	}
 	r.setPending(tok, status, cmd, uint64(count))
 	r.cols, r.stmtHasCols, r.stmtErr = nil, false, false
 	return r.err
@@ -211,6 +222,7 @@ func (r *response) Message(m *Message) error {
 	if m.Class > 10 {
 		r.stmtErr = true
 	}
+	r.fatal = r.fatal || m.Class >= fatalSeverity
 	r.token(func(w *wbuf) { writeMessage(w, m, r.c.srv.cfg.ServerName) })
 	return r.err
 }
