@@ -411,6 +411,9 @@ func (s *session) checkSnapshot(tx *txn, d *Database) error {
 // tableRelation resolves a FROM name: system views, INFORMATION_SCHEMA,
 // then stored tables.
 func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error) {
+	if rel, ok, err := ev.cteRelation(o); ok || err != nil {
+		return rel, nil, err
+	}
 	d, err := ev.s.dbFor(o)
 	if err != nil {
 		return nil, nil, err

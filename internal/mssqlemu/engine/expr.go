@@ -17,6 +17,8 @@ type evaluator struct {
 	// resolved caches column lookups: a column reference resolves to the
 	// same index of the same relation for every row.
 	resolved map[colKey]int
+	// ctes are the common table expressions in scope (cte.go).
+	ctes map[string]*cteBinding
 }
 
 type colKey struct {

@@ -82,13 +82,7 @@ func keyString(t *Table, ix *Index, row []any) string {
 		if s, ok := v.(string); ok && !t.Columns[ord].Type.Collation.CaseSensitive() {
 			v = strings.ToLower(strings.TrimRight(s, " "))
 		}
-		// Style 2 keeps every digit of floats and binary; dates and times
-		// need 121, whose date-only style 2 would make keys collide.
-		style := 2
-		if t.Columns[ord].Type.ID.IsDateTime() {
-			style = 121
-		}
-		s, _ := sqltypes.ToString(v, t.Columns[ord].Type, style)
+		s := valueKey(v, t.Columns[ord].Type)
 		sb.WriteString(s)
 		sb.WriteByte(0)
 	}
@@ -320,4 +314,16 @@ func keySorted(t *Table, ix *Index, rows [][]any) bool {
 		}
 	}
 	return true
+}
+
+// valueKey renders v so that equal values, and only those, give equal
+// text: style 2 keeps every digit of floats and binary; dates and times
+// need 121, as style 2 is date-only for them.
+func valueKey(v any, t sqltypes.Type) string {
+	style := 2
+	if t.ID.IsDateTime() {
+		style = 121
+	}
+	s, _ := sqltypes.ToString(v, t, style)
+	return s
 }

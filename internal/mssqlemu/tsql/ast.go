@@ -458,6 +458,25 @@ type SelectStmt struct {
 	OrderBy  []*OrderItem
 	Offset   Expr // OFFSET n ROWS; nil when absent
 	Fetch    Expr // FETCH {NEXT|FIRST} m ROWS ONLY; nil when absent
+	// Unions are the UNION [ALL] arms that follow, left to right; ORDER
+	// BY, OFFSET and FETCH then apply to the combined result.
+	Unions []*UnionArm
+	// With holds the common table expressions of WITH name AS (...)
+	// before the statement.
+	With []*CTE
+}
+
+// CTE is one common table expression: name [(columns)] AS (select).
+type CTE struct {
+	Name    string
+	Columns []string // nil: the select's column names
+	Select  *SelectStmt
+}
+
+// UnionArm is UNION [ALL] SELECT ... (without ORDER BY).
+type UnionArm struct {
+	All    bool
+	Select *SelectStmt
 }
 
 // ExecArg is one argument of EXEC: [@name =] value [OUTPUT].

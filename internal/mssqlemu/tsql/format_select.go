@@ -6,6 +6,25 @@ import (
 )
 
 func (f *formatter) selectStmt(s *SelectStmt) {
+	for k, c := range s.With {
+		if k == 0 {
+			f.w("WITH ")
+		} else {
+			f.w(", ")
+		}
+		f.w(quoteIdent(c.Name))
+		if c.Columns != nil {
+			f.w(" (")
+			f.idents(c.Columns)
+			f.w(")")
+		}
+		f.w(" AS (")
+		f.selectStmt(c.Select)
+		f.w(")")
+		if k == len(s.With)-1 {
+			f.w(" ")
+		}
+	}
 	f.w("SELECT ")
 	if s.Distinct {
 		f.w("DISTINCT ")
@@ -29,6 +48,13 @@ func (f *formatter) selectStmt(s *SelectStmt) {
 	if s.Having != nil {
 		f.w(" HAVING ")
 		f.expr(s.Having)
+	}
+	for _, u := range s.Unions {
+		f.w(" UNION ")
+		if u.All {
+			f.w("ALL ")
+		}
+		f.selectStmt(u.Select)
 	}
 	if s.OrderBy != nil {
 		f.w(" ORDER BY ")

@@ -32,6 +32,7 @@ const (
 	selStatement selectCtx = iota // a statement: may assign variables
 	selSubquery                   // subquery or derived table: ORDER BY needs TOP or OFFSET
 	selInsert                     // INSERT ... SELECT
+	selUnionArm                   // the SELECT after UNION [ALL]: no ORDER BY of its own
 )
 
 // parseSelect parses SELECT ... up to and including ORDER BY / OFFSET.
@@ -85,6 +86,16 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 		if sel.Having, err = p.parseCond(); err != nil {
 			return nil, err
 		}
+	}
+	if ctx == selUnionArm {
+		return sel, nil
+	}
+	for p.acceptKw("UNION") {
+		arm := &UnionArm{All: p.acceptKw("ALL")}
+		if arm.Select, err = p.parseSelect(selUnionArm); err != nil {
+			return nil, err
+		}
+		sel.Unions = append(sel.Unions, arm)
 	}
 	if p.isKw("ORDER") {
 		orderTok := p.i
@@ -474,4 +485,45 @@ func (p *parser) indexRef() (string, error) {
 		return t.val, nil
 	}
 	return p.ident()
+}
+
+// parseWith parses WITH name [(columns)] AS (select)[, ...] and the SELECT
+// that uses them.
+func (p *parser) parseWith() (Statement, error) {
+	p.i++ // WITH
+	var ctes []*CTE
+	for {
+		name, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		c := &CTE{Name: name}
+		if p.acceptOp("(") {
+			if c.Columns, err = p.identList(); err != nil {
+				return nil, err
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.expectKw("AS"); err != nil {
+			return nil, err
+		}
+		if c.Select, err = p.parseParenSelect(); err != nil {
+			return nil, err
+		}
+		ctes = append(ctes, c)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if !p.isKw("SELECT") {
+		return nil, p.fail()
+	}
+	st, err := p.parseSelectStatement()
+	if err != nil {
+		return nil, err
+	}
+	st.(*SelectStmt).With = ctes
+	return st, nil
 }

@@ -256,6 +256,8 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 	switch t.upper {
 	case "SELECT":
 		return p.parseSelectStatement()
+	case "WITH":
+		return p.parseWith()
 	case "INSERT":
 		return p.parseInsert()
 	case "UPDATE":
