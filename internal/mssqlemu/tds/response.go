@@ -109,8 +109,14 @@ func (r *response) fail(err error) {
 	}
 	r.fatal = r.fatal || m.Class >= fatalSeverity
 	r.token(func(w *wbuf) { writeMessage(w, m, r.c.srv.cfg.ServerName) })
+	status := doneError
+	if m.Class >= fatalSeverity {
+		// DONE_SRVERROR: the error is severe enough that the result set,
+		// if any, must be discarded (MS-TDS 2.2.7.6).
+		status = doneSrvError
+	}
 	if !r.inProc {
-		r.setPending(tokDone, doneError, cmdNone, 0)
+		r.setPending(tokDone, status, cmdNone, 0)
 	}
 }
 
@@ -201,13 +207,6 @@ func (r *response) Done(count int64, hasCount bool) error {
 	}
 	if count < 0 {
 		count = 0
-	}
-	if status == 0 && cmd == cmdNone && !r.inProc {
-		// A statement without rows, count or error (PRINT): SQL Server
-		// sends its DONE with DONE_MORE at once and ends the batch with a
-		// DONE of its own, so a client sees one more result boundary.
-		r.token(func(w *wbuf) { writeDone(w, tok, doneMore, cmd, 0) })
-		return r.err
 	}
 	r.setPending(tok, status, cmd, uint64(count))
 	r.cols, r.stmtHasCols, r.stmtErr = nil, false, false
