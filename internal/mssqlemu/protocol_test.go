@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,25 @@ func TestFatalErrorClosesConnection(t *testing.T) {
 	}
 	if err != nil || spid2 == spid {
 		t.Fatalf("after the fatal error: spid %d (was %d), %v", spid2, spid, err)
+	}
+}
+
+// TestDMExecConnections: one row per network connection, with its
+// addresses and whether it is encrypted
+// (https://learn.microsoft.com/en-us/sql/relational-databases/system-dynamic-management-views/sys-dm-exec-connections-transact-sql).
+func TestDMExecConnections(t *testing.T) {
+	emu := startEmu(t)
+	ctx := context.Background()
+	for _, c := range []struct{ params, enc string }{{"encrypt=disable", "FALSE"}, {"encrypt=true&trustservercertificate=true", "TRUE"}} {
+		db := open(t, strings.Replace(emu.DSN("master"), "encrypt=disable", c.params, 1))
+		var enc, transport, local string
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT encrypt_option, net_transport, local_net_address,
+			(SELECT COUNT(*) FROM sys.dm_exec_connections) FROM sys.dm_exec_connections WHERE session_id = @@SPID`).Scan(&enc, &transport, &local, &n); err != nil {
+			t.Fatal(err)
+		}
+		if enc != c.enc || transport != "TCP" || local != "127.0.0.1" || n < 1 {
+			t.Errorf("%s: encrypt_option %s, net_transport %s, local_net_address %s, %d connections", c.params, enc, transport, local, n)
+		}
 	}
 }

@@ -63,6 +63,7 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			}
 		}
 		for _, o := range x.Options {
+			s.setOption(o, x.On)
 			switch o {
 			case "NOCOUNT":
 				s.nocount = x.On

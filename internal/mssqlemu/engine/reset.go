@@ -33,6 +33,7 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 	s.iso = tsql.ReadCommitted
 	s.nocount = false
 	s.xactAbort = false
+	s.options = defaultOptions
 	s.identityInsert = nil
 	s.lockTimeout = -1
 	s.tryDepth = 0

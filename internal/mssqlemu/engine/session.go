@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
@@ -34,6 +36,10 @@ type session struct {
 	identity  any // @@IDENTITY / SCOPE_IDENTITY()
 	closed    bool
 
+	options     int64             // @@OPTIONS (options.go)
+	connected   time.Time         // login time, for the DMVs
+	connID      sqltypes.GUID     // sys.dm_exec_connections.connection_id
+	requests    atomic.Int32      // requests running (ExecBatch, ExecRPC)
 	temps       map[string]*Table // local #temp tables by lower-case name
 	globalTemps []*Table          // ##temp tables this session created
 	fr          *frame            // the frame of the statement running
@@ -56,7 +62,8 @@ func newFrame(text string) *frame {
 }
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
-	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1}
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions,
+		connected: e.cfg.Now(), connID: sqltypes.NewGUID()}
 }
 
 var _ tds.Session = (*session)(nil)
@@ -76,6 +83,8 @@ func (r *returnSignal) Error() string { return "RETURN" }
 
 // ExecBatch parses and runs a batch.
 func (s *session) ExecBatch(ctx context.Context, sql string, w tds.ResultWriter) error {
+	s.requests.Add(1)
+	defer s.requests.Add(-1)
 	stmts, err := s.compile(sql, nil, w)
 	if err != nil {
 		return err
@@ -228,7 +237,9 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if err := checkIsolation(x.Level); err != nil {
 			return err
 		}
+		s.e.mu.Lock() // other sessions read it (sys.dm_exec_sessions)
 		s.iso = x.Level
+		s.e.mu.Unlock()
 		return nil
 	case *tsql.WaitForStmt:
 		return s.waitFor(ctx, x, fr)
@@ -391,6 +402,8 @@ func (s *session) failWait(tx *txn, auto bool, err error, w tds.ResultWriter) {
 
 // ExecRPC runs sp_executesql or a procedure by name.
 func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWriter) error {
+	s.requests.Add(1)
+	defer s.requests.Add(-1)
 	name := call.ProcName
 	if call.ProcID == 10 {
 		name = "sp_executesql"
@@ -488,7 +501,9 @@ func (s *session) Begin(ctx context.Context, level tds.IsolationLevel, w tds.Res
 		if err := checkIsolation(tsql.IsolationLevel(level)); err != nil {
 			return toMessageOr(err)
 		}
+		s.e.mu.Lock()
 		s.iso = tsql.IsolationLevel(level)
+		s.e.mu.Unlock()
 	}
 	return toMessageOr(s.beginExplicit(w))
 }
@@ -512,6 +527,9 @@ func (s *session) Close() error {
 		s.tx = nil
 	}
 	s.dropTempTables()
+	if s.e.sessions[s.spid] == s {
+		delete(s.e.sessions, s.spid)
+	}
 	s.closed = true
 	return nil
 }
@@ -523,8 +541,10 @@ func (s *session) use(name string, w tds.ResultWriter) error {
 	if d == nil {
 		return msg(911, 16, 1, fmt.Sprintf("Database '%s' does not exist. Make sure that the name is entered correctly.", name))
 	}
+	s.e.mu.Lock()
 	old := s.dbName
 	s.dbName = d.Name
+	s.e.mu.Unlock()
 	if err := w.DatabaseChanged(old, d.Name); err != nil {
 		return err
 	}

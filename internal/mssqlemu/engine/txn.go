@@ -25,6 +25,7 @@ type txn struct {
 	keys      []keyLock     // primary-key values it reserved
 	blockedBy *txn          // the transaction whose lock it waits for
 	done      chan struct{} // closed when it commits or rolls back
+	spid      int32         // the session\'s, for sys.dm_exec_requests
 	ended     bool
 	// ddlUndo reverts catalog changes (CREATE TABLE, CREATE SCHEMA) made
 	// inside an explicit transaction, newest last, if it rolls back.
@@ -54,7 +55,7 @@ func (s *session) snapshotSeq(tx *txn) uint64 {
 // newTxn starts a transaction. Callers hold e.mu.
 func (s *session) newTxn(iso tsql.IsolationLevel, explicit bool) *txn {
 	s.e.nextTxID++
-	return &txn{id: s.e.nextTxID, iso: iso, explicit: explicit, began: s.e.cfg.Now(), done: make(chan struct{})}
+	return &txn{id: s.e.nextTxID, iso: iso, explicit: explicit, began: s.e.cfg.Now(), done: make(chan struct{}), spid: s.spid}
 }
 
 // commitTxn makes tx's changes visible with one commit LSN and hands its
