@@ -22,7 +22,8 @@ type Database struct {
 	tables            map[int32]*Table   // by object id
 	nextObjectID      int32
 	nextSchemaID      int32
-	dbts              uint64 // @@DBTS: last rowversion handed out
+	dbts              uint64                // @@DBTS: last rowversion handed out
+	procs             map[string]*procedure // stored procedures by schema.name (procedures.go)
 	cdc               *cdcState
 }
 
@@ -221,6 +222,9 @@ func (d *Database) objects() []objectInfo {
 				out = append(out, objectInfo{c.DefaultID, c.DefaultName, t.Schema, "D", "DEFAULT_CONSTRAINT", t.ID, t.Created, t.Created, t.System})
 			}
 		}
+	}
+	for _, p := range d.sortedProcs() {
+		out = append(out, objectInfo{p.id, p.name, p.schema, "P", "SQL_STORED_PROCEDURE", 0, p.created, p.modified, false})
 	}
 	return out
 }

@@ -189,6 +189,10 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return msg(int32(n), 16, uint8(st), text)
 	case *tsql.SaveTranStmt:
 		return s.saveTran(x.Name)
+	case *tsql.CreateProcStmt:
+		return s.createProc(x)
+	case *tsql.DropProcStmt:
+		return s.dropProc(x)
 	}
 	return errNotSupported(fmt.Sprintf("%T", st))
 }

@@ -89,7 +89,12 @@ func (s *session) ExecBatch(ctx context.Context, sql string, w tds.ResultWriter)
 	if err != nil {
 		return err
 	}
-	return s.runList(ctx, stmts, newFrame(sql), w)
+	err = s.runList(ctx, stmts, newFrame(sql), w)
+	var rs *returnSignal
+	if errors.As(err, &rs) {
+		return nil // RETURN ends the batch
+	}
+	return err
 }
 
 // compile parses a batch and checks its variables as SQL Server does
@@ -226,7 +231,7 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.ContinueStmt:
 		return errContinue
 	case *tsql.ReturnStmt:
-		return &returnSignal{}
+		return s.returnStmt(x, fr)
 	case *tsql.BeginTranStmt:
 		return s.beginExplicit(w)
 	case *tsql.CommitStmt:
@@ -248,6 +253,11 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.ExecStmt:
 		if strings.EqualFold(x.Proc.Object, "sp_executesql") {
 			return s.execSQLStmt(ctx, x, fr, w)
+		}
+		if x.SQL == nil && x.ProcVar == "" {
+			if p := s.userProc(x.Proc); p != nil {
+				return s.execUserProc(ctx, p, x, fr, w)
+			}
 		}
 		if x.SQL != nil {
 			return s.execDynamic(ctx, x, fr, w)
@@ -442,11 +452,14 @@ func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWri
 		}
 		return w.ReturnStatus(0)
 	}
+	obj := parseProcName(name)
+	if p := s.userProc(obj); p != nil {
+		return s.rpcUserProc(ctx, p, call, w)
+	}
 	args := make([]procArg, len(call.Params))
 	for i, p := range call.Params {
 		args[i] = procArg{name: p.Name, val: p.Value, typ: p.Type, output: p.Output}
 	}
-	obj := parseProcName(name)
 	buf := &bufferedWriter{}
 	var status int32
 	err := s.locked(func() error {

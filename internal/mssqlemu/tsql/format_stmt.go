@@ -63,6 +63,10 @@ func (f *formatter) stmt(s Statement) {
 		}
 	case *UseStmt:
 		f.w("USE ", quoteIdent(s.Database))
+	case *CreateProcStmt:
+		f.formatProc(s)
+	case *DropProcStmt:
+		f.formatDropProc(s)
 	case *CreateTableStmt:
 		f.w("CREATE TABLE ")
 		f.name(s.Table)

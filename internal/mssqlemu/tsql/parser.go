@@ -264,10 +264,14 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		return p.parseUpdate()
 	case "DELETE":
 		return p.parseDelete()
-	case "CREATE":
+	case "CREATE", "ALTER":
+		if p.procAhead() {
+			return p.parseCreateProc(batchStart)
+		}
+		if t.upper == "ALTER" {
+			return p.parseAlter()
+		}
 		return p.parseCreate()
-	case "ALTER":
-		return p.parseAlter()
 	case "DROP":
 		return p.parseDrop()
 	case "TRUNCATE":
