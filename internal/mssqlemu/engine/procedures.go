@@ -61,6 +61,9 @@ func (s *session) createProc(x *tsql.CreateProcStmt) error {
 		}
 		p.types = append(p.types, t)
 	}
+	if isLocalTemp(x.Name.Object) {
+		return s.createTempProc(p, x)
+	}
 	old := d.proc(sc.Name, x.Name.Object)
 	switch {
 	case old != nil && !x.Alter && !x.OrAlter:
@@ -97,6 +100,12 @@ func (s *session) dropProc(x *tsql.DropProcStmt) error {
 		if err != nil {
 			return err
 		}
+		if isLocalTemp(o.Object) {
+			if s.tempProcs[strings.ToLower(o.Object)] != nil {
+				delete(s.tempProcs, strings.ToLower(o.Object))
+				continue
+			}
+		}
 		p := d.proc(o.Schema, o.Object)
 		if p == nil {
 			if x.IfExists {
@@ -116,6 +125,9 @@ func (s *session) dropProc(x *tsql.DropProcStmt) error {
 func (s *session) userProc(name tsql.ObjectName) *procedure {
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
+	if isLocalTemp(name.Object) {
+		return s.tempProcs[strings.ToLower(name.Object)]
+	}
 	d := s.e.db(s.dbName)
 	if name.Database != "" {
 		d = s.e.db(name.Database)
@@ -271,7 +283,17 @@ func (s *session) rpcUserProc(ctx context.Context, p *procedure, call tds.RPCCal
 			name = p.params[i].Name
 		}
 		if v := inner.vars[strings.ToLower(name)]; v != nil {
-			if err := w.ReturnValue(tds.Param{Name: prm.Name, Type: v.typ, Value: v.val, Output: true}); err != nil {
+			// The value goes back in the type the caller declared the
+			// parameter with, as SQL Server converts it.
+			typ := prm.Type
+			if typ.ID == sqltypes.Unknown {
+				typ = v.typ
+			}
+			val, err := sqltypes.Convert(v.val, v.typ, typ, -1)
+			if err != nil {
+				return toMessageOr(err)
+			}
+			if err := w.ReturnValue(tds.Param{Name: prm.Name, Type: typ, Value: val, Output: true}); err != nil {
 				return err
 			}
 		}
@@ -304,4 +326,25 @@ func (d *Database) sortedProcs() []*procedure {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out
+}
+
+// createTempProc creates a local temporary procedure (#name): visible to
+// its session only and dropped when the session ends. Callers hold e.mu.
+func (s *session) createTempProc(p *procedure, x *tsql.CreateProcStmt) error {
+	key := strings.ToLower(p.name)
+	old := s.tempProcs[key]
+	switch {
+	case old != nil && !x.Alter && !x.OrAlter:
+		return msg(2714, 16, 3, fmt.Sprintf("There is already an object named '%s' in the database.", p.name))
+	case old == nil && x.Alter:
+		return errInvalidObject(p.name)
+	}
+	if s.tempProcs == nil {
+		s.tempProcs = map[string]*procedure{}
+	}
+	if tempdb, err := s.tempdb(); err == nil {
+		p.id = tempdb.newObjectID()
+	}
+	s.tempProcs[key] = p
+	return nil
 }

@@ -55,3 +55,20 @@ SELECT @rc, @sum`))
 		t.Fatalf("RETURN in a batch: %d result sets", len(rec.Sets))
 	}
 }
+
+// TestTempProcedures: #name procedures belong to their session.
+func TestTempProcedures(t *testing.T) {
+	a := newHarness(t)
+	b := a.session()
+	a.ok(`CREATE PROCEDURE #answer @x int = 42 AS RETURN @x`)
+	if got := flat(a.rows(`DECLARE @rc int; EXEC @rc = #answer; SELECT @rc`)); got != "42" {
+		t.Fatalf("own #procedure: %s", got)
+	}
+	if n, _ := b.errNum(`EXEC #answer`); n != 2812 {
+		t.Fatalf("another session's #procedure: Msg %d", n)
+	}
+	a.ok(`DROP PROCEDURE #answer`)
+	if n, _ := a.errNum(`EXEC #answer`); n != 2812 {
+		t.Fatalf("dropped #procedure: Msg %d", n)
+	}
+}

@@ -36,13 +36,14 @@ type session struct {
 	identity  any // @@IDENTITY / SCOPE_IDENTITY()
 	closed    bool
 
-	options     int64             // @@OPTIONS (options.go)
-	connected   time.Time         // login time, for the DMVs
-	connID      sqltypes.GUID     // sys.dm_exec_connections.connection_id
-	requests    atomic.Int32      // requests running (ExecBatch, ExecRPC)
-	temps       map[string]*Table // local #temp tables by lower-case name
-	globalTemps []*Table          // ##temp tables this session created
-	fr          *frame            // the frame of the statement running
+	options     int64                 // @@OPTIONS (options.go)
+	connected   time.Time             // login time, for the DMVs
+	connID      sqltypes.GUID         // sys.dm_exec_connections.connection_id
+	requests    atomic.Int32          // requests running (ExecBatch, ExecRPC)
+	temps       map[string]*Table     // local #temp tables by lower-case name
+	globalTemps []*Table              // ##temp tables this session created
+	tempProcs   map[string]*procedure // #procedures of this session
+	fr          *frame                // the frame of the statement running
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.

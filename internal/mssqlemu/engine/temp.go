@@ -77,6 +77,7 @@ func (s *session) unregisterTable(d *Database, t *Table) {
 // reset. Its transaction has already ended. Callers hold e.mu.
 func (s *session) dropTempTables() {
 	s.temps = nil
+	s.tempProcs = nil
 	tempdb := s.e.db("tempdb")
 	for _, t := range s.globalTemps {
 		if tempdb != nil && tempdb.tables[t.ID] == t {
