@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
@@ -11,8 +12,9 @@ import (
 // (https://learn.microsoft.com/en-us/sql/t-sql/queries/with-common-table-expression-transact-sql):
 // a CTE is named in the statement that follows it, shadows a table of
 // that name, and may be recursive: anchor members first, then recursive
-// members joined by UNION ALL, run until a step returns no row or the
-// default MAXRECURSION of 100 is exhausted (Msg 530).
+// members joined by UNION ALL, run until a step returns no row or
+// MAXRECURSION (default 100, OPTION (MAXRECURSION n), 0 for none) is
+// exhausted (Msg 530).
 
 // maxRecursion is the default MAXRECURSION of a recursive CTE.
 const maxRecursion = 100
@@ -26,7 +28,14 @@ type cteBinding struct {
 // withCTEs brings sel's CTEs into scope for the length of the query and
 // returns the function that restores the previous scope.
 func (ev *evaluator) withCTEs(sel *tsql.SelectStmt) func() {
-	prev := ev.ctes
+	prev, prevMax := ev.ctes, ev.maxRecursion
+	for _, o := range sel.Options {
+		if f := strings.Fields(o); len(f) == 2 && f[0] == "MAXRECURSION" {
+			if n, err := strconv.Atoi(f[1]); err == nil && n >= 0 && n <= 32767 {
+				ev.maxRecursion = n + 1 // 0 (no limit) is stored as 1
+			}
+		}
+	}
 	next := make(map[string]*cteBinding, len(prev)+len(sel.With))
 	for k, v := range prev {
 		next[k] = v
@@ -35,7 +44,7 @@ func (ev *evaluator) withCTEs(sel *tsql.SelectStmt) func() {
 		next[strings.ToLower(c.Name)] = &cteBinding{def: c}
 	}
 	ev.ctes = next
-	return func() { ev.ctes = prev }
+	return func() { ev.ctes, ev.maxRecursion = prev, prevMax }
 }
 
 // cteRelation resolves a one-part name that a CTE in scope defines.
@@ -85,10 +94,14 @@ func (ev *evaluator) runCTE(b *cteBinding) (*relation, error) {
 	if rel, err = cteColumns(def, rel); err != nil {
 		return nil, err
 	}
+	limit := maxRecursion
+	if ev.maxRecursion > 0 {
+		limit = ev.maxRecursion - 1 // MAXRECURSION n, 0 meaning none
+	}
 	work := rel
 	for level := 0; len(recursive) > 0 && len(work.rows) > 0; level++ {
-		if level == maxRecursion {
-			return nil, msg(530, 16, 1, fmt.Sprintf("The statement terminated. The maximum recursion %d has been exhausted before statement completion.", maxRecursion))
+		if level == limit && limit > 0 {
+			return nil, msg(530, 16, 1, fmt.Sprintf("The statement terminated. The maximum recursion %d has been exhausted before statement completion.", limit))
 		}
 		b.rel = work // the recursive members read the previous step
 		step := &relation{cols: rel.cols}

@@ -130,8 +130,11 @@ func (s *session) buildColumn(d *Database, t *Table, cd *tsql.ColumnDef) (*Colum
 	case tsql.NotNull:
 		c.Nullable = false
 	case tsql.Nullable:
-		if cd.Identity != nil || cd.PrimaryKey {
+		if cd.Identity != nil {
 			return nil, msg(8147, 16, 1, fmt.Sprintf("Could not create IDENTITY attribute on nullable column '%s', table '%s'.", cd.Name, t.Name))
+		}
+		if cd.PrimaryKey {
+			return nil, constraintErr(msg(8111, 16, 1, fmt.Sprintf("Cannot define PRIMARY KEY constraint on nullable column in table '%s'.", t.Name)))
 		}
 	}
 	if cd.PrimaryKey {

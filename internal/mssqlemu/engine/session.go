@@ -149,6 +149,15 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 		if m == nil {
 			return err
 		}
+		var list messageList
+		if errors.As(err, &list) {
+			for _, first := range list[:len(list)-1] {
+				first.Server, first.Line = s.e.cfg.ServerName, int32(st.Position().Line)
+				if err := w.Message(first); err != nil {
+					return err
+				}
+			}
+		}
 		m.Server = s.e.cfg.ServerName
 		if m.Line == 0 {
 			m.Line = int32(st.Position().Line)

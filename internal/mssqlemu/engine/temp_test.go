@@ -106,3 +106,14 @@ SELECT t.id, t.n, t.note, s.n FROM @t AS t LEFT JOIN src AS s ON s.id = t.id ORD
 		t.Fatalf("second session: %s", got)
 	}
 }
+
+// TestNullablePrimaryKey: a primary key on a column declared NULL is Msg
+// 8111 followed by Msg 1750, as SQL Server reports it.
+func TestNullablePrimaryKey(t *testing.T) {
+	h := newHarness(t)
+	rec := h.run(`CREATE TABLE #bad (bad int NULL PRIMARY KEY)`)
+	errs := rec.Errors()
+	if len(errs) != 2 || errs[0].Number != 8111 || errs[1].Number != 1750 {
+		t.Fatalf("errors: %v", errs)
+	}
+}

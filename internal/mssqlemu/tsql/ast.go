@@ -464,6 +464,9 @@ type SelectStmt struct {
 	// With holds the common table expressions of WITH name AS (...)
 	// before the statement.
 	With []*CTE
+	// Options are the query hints of OPTION (...), each as its tokens
+	// separated by spaces, keywords upper case ("MAXRECURSION 100").
+	Options []string
 }
 
 // CTE is one common table expression: name [(columns)] AS (select).

@@ -78,6 +78,9 @@ func (f *formatter) selectStmt(s *SelectStmt) {
 			f.w(" ROWS ONLY")
 		}
 	}
+	if s.Options != nil {
+		f.w(" OPTION (", strings.Join(s.Options, ", "), ")")
+	}
 }
 
 func (f *formatter) selectItem(it *SelectItem) {

@@ -1,5 +1,7 @@
 package tsql
 
+import "strings"
+
 // Message numbers of SELECT's compile-time checks.
 const (
 	msgOrderByInSubquery = 1033
@@ -107,7 +109,61 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 				"The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and common table expressions, unless TOP, OFFSET or FOR XML is also specified.")
 		}
 	}
+	if ctx == selStatement && p.isKw("OPTION") && p.at(1).kind == tOp && p.at(1).val == "(" {
+		p.i += 2
+		var err error
+		if sel.Options, err = p.parseQueryHints(); err != nil {
+			return nil, err
+		}
+	}
 	return sel, nil
+}
+
+// parseQueryHints reads the hints of OPTION ( ... ) up to its closing
+// parenthesis (https://learn.microsoft.com/en-us/sql/t-sql/queries/hints-transact-sql-query).
+func (p *parser) parseQueryHints() ([]string, error) {
+	var hints []string
+	var cur []string
+	depth := 0
+	for {
+		t := p.tok()
+		switch {
+		case t.kind == tEOF:
+			return nil, p.fail()
+		case t.kind == tOp && t.val == "(":
+			depth++
+		case t.kind == tOp && t.val == ")" && depth > 0:
+			depth--
+		case t.kind == tOp && (t.val == ")" || t.val == ",") && depth == 0:
+			if len(cur) == 0 {
+				return nil, p.fail()
+			}
+			hints = append(hints, strings.Join(cur, " "))
+			cur = nil
+			p.i++
+			if t.val == ")" {
+				return hints, nil
+			}
+			continue
+		}
+		cur = append(cur, hintToken(t))
+		p.i++
+	}
+}
+
+// hintToken renders a token of a query hint as it parses back.
+func hintToken(t *token) string {
+	switch t.kind {
+	case tWord:
+		return t.upper
+	case tQuoted:
+		return "[" + strings.ReplaceAll(t.val, "]", "]]") + "]"
+	case tString:
+		return "'" + strings.ReplaceAll(t.val, "'", "''") + "'"
+	case tNString:
+		return "N'" + strings.ReplaceAll(t.val, "'", "''") + "'"
+	}
+	return t.near()
 }
 
 func (p *parser) parseOrderBy(sel *SelectStmt) error {
