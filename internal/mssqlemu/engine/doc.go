@@ -31,7 +31,9 @@
 // the open transaction is rolled back unless the client asked to keep it,
 // SET options and the current database return to the login's, and the
 // session's #temp tables are dropped. Local #temp tables belong to their
-// session and table variables to their batch (temp.go). CREATE TABLE
+// session and table variables to their batch, outside its transaction
+// (temp.go). Stored procedures (procedures.go) run in a variable scope of
+// their own, outside the engine lock. CREATE TABLE
 // and CREATE SCHEMA in an explicit transaction are undone by ROLLBACK;
 // other DDL is not.
 //

@@ -331,13 +331,17 @@ func (s *session) writeTarget(st tsql.Statement) (string, bool) {
 func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter) error {
 	dbName, writes := s.writeTarget(st)
 	auto := false
+	var own *txn // a table variable's change: outside the session's transaction
 	if writes {
 		s.e.mu.Lock()
 		if s.e.db(dbName) == nil {
 			s.e.mu.Unlock()
 			return errNoDatabase(dbName)
 		}
-		if s.tx == nil {
+		switch {
+		case tableVarWrite(st):
+			own = s.newTxn(s.iso, false)
+		case s.tx == nil:
 			s.tx = s.newTxn(s.iso, false)
 			auto = true
 		}
@@ -351,6 +355,9 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 			return context.Canceled
 		}
 		tx := s.tx
+		if own != nil {
+			tx = own
+		}
 		undoMark, opsMark := 0, 0
 		if tx != nil {
 			undoMark, opsMark = len(tx.undo), len(tx.ops)
@@ -377,14 +384,21 @@ func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, 
 			tx.rollbackTo(undoMark)
 			tx.ops = tx.ops[:opsMark]
 		}
-		if auto {
+		switch {
+		case own != nil:
+			if err == nil {
+				s.commitTxn(own)
+			} else {
+				s.rollbackTxn(own)
+			}
+		case auto:
 			if err == nil {
 				s.commitTxn(tx)
 			} else {
 				s.rollbackTxn(tx)
 			}
 			s.tx = nil
-		} else if doomed && s.tx != nil {
+		case doomed && s.tx != nil:
 			s.rollbackTxn(s.tx)
 			s.tx = nil
 			s.trancount = 0

@@ -110,3 +110,19 @@ func (s *session) tempdb() (*Database, error) {
 	}
 	return nil, errNoDatabase("tempdb")
 }
+
+// tableVarWrite reports whether st changes a table variable. "Transaction
+// rollbacks don't affect table variables": such a change commits with
+// its statement, outside the session's transaction.
+func tableVarWrite(st tsql.Statement) bool {
+	var tn *tsql.TableName
+	switch x := st.(type) {
+	case *tsql.InsertStmt:
+		tn = x.Table
+	case *tsql.UpdateStmt:
+		tn = x.Target
+	case *tsql.DeleteStmt:
+		tn = x.Target
+	}
+	return tn != nil && isTableVar(tn.Name.Object)
+}

@@ -100,6 +100,10 @@ SELECT t.id, t.n, t.note, s.n FROM @t AS t LEFT JOIN src AS s ON s.id = t.id ORD
 	if n, _ := h.errNum(`DECLARE @t TABLE (id int PRIMARY KEY); INSERT INTO @t VALUES (1); INSERT INTO @t VALUES (1)`); n != 2627 {
 		t.Fatalf("primary key of a table variable: Msg %d", n)
 	}
+	// "Transaction rollbacks don't affect table variables."
+	if got := flat(h.rows(`DECLARE @t TABLE (id int); BEGIN TRAN; INSERT INTO @t VALUES (1); INSERT INTO src VALUES (9, 90); ROLLBACK; SELECT (SELECT COUNT(*) FROM @t), (SELECT COUNT(*) FROM src)`)); got != "1,3" {
+		t.Fatalf("table variable after ROLLBACK: %s", got)
+	}
 	// Two sessions each have their own.
 	b := h.session()
 	if got := flat(b.rows(`DECLARE @t TABLE (id int); INSERT INTO @t VALUES (5); SELECT id FROM @t`)); got != "5" {
