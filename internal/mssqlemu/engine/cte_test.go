@@ -21,6 +21,7 @@ INSERT INTO emp VALUES (1, NULL, 'ceo'), (2, 1, 'vp'), (3, 2, 'dev'), (4, 2, 'op
 SELECT name, lvl FROM chain ORDER BY lvl, name`, "ceo,0;vp,1;dev,2;ops,2"},
 		{`WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT SUM(i) FROM n`, "15"},
 		{`DECLARE @x int; WITH n AS (SELECT 7 AS i) SELECT @x = i FROM n; SELECT @x`, "7"},
+		{`CREATE TABLE #c (n int); WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 4) INSERT INTO #c SELECT i FROM n; SELECT SUM(n) FROM #c`, "10"},
 		{`WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 1000) SELECT MAX(i) FROM n OPTION (MAXRECURSION 1000)`, "1000"},
 	} {
 		if got := flat(h.rows(c.sql)); got != c.want {

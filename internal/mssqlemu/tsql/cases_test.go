@@ -200,7 +200,7 @@ BEGIN SET NOCOUNT ON; SELECT @b = N'x' + CAST(@a AS nvarchar(10)); IF @a > 1 RET
 	{"alter and drop procedure", `CREATE OR ALTER PROC p @x int AS SELECT @x`, 1},
 	{"drop procedure", `DROP PROC IF EXISTS p, dbo.q; DROP PROCEDURE r`, 2},
 	{"query hints", `SELECT a FROM t ORDER BY a OPTION (MAXRECURSION 10000, RECOMPILE, OPTIMIZE FOR (@p = 1), USE HINT ('DISABLE_OPTIMIZED_PLAN_FORCING'))`, 1},
-	{"common table expressions", `WITH a (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM a WHERE n < 3), b AS (SELECT n FROM a) SELECT * FROM b ORDER BY n; ;WITH c AS (SELECT 1 AS x) SELECT x FROM c`, 2},
+	{"common table expressions", `WITH a (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM a WHERE n < 3), b AS (SELECT n FROM a) SELECT * FROM b ORDER BY n; ;WITH c AS (SELECT 1 AS x) SELECT x FROM c; WITH d (k) AS (SELECT 2) INSERT INTO t (id) SELECT k FROM d`, 3},
 	{"table variables", `DECLARE @t TABLE (id int PRIMARY KEY, v nvarchar(10) NULL DEFAULT N'x', UNIQUE (v)), @n int = 1;
 INSERT INTO @t (id) VALUES (@n); UPDATE @t SET v = N'y' WHERE id = 1; DELETE FROM @t WHERE id = 2;
 SELECT x.id, v FROM @t AS x JOIN #tmp ON #tmp.id = x.id`, 5},

@@ -6,25 +6,7 @@ import (
 )
 
 func (f *formatter) selectStmt(s *SelectStmt) {
-	for k, c := range s.With {
-		if k == 0 {
-			f.w("WITH ")
-		} else {
-			f.w(", ")
-		}
-		f.w(quoteIdent(c.Name))
-		if c.Columns != nil {
-			f.w(" (")
-			f.idents(c.Columns)
-			f.w(")")
-		}
-		f.w(" AS (")
-		f.selectStmt(c.Select)
-		f.w(")")
-		if k == len(s.With)-1 {
-			f.w(" ")
-		}
-	}
+	f.with(s.With)
 	f.w("SELECT ")
 	if s.Distinct {
 		f.w("DISTINCT ")
@@ -154,5 +136,28 @@ func (f *formatter) source(s TableSource) {
 		}
 	default:
 		f.w("<?>")
+	}
+}
+
+// with renders WITH name [(columns)] AS (select)[, ...] and a space.
+func (f *formatter) with(ctes []*CTE) {
+	for k, c := range ctes {
+		if k == 0 {
+			f.w("WITH ")
+		} else {
+			f.w(", ")
+		}
+		f.w(quoteIdent(c.Name))
+		if c.Columns != nil {
+			f.w(" (")
+			f.idents(c.Columns)
+			f.w(")")
+		}
+		f.w(" AS (")
+		f.selectStmt(c.Select)
+		f.w(")")
+		if k == len(ctes)-1 {
+			f.w(" ")
+		}
 	}
 }

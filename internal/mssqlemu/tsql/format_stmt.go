@@ -448,6 +448,15 @@ func (f *formatter) where(e Expr) {
 }
 
 func (f *formatter) insert(s *InsertStmt) {
+	if s.Select != nil && s.Select.With != nil {
+		// WITH comes before INSERT.
+		f.with(s.Select.With)
+		sel := *s.Select
+		sel.With = nil
+		ins := *s
+		ins.Select = &sel
+		s = &ins
+	}
 	f.w("INSERT ")
 	f.top(s.Top)
 	f.w("INTO ")

@@ -573,6 +573,18 @@ func (p *parser) parseWith() (Statement, error) {
 			break
 		}
 	}
+	if p.isKw("INSERT") {
+		// WITH ... INSERT ... SELECT: the CTEs belong to the SELECT.
+		st, err := p.parseInsert()
+		if err != nil {
+			return nil, err
+		}
+		if ins := st.(*InsertStmt); ins.Select != nil && ins.Select.With == nil {
+			ins.Select.With = ctes
+			return st, nil
+		}
+		return nil, newError(156, st.Position(), "Incorrect syntax near the keyword 'INSERT'.")
+	}
 	if !p.isKw("SELECT") {
 		return nil, p.fail()
 	}
