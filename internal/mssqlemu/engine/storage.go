@@ -94,14 +94,26 @@ func keyString(t *Table, ix *Index, row []any) string {
 // Callers checked that no other transaction holds the row or the keys.
 func (tx *txn) setPending(t *Table, c *rowChain, data []any, created bool) {
 	tx.undo = append(tx.undo, undoEntry{table: t, chain: c, prev: c.pending, created: created})
-	if pk := t.PK(); pk != nil {
-		for _, row := range [][]any{c.current(), data} {
-			if row != nil {
-				tx.lockKey(t, keyString(t, pk, t.pad(row)))
-			}
+	pk := t.PK()
+	if pk == nil {
+		c.pending = &pendingVersion{tx: tx, data: data}
+		return
+	}
+	// What reindex does, with each key computed once for the index and
+	// the lock.
+	if old := c.current(); old != nil {
+		k := keyString(t, pk, t.pad(old))
+		tx.lockKey(t, k)
+		if t.pkIndex[k] == c {
+			delete(t.pkIndex, k)
 		}
 	}
-	t.reindex(c, func() { c.pending = &pendingVersion{tx: tx, data: data} })
+	c.pending = &pendingVersion{tx: tx, data: data}
+	if data != nil {
+		k := keyString(t, pk, t.pad(data))
+		tx.lockKey(t, k)
+		t.pkIndex[k] = c
+	}
 }
 
 // reindex runs change on c and moves c's PK index entry accordingly.
