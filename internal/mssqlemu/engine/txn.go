@@ -25,7 +25,7 @@ type txn struct {
 	keys      []keyLock     // primary-key values it reserved
 	blockedBy *txn          // the transaction whose lock it waits for
 	done      chan struct{} // closed when it commits or rolls back
-	spid      int32         // the session\'s, for sys.dm_exec_requests
+	spid      int32         // its session's, for sys.dm_exec_requests
 	ended     bool
 	// ddlUndo reverts catalog changes (CREATE TABLE, CREATE SCHEMA) made
 	// inside an explicit transaction, newest last, if it rolls back.
