@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 
 PROGRAMS := producer consumer mssqlemu devstack demo
 
-.PHONY: all build deps up down demo test test-short bench chaos fmt vet clean help
+.PHONY: all build deps up down demo test test-short bench chaos conformance fmt vet clean help
 
 all: build
 
@@ -22,6 +22,7 @@ help:
 	@echo "make down   - stop everything 'make up' started"
 	@echo "make bench  - benchmarks (throughput goals live here, never in tests)"
 	@echo "make chaos  - the crash test alone, CHAOS_TRIALS trials (default 20), seed in CHAOS_SEED"
+	@echo "make conformance - go-mssqldb's own integration suite against bin/mssqlemu (not in make test)"
 
 # deps installs what a fresh Debian machine of this kind lacks: PostgreSQL's
 # server binaries for the throwaway target, and the independent clients the
@@ -76,6 +77,30 @@ test:
 CHAOS_TRIALS ?= 20
 chaos:
 	CHAOS_TRIALS=$(CHAOS_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/e2e/
+
+# conformance runs go-mssqldb's own integration suite, at the version in
+# go.mod, against bin/mssqlemu: the yardstick of the emulator. It is slow and
+# downloads the suite's test dependencies, so it is not part of make test.
+# CONFORMANCE_RUN narrows it (a go test -run pattern). CONFORMANCE_SKIP lists
+# the tests of features outside a CDC source's scope, each with its reason in
+# the README ("The SQL Server emulator"). The log is left in .conformance.log.
+CONFORMANCE_PORT ?= 14339
+CONFORMANCE_RUN ?= .
+CONFORMANCE_SKIP ?= Bulkcopy|BulkCopy|TVP|ColumnEncryption|AlwaysEncrypted|AccessToken|FedAuth|Azure|NamedPipe|SharedMemory|Kerberos|NTLM|TestLcidsFetching
+conformance: build
+	@set -e; \
+	src=$$($(GO) list -m -f '{{.Dir}}' github.com/microsoft/go-mssqldb); \
+	work=$$(mktemp -d); emu=""; \
+	trap 'test -n "$$emu" && kill $$emu 2>/dev/null; rm -rf $$work' EXIT; \
+	cp -r $$src/. $$work/; chmod -R u+w $$work; \
+	$(BIN)/mssqlemu -addr 127.0.0.1:$(CONFORMANCE_PORT) -sa-password 'Conformance1!' >$$work/emu.log 2>&1 & emu=$$!; \
+	sleep 1; \
+	cd $$work; rc=0; \
+	SQLSERVER_DSN='sqlserver://sa:Conformance1!@127.0.0.1:$(CONFORMANCE_PORT)?database=master&encrypt=disable' \
+		$(GO) test -count=1 -timeout 20m -v -run '$(CONFORMANCE_RUN)' -skip '$(CONFORMANCE_SKIP)' . >$(CURDIR)/.conformance.log 2>&1 || rc=$$?; \
+	grep -E '^--- FAIL' $(CURDIR)/.conformance.log || true; \
+	echo "go-mssqldb suite against bin/mssqlemu: $$(grep -c '^--- PASS' $(CURDIR)/.conformance.log) passed, $$(grep -c '^--- FAIL' $(CURDIR)/.conformance.log) failed, $$(grep -c '^--- SKIP' $(CURDIR)/.conformance.log) skipped (log: .conformance.log)"; \
+	exit $$rc
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -26,7 +27,9 @@ import (
 // during the snapshot and while streaming, under a continuous random
 // workload of multi-statement transactions (inserts, updates, deletes,
 // primary-key changes, rollbacks, transactions larger than a producer
-// batch), and then checks that the target equals the source row for row and
+// batch) on several sessions at once, whose transactions interleave and
+// commit in another order than they began (deadlock victims are
+// rolled back and counted), and then checks that the target equals the source row for row and
 // that the consumers' audit shows every committed change record applied
 // exactly once. CHAOS_TRIALS sets the number of trials (default 6) and
 // CHAOS_SEED the random seed, which every run prints.
@@ -82,7 +85,7 @@ type chaosStats struct {
 	killsAfterProducerCommit                     int // producer kills right after a split transaction's part or a chunk
 	killsSwitch                                  int // producer kills during a capture-instance switch after ADD COLUMN
 	events, applications, duplicates             int
-	txns, rollbacks                              int64
+	txns, rollbacks, deadlocks                   int64
 }
 
 func (s *chaosStats) add(o chaosStats) {
@@ -97,16 +100,17 @@ func (s *chaosStats) add(o chaosStats) {
 	s.duplicates += o.duplicates
 	s.txns += o.txns
 	s.rollbacks += o.rollbacks
+	s.deadlocks += o.deadlocks
 }
 
 func (s chaosStats) String() string {
 	return fmt.Sprintf("%d kills (producer during snapshot: %d, producer streaming: %d, consumer: %d; "+
 		"%d producer kills right after committing a chunk or part of a split transaction, %d consumer kills in pairs right after a target commit), "+
 		"%d producer kills during a capture-instance switch after ADD COLUMN, "+
-		"%d source transactions (%d rolled back), %d events, %d applications, %d duplicates",
+		"%d source transactions (%d rolled back, %d deadlock victims), %d events, %d applications, %d duplicates",
 		s.killsSnapshot+s.killsStreaming+s.killsConsumer, s.killsSnapshot, s.killsStreaming, s.killsConsumer,
 		s.killsAfterProducerCommit, 2*s.killsAfterCommit, s.killsSwitch,
-		s.txns, s.rollbacks, s.events, s.applications, s.duplicates)
+		s.txns, s.rollbacks, s.deadlocks, s.events, s.applications, s.duplicates)
 }
 
 // chaosTrial runs one trial in a fresh source database, topic prefix and
@@ -151,11 +155,15 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	wctx, stopWork := context.WithCancel(ctx)
 	w := &workload{db: e.src}
 	w.next.Store(int64(seeded) + 1)
-	var werr error
+	// Several sessions at once: their transactions interleave, wait for
+	// each other's rows and commit out of begin order.
+	werrs := make([]error, workloadSessions)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	wseed := r.Uint64()
-	go func() { defer wg.Done(); werr = w.run(wctx, rand.New(rand.NewPCG(wseed, 1))) }()
+	for i := range workloadSessions {
+		wg.Add(1)
+		wseed := r.Uint64()
+		go func() { defer wg.Done(); werrs[i] = w.run(wctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
+	}
 	defer func() { stopWork(); wg.Wait() }()
 
 	kills := 3 + r.IntN(4)
@@ -249,10 +257,10 @@ func chaosTrial(t *testing.T, r *rand.Rand) chaosStats {
 	time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
 	stopWork()
 	wg.Wait()
-	if werr != nil {
+	if werr := errors.Join(werrs...); werr != nil {
 		t.Fatalf("workload: %v", werr)
 	}
-	st.txns, st.rollbacks = w.txns.Load(), w.rollbacks.Load()
+	st.txns, st.rollbacks, st.deadlocks = w.txns.Load(), w.rollbacks.Load(), w.deadlocks.Load()
 
 	if alter {
 		e.waitTargetColumns("customer", "chaos_tag")
@@ -334,10 +342,13 @@ func (e *env) awaitTargetCommit(ctx context.Context, within time.Duration) bool 
 // Ids above next are free; inserts and key changes take fresh ones, so no
 // statement fails on a duplicate key.
 type workload struct {
-	db              *sql.DB
-	next            atomic.Int64
-	txns, rollbacks atomic.Int64
+	db                         *sql.DB
+	next                       atomic.Int64
+	txns, rollbacks, deadlocks atomic.Int64
 }
+
+// workloadSessions is how many sessions run the workload at once.
+const workloadSessions = 3
 
 func (w *workload) run(ctx context.Context, r *rand.Rand) error {
 	for ctx.Err() == nil {
@@ -404,6 +415,12 @@ func (w *workload) txn(ctx context.Context, r *rand.Rand) error {
 			q, args = `DELETE FROM dbo.enrolment WHERE student_id = @p1 AND course = N'Art'`, []any{old}
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			var me mssql.Error
+			if errors.As(err, &me) && me.Number == 1205 {
+				// The deadlock victim: SQL Server rolled it back.
+				w.deadlocks.Add(1)
+				return nil
+			}
 			return fmt.Errorf("%s: %w", q, err)
 		}
 	}

@@ -145,7 +145,7 @@ func TestConcurrentSessions(t *testing.T) {
 		t.Fatalf("snapshot reader: %d %v", n, err)
 	}
 	_ = reader.Commit()
-	// Other writers wait for the open transaction, then all succeed.
+	// Writers of other rows do not wait for the open transaction.
 	errs := make(chan error, 8)
 	for i := 1; i <= 8; i++ {
 		go func(i int) {

@@ -30,7 +30,7 @@ func TestUnsupportedStatementsAreRefused(t *testing.T) {
 		{"MERGE dbo.t AS x USING (SELECT 1 AS id) AS s ON x.id = s.id WHEN MATCHED THEN UPDATE SET v = 1;", []int32{156}},
 		{"CREATE FUNCTION dbo.f() RETURNS int AS BEGIN RETURN 1 END", []int32{156}},
 		{"CREATE TRIGGER tr ON dbo.t AFTER INSERT AS SELECT 1", []int32{156}},
-		{"WITH c AS (SELECT 1 AS a) SELECT a FROM c", []int32{156}},
+		{"WITH c AS (SELECT 1 AS a) DELETE FROM dbo.t WHERE id IN (SELECT a FROM c)", []int32{156}},
 		{"SELECT ROW_NUMBER() OVER (ORDER BY id) FROM dbo.t", []int32{156}},
 		{"ALTER TABLE dbo.t ENABLE CHANGE_TRACKING", []int32{102}},
 		{"CREATE SEQUENCE dbo.s", []int32{102}},

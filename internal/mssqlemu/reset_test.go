@@ -2,6 +2,7 @@ package mssqlemu_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/engine"
@@ -32,8 +33,9 @@ func TestPooledConnectionReset(t *testing.T) {
 	if err := c.QueryRowContext(ctx, "SELECT @@SPID").Scan(&spid); err != nil {
 		t.Fatal(err)
 	}
-	// Leave a transaction open, another database current and SET options changed.
-	if _, err := c.ExecContext(ctx, "BEGIN TRAN; INSERT INTO dbo.t VALUES (1); USE other; SET NOCOUNT ON; SET TRANSACTION ISOLATION LEVEL SNAPSHOT"); err != nil {
+	// Leave a transaction open, another database current, SET options
+	// changed and a #temp table.
+	if _, err := c.ExecContext(ctx, "CREATE TABLE #left (id int); BEGIN TRAN; INSERT INTO dbo.t VALUES (1); USE other; SET NOCOUNT ON; SET TRANSACTION ISOLATION LEVEL SNAPSHOT"); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil { // back to the pool
@@ -55,6 +57,45 @@ func TestPooledConnectionReset(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM dbo.t").Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows after the reset rolled back the open transaction: %d %v", n, err)
+	}
+	var gone bool
+	if err := db.QueryRowContext(ctx, "SELECT CASE WHEN OBJECT_ID('tempdb..#left') IS NULL THEN 1 ELSE 0 END").Scan(&gone); err != nil || !gone {
+		t.Errorf("the reset must drop the session's #temp tables: %v %v", gone, err)
+	}
+}
+
+// TestTempTablesPerConnection: two connections each create their own #abc
+// (https://learn.microsoft.com/en-us/sql/t-sql/statements/create-table-transact-sql#temporary-tables).
+func TestTempTablesPerConnection(t *testing.T) {
+	emu := startEmu(t)
+	ctx := context.Background()
+	db := open(t, emu.DSN("master"))
+	a, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for i, c := range []interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}{a, b} {
+		if _, err := c.ExecContext(ctx, "CREATE TABLE #abc (n int); INSERT INTO #abc VALUES (@p1)", i+1); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+	}
+	var na, nb int
+	if err := a.QueryRowContext(ctx, "SELECT n FROM #abc").Scan(&na); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.QueryRowContext(ctx, "SELECT n FROM #abc").Scan(&nb); err != nil {
+		t.Fatal(err)
+	}
+	if na != 1 || nb != 2 {
+		t.Errorf("each connection reads its own #abc: %d, %d", na, nb)
 	}
 }
 

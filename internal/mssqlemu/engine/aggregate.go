@@ -15,7 +15,7 @@ func distinct(rows []outRow, rel *relation) []outRow {
 	for _, r := range rows {
 		var sb strings.Builder
 		for i, v := range r.vals {
-			s, _ := sqltypes.ToString(v, rel.cols[i].typ, 2)
+			s := valueKey(v, rel.cols[i].typ)
 			if v == nil {
 				s = "\x00NULL"
 			} else if !rel.cols[i].typ.Collation.CaseSensitive() {

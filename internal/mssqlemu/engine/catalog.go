@@ -22,9 +22,8 @@ type Database struct {
 	tables            map[int32]*Table   // by object id
 	nextObjectID      int32
 	nextSchemaID      int32
-	dbts              uint64 // @@DBTS: last rowversion handed out
-	writeLock         chan struct{}
-	writeOwner        *txn
+	dbts              uint64                // @@DBTS: last rowversion handed out
+	procs             map[string]*procedure // stored procedures by schema.name (procedures.go)
 	cdc               *cdcState
 }
 
@@ -76,6 +75,7 @@ type Table struct {
 	chains   []*rowChain
 	dead     int // chains holding only an old delete
 	pkIndex  map[string]*rowChain
+	keyLocks map[string]*txn // primary-key values reserved by writers (locks.go)
 	identity int64
 	idSeeded bool
 	capture  []*captureInstance // at most two
@@ -121,7 +121,6 @@ func newDatabase(id int32, name string, now time.Time) *Database {
 		tables:       map[int32]*Table{},
 		nextObjectID: 245575913 + id*1000,
 		nextSchemaID: 5,
-		writeLock:    make(chan struct{}, 1),
 	}
 	for _, s := range []Schema{{1, "dbo"}, {2, "guest"}, {3, "INFORMATION_SCHEMA"}, {4, "sys"}} {
 		sc := s
@@ -223,6 +222,9 @@ func (d *Database) objects() []objectInfo {
 				out = append(out, objectInfo{c.DefaultID, c.DefaultName, t.Schema, "D", "DEFAULT_CONSTRAINT", t.ID, t.Created, t.Created, t.System})
 			}
 		}
+	}
+	for _, p := range d.sortedProcs() {
+		out = append(out, objectInfo{p.id, p.name, p.schema, "P", "SQL_STORED_PROCEDURE", 0, p.created, p.modified, false})
 	}
 	return out
 }

@@ -85,6 +85,12 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		}
 		want, _ := str(1)
 		want = strings.TrimSpace(strings.ToUpper(want))
+		if isLocalTemp(o.Object) {
+			if t := s.temps[strings.ToLower(o.Object)]; t != nil && (want == "" || want == "U") && strings.EqualFold(d.Name, "tempdb") {
+				return int64(t.ID), tInt, true, nil
+			}
+			return nil, tInt, true, nil
+		}
 		sc := d.schema(o.Schema)
 		if sc == nil {
 			return nil, tInt, true, nil
@@ -174,7 +180,12 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		return int64(d.schema(n).ID), tInt, true, nil
 	case "SQL_VARIANT_PROPERTY":
 		p, _ := str(1)
-		v, err := variantProperty(args[0], p)
+		// Any other value is first converted to sql_variant, keeping its type.
+		x, err := sqltypes.ToVariant(args[0], types[0])
+		if err != nil {
+			return nil, sqltypes.Type{}, true, err
+		}
+		v, err := variantProperty(x, p)
 		return v, sqltypes.Type{ID: sqltypes.SQLVariant}, true, err
 	case "SERVERPROPERTY":
 		p, _ := str(0)

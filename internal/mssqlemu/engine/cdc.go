@@ -45,6 +45,8 @@ type captureBatch struct {
 	// marker lists the CDC-enabled databases an untracked transaction
 	// wrote: the capture job then records that it scanned past the commit.
 	marker []*Database
+	// beginLSN is the transaction's first log record (tran_begin_lsn).
+	beginLSN uint64
 }
 
 // lsnMapping is a row of cdc.lsn_time_mapping.
@@ -149,7 +151,7 @@ func maskBit(m []byte, ord int) bool {
 // job. Callers hold e.mu.
 func (e *Engine) enqueueCapture(tx *txn, commit uint64) {
 	now := e.cfg.Now()
-	b := captureBatch{commit: commit, txID: tx.id, begin: tx.began, end: now, due: now.Add(e.cfg.CaptureDelay), ops: tx.ops}
+	b := captureBatch{commit: commit, txID: tx.id, begin: tx.began, end: now, due: now.Add(e.cfg.CaptureDelay), ops: tx.ops, beginLSN: tx.beginLSN}
 	e.queue = append(e.queue, b)
 	if e.cfg.CaptureDelay <= 0 {
 		e.captureDue(now, true)
@@ -236,7 +238,7 @@ func (e *Engine) captureDue(now time.Time, all bool) {
 			}
 		}
 		for d := range touched {
-			d.cdc.addMapping(lsnMapping{capSeq: writeSeq, startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.commit - 1})
+			d.cdc.addMapping(lsnMapping{capSeq: writeSeq, startLSN: b.commit, beginTime: b.begin, endTime: b.end, txID: b.txID, beginLSN: b.beginLSN})
 		}
 	}
 }

@@ -130,8 +130,11 @@ func (s *session) buildColumn(d *Database, t *Table, cd *tsql.ColumnDef) (*Colum
 	case tsql.NotNull:
 		c.Nullable = false
 	case tsql.Nullable:
-		if cd.Identity != nil || cd.PrimaryKey {
+		if cd.Identity != nil {
 			return nil, msg(8147, 16, 1, fmt.Sprintf("Could not create IDENTITY attribute on nullable column '%s', table '%s'.", cd.Name, t.Name))
+		}
+		if cd.PrimaryKey {
+			return nil, constraintErr(msg(8111, 16, 1, fmt.Sprintf("Cannot define PRIMARY KEY constraint on nullable column in table '%s'.", t.Name)))
 		}
 	}
 	if cd.PrimaryKey {
@@ -220,7 +223,7 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 	if sc == nil {
 		return msg(2760, 16, 1, fmt.Sprintf("The specified schema name \"%s\" either does not exist or you do not have permission to use it.", x.Table.Schema))
 	}
-	if d.table(sc.Name, x.Table.Object) != nil || objectExists(d, x.Table.Object) {
+	if s.findTable(d, tsql.ObjectName{Schema: sc.Name, Object: x.Table.Object}) != nil || (!inTempdb(x.Table.Object) && objectExists(d, x.Table.Object)) {
 		return msg(2714, 16, 6, fmt.Sprintf("There is already an object named '%s' in the database.", x.Table.Object))
 	}
 	now := s.e.cfg.Now()
@@ -257,8 +260,7 @@ func (s *session) createTable(ev *evaluator, x *tsql.CreateTableStmt) error {
 		return err
 	}
 	ev.typeComputed(t)
-	d.tables[t.ID] = t
-	s.onRollback(func() { delete(d.tables, t.ID) })
+	s.registerTable(d, t)
 	return nil
 }
 
@@ -424,24 +426,20 @@ func (s *session) dropTable(x *tsql.DropTableStmt) error {
 		if err != nil {
 			return err
 		}
-		t := d.table(o.Schema, o.Object)
+		t := s.findTable(d, o)
 		if t == nil {
 			if x.IfExists {
 				continue
 			}
 			return msg(3701, 11, 5, fmt.Sprintf("Cannot drop the table '%s', because it does not exist or you do not have permission.", displayName(o)))
 		}
-		if d.writeOwner != nil && d.writeOwner != s.tx {
-			for _, c := range t.chains {
-				if c.pending != nil {
-					return msg(1222, 16, 56, "Lock request time out period exceeded.")
-				}
-			}
+		if owner := tableOwner(s.tx, t); owner != nil {
+			return &lockWait{owner: owner}
 		}
 		for len(t.capture) > 0 {
 			s.e.dropCapture(d, t.capture[0])
 		}
-		delete(d.tables, t.ID)
+		s.unregisterTable(d, t)
 	}
 	return nil
 }

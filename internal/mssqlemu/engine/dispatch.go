@@ -28,6 +28,12 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.truncate(ev, x)
 	case *tsql.DeclareStmt:
 		for _, v := range x.Vars {
+			if v.Table != nil {
+				if err := s.declareTableVar(ev, v, fr); err != nil {
+					return err
+				}
+				continue
+			}
 			t, err := resolveType(v.Type, false)
 			if err != nil {
 				return err
@@ -57,6 +63,7 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			}
 		}
 		for _, o := range x.Options {
+			s.setOption(o, x.On)
 			switch o {
 			case "NOCOUNT":
 				s.nocount = x.On
@@ -117,8 +124,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 	case *tsql.CreateTableStmt:
 		return s.createTable(ev, x)
 	case *tsql.AlterTableAddStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterTableAdd(ev, x, fr)
 	case *tsql.AlterTableDropColumnStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterTableDrop(x, fr)
 	case *tsql.DropTableStmt:
 		return s.dropTable(x)
@@ -127,8 +140,14 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 	case *tsql.DropIndexStmt:
 		return s.dropIndex(x)
 	case *tsql.AlterTableDropConstraintStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.dropConstraint(x, fr)
 	case *tsql.AlterTableAlterColumnStmt:
+		if err := s.ddlWait(x.Table); err != nil {
+			return err
+		}
 		return s.alterColumn(x, fr)
 	case *tsql.AlterDatabaseSetStmt:
 		if err := s.notInUserTransaction("ALTER DATABASE"); err != nil {
@@ -143,7 +162,11 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			return err
 		}
 		str, _ := sqltypes.ToString(v, t, -1)
-		return w.Message(&tds.Message{Number: 0, Class: 0, State: 1, Text: str, Server: s.e.cfg.ServerName})
+		if err := w.Message(&tds.Message{Number: 0, Class: 0, State: 1, Text: str, Server: s.e.cfg.ServerName}); err != nil {
+			return err
+		}
+		// SQL Server ends a PRINT with its own DONE, as any statement.
+		return w.Done(0, false)
 	case *tsql.RaiserrorStmt:
 		return s.raiserror(ev, x)
 	case *tsql.ThrowStmt:
@@ -166,6 +189,10 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return msg(int32(n), 16, uint8(st), text)
 	case *tsql.SaveTranStmt:
 		return s.saveTran(x.Name)
+	case *tsql.CreateProcStmt:
+		return s.createProc(x)
+	case *tsql.DropProcStmt:
+		return s.dropProc(x)
 	}
 	return errNotSupported(fmt.Sprintf("%T", st))
 }
@@ -199,7 +226,23 @@ func (s *session) raiserror(ev *evaluator, x *tsql.RaiserrorStmt) error {
 	if n, ok := m.(int64); ok {
 		number = int32(n)
 	}
+	// "Severity levels greater than 18 can only be specified by members
+	// of the sysadmin role, using the WITH LOG option"; 25 is the highest.
+	// https://learn.microsoft.com/en-us/sql/t-sql/language-elements/raiserror-transact-sql
+	if sev > 18 && !hasOption(x.Options, "LOG") {
+		return msg(2754, 16, 1, "Error severity levels greater than 18 can only be specified by members of the sysadmin role, using the WITH LOG option.")
+	}
+	sev = max(min(sev, 25), 0)
 	return msg(number, uint8(sev), uint8(st), text)
+}
+
+func hasOption(opts []string, name string) bool {
+	for _, o := range opts {
+		if strings.EqualFold(o, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitFor honours WAITFOR DELAY without holding the engine lock.
@@ -318,6 +361,9 @@ func (s *session) curDB() (*Database, error) {
 
 // dbFor resolves a name's database part (the current one when empty).
 func (s *session) dbFor(o tsql.ObjectName) (*Database, error) {
+	if inTempdb(o.Object) {
+		return s.tempdb()
+	}
 	if o.Database == "" {
 		return s.curDB()
 	}
@@ -344,8 +390,11 @@ func (s *session) userTable(o tsql.ObjectName) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.table(o.Schema, o.Object)
+	t := s.findTable(d, o)
 	if t == nil {
+		if isTableVar(o.Object) {
+			return nil, errNoTableVar(o.Object)
+		}
 		return nil, errInvalidObject(displayName(o))
 	}
 	return t, nil
@@ -367,6 +416,9 @@ func (s *session) checkSnapshot(tx *txn, d *Database) error {
 // tableRelation resolves a FROM name: system views, INFORMATION_SCHEMA,
 // then stored tables.
 func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error) {
+	if rel, ok, err := ev.cteRelation(o); ok || err != nil {
+		return rel, nil, err
+	}
 	d, err := ev.s.dbFor(o)
 	if err != nil {
 		return nil, nil, err
@@ -374,8 +426,11 @@ func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error)
 	if rel, ok, err := ev.systemView(d, o); ok || err != nil {
 		return rel, nil, err
 	}
-	t := d.table(o.Schema, o.Object)
+	t := ev.s.findTable(d, o)
 	if t == nil {
+		if isTableVar(o.Object) {
+			return nil, nil, errNoTableVar(o.Object)
+		}
 		return nil, nil, errInvalidObject(displayName(o))
 	}
 	if err := ev.s.checkSnapshot(ev.tx, d); err != nil {

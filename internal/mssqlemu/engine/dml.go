@@ -305,7 +305,9 @@ func conflictErr(d *Database, t *Table) error {
 }
 
 // uniqueConflict checks non-primary unique constraints against current rows.
-func uniqueConflict(t *Table, row []any, self *rowChain) error {
+// A row another transaction holds with the same key, before or after its
+// change, makes tx wait for it.
+func uniqueConflict(tx *txn, t *Table, row []any, self *rowChain) error {
 	for _, ix := range t.Indexes {
 		if ix.Primary || !ix.Unique {
 			continue
@@ -313,6 +315,15 @@ func uniqueConflict(t *Table, row []any, self *rowChain) error {
 		k := keyString(t, ix, row)
 		for _, c := range t.chains {
 			if c == self {
+				continue
+			}
+			if o := rowOwner(tx, c); o != nil {
+				committed, _ := c.latestCommitted()
+				for _, r := range [][]any{c.current(), committed} {
+					if r != nil && keyString(t, ix, t.pad(r)) == k {
+						return &lockWait{owner: o}
+					}
+				}
 				continue
 			}
 			if cur := c.current(); cur != nil && keyString(t, ix, t.pad(cur)) == k {
@@ -326,14 +337,18 @@ func uniqueConflict(t *Table, row []any, self *rowChain) error {
 func (s *session) insertRow(ev *evaluator, d *Database, t *Table, row []any) error {
 	tx := ev.tx
 	if pk := t.PK(); pk != nil {
-		if c := t.pkIndex[keyString(t, pk, row)]; c != nil && c.current() != nil {
+		k := keyString(t, pk, row)
+		if o := t.keyOwner(tx, k); o != nil {
+			return &lockWait{owner: o}
+		}
+		if c := t.pkIndex[k]; c != nil && c.current() != nil {
 			return dupKeyErr(t, pk, row)
 		}
 	}
 	if err := ev.checkRow(d, t, row, "INSERT"); err != nil {
 		return err
 	}
-	if err := uniqueConflict(t, row, nil); err != nil {
+	if err := uniqueConflict(tx, t, row, nil); err != nil {
 		return err
 	}
 	c := &rowChain{}
@@ -348,7 +363,16 @@ func (s *session) insertRow(ev *evaluator, d *Database, t *Table, row []any) err
 // recordOp remembers a row change for the capture job.
 func (s *session) recordOp(tx *txn, t *Table, kind int, before, after []any) {
 	tx.cmdID++
-	tx.ops = append(tx.ops, cdcOp{table: t, kind: kind, before: before, after: after, seqval: s.e.nextSeq(), cmdID: tx.cmdID})
+	tx.ops = append(tx.ops, cdcOp{table: t, kind: kind, before: before, after: after, seqval: s.opSeq(tx), cmdID: tx.cmdID})
+}
+
+// opSeq allocates the LSN of a logged change (its __$seqval), after the
+// transaction's begin record on its first change. Callers hold e.mu.
+func (s *session) opSeq(tx *txn) uint64 {
+	if tx.beginLSN == 0 {
+		tx.beginLSN = s.e.nextSeq()
+	}
+	return s.e.nextSeq()
 }
 
 func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) error {
@@ -449,6 +473,9 @@ func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) 
 			}
 			newKeys[k] = true
 			if k != keyString(t, pk, rows[i]) {
+				if o := t.keyOwner(ev.tx, k); o != nil {
+					return &lockWait{owner: o}
+				}
 				if c := t.pkIndex[k]; c != nil && !inSet[c] && c.current() != nil {
 					return dupKeyErr(t, pk, nr)
 				}
@@ -462,7 +489,7 @@ func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) 
 		if err := ev.checkRow(d, t, newRows[i], "UPDATE"); err != nil {
 			return err
 		}
-		if err := uniqueConflict(t, newRows[i], c); err != nil {
+		if err := uniqueConflict(ev.tx, t, newRows[i], c); err != nil {
 			return err
 		}
 	}
@@ -471,7 +498,7 @@ func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) 
 		if len(t.capture) > 0 {
 			if pk != nil && keyString(t, pk, rows[i]) != keyString(t, pk, newRows[i]) {
 				ev.tx.cmdID++
-				seq := s.e.nextSeq()
+				seq := s.opSeq(ev.tx)
 				ev.tx.ops = append(ev.tx.ops,
 					cdcOp{table: t, kind: cdcDelete, before: rows[i], seqval: seq, cmdID: ev.tx.cmdID},
 					cdcOp{table: t, kind: cdcInsert, after: newRows[i], seqval: seq, cmdID: ev.tx.cmdID})
@@ -526,6 +553,9 @@ func (s *session) truncate(ev *evaluator, x *tsql.TruncateTableStmt) error {
 	}
 	if len(t.capture) > 0 {
 		return msg(4711, 16, 1, fmt.Sprintf("Cannot truncate table '%s' because it is published for replication or enabled for Change Data Capture.", t.QualifiedName()))
+	}
+	if owner := tableOwner(ev.tx, t); owner != nil {
+		return &lockWait{owner: owner}
 	}
 	_, chains := t.scan(ev.tx, s.snapshotSeq(ev.tx))
 	for _, c := range chains {

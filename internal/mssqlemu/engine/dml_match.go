@@ -13,7 +13,11 @@ func (s *session) matchRows(ev *evaluator, d *Database, t *Table, target *tsql.T
 	rel := qualify(&relation{cols: tableCols(t)}, target.Name, target.Alias)
 	var rows [][]any
 	var chains []*rowChain
-	if c, ok := ev.pkLookup(t, rel, where); ok {
+	c, k, point := ev.pkLookup(t, rel, where)
+	if point {
+		if o := t.keyOwner(ev.tx, k); o != nil {
+			return nil, nil, &lockWait{owner: o}
+		}
 		if c != nil {
 			if d := c.visible(ev.tx, 0); d != nil {
 				rows, chains = [][]any{t.pad(d)}, []*rowChain{c}
@@ -48,6 +52,33 @@ func (s *session) matchRows(ev *evaluator, d *Database, t *Table, target *tsql.T
 			mr, mc = mr[:n], mc[:n]
 		}
 	}
+	for _, c := range mc {
+		if o := rowOwner(ev.tx, c); o != nil {
+			return nil, nil, &lockWait{owner: o}
+		}
+	}
+	if !point && ev.tx != nil && ev.tx.iso != tsql.Snapshot {
+		// A row another transaction inserted or changed so that it would
+		// match: SQL Server's scan waits for its lock and then reads the
+		// committed outcome. A snapshot does not see it, so does not wait.
+		for _, c := range t.chains {
+			o := rowOwner(ev.tx, c)
+			if o == nil || c.pending.data == nil {
+				continue
+			}
+			ok := true
+			if where != nil {
+				rc.row = t.pad(c.pending.data)
+				var err error
+				if ok, err = ev.cond(where, rc); err != nil {
+					return nil, nil, err
+				}
+			}
+			if ok {
+				return nil, nil, &lockWait{owner: o}
+			}
+		}
+	}
 	return mr, mc, nil
 }
 
@@ -65,12 +96,12 @@ func (s *session) checkConflict(tx *txn, d *Database, t *Table, c *rowChain) err
 
 // pkLookup finds the row a "pk = value" WHERE clause names through the
 // primary-key index, for single-column keys outside SNAPSHOT (the index
-// holds the write-lock holder's view). ok is false when the clause has
+// holds each row's lock holder's view), and its key. ok is false when the clause has
 // another shape; the caller then scans. The full WHERE is still applied.
-func (ev *evaluator) pkLookup(t *Table, rel *relation, where tsql.Expr) (*rowChain, bool) {
+func (ev *evaluator) pkLookup(t *Table, rel *relation, where tsql.Expr) (*rowChain, string, bool) {
 	pk := t.PK()
 	if pk == nil || len(pk.Columns) != 1 || ev.tx == nil || ev.tx.iso == tsql.Snapshot {
-		return nil, false
+		return nil, "", false
 	}
 	var conj []tsql.Expr
 	var split func(e tsql.Expr)
@@ -98,23 +129,24 @@ func (ev *evaluator) pkLookup(t *Table, rel *relation, where tsql.Expr) (*rowCha
 			}
 			v, vt, err := ev.eval(side[1], nil)
 			if err != nil || v == nil {
-				return nil, false
+				return nil, "", false
 			}
 			col := t.Columns[pk.Columns[0]]
 			cv, err := sqltypes.Convert(v, vt, col.Type, -1)
 			if err != nil {
-				return nil, false
+				return nil, "", false
 			}
 			if col.Type.ID.IsCharacter() {
 				// Truncation or padding could change what matches: scan.
 				if sv, ok := v.(string); !ok || sv != cv.(string) {
-					return nil, false
+					return nil, "", false
 				}
 			}
 			row := make([]any, len(t.Columns))
 			row[pk.Columns[0]] = cv
-			return t.pkIndex[keyString(t, pk, row)], true
+			k := keyString(t, pk, row)
+			return t.pkIndex[k], k, true
 		}
 	}
-	return nil, false
+	return nil, "", false
 }

@@ -7,11 +7,14 @@
 // Storage: every row is a chain of versions stamped with the commit
 // sequence (LSN) of the transaction that wrote it. READ COMMITTED reads the
 // newest committed version, SNAPSHOT the newest at or before its start, and
-// a transaction sees its own pending change. Writers take a per-database
-// write lock until they commit (writers serialize; readers never wait for
-// them); a SNAPSHOT writer that finds a newer committed version fails with
-// Msg 3960. One engine mutex guards all state for the length of a
-// statement; results are buffered and sent after it is released.
+// a transaction sees its own pending change. A pending version is the
+// row's exclusive lock, held with its key until the transaction ends:
+// writers wait only for the rows and keys they touch (SET LOCK_TIMEOUT,
+// Msg 1222; deadlock victim, Msg 1205; see locks.go), readers never wait;
+// a SNAPSHOT writer that finds a newer committed version fails with Msg
+// 3960. One engine mutex guards all state for the length of a statement;
+// results are buffered and sent after it is released. Each commit takes
+// the next LSN, so the change tables order transactions by commit.
 //
 // Change data capture: a commit hands its row operations to the capture
 // job, which after Config.CaptureDelay writes cdc.<instance>_CT rows and a
@@ -26,7 +29,11 @@
 // @@SPID is the session id of the TDS packet headers. A pooled client's
 // reset-connection flag runs sp_reset_connection's semantics (ResetSession):
 // the open transaction is rolled back unless the client asked to keep it,
-// SET options and the current database return to the login's. CREATE TABLE
+// SET options and the current database return to the login's, and the
+// session's #temp tables are dropped. Local #temp tables belong to their
+// session and table variables to their batch, outside its transaction
+// (temp.go). Stored procedures (procedures.go) run in a variable scope of
+// their own, outside the engine lock. CREATE TABLE
 // and CREATE SCHEMA in an explicit transaction are undone by ROLLBACK;
 // other DDL is not.
 //

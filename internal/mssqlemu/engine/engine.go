@@ -41,8 +41,9 @@ type Engine struct {
 	seq      uint64 // LSN counter: commits and operations
 	nextSPID int32
 	nextTxID uint64
-	queue    []captureBatch  // committed changes the capture job has not read yet
-	snaps    map[*txn]uint64 // active SNAPSHOT transactions and their start
+	queue    []captureBatch     // committed changes the capture job has not read yet
+	snaps    map[*txn]uint64    // active SNAPSHOT transactions and their start
+	sessions map[int32]*session // open sessions, for the DMVs
 
 	kick     chan struct{}
 	stop     chan struct{}
@@ -67,7 +68,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger,
 		dbs: map[string]*Database{}, nextDBID: 1, seq: 0x1000, nextSPID: 1 << 16,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), snaps: map[*txn]uint64{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), snaps: map[*txn]uint64{}, sessions: map[int32]*session{},
 	}
 	now := cfg.Now()
 	for _, name := range []string{"master", "tempdb", "model", "msdb"} {
@@ -152,7 +153,9 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 		spid = e.nextSPID
 		e.nextSPID++
 	}
-	return newSession(e, spid, dbName, req), nil
+	s := newSession(e, spid, dbName, req)
+	e.sessions[spid] = s
+	return s, nil
 }
 
 // NewSession opens a session without the protocol, for tests and seeding.

@@ -19,11 +19,26 @@ func toMessage(err error) *tds.Message {
 	if errors.As(err, &m) {
 		return m
 	}
+	var l messageList
+	if errors.As(err, &l) {
+		return l[len(l)-1]
+	}
 	var se *sqltypes.Error
 	if errors.As(err, &se) {
 		return &tds.Message{Number: se.Number, Class: 16, State: se.State, Text: se.Text}
 	}
 	return nil
+}
+
+// messageList is a statement error SQL Server reports as several
+// messages; the last one is the error a client sees.
+type messageList []*tds.Message
+
+func (l messageList) Error() string { return l[len(l)-1].Text }
+
+// constraintErr is a constraint definition error followed by Msg 1750.
+func constraintErr(m *tds.Message) error {
+	return messageList{m, msg(1750, 16, 0, "Could not create constraint or index. See previous errors.")}
 }
 
 // toMessageOr returns err as a *tds.Message when it is one, else err.

@@ -17,6 +17,10 @@ type evaluator struct {
 	// resolved caches column lookups: a column reference resolves to the
 	// same index of the same relation for every row.
 	resolved map[colKey]int
+	// ctes are the common table expressions in scope (cte.go), and the
+	// statement's OPTION (MAXRECURSION n); -1 for the default.
+	ctes         map[string]*cteBinding
+	maxRecursion int
 }
 
 type colKey struct {

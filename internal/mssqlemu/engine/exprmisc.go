@@ -136,7 +136,10 @@ func (ev *evaluator) globalVar(name string) (any, sqltypes.Type, error) {
 	case "@@TEXTSIZE":
 		return int64(2147483647), sqltypes.IntType, nil
 	case "@@OPTIONS":
-		return int64(5496), sqltypes.IntType, nil
+		return s.options, sqltypes.IntType, nil
+	case "@@MICROSOFTVERSION":
+		// major << 24 | minor << 16 | build, of versionString's 15.0.4322.
+		return int64(15<<24 | 0<<16 | 4322), sqltypes.IntType, nil
 	case "@@NESTLEVEL":
 		return int64(0), sqltypes.IntType, nil
 	case "@@DBTS":

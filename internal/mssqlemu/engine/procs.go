@@ -130,6 +130,8 @@ func (s *session) callProc(ctx context.Context, name tsql.ObjectName, args []pro
 		return s.spPKeys(args, w)
 	case "sp_columns":
 		return s.spColumns(args, w)
+	case "sp_databases":
+		return s.spDatabases(w)
 	case "sp_set_session_context", "sp_reset_connection", "sp_unprepare":
 		return 0, nil
 	}

@@ -27,9 +27,13 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 		s.tx = nil
 		s.trancount = 0
 	}
+	if !keepTransaction || s.tx == nil {
+		s.dropTempTables()
+	}
 	s.iso = tsql.ReadCommitted
 	s.nocount = false
 	s.xactAbort = false
+	s.options = defaultOptions
 	s.identityInsert = nil
 	s.lockTimeout = -1
 	s.tryDepth = 0

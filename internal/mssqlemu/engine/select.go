@@ -172,6 +172,15 @@ type outRow struct {
 
 // query runs a SELECT and returns its result relation.
 func (ev *evaluator) query(sel *tsql.SelectStmt, outer *rowCtx) (*relation, error) {
+	if len(sel.With) > 0 {
+		defer ev.withCTEs(sel)()
+		inner := *sel
+		inner.With = nil
+		return ev.query(&inner, outer)
+	}
+	if len(sel.Unions) > 0 {
+		return ev.queryUnion(sel, outer)
+	}
 	src := &relation{rows: [][]any{{}}}
 	if sel.From != nil {
 		var err error

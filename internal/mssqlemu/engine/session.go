@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
@@ -33,12 +35,22 @@ type session struct {
 	lastError int32
 	identity  any // @@IDENTITY / SCOPE_IDENTITY()
 	closed    bool
+
+	options     int64                 // @@OPTIONS (options.go)
+	connected   time.Time             // login time, for the DMVs
+	connID      sqltypes.GUID         // sys.dm_exec_connections.connection_id
+	requests    atomic.Int32          // requests running (ExecBatch, ExecRPC)
+	temps       map[string]*Table     // local #temp tables by lower-case name
+	globalTemps []*Table              // ##temp tables this session created
+	tempProcs   map[string]*procedure // #procedures of this session
+	fr          *frame                // the frame of the statement running
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.
 type frame struct {
-	vars map[string]*variable
-	text string // the batch text, for DDL history
+	vars   map[string]*variable
+	tables map[string]*Table // table variables
+	text   string            // the batch text, for DDL history
 }
 
 type variable struct {
@@ -46,10 +58,13 @@ type variable struct {
 	val any
 }
 
-func newFrame(text string) *frame { return &frame{vars: map[string]*variable{}, text: text} }
+func newFrame(text string) *frame {
+	return &frame{vars: map[string]*variable{}, tables: map[string]*Table{}, text: text}
+}
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
-	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1}
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions,
+		connected: e.cfg.Now(), connID: sqltypes.NewGUID()}
 }
 
 var _ tds.Session = (*session)(nil)
@@ -69,11 +84,18 @@ func (r *returnSignal) Error() string { return "RETURN" }
 
 // ExecBatch parses and runs a batch.
 func (s *session) ExecBatch(ctx context.Context, sql string, w tds.ResultWriter) error {
+	s.requests.Add(1)
+	defer s.requests.Add(-1)
 	stmts, err := s.compile(sql, nil, w)
 	if err != nil {
 		return err
 	}
-	return s.runList(ctx, stmts, newFrame(sql), w)
+	err = s.runList(ctx, stmts, newFrame(sql), w)
+	var rs *returnSignal
+	if errors.As(err, &rs) {
+		return nil // RETURN ends the batch
+	}
+	return err
 }
 
 // compile parses a batch and checks its variables as SQL Server does
@@ -127,11 +149,26 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 		if m == nil {
 			return err
 		}
+		var list messageList
+		if errors.As(err, &list) {
+			for _, first := range list[:len(list)-1] {
+				first.Server, first.Line = s.e.cfg.ServerName, int32(st.Position().Line)
+				if err := w.Message(first); err != nil {
+					return err
+				}
+			}
+		}
 		m.Server = s.e.cfg.ServerName
 		if m.Line == 0 {
 			m.Line = int32(st.Position().Line)
 		}
 		s.lastError = m.Number
+		if m.Class >= 20 {
+			// Fatal: the batch ends, its transaction rolls back and the
+			// protocol closes the connection, whatever TRY or XACT_ABORT.
+			s.abortTxn(w)
+			return m
+		}
 		if s.tryDepth > 0 && m.Class > 10 {
 			return m
 		}
@@ -204,7 +241,7 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.ContinueStmt:
 		return errContinue
 	case *tsql.ReturnStmt:
-		return &returnSignal{}
+		return s.returnStmt(x, fr)
 	case *tsql.BeginTranStmt:
 		return s.beginExplicit(w)
 	case *tsql.CommitStmt:
@@ -215,7 +252,9 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if err := checkIsolation(x.Level); err != nil {
 			return err
 		}
+		s.e.mu.Lock() // other sessions read it (sys.dm_exec_sessions)
 		s.iso = x.Level
+		s.e.mu.Unlock()
 		return nil
 	case *tsql.WaitForStmt:
 		return s.waitFor(ctx, x, fr)
@@ -224,6 +263,11 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.ExecStmt:
 		if strings.EqualFold(x.Proc.Object, "sp_executesql") {
 			return s.execSQLStmt(ctx, x, fr, w)
+		}
+		if x.SQL == nil && x.ProcVar == "" {
+			if p := s.userProc(x.Proc); p != nil {
+				return s.execUserProc(ctx, p, x, fr, w)
+			}
 		}
 		if x.SQL != nil {
 			return s.execDynamic(ctx, x, fr, w)
@@ -255,107 +299,10 @@ func (s *session) locked(f func() error) (err error) {
 	return f()
 }
 
-// writeTarget names the database a data-changing statement writes to.
-func (s *session) writeTarget(st tsql.Statement) (string, bool) {
-	var tn *tsql.TableName
-	switch x := st.(type) {
-	case *tsql.InsertStmt:
-		tn = x.Table
-	case *tsql.UpdateStmt:
-		tn = x.Target
-	case *tsql.DeleteStmt:
-		tn = x.Target
-	case *tsql.TruncateTableStmt:
-		if x.Table.Database != "" {
-			return x.Table.Database, true
-		}
-		return s.dbName, true
-	default:
-		return "", false
-	}
-	if tn != nil && tn.Name.Database != "" {
-		return tn.Name.Database, true
-	}
-	return s.dbName, true
-}
-
-// execSimple runs a statement inside the session's transaction, or an
-// implicit one that commits when the statement succeeds. A failed
-// statement's changes are undone; the transaction stays open.
-func (s *session) execSimple(ctx context.Context, st tsql.Statement, fr *frame, w tds.ResultWriter) error {
-	dbName, writes := s.writeTarget(st)
-	auto := false
-	if writes {
-		s.e.mu.Lock()
-		d := s.e.db(dbName)
-		if d == nil {
-			s.e.mu.Unlock()
-			return errNoDatabase(dbName)
-		}
-		if s.tx == nil {
-			s.tx = s.newTxn(s.iso, false)
-			auto = true
-		}
-		tx := s.tx
-		s.e.mu.Unlock()
-		if err := s.acquireWrite(ctx, tx, d); err != nil {
-			if m := toMessage(err); auto || (m != nil && dooms(m.Number)) {
-				s.e.mu.Lock()
-				if s.tx == tx {
-					s.rollbackTxn(tx)
-					s.tx = nil
-					s.trancount = 0
-				}
-				s.e.mu.Unlock()
-				if !auto {
-					_ = w.TransactionRolledBack(tx.id)
-				}
-			}
-			return err
-		}
-	}
-	buf := &bufferedWriter{}
-	s.e.mu.Lock()
-	if s.closed {
-		s.e.mu.Unlock()
-		return context.Canceled
-	}
-	tx := s.tx
-	undoMark, opsMark := 0, 0
-	if tx != nil {
-		undoMark, opsMark = len(tx.undo), len(tx.ops)
-	}
-	err := s.safeDispatch(ctx, st, fr, buf, tx)
-	var doomed bool
-	if err != nil && tx != nil {
-		if m := toMessage(err); m != nil && dooms(m.Number) {
-			doomed = true
-		}
-		tx.rollbackTo(undoMark)
-		tx.ops = tx.ops[:opsMark]
-	}
-	if auto {
-		if err == nil {
-			s.commitTxn(tx)
-		} else {
-			s.rollbackTxn(tx)
-		}
-		s.tx = nil
-	} else if doomed && s.tx != nil {
-		s.rollbackTxn(s.tx)
-		s.tx = nil
-		s.trancount = 0
-		buf.TransactionRolledBack(tx.id)
-	}
-	s.e.mu.Unlock()
-	if rerr := buf.replay(w); rerr != nil {
-		return rerr
-	}
-	return err
-}
-
 // ExecRPC runs sp_executesql or a procedure by name.
 func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWriter) error {
+	s.requests.Add(1)
+	defer s.requests.Add(-1)
 	name := call.ProcName
 	if call.ProcID == 10 {
 		name = "sp_executesql"
@@ -394,11 +341,14 @@ func (s *session) ExecRPC(ctx context.Context, call tds.RPCCall, w tds.ResultWri
 		}
 		return w.ReturnStatus(0)
 	}
+	obj := parseProcName(name)
+	if p := s.userProc(obj); p != nil {
+		return s.rpcUserProc(ctx, p, call, w)
+	}
 	args := make([]procArg, len(call.Params))
 	for i, p := range call.Params {
 		args[i] = procArg{name: p.Name, val: p.Value, typ: p.Type, output: p.Output}
 	}
-	obj := parseProcName(name)
 	buf := &bufferedWriter{}
 	var status int32
 	err := s.locked(func() error {
@@ -453,7 +403,9 @@ func (s *session) Begin(ctx context.Context, level tds.IsolationLevel, w tds.Res
 		if err := checkIsolation(tsql.IsolationLevel(level)); err != nil {
 			return toMessageOr(err)
 		}
+		s.e.mu.Lock()
 		s.iso = tsql.IsolationLevel(level)
+		s.e.mu.Unlock()
 	}
 	return toMessageOr(s.beginExplicit(w))
 }
@@ -476,6 +428,10 @@ func (s *session) Close() error {
 		s.rollbackTxn(s.tx)
 		s.tx = nil
 	}
+	s.dropTempTables()
+	if s.e.sessions[s.spid] == s {
+		delete(s.e.sessions, s.spid)
+	}
 	s.closed = true
 	return nil
 }
@@ -487,8 +443,10 @@ func (s *session) use(name string, w tds.ResultWriter) error {
 	if d == nil {
 		return msg(911, 16, 1, fmt.Sprintf("Database '%s' does not exist. Make sure that the name is entered correctly.", name))
 	}
+	s.e.mu.Lock()
 	old := s.dbName
 	s.dbName = d.Name
+	s.e.mu.Unlock()
 	if err := w.DatabaseChanged(old, d.Name); err != nil {
 		return err
 	}
@@ -505,6 +463,9 @@ func (s *session) safeDispatch(ctx context.Context, st tsql.Statement, fr *frame
 			err = msg(8630, 16, 1, fmt.Sprintf("Internal Query Processor Error: The query processor encountered an unexpected error during execution (%v).", r))
 		}
 	}()
+	prev := s.fr
+	s.fr = fr
+	defer func() { s.fr = prev }()
 	return s.dispatch(ctx, st, fr, w, tx)
 }
 

@@ -9,8 +9,8 @@ import (
 
 // Rows are kept as chains of versions. Committed versions carry the commit
 // sequence number of the transaction that wrote them; a transaction's own
-// uncommitted change sits in pending until it commits. Only the holder of
-// the database's write lock has pending versions, so there is at most one.
+// uncommitted change sits in pending until it commits. The pending version
+// is the row's exclusive lock (locks.go), so there is at most one.
 
 type rowVersion struct {
 	seq  uint64 // commit sequence
@@ -55,7 +55,8 @@ func (c *rowChain) visible(tx *txn, snap uint64) []any {
 	return nil
 }
 
-// current is the row as the write-lock holder sees it.
+// current is the row as its lock holder sees it (the latest committed
+// version when nobody holds it).
 func (c *rowChain) current() []any {
 	if c.pending != nil {
 		return c.pending.data
@@ -81,7 +82,7 @@ func keyString(t *Table, ix *Index, row []any) string {
 		if s, ok := v.(string); ok && !t.Columns[ord].Type.Collation.CaseSensitive() {
 			v = strings.ToLower(strings.TrimRight(s, " "))
 		}
-		s, _ := sqltypes.ToString(v, t.Columns[ord].Type, 2)
+		s := valueKey(v, t.Columns[ord].Type)
 		sb.WriteString(s)
 		sb.WriteByte(0)
 	}
@@ -89,10 +90,30 @@ func keyString(t *Table, ix *Index, row []any) string {
 }
 
 // setPending replaces chain's pending version, keeping the PK index and the
-// undo log up to date.
+// undo log up to date, and reserves the row's old and new key for tx.
+// Callers checked that no other transaction holds the row or the keys.
 func (tx *txn) setPending(t *Table, c *rowChain, data []any, created bool) {
 	tx.undo = append(tx.undo, undoEntry{table: t, chain: c, prev: c.pending, created: created})
-	t.reindex(c, func() { c.pending = &pendingVersion{tx: tx, data: data} })
+	pk := t.PK()
+	if pk == nil {
+		c.pending = &pendingVersion{tx: tx, data: data}
+		return
+	}
+	// What reindex does, with each key computed once for the index and
+	// the lock.
+	if old := c.current(); old != nil {
+		k := keyString(t, pk, t.pad(old))
+		tx.lockKey(t, k)
+		if t.pkIndex[k] == c {
+			delete(t.pkIndex, k)
+		}
+	}
+	c.pending = &pendingVersion{tx: tx, data: data}
+	if data != nil {
+		k := keyString(t, pk, t.pad(data))
+		tx.lockKey(t, k)
+		t.pkIndex[k] = c
+	}
 }
 
 // reindex runs change on c and moves c's PK index entry accordingly.
@@ -305,4 +326,16 @@ func keySorted(t *Table, ix *Index, rows [][]any) bool {
 		}
 	}
 	return true
+}
+
+// valueKey renders v so that equal values, and only those, give equal
+// text: style 2 keeps every digit of floats and binary; dates and times
+// need 121, as style 2 is date-only for them.
+func valueKey(v any, t sqltypes.Type) string {
+	style := 2
+	if t.ID.IsDateTime() {
+		style = 121
+	}
+	s, _ := sqltypes.ToString(v, t, style)
+	return s
 }

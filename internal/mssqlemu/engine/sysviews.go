@@ -76,6 +76,9 @@ func onOff(b bool) (int64, string) {
 }
 
 func (ev *evaluator) sysView(d *Database, name string) *relation {
+	if rel := ev.dmView(name); rel != nil {
+		return rel
+	}
 	s := ev.s
 	switch name {
 	case "databases":

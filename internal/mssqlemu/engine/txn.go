@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -20,10 +18,15 @@ type txn struct {
 	began    time.Time
 	undo     []undoEntry
 	ops      []cdcOp
-	locks    []*Database // write locks held
 	cmdID    int32       // __$command_id counter
 	saves    []savepoint // SAVE TRANSACTION points, newest last
-	waiting  *Database   // the database whose write lock it waits for
+	// beginLSN is the LSN of its first logged change (tran_begin_lsn).
+	beginLSN  uint64
+	keys      []keyLock     // primary-key values it reserved
+	blockedBy *txn          // the transaction whose lock it waits for
+	done      chan struct{} // closed when it commits or rolls back
+	spid      int32         // its session's, for sys.dm_exec_requests
+	ended     bool
 	// ddlUndo reverts catalog changes (CREATE TABLE, CREATE SCHEMA) made
 	// inside an explicit transaction, newest last, if it rolls back.
 	ddlUndo []func()
@@ -49,86 +52,10 @@ func (s *session) snapshotSeq(tx *txn) uint64 {
 	return tx.snap
 }
 
-// holdsLock reports whether tx holds d's write lock.
-func (tx *txn) holdsLock(d *Database) bool {
-	for _, l := range tx.locks {
-		if l == d {
-			return true
-		}
-	}
-	return false
-}
-
-// acquireWrite takes d's write lock for tx, waiting (without e.mu) while
-// another transaction holds it. Writers serialize per database; readers
-// never wait for them.
-func (s *session) acquireWrite(ctx context.Context, tx *txn, d *Database) error {
-	s.e.mu.Lock()
-	held := tx.holdsLock(d)
-	s.e.mu.Unlock()
-	if held {
-		return nil
-	}
-	acquired := false
-	select {
-	case d.writeLock <- struct{}{}:
-		acquired = true
-	default:
-	}
-	if !acquired {
-		s.e.mu.Lock()
-		if deadlocked(tx, d) {
-			s.e.mu.Unlock()
-			return msg(1205, 13, 51, fmt.Sprintf("Transaction (Process ID %d) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.", s.spid))
-		}
-		tx.waiting = d
-		s.e.mu.Unlock()
-		defer func() {
-			s.e.mu.Lock()
-			tx.waiting = nil
-			s.e.mu.Unlock()
-		}()
-	}
-	var timeout <-chan time.Time
-	if !acquired && s.lockTimeout >= 0 {
-		t := time.NewTimer(time.Duration(s.lockTimeout) * time.Millisecond)
-		defer t.Stop()
-		timeout = t.C
-	}
-	if !acquired {
-		select {
-		case d.writeLock <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout:
-			return msg(1222, 16, 51, "Lock request time out period exceeded.")
-		}
-	}
-	s.e.mu.Lock()
-	defer s.e.mu.Unlock()
-	if s.closed || s.tx != tx {
-		// The session was closed (its transaction rolled back) while
-		// this request waited: give the lock back.
-		<-d.writeLock
-		return context.Canceled
-	}
-	tx.locks = append(tx.locks, d)
-	d.writeOwner = tx
-	return nil
-}
-
-func (tx *txn) releaseLocks() {
-	for _, d := range tx.locks {
-		d.writeOwner = nil
-		<-d.writeLock
-	}
-	tx.locks = nil
-}
-
 // newTxn starts a transaction. Callers hold e.mu.
 func (s *session) newTxn(iso tsql.IsolationLevel, explicit bool) *txn {
 	s.e.nextTxID++
-	return &txn{id: s.e.nextTxID, iso: iso, explicit: explicit, began: s.e.cfg.Now()}
+	return &txn{id: s.e.nextTxID, iso: iso, explicit: explicit, began: s.e.cfg.Now(), done: make(chan struct{}), spid: s.spid}
 }
 
 // commitTxn makes tx's changes visible with one commit LSN and hands its
@@ -148,7 +75,7 @@ func (s *session) commitTxn(tx *txn) {
 			s.e.enqueueScanMarker(scanned, seq)
 		}
 	}
-	tx.releaseLocks()
+	tx.end()
 }
 
 // rollbackTxn undoes all of tx. Callers hold e.mu.
@@ -160,7 +87,7 @@ func (s *session) rollbackTxn(tx *txn) {
 	}
 	tx.ddlUndo = nil
 	tx.ops = nil
-	tx.releaseLocks()
+	tx.end()
 }
 
 // beginExplicit handles BEGIN TRAN and the TDS Begin request.
@@ -242,23 +169,6 @@ func (e *Engine) oldestSnapshot() uint64 {
 		oldest = min(oldest, snap)
 	}
 	return oldest
-}
-
-// deadlocked reports whether tx waiting for d's write lock would close a
-// cycle of transactions waiting for each other. Callers hold e.mu.
-func deadlocked(tx *txn, d *Database) bool {
-	seen := map[*txn]bool{}
-	for owner := d.writeOwner; owner != nil && !seen[owner]; {
-		if owner == tx {
-			return true
-		}
-		seen[owner] = true
-		if owner.waiting == nil {
-			return false
-		}
-		owner = owner.waiting.writeOwner
-	}
-	return false
 }
 
 // onRollback registers how to revert a catalog change made inside an

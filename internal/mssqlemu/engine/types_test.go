@@ -178,3 +178,31 @@ func TestChecksAndComputedColumns(t *testing.T) {
 		t.Fatalf("is_computed: %s", got)
 	}
 }
+
+// TestConvertStylesFollowTheSourceType: style 121 is the default style of
+// time, date, datetime2 and datetimeoffset, so CONVERT with it gives what
+// CAST gives; Msg 9809 names the target type
+// (https://learn.microsoft.com/en-us/sql/t-sql/functions/cast-and-convert-transact-sql#date-and-time-styles).
+func TestConvertStylesFollowTheSourceType(t *testing.T) {
+	h := newHarness(t)
+	got := flat(h.rows(`DECLARE @t time = '23:59:59.999999', @d date = '2006-01-02', @o datetimeoffset(3) = '2006-01-02 03:04:05.5 -08:00';
+SELECT CONVERT(nvarchar(50), @t, 121), CAST(@t AS nvarchar(50)), CONVERT(varchar(30), @d, 121), CONVERT(varchar(40), @o, 121), CONVERT(varchar(40), @o, 127)`))
+	if want := "23:59:59.9999990,23:59:59.9999990,2006-01-02,2006-01-02 03:04:05.500 -08:00,2006-01-02T11:04:05.500Z"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if n, text := h.errNum(`SELECT CONVERT(nvarchar(30), CAST('10:00' AS time), 101)`); n != 9809 || text != "The style 101 is not supported for conversions from time to nvarchar." {
+		t.Fatalf("time with a date style: Msg %d %s", n, text)
+	}
+}
+
+// TestDateTimeKeys: date and time primary keys keep their whole value
+// (two times of one day are different keys).
+func TestDateTimeKeys(t *testing.T) {
+	h := newHarness(t)
+	h.ok(`CREATE DATABASE dk; USE dk; CREATE TABLE a (d datetime2 PRIMARY KEY); INSERT INTO a VALUES ('2006-01-02 10:00'), ('2006-01-02 11:00');
+CREATE TABLE b (t time PRIMARY KEY); INSERT INTO b VALUES ('10:00'), ('11:00');
+CREATE TABLE c (d datetime PRIMARY KEY); INSERT INTO c VALUES ('2006-01-02 10:00'), ('2006-01-02 11:00')`)
+	if n, _ := h.errNum(`INSERT INTO b VALUES ('10:00')`); n != 2627 {
+		t.Fatalf("duplicate time key: Msg %d", n)
+	}
+}

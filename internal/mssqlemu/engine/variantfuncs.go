@@ -8,8 +8,8 @@ import (
 
 // variantProperty is SQL_VARIANT_PROPERTY(expression, property):
 // https://learn.microsoft.com/en-us/sql/t-sql/functions/sql-variant-property-transact-sql
-// It answers NULL for a NULL or non-variant value and for unknown property
-// names, as SQL Server does.
+// It answers NULL for a NULL value and for unknown property names, as SQL
+// Server does; its caller converts other values to sql_variant first.
 func variantProperty(v any, property string) (any, error) {
 	x, ok := v.(sqltypes.VariantValue)
 	if !ok {

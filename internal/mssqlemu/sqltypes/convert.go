@@ -2,6 +2,7 @@ package sqltypes
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -212,6 +213,10 @@ func Convert(v any, from, to Type, style int) (any, error) {
 	switch {
 	case to.ID.IsCharacter():
 		s, err := ToString(v, from, style)
+		var se *Error
+		if errors.As(err, &se) && se.Number == 9809 {
+			return nil, &Error{Number: 9809, State: se.State, Text: strings.TrimSuffix(se.Text, "varchar.") + to.ID.Name() + "."}
+		}
 		if err != nil {
 			return nil, err
 		}

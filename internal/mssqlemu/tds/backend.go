@@ -22,6 +22,11 @@ type LoginRequest struct {
 	// SPID is the session id the server puts in every packet header; the
 	// backend reports it as @@SPID. 0 when the login did not come over TDS.
 	SPID uint16
+	// The connection, for sys.dm_exec_connections: the client's and the
+	// server's TCP addresses, and whether all of it is encrypted (not
+	// only the login). Empty and false when the login did not come over TDS.
+	ClientAddr, LocalAddr string
+	Encrypted             bool
 }
 
 // Backend opens sessions for authenticated logins.

@@ -186,7 +186,14 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 		return nil, errors.New("integrated (SSPI) authentication is not supported; use SQL Server authentication")
 	}
 	req := LoginRequest{User: l.UserName, Password: l.Password, Database: l.Database,
-		AppName: l.AppName, HostName: l.HostName, ServerName: l.ServerName, SPID: c.spid}
+		AppName: l.AppName, HostName: l.HostName, ServerName: l.ServerName, SPID: c.spid,
+		Encrypted: c.encryption == "on" || c.encryption == "strict"}
+	if a := c.nc.RemoteAddr(); a != nil {
+		req.ClientAddr = a.String()
+	}
+	if a := c.nc.LocalAddr(); a != nil {
+		req.LocalAddr = a.String()
+	}
 	sess, err := c.srv.backend.Login(ctx, req)
 	if err != nil {
 		var m *Message

@@ -34,6 +34,9 @@ type response struct {
 	pending         *pendingDone
 	sawReturnStatus bool
 	execErr         error // the error that aborted the batch or call
+	// fatal is set once an error of severity 20 or more was sent: the
+	// connection closes after the response.
+	fatal bool
 }
 
 var _ ResultWriter = (*response)(nil)
@@ -104,9 +107,16 @@ func (r *response) fail(err error) {
 		r.c.log.Warn("tds: backend error", "err", err)
 		m = &Message{Number: 50000, State: 1, Class: 16, Text: fmt.Sprintf("Internal error in the SQL Server emulator: %v", err)}
 	}
+	r.fatal = r.fatal || m.Class >= fatalSeverity
 	r.token(func(w *wbuf) { writeMessage(w, m, r.c.srv.cfg.ServerName) })
+	status := doneError
+	if m.Class >= fatalSeverity {
+		// DONE_SRVERROR: the error is severe enough that the result set,
+		// if any, must be discarded (MS-TDS 2.2.7.6).
+		status = doneSrvError
+	}
 	if !r.inProc {
-		r.setPending(tokDone, doneError, cmdNone, 0)
+		r.setPending(tokDone, status, cmdNone, 0)
 	}
 }
 
@@ -211,6 +221,7 @@ func (r *response) Message(m *Message) error {
 	if m.Class > 10 {
 		r.stmtErr = true
 	}
+	r.fatal = r.fatal || m.Class >= fatalSeverity
 	r.token(func(w *wbuf) { writeMessage(w, m, r.c.srv.cfg.ServerName) })
 	return r.err
 }

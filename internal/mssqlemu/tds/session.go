@@ -145,8 +145,23 @@ func (c *conn) handle(ctx context.Context, sess Session, m message) error {
 		}
 	}
 	attn := c.endRequest()
-	return r.end(attn)
+	if err := r.end(attn); err != nil {
+		return err
+	}
+	if r.fatal {
+		return errFatal
+	}
+	return nil
 }
+
+// fatalSeverity is where errors become fatal: "Severity levels from 20
+// through 25 are considered fatal. If a fatal severity level is
+// encountered, the client connection is terminated after receiving the
+// message" (https://learn.microsoft.com/en-us/sql/t-sql/language-elements/raiserror-transact-sql).
+const fatalSeverity = 20
+
+// errFatal ends a connection after a fatal error was sent.
+var errFatal = errors.New("tds: a fatal error (severity 20 or more) ends the connection")
 
 func (c *conn) batch(ctx context.Context, sess Session, data []byte, r *response) {
 	rb := &rbuf{b: data}

@@ -403,6 +403,15 @@ type VarDecl struct {
 	Name string // "@v"
 	Type *DataType
 	Init Expr // nil when no "= expr"
+	// Table is the definition of a table variable (DECLARE @t TABLE
+	// (...)); Type is nil then.
+	Table *TableDef
+}
+
+// TableDef is the column and constraint list of a table variable.
+type TableDef struct {
+	Columns     []*ColumnDef
+	Constraints []*TableConstraint
 }
 
 // DeclareStmt is DECLARE @v type [= expr][, ...].
@@ -452,6 +461,28 @@ type SelectStmt struct {
 	OrderBy  []*OrderItem
 	Offset   Expr // OFFSET n ROWS; nil when absent
 	Fetch    Expr // FETCH {NEXT|FIRST} m ROWS ONLY; nil when absent
+	// Unions are the UNION [ALL] arms that follow, left to right; ORDER
+	// BY, OFFSET and FETCH then apply to the combined result.
+	Unions []*UnionArm
+	// With holds the common table expressions of WITH name AS (...)
+	// before the statement.
+	With []*CTE
+	// Options are the query hints of OPTION (...), each as its tokens
+	// separated by spaces, keywords upper case ("MAXRECURSION 100").
+	Options []string
+}
+
+// CTE is one common table expression: name [(columns)] AS (select).
+type CTE struct {
+	Name    string
+	Columns []string // nil: the select's column names
+	Select  *SelectStmt
+}
+
+// UnionArm is UNION [ALL] SELECT ... (without ORDER BY).
+type UnionArm struct {
+	All    bool
+	Select *SelectStmt
 }
 
 // ExecArg is one argument of EXEC: [@name =] value [OUTPUT].

@@ -194,4 +194,14 @@ SELECT * FROM cdc.captured_columns; SELECT * FROM cdc.lsn_time_mapping WHERE tra
 	{"cdc position checks", `DECLARE @min binary(10) = sys.fn_cdc_get_min_lsn(N'dbo_customer');
 IF @min > @from_lsn RAISERROR('position %s fell out of retention', 16, 1, 'dbo_customer');
 SELECT TOP (1000) * FROM cdc.dbo_customer_CT WITH (NOLOCK) WHERE __$start_lsn > @from_lsn AND __$start_lsn <= @to_lsn ORDER BY __$start_lsn, __$command_id, __$seqval, __$operation`, 3},
+	{"union", `SELECT a, b FROM t WHERE a > 1 UNION SELECT c, d FROM u UNION ALL SELECT 1, @x ORDER BY 1 DESC OFFSET 1 ROWS; INSERT INTO t SELECT 1, 2 UNION ALL SELECT 3, 4`, 2},
+	{"create procedure", `CREATE PROCEDURE dbo.p (@a int = 5, @b nvarchar(20) = NULL OUTPUT, @c varchar(max) OUT) WITH RECOMPILE AS
+BEGIN SET NOCOUNT ON; SELECT @b = N'x' + CAST(@a AS nvarchar(10)); IF @a > 1 RETURN @a * 2 END; RETURN 0`, 1},
+	{"alter and drop procedure", `CREATE OR ALTER PROC p @x int AS SELECT @x`, 1},
+	{"drop procedure", `DROP PROC IF EXISTS p, dbo.q; DROP PROCEDURE r`, 2},
+	{"query hints", `SELECT a FROM t ORDER BY a OPTION (MAXRECURSION 10000, RECOMPILE, OPTIMIZE FOR (@p = 1), USE HINT ('DISABLE_OPTIMIZED_PLAN_FORCING'))`, 1},
+	{"common table expressions", `WITH a (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM a WHERE n < 3), b AS (SELECT n FROM a) SELECT * FROM b ORDER BY n; ;WITH c AS (SELECT 1 AS x) SELECT x FROM c; WITH d (k) AS (SELECT 2) INSERT INTO t (id) SELECT k FROM d`, 3},
+	{"table variables", `DECLARE @t TABLE (id int PRIMARY KEY, v nvarchar(10) NULL DEFAULT N'x', UNIQUE (v)), @n int = 1;
+INSERT INTO @t (id) VALUES (@n); UPDATE @t SET v = N'y' WHERE id = 1; DELETE FROM @t WHERE id = 2;
+SELECT x.id, v FROM @t AS x JOIN #tmp ON #tmp.id = x.id`, 5},
 }

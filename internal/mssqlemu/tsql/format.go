@@ -45,7 +45,9 @@ func (f *formatter) name(n ObjectName) {
 		if k > first {
 			f.w(".")
 		}
-		if parts[k] != "" {
+		if k == 3 && strings.HasPrefix(parts[k], "@") {
+			f.w(parts[k]) // a table variable
+		} else if parts[k] != "" {
 			f.w(quoteIdent(parts[k]))
 		}
 	}

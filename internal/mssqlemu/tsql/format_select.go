@@ -6,6 +6,7 @@ import (
 )
 
 func (f *formatter) selectStmt(s *SelectStmt) {
+	f.with(s.With)
 	f.w("SELECT ")
 	if s.Distinct {
 		f.w("DISTINCT ")
@@ -30,6 +31,13 @@ func (f *formatter) selectStmt(s *SelectStmt) {
 		f.w(" HAVING ")
 		f.expr(s.Having)
 	}
+	for _, u := range s.Unions {
+		f.w(" UNION ")
+		if u.All {
+			f.w("ALL ")
+		}
+		f.selectStmt(u.Select)
+	}
 	if s.OrderBy != nil {
 		f.w(" ORDER BY ")
 		for k, o := range s.OrderBy {
@@ -51,6 +59,9 @@ func (f *formatter) selectStmt(s *SelectStmt) {
 			f.expr(s.Fetch)
 			f.w(" ROWS ONLY")
 		}
+	}
+	if s.Options != nil {
+		f.w(" OPTION (", strings.Join(s.Options, ", "), ")")
 	}
 }
 
@@ -125,5 +136,28 @@ func (f *formatter) source(s TableSource) {
 		}
 	default:
 		f.w("<?>")
+	}
+}
+
+// with renders WITH name [(columns)] AS (select)[, ...] and a space.
+func (f *formatter) with(ctes []*CTE) {
+	for k, c := range ctes {
+		if k == 0 {
+			f.w("WITH ")
+		} else {
+			f.w(", ")
+		}
+		f.w(quoteIdent(c.Name))
+		if c.Columns != nil {
+			f.w(" (")
+			f.idents(c.Columns)
+			f.w(")")
+		}
+		f.w(" AS (")
+		f.selectStmt(c.Select)
+		f.w(")")
+		if k == len(ctes)-1 {
+			f.w(" ")
+		}
 	}
 }

@@ -63,6 +63,10 @@ func (f *formatter) stmt(s Statement) {
 		}
 	case *UseStmt:
 		f.w("USE ", quoteIdent(s.Database))
+	case *CreateProcStmt:
+		f.formatProc(s)
+	case *DropProcStmt:
+		f.formatDropProc(s)
 	case *CreateTableStmt:
 		f.w("CREATE TABLE ")
 		f.name(s.Table)
@@ -183,6 +187,12 @@ func (f *formatter) stmt(s Statement) {
 				f.w(", ")
 			}
 			f.w(v.Name, " ")
+			if v.Table != nil {
+				f.w("TABLE (")
+				f.tableElements(v.Table.Columns, v.Table.Constraints)
+				f.w(")")
+				continue
+			}
 			f.dataType(v.Type)
 			if v.Init != nil {
 				f.w(" = ")
@@ -441,6 +451,15 @@ func (f *formatter) where(e Expr) {
 }
 
 func (f *formatter) insert(s *InsertStmt) {
+	if s.Select != nil && s.Select.With != nil {
+		// WITH comes before INSERT.
+		f.with(s.Select.With)
+		sel := *s.Select
+		sel.With = nil
+		ins := *s
+		ins.Select = &sel
+		s = &ins
+	}
 	f.w("INSERT ")
 	f.top(s.Top)
 	f.w("INTO ")

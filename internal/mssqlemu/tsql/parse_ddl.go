@@ -452,6 +452,9 @@ func (p *parser) parseDrop() (Statement, error) {
 	if p.acceptKw("INDEX") {
 		return p.parseDropIndex(pos)
 	}
+	if p.isProcKw(0) {
+		return p.parseDropProc(pos)
+	}
 	isTable := p.acceptKw("TABLE")
 	if !isTable && !p.acceptKw("DATABASE") {
 		return nil, p.fail()

@@ -23,7 +23,7 @@ func checkValuesWidth(ins *InsertStmt, row []Expr) error {
 // parseTarget reads the table of INSERT, UPDATE or DELETE with its hints.
 func (p *parser) parseTarget() (*TableName, error) {
 	pos := p.tok().pos()
-	name, err := p.parseObjectName()
+	name, err := p.parseTableRef()
 	if err != nil {
 		return nil, err
 	}

@@ -253,6 +253,16 @@ func (p *parser) parseDeclare() (Statement, error) {
 		v := &VarDecl{Pos: t.pos(), Name: t.val}
 		p.acceptKw("AS")
 		var err error
+		if p.acceptKw("TABLE") {
+			if v.Table, err = p.parseTableDef(); err != nil {
+				return nil, err
+			}
+			st.Vars = append(st.Vars, v)
+			if !p.acceptOp(",") {
+				return st, nil
+			}
+			continue
+		}
 		if v.Type, err = p.parseDataType(); err != nil {
 			return nil, err
 		}
@@ -506,4 +516,38 @@ func (p *parser) parseThrow() (Statement, error) {
 	}
 	st.State, err = p.parseScalar()
 	return st, err
+}
+
+// parseTableDef parses the "(column-def | table-constraint, ...)" of a
+// table variable.
+func (p *parser) parseTableDef() (*TableDef, error) {
+	if err := p.expectOp("("); err != nil {
+		return nil, err
+	}
+	def := &TableDef{}
+	for {
+		col, con, err := p.parseTableElement()
+		if err != nil {
+			return nil, err
+		}
+		if col != nil {
+			def.Columns = append(def.Columns, col)
+		} else {
+			def.Constraints = append(def.Constraints, con)
+		}
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	return def, p.expectOp(")")
+}
+
+// parseTableRef parses a table name, or a table variable (@t) where a
+// table may stand.
+func (p *parser) parseTableRef() (ObjectName, error) {
+	if t := p.tok(); t.kind == tVar {
+		p.i++
+		return ObjectName{Pos: t.pos(), Object: t.val}, nil
+	}
+	return p.parseObjectName()
 }

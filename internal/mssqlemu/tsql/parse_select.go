@@ -1,5 +1,7 @@
 package tsql
 
+import "strings"
+
 // Message numbers of SELECT's compile-time checks.
 const (
 	msgOrderByInSubquery = 1033
@@ -32,6 +34,7 @@ const (
 	selStatement selectCtx = iota // a statement: may assign variables
 	selSubquery                   // subquery or derived table: ORDER BY needs TOP or OFFSET
 	selInsert                     // INSERT ... SELECT
+	selUnionArm                   // the SELECT after UNION [ALL]: no ORDER BY of its own
 )
 
 // parseSelect parses SELECT ... up to and including ORDER BY / OFFSET.
@@ -86,6 +89,16 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 			return nil, err
 		}
 	}
+	if ctx == selUnionArm {
+		return sel, nil
+	}
+	for p.acceptKw("UNION") {
+		arm := &UnionArm{All: p.acceptKw("ALL")}
+		if arm.Select, err = p.parseSelect(selUnionArm); err != nil {
+			return nil, err
+		}
+		sel.Unions = append(sel.Unions, arm)
+	}
 	if p.isKw("ORDER") {
 		orderTok := p.i
 		if err := p.parseOrderBy(sel); err != nil {
@@ -96,7 +109,61 @@ func (p *parser) parseSelect(ctx selectCtx) (*SelectStmt, error) {
 				"The ORDER BY clause is invalid in views, inline functions, derived tables, subqueries, and common table expressions, unless TOP, OFFSET or FOR XML is also specified.")
 		}
 	}
+	if ctx == selStatement && p.isKw("OPTION") && p.at(1).kind == tOp && p.at(1).val == "(" {
+		p.i += 2
+		var err error
+		if sel.Options, err = p.parseQueryHints(); err != nil {
+			return nil, err
+		}
+	}
 	return sel, nil
+}
+
+// parseQueryHints reads the hints of OPTION ( ... ) up to its closing
+// parenthesis (https://learn.microsoft.com/en-us/sql/t-sql/queries/hints-transact-sql-query).
+func (p *parser) parseQueryHints() ([]string, error) {
+	var hints []string
+	var cur []string
+	depth := 0
+	for {
+		t := p.tok()
+		switch {
+		case t.kind == tEOF:
+			return nil, p.fail()
+		case t.kind == tOp && t.val == "(":
+			depth++
+		case t.kind == tOp && t.val == ")" && depth > 0:
+			depth--
+		case t.kind == tOp && (t.val == ")" || t.val == ",") && depth == 0:
+			if len(cur) == 0 {
+				return nil, p.fail()
+			}
+			hints = append(hints, strings.Join(cur, " "))
+			cur = nil
+			p.i++
+			if t.val == ")" {
+				return hints, nil
+			}
+			continue
+		}
+		cur = append(cur, hintToken(t))
+		p.i++
+	}
+}
+
+// hintToken renders a token of a query hint as it parses back.
+func hintToken(t *token) string {
+	switch t.kind {
+	case tWord:
+		return t.upper
+	case tQuoted:
+		return "[" + strings.ReplaceAll(t.val, "]", "]]") + "]"
+	case tString:
+		return "'" + strings.ReplaceAll(t.val, "'", "''") + "'"
+	case tNString:
+		return "N'" + strings.ReplaceAll(t.val, "'", "''") + "'"
+	}
+	return t.near()
 }
 
 func (p *parser) parseOrderBy(sel *SelectStmt) error {
@@ -353,7 +420,7 @@ func (p *parser) parseTablePrimary() (TableSource, error) {
 		}
 		return &DerivedTable{Pos: t.pos(), Select: sel, Alias: alias}, nil
 	}
-	name, err := p.parseObjectName()
+	name, err := p.parseTableRef()
 	if err != nil {
 		return nil, err
 	}
@@ -474,4 +541,57 @@ func (p *parser) indexRef() (string, error) {
 		return t.val, nil
 	}
 	return p.ident()
+}
+
+// parseWith parses WITH name [(columns)] AS (select)[, ...] and the SELECT
+// that uses them.
+func (p *parser) parseWith() (Statement, error) {
+	p.i++ // WITH
+	var ctes []*CTE
+	for {
+		name, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		c := &CTE{Name: name}
+		if p.acceptOp("(") {
+			if c.Columns, err = p.identList(); err != nil {
+				return nil, err
+			}
+			if err := p.expectOp(")"); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.expectKw("AS"); err != nil {
+			return nil, err
+		}
+		if c.Select, err = p.parseParenSelect(); err != nil {
+			return nil, err
+		}
+		ctes = append(ctes, c)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if p.isKw("INSERT") {
+		// WITH ... INSERT ... SELECT: the CTEs belong to the SELECT.
+		st, err := p.parseInsert()
+		if err != nil {
+			return nil, err
+		}
+		if ins := st.(*InsertStmt); ins.Select != nil && ins.Select.With == nil {
+			ins.Select.With = ctes
+			return st, nil
+		}
+		return nil, newError(156, st.Position(), "Incorrect syntax near the keyword 'INSERT'.")
+	}
+	if !p.isKw("SELECT") {
+		return nil, p.fail()
+	}
+	st, err := p.parseSelectStatement()
+	if err != nil {
+		return nil, err
+	}
+	st.(*SelectStmt).With = ctes
+	return st, nil
 }

@@ -256,16 +256,22 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 	switch t.upper {
 	case "SELECT":
 		return p.parseSelectStatement()
+	case "WITH":
+		return p.parseWith()
 	case "INSERT":
 		return p.parseInsert()
 	case "UPDATE":
 		return p.parseUpdate()
 	case "DELETE":
 		return p.parseDelete()
-	case "CREATE":
+	case "CREATE", "ALTER":
+		if p.procAhead() {
+			return p.parseCreateProc(batchStart)
+		}
+		if t.upper == "ALTER" {
+			return p.parseAlter()
+		}
 		return p.parseCreate()
-	case "ALTER":
-		return p.parseAlter()
 	case "DROP":
 		return p.parseDrop()
 	case "TRUNCATE":

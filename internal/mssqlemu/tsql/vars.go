@@ -61,6 +61,13 @@ func CheckVariables(stmts []Statement, params ...string) error {
 		return err == nil
 	}
 	for _, s := range stmts {
+		if cp, ok := s.(*CreateProcStmt); ok {
+			// A procedure is its own scope: its parameters are declared.
+			if err := CheckVariables(cp.Body, procParamNames(cp)...); err != nil {
+				return err
+			}
+			continue
+		}
 		Inspect(s, visit)
 		if err != nil {
 			return err

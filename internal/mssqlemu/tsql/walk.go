@@ -90,6 +90,14 @@ func (w *walker) node(n Node) {
 	case *VarDecl:
 		w.node(n.Type)
 		w.node(n.Init)
+		if n.Table != nil {
+			for _, c := range n.Table.Columns {
+				w.node(c)
+			}
+			for _, c := range n.Table.Constraints {
+				w.node(c)
+			}
+		}
 	case *SetVarStmt:
 		w.node(&n.Assignment)
 	case *Assignment:
@@ -116,6 +124,9 @@ func (w *walker) node(n Node) {
 }
 
 func (w *walker) selectStmt(n *SelectStmt) {
+	for _, c := range n.With {
+		w.node(c.Select)
+	}
 	w.node(n.Top)
 	for _, it := range n.Items {
 		w.node(it)
@@ -124,6 +135,9 @@ func (w *walker) selectStmt(n *SelectStmt) {
 	w.node(n.Where)
 	w.exprs(n.GroupBy)
 	w.node(n.Having)
+	for _, u := range n.Unions {
+		w.node(u.Select)
+	}
 	for _, o := range n.OrderBy {
 		w.node(o)
 	}
