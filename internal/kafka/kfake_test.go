@@ -13,41 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// An open transaction of another producer holds the last stable offset
-// back: LoadState must return the last committed state, not wait for the
-// open transaction.
-func TestLoadStateWithOpenTransaction(t *testing.T) {
-	b := startBroker(t)
-	setupTopics(t, b)
-	ctx := t.Context()
-	w := newWriter(t, b, "p-open")
-	if err := w.WriteBatch(ctx, nil, stateRec("src", "committed")); err != nil {
-		t.Fatal(err)
-	}
-	other := newClient(t, b, kgo.TransactionalID("p-other"))
-	if err := other.BeginTransaction(); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.ProduceSync(ctx, &kgo.Record{Topic: stateTopic, Key: []byte("src"), Value: []byte("open")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	// Committed after the open transaction began: invisible until it ends.
-	if err := w.WriteBatch(ctx, nil, stateRec("src", "after-open")); err != nil {
-		t.Fatal(err)
-	}
-	got, ok, err := LoadState(ctx, w.Client(), stateTopic, "src")
-	if err != nil || !ok || string(got) != "committed" {
-		t.Fatalf("LoadState with an open transaction = %q, %v, %v; want committed", got, ok, err)
-	}
-	if err := other.EndTransaction(ctx, kgo.TryAbort); err != nil {
-		t.Fatal(err)
-	}
-	got, _, err = LoadState(ctx, w.Client(), stateTopic, "src")
-	if err != nil || string(got) != "after-open" {
-		t.Fatalf("LoadState after the abort = %q, %v; want after-open", got, err)
-	}
-}
-
 // With kfake.DataDir the dev broker keeps topics, committed data and
 // transactional state across restarts.
 func TestBrokerDataDirSurvivesRestart(t *testing.T) {

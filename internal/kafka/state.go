@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -23,7 +24,19 @@ const fetchMaxBytes = 16 << 20
 //
 // LoadState issues its own fetch requests through cl, so cl may be any
 // client (the TxnWriter's included) whatever its isolation level.
+//
+// Several producers (one per source) may share stateTopic. A transaction
+// another producer left open (it was killed mid-batch) holds the topic's
+// last stable offset back, and every state committed after it, this
+// source's included, would be invisible until that transaction times out:
+// a producer reading then would resume from an older position, or take a
+// new snapshot that misses the deletes made meanwhile. So LoadState first
+// waits until everything written to the topic before the call is decided
+// (committed or aborted), polling every pollEvery; ctx bounds the wait.
 func LoadState(ctx context.Context, cl *kgo.Client, stateTopic, key string) (value []byte, ok bool, err error) {
+	if err := awaitDecided(ctx, cl, stateTopic); err != nil {
+		return nil, false, fmt.Errorf("kafka: load state: %w", err)
+	}
 	kb := []byte(key)
 	_, err = ReadCommitted(ctx, cl, stateTopic, nil, func(r *kgo.Record) error {
 		if bytes.Equal(r.Key, kb) {
@@ -35,6 +48,44 @@ func LoadState(ctx context.Context, cl *kgo.Client, stateTopic, key string) (val
 		return nil, false, fmt.Errorf("kafka: load state: %w", err)
 	}
 	return value, ok, nil
+}
+
+// pollEvery is how often awaitDecided looks at the last stable offsets.
+const pollEvery = 200 * time.Millisecond
+
+// awaitDecided waits until the last stable offset of every partition of
+// topic has reached the end the partition had when it was called. A
+// missing topic has nothing to wait for (ReadCommitted reports it).
+func awaitDecided(ctx context.Context, cl *kgo.Client, topic string) error {
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil || ends.Error() != nil {
+		// Nothing to wait for: ReadCommitted, next, reports what is wrong
+		// with the topic (a missing topic, with what to do) or the broker.
+		return nil
+	}
+	for {
+		stable, err := adm.ListCommittedOffsets(ctx, topic)
+		if err != nil {
+			return fmt.Errorf("read %q: list last stable offsets: %w", topic, err)
+		}
+		behind := false
+		ends.Each(func(e kadm.ListedOffset) {
+			if s, ok := stable.Lookup(topic, e.Partition); !ok || s.Err != nil || s.Offset < e.Offset {
+				behind = true
+			}
+		})
+		if !behind {
+			return nil
+		}
+		t := time.NewTimer(pollEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("read %q: a transaction another producer left open is still undecided: %w", topic, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // ReadCommitted reads topic with read_committed isolation, every partition

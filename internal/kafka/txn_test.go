@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -205,5 +206,58 @@ func TestEnsureThenLoadStateSameClient(t *testing.T) {
 	}
 	if _, ok, err := LoadState(t.Context(), cl, "fresh.state", "k"); err != nil || ok {
 		t.Fatalf("LoadState right after EnsureTopics = ok %v, err %v", ok, err)
+	}
+}
+
+// A transaction another source's producer left open on the shared state
+// topic must not hide this source's later positions: LoadState waits until
+// it is decided instead of returning an older position.
+func TestLoadStateWaitsForAnotherProducersOpenTransaction(t *testing.T) {
+	b := startBroker(t)
+	setupTopics(t, b)
+	ctx := t.Context()
+	mine := newWriter(t, b, "p-mine")
+	if err := mine.WriteBatch(ctx, nil, stateRec("mine", "old")); err != nil {
+		t.Fatal(err)
+	}
+	// Another producer opens a transaction on the state topic and stalls.
+	other := newClient(t, b, kgo.TransactionalID("p-other"))
+	if err := other.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	half := stateRec("other", "half")
+	half.Topic = stateTopic
+	if err := other.ProduceSync(ctx, half).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := mine.WriteBatch(ctx, nil, stateRec("mine", "new")); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		v   string
+		err error
+		at  time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, _, err := LoadState(ctx, mine.Client(), stateTopic, "mine")
+		done <- result{string(v), err, time.Now()}
+	}()
+	time.Sleep(time.Second)
+	aborted := time.Now()
+	if err := other.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.v != "new" {
+		t.Fatalf("LoadState = %q, %v; want the latest committed position, new", r.v, r.err)
+	}
+	if r.at.Before(aborted) {
+		t.Fatalf("LoadState returned before the open transaction was decided")
+	}
+	// With nothing open it does not wait.
+	began := time.Now()
+	if v, _, err := LoadState(ctx, mine.Client(), stateTopic, "mine"); err != nil || string(v) != "new" || time.Since(began) > 5*time.Second {
+		t.Fatalf("LoadState = %q, %v after %s", v, err, time.Since(began))
 	}
 }
