@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
 	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
 	CaptureInstances  string        `env:"CAPTURE_INSTANCES,default=auto" help:"auto: after ADD COLUMN the producer creates the table's second capture instance itself, switches to it without losing or repeating a change, and drops the old one. manual: it logs the sys.sp_cdc_enable_table statement for a DBA to run and switches once the instance exists."`
+	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
+	SyncIncremental   string        `env:"SYNC_INCREMENTAL,default=on" help:"on streams the changes after the snapshot (DTS's incremental synchronization); off exits (status 0) once the snapshot is done."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
@@ -82,6 +85,14 @@ func (c *Config) validate() error {
 	}
 	if c.SourceName == "" {
 		c.SourceName = c.TopicPrefix
+	}
+	for _, v := range []struct{ name, value string }{{"SYNC_FULL_DATA", c.SyncFullData}, {"SYNC_INCREMENTAL", c.SyncIncremental}} {
+		if err := config.OneOf(v.name, v.value, "on", "off"); err != nil {
+			return err
+		}
+	}
+	if c.SyncFullData == "off" && c.SyncIncremental == "off" {
+		return fmt.Errorf("SYNC_FULL_DATA and SYNC_INCREMENTAL are both off: there is nothing to synchronize")
 	}
 	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
 		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)

@@ -66,6 +66,7 @@ func run(ctx context.Context) error {
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
+		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
@@ -162,7 +163,7 @@ func run(ctx context.Context) error {
 			return rl.Handle(ctx, b.Events, b.Position)
 		})
 		health.SetReady(false, fmt.Sprint(err))
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || err == nil { // err == nil: SYNC_INCREMENTAL=off and the snapshot is done
 			return nil
 		}
 		if errors.Is(err, source.ErrStalePosition) && cfg.StalePosition == "resnapshot" {

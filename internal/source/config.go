@@ -49,6 +49,11 @@ type Config struct {
 	// OnNewTable, if set, is called for a table that joins while the reader
 	// runs (enabled for CDC later), before its snapshot: to create its topic.
 	OnNewTable func(context.Context, *catalog.Table) error
+	// NoSnapshot turns the initial snapshot off (DTS's full data
+	// synchronization): a reader without a saved position streams the
+	// changes committed after it starts. NoStream turns streaming off
+	// (incremental synchronization): Run returns once the snapshot is done.
+	NoSnapshot, NoStream bool
 	// Name is the logical server name put in every event's Source.Name (the
 	// topic prefix); Version is this program's version for Source.Version.
 	Name    string

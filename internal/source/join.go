@@ -60,6 +60,15 @@ func (r *Reader) joinTables(ctx context.Context, v *schemaView, pos *Position, e
 	}
 	for _, ts := range r.tables {
 		if st := pos.Snapshot.Tables[ts.key]; ts.stopped == "" && pos.Snapshot.Done && !st.Done {
+			if r.cfg.NoSnapshot {
+				// Full data synchronization is off: the table streams
+				// from here on without its existing rows.
+				if pos.Snapshot.Tables == nil {
+					pos.Snapshot.Tables = map[string]TableSnapshot{}
+				}
+				pos.Snapshot.Tables[ts.key] = TableSnapshot{Done: true}
+				continue
+			}
 			if err := r.snapshotLate(ctx, ts, pos, emit); err != nil {
 				return err
 			}

@@ -207,14 +207,45 @@ func (r *Reader) runOnce(ctx context.Context, pos *Position, emit func(context.C
 	if err := r.loadMeta(ctx); err != nil {
 		return err
 	}
+	if !pos.Snapshot.Started && r.cfg.NoSnapshot {
+		if err := r.skipSnapshot(ctx, pos); err != nil {
+			return err
+		}
+		// Saved at once: a restart must not skip to a later LSN.
+		if err := emit(ctx, Batch{Position: pos.clone()}); err != nil {
+			return err
+		}
+	}
 	if !pos.Snapshot.Done {
 		r.update(func(p *Progress) { p.Phase = "snapshot" })
 		if err := r.snapshot(ctx, pos, emit); err != nil {
 			return err
 		}
 	}
+	if r.cfg.NoStream {
+		r.cfg.Logger.Info("source: the snapshot is done and incremental synchronization is off (SYNC_INCREMENTAL=off): stopping",
+			"database", r.cfg.Database)
+		return nil
+	}
 	r.update(func(p *Progress) { p.Phase = "streaming" })
 	return r.stream(ctx, pos, emit)
+}
+
+// skipSnapshot marks a position that has none as past the snapshot, at the
+// database's current highest LSN: streaming starts with the changes
+// committed after it, and the tables' existing rows are not read.
+func (r *Reader) skipSnapshot(ctx context.Context, pos *Position) error {
+	at, err := maxLSN(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	pos.Snapshot = SnapshotPosition{Started: true, Done: true, LSN: at, Tables: map[string]TableSnapshot{}}
+	for _, ts := range r.tables {
+		pos.Snapshot.Tables[ts.key] = TableSnapshot{Done: true}
+	}
+	r.cfg.Logger.Info("source: full data synchronization is off (SYNC_FULL_DATA=off): streaming the changes committed after LSN "+at.String(),
+		"database", r.cfg.Database)
+	return nil
 }
 
 // loadMeta reads what the reader needs beyond the catalog: the update-mask
