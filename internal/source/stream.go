@@ -66,7 +66,10 @@ func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Cont
 	}
 	from, skipCommit, skip := streamStart(*pos)
 	if to.IsZero() || to.Compare(from) < 0 {
-		return 0, nil
+		// Nothing new, but a switch found after the last read may already
+		// be complete: waiting for the next change would hold it (and the
+		// window's corrected rows) back until the table is written again.
+		return 0, r.finishSwitches(ctx, pos, emit)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
