@@ -79,7 +79,7 @@ func run(ctx context.Context) error {
 		dialect = ""
 	}
 	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
-		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
+		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, TableSettings: router.Settings, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
 		StripNUL: cfg.StripNUL == "on"})
 	if err != nil {
 		return err

@@ -30,6 +30,10 @@ type Config struct {
 	// TargetName maps a source table to its target schema and table; nil
 	// keeps the source's schema and table names (case preserved, quoted).
 	TargetName func(t *catalog.Table) (schema, table string)
+	// TableSettings returns the AnalyticDB table settings of a target table
+	// (schema and name as TargetName returns them), used when it is
+	// created; nil gives every table the defaults.
+	TableSettings func(schema, table string) TableSettings
 	// Logger receives debug lines per batch; nil means slog.Default().
 	Logger *slog.Logger
 	// StripNUL drops U+0000 characters from strings, which SQL Server can
@@ -91,6 +95,8 @@ type Applier struct {
 	dialect  Dialect
 	bk       string
 	name     func(*catalog.Table) (string, string)
+	settings func(schema, table string) TableSettings
+	ignored  sync.Once // the postgres dialect ignoring table settings, logged once
 	log      *slog.Logger
 	stripNUL bool
 	audited  bool
@@ -109,7 +115,7 @@ type Applier struct {
 // New prepares an Applier: it resolves the dialect and creates the
 // bookkeeping schema and tables when missing.
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
-	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
+	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, settings: cfg.TableSettings, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
 		existing: map[string]*existing{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync}
 	if a.bk == "" {
@@ -270,6 +276,9 @@ func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Ev
 		if targets[i], err = targetTable(g); err != nil {
 			return fmt.Errorf("apply: %w", err)
 		}
+		if a.settings != nil {
+			targets[i].Settings = a.settings(g.schema, g.name)
+		}
 	}
 	// Ensure tables in name order: consumers that must create or alter
 	// several tables then take the DDL locks in the same order.
@@ -384,7 +393,7 @@ func stageName(n int, t *TargetTable, keep []int) string {
 
 func (a *Applier) planFor(stage string, t *TargetTable, keep []int) *plan {
 	var sig strings.Builder
-	fmt.Fprintf(&sig, "%s|%s|%s|%v|%v", stage, t.Schema, t.Name, t.Key, keep)
+	fmt.Fprintf(&sig, "%s|%s|%s|%v|%v|%v", stage, t.Schema, t.Name, t.Key, keep, t.Settings)
 	for _, c := range t.Columns {
 		fmt.Fprintf(&sig, "|%s %s %s", c.Name, c.Type, c.Default)
 	}
@@ -428,6 +437,12 @@ func (a *Applier) ensureTable(ctx context.Context, tx pgx.Tx, t *TargetTable, pe
 		if a.noSchemaSync {
 			return &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("does not exist, and schema synchronization is off (SYNC_SCHEMA=off): "+
 				"create it with a primary key or unique index on (%s), or set SYNC_SCHEMA=on", strings.Join(t.Key, ", "))}
+		}
+		if a.dialect.Name() == "postgres" && !t.Settings.IsZero() {
+			a.ignored.Do(func() {
+				a.log.Warn("the postgres dialect has no table types, distribution keys or append-optimized storage: "+
+					"the mapping file's table_type, distribution_key, storage and compress settings are ignored (logged once)", "table", t.Ident())
+			})
 		}
 		for _, stmt := range []string{CreateSchema(t.Schema), a.dialect.CreateTable(t)} {
 			if _, err := tx.Exec(ctx, stmt); err != nil {

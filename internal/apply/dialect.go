@@ -59,7 +59,9 @@ func dialectFromVersion(v string) Dialect {
 	return Postgres{}
 }
 
-// Postgres is the dialect of PostgreSQL 11 and later.
+// Postgres is the dialect of PostgreSQL 11 and later. It has no table
+// types, distribution or append-optimized storage: it ignores
+// TargetTable.Settings (the applier logs that once).
 type Postgres struct{}
 
 var _ Dialect = Postgres{}
@@ -82,7 +84,8 @@ func (Postgres) LockOffsets() bool { return true }
 
 // ADBPG is the dialect of AnalyticDB for PostgreSQL 6 (Greenplum 6, on
 // PostgreSQL 9.4 with INSERT … ON CONFLICT for heap tables): tables are heap
-// tables distributed by their primary key, there is no ADD COLUMN IF NOT
+// tables distributed by their primary key unless their TableSettings say
+// otherwise (replicated, another distribution key, append-optimized), there is no ADD COLUMN IF NOT
 // EXISTS, and distribution-key columns are never updated in place (the
 // applier turns key changes into delete + insert for every dialect).
 type ADBPG struct{}
@@ -92,7 +95,7 @@ var _ Dialect = ADBPG{}
 func (ADBPG) Name() string { return "adbpg" }
 
 func (ADBPG) CreateTable(t *TargetTable) string {
-	return createTable(t, " WITH (appendonly=false)"+distributedBy(t.Key))
+	return createTable(t, t.Settings.withClause()+t.Settings.distribution(t.Key))
 }
 
 func (ADBPG) AddColumn(t *TargetTable, c TargetColumn) string {
@@ -100,7 +103,13 @@ func (ADBPG) AddColumn(t *TargetTable, c TargetColumn) string {
 }
 
 func (ADBPG) CreateStaging(stage string, t *TargetTable, cols []TargetColumn) string {
-	return createStaging(stage, cols, distributedBy(t.Key))
+	// The staging table is spread like the target (a replicated target's
+	// staging rows are spread by its key), so the set-based statements join
+	// on each segment.
+	if t.Settings.Type == Replicated {
+		return createStaging(stage, cols, distributedBy(t.Key))
+	}
+	return createStaging(stage, cols, t.Settings.distribution(t.Key))
 }
 
 func (ADBPG) Bookkeeping(schema string) []string {

@@ -25,6 +25,8 @@ type TargetTable struct {
 	Name    string
 	Columns []TargetColumn
 	Key     []string
+	// Settings are the AnalyticDB table settings (adbpg dialect only).
+	Settings TableSettings
 }
 
 // TargetColumn is one target column with its PostgreSQL type.

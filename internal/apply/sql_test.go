@@ -179,3 +179,57 @@ func TestREADMEEmbedsTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestADBPGTableSettings pins the DDL of every AnalyticDB table setting:
+// the target table and its staging table, per option.
+func TestADBPGTableSettings(t *testing.T) {
+	cases := []struct {
+		name string
+		s    TableSettings
+	}{
+		{"default", TableSettings{}},
+		{"distribution key", TableSettings{DistributionKey: []string{"SchoolId"}}},
+		{"replicated", TableSettings{Type: Replicated}},
+		{"append-optimized row", TableSettings{Storage: AORow}},
+		{"append-optimized column, zstd", TableSettings{Storage: AOColumn, CompressType: "zstd", CompressLevel: 5, DistributionKey: []string{"Id"}}},
+		{"append-optimized column, rle", TableSettings{Storage: AOColumn, CompressType: "rle_type"}},
+	}
+	var out []string
+	for _, c := range cases {
+		tt, err := TargetTableFor(studentTable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.s.Check(tt.Key); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		tt.Settings = c.s
+		p := newPlan(ADBPG{}, DefaultBookkeepingSchema, "__stage_0", tt, nil)
+		out = append(out, "-- "+c.name+"\n"+(ADBPG{}).CreateTable(tt)+";\n\n"+p.createStage+";\n")
+		if got, want := (Postgres{}).CreateTable(tt), createTable(tt, ""); got != want {
+			t.Errorf("%s: the postgres dialect does not ignore the settings:\n%s", c.name, got)
+		}
+	}
+	golden(t, filepath.Join("testdata", "adbpg_settings.sql"), strings.Join(out, "\n"))
+}
+
+func TestTableSettingsRefused(t *testing.T) {
+	key := []string{"SchoolId", "Id"}
+	for _, c := range []struct {
+		s    TableSettings
+		want string
+	}{
+		{TableSettings{DistributionKey: []string{"Name"}}, `distribution_key column "Name" is not in the primary key (SchoolId, Id)`},
+		{TableSettings{Type: Replicated, DistributionKey: []string{"Id"}}, "replicated takes no distribution_key"},
+		{TableSettings{Type: "random"}, `table_type "random"`},
+		{TableSettings{Storage: "columnar"}, `storage "columnar"`},
+		{TableSettings{CompressType: "zstd"}, "need storage ao_row or ao_column"},
+		{TableSettings{Storage: AORow, CompressType: "rle_type"}, "rle_type needs storage ao_column"},
+		{TableSettings{Storage: AOColumn, CompressType: "zlib", CompressLevel: 12}, "compress_level 12 for zlib: want 1 to 9"},
+	} {
+		err := c.s.Check(key)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", c.s, err, c.want)
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mssql2adb/mssql2adb/internal/apply"
 )
 
 // File is the mapping file (MAPPING_FILE): per-object rules, first match wins.
@@ -54,6 +56,31 @@ type Rule struct {
 	Columns map[string]string `yaml:"columns"`
 	// Exclude leaves the matching tables out.
 	Exclude bool `yaml:"exclude"`
+
+	// AnalyticDB table settings (DTS's step 3), used when the consumer
+	// creates the target table; see TableSettings and Settings.
+
+	// TableType is distributed (the default) or replicated (a full copy on
+	// every segment, for small dimension tables).
+	TableType string `yaml:"table_type"`
+	// PrimaryKey names the target's primary key columns (target names);
+	// it must contain the source key, so that no two source rows share a
+	// target key. Empty keeps the source key.
+	PrimaryKey []string `yaml:"primary_key"`
+	// DistributionKey names the columns rows are spread by; a subset of the
+	// primary key, as AnalyticDB requires. Empty: the primary key.
+	DistributionKey []string `yaml:"distribution_key"`
+	// Storage is heap (the default), ao_row or ao_column (append-optimized).
+	Storage string `yaml:"storage"`
+	// CompressType and CompressLevel compress append-optimized storage.
+	CompressType  string `yaml:"compress_type"`
+	CompressLevel int    `yaml:"compress_level"`
+}
+
+// hasTableSettings reports whether r sets any AnalyticDB table setting.
+func (r *Rule) hasTableSettings() bool {
+	return r.TableType != "" || len(r.PrimaryKey) > 0 || len(r.DistributionKey) > 0 || r.Storage != "" ||
+		r.CompressType != "" || r.CompressLevel != 0
 }
 
 // Config is the task-wide part of the rules.
@@ -175,11 +202,14 @@ func (c Config) check() error {
 		if _, err := parseOps(r.Operations, what); err != nil {
 			return err
 		}
-		if r.Exclude && (r.Merge || r.TargetSchema != "" || r.TargetTable != "" || len(r.Columns) > 0 || len(r.Operations) > 0) {
+		if r.Exclude && (r.hasTableSettings() || r.Merge || r.TargetSchema != "" || r.TargetTable != "" || len(r.Columns) > 0 || len(r.Operations) > 0) {
 			return fmt.Errorf("%s: exclude: true takes no other setting", what)
 		}
 		if r.Merge && (r.TargetSchema == "" || r.TargetTable == "") {
 			return fmt.Errorf("%s: merge: true needs target_schema and target_table, the one table the sources merge into", what)
+		}
+		if _, err := settingsOf(&r, c.FoldNames); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		seen := map[string]string{}
 		for from, to := range r.Columns {
@@ -247,4 +277,23 @@ func checkFolded(kind, name string) error {
 			"map it to another name in the mapping file or set TARGET_QUOTE_NAMES=on", kind, name)
 	}
 	return nil
+}
+
+// settingsOf returns r's AnalyticDB table settings, checked as far as they
+// can be without the table (the distribution key against primary_key when
+// both are given; Router checks the rest when it resolves a table).
+func settingsOf(r *Rule, foldNames bool) (apply.TableSettings, error) {
+	s := apply.TableSettings{Type: strings.ToLower(r.TableType), Storage: strings.ToLower(r.Storage),
+		CompressType: strings.ToLower(r.CompressType), CompressLevel: r.CompressLevel}
+	for _, k := range r.DistributionKey {
+		s.DistributionKey = append(s.DistributionKey, fold(k, foldNames))
+	}
+	pk := s.DistributionKey // unknown yet: check all but the subset rule
+	if len(r.PrimaryKey) > 0 {
+		pk = nil
+		for _, k := range r.PrimaryKey {
+			pk = append(pk, fold(k, foldNames))
+		}
+	}
+	return s, s.Check(pk)
 }

@@ -3,6 +3,7 @@ package route
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -17,17 +18,19 @@ type Router struct {
 	ops Op
 
 	mu       sync.Mutex
-	resolved map[*catalog.Table]*resolved // by source table, and by derived table
+	resolved map[*catalog.Table]*resolved      // by source table, and by derived table
+	settings map[[2]string]apply.TableSettings // by target schema and table
 }
 
 // resolved is what the rules say for one source table.
 type resolved struct {
-	skip   bool
-	ops    Op
-	merge  bool
-	table  *catalog.Table // the table events carry to the target (renamed columns, __dts_data_source)
-	schema string         // target schema and table
-	name   string
+	skip     bool
+	ops      Op
+	settings apply.TableSettings
+	merge    bool
+	table    *catalog.Table // the table events carry to the target (renamed columns, __dts_data_source)
+	schema   string         // target schema and table
+	name     string
 }
 
 // New checks cfg and returns its Router.
@@ -36,7 +39,7 @@ func New(cfg Config) (*Router, error) {
 		return nil, err
 	}
 	ops, _ := parseOps(cfg.Operations, "OPERATIONS")
-	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}}, nil
+	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}, settings: map[[2]string]apply.TableSettings{}}, nil
 }
 
 // resolve returns the rules for source table t (or a table resolve made).
@@ -51,6 +54,9 @@ func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
 		return nil, err
 	}
 	r.resolved[t] = res
+	if !res.skip {
+		r.settings[[2]string{res.schema, res.name}] = res.settings
+	}
 	if res.table != t {
 		r.resolved[res.table] = res
 	}
@@ -111,7 +117,22 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
 	res.table = derived
+	if rule != nil {
+		res.settings, _ = settingsOf(rule, r.cfg.FoldNames) // checked by New
+		if err := res.settings.Check(derived.PrimaryKey); err != nil {
+			return nil, fmt.Errorf("table %s: mapping file: %w", name, err)
+		}
+	}
 	return res, nil
+}
+
+// Settings returns the AnalyticDB table settings of the target table
+// schema.table, as the mapping file gives them for the source tables
+// routed to it so far; it is apply.Config.TableSettings.
+func (r *Router) Settings(schema, table string) apply.TableSettings {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.settings[[2]string{schema, table}]
 }
 
 // derive returns the table the target sees: columns renamed (and folded),
@@ -127,7 +148,11 @@ func (r *Router) derive(t *catalog.Table, rule *Rule, merge bool) (*catalog.Tabl
 			rename[from] = to
 		}
 	}
-	if len(rename) == 0 && !merge && !r.cfg.FoldNames {
+	var primaryKey []string
+	if rule != nil {
+		primaryKey = rule.PrimaryKey
+	}
+	if len(rename) == 0 && !merge && !r.cfg.FoldNames && len(primaryKey) == 0 {
 		return t, nil
 	}
 	d := *t
@@ -163,7 +188,39 @@ func (r *Router) derive(t *catalog.Table, rule *Rule, merge bool) (*catalog.Tabl
 		d.Columns = append(d.Columns, catalog.Column{Name: apply.DataSourceColumn, Ordinal: len(t.Columns) + 1, Type: "text"})
 		d.PrimaryKey = append(d.PrimaryKey, apply.DataSourceColumn)
 	}
+	if len(primaryKey) > 0 {
+		pk, err := targetKey(primaryKey, &d, r.cfg.FoldNames)
+		if err != nil {
+			return nil, err
+		}
+		d.PrimaryKey = pk
+	}
 	return &d, nil
+}
+
+// targetKey checks the mapping file's primary_key against the table the
+// target sees (d): its columns must exist, and it must contain d's key, so
+// that two source rows never share a target key.
+func targetKey(names []string, d *catalog.Table, foldNames bool) ([]string, error) {
+	pk := make([]string, len(names))
+	for i, n := range names {
+		n = fold(n, foldNames)
+		if d.ColumnIndex(n) < 0 || d.Columns[d.ColumnIndex(n)].Name != n {
+			return nil, fmt.Errorf("mapping file: primary_key column %q is not a column of the target table (its columns: %s)", n, columnNames(d))
+		}
+		if slices.Contains(pk[:i], n) {
+			return nil, fmt.Errorf("mapping file: primary_key names column %q twice", n)
+		}
+		pk[i] = n
+	}
+	for _, k := range d.PrimaryKey {
+		if !slices.Contains(pk, k) {
+			return nil, fmt.Errorf("mapping file: primary_key (%s) lacks the source key column %q: "+
+				"the target key must contain the source key (%s), or rows with different keys would overwrite each other",
+				strings.Join(pk, ", "), k, strings.Join(d.PrimaryKey, ", "))
+		}
+	}
+	return pk, nil
 }
 
 func columnNames(t *catalog.Table) string {
