@@ -43,6 +43,13 @@ type Config struct {
 	CleanupRetention time.Duration
 	// ServerName is @@SERVERNAME; default "MSSQLEMU".
 	ServerName string
+	// Logins are SQL logins besides sa, with server and database roles
+	// (only membership is emulated; see engine.Login).
+	Logins []engine.Login
+	// ProductVersion is SERVERPROPERTY('ProductVersion'); default 2019's.
+	ProductVersion string
+	// AgentStopped shows the SQL Server Agent as stopped in sys.dm_server_services.
+	AgentStopped bool
 	// Logger receives server events; default slog.Default().
 	Logger *slog.Logger
 }
@@ -78,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	eng := engine.New(engine.Config{
 		SAPassword: cfg.SAPassword, CaptureDelay: cfg.CaptureDelay, CleanupRetention: cfg.CleanupRetention,
-		ServerName: cfg.ServerName, Logger: cfg.Logger,
+		ServerName: cfg.ServerName, Logger: cfg.Logger, Logins: cfg.Logins, ProductVersion: cfg.ProductVersion, AgentStopped: cfg.AgentStopped,
 	})
 	srv := tds.NewServer(tds.Config{ServerName: cfg.ServerName, Logger: cfg.Logger}, eng)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -105,6 +112,17 @@ func (e *Emulator) DSN(database string) string {
 	}
 	q.Set("encrypt", "disable")
 	u := url.URL{Scheme: "sqlserver", User: url.UserPassword("sa", e.cfg.SAPassword), Host: e.Addr(), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// LoginDSN is DSN for the configured login user (see Config.Logins).
+func (e *Emulator) LoginDSN(database, user, password string) string {
+	q := url.Values{}
+	if database != "" {
+		q.Set("database", database)
+	}
+	q.Set("encrypt", "disable")
+	u := url.URL{Scheme: "sqlserver", User: url.UserPassword(user, password), Host: e.Addr(), RawQuery: q.Encode()}
 	return u.String()
 }
 

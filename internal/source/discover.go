@@ -546,3 +546,33 @@ func findTable(tables map[int64]sysTable, schema, name string) (sysTable, bool) 
 func closeRows(rows *sql.Rows) error {
 	return errors.Join(rows.Err(), rows.Close())
 }
+
+// SplitTableName splits a TABLES entry into schema and table as Discover
+// does: "schema.table", a bare name in dbo, either part bracketed.
+func SplitTableName(s string) (schema, table string, err error) { return splitName(s) }
+
+// TypeSynchronized reports whether columns of the SQL Server system type
+// named typ are synchronized; Discover leaves other columns out with a
+// warning (CLR user-defined types are never synchronized).
+func TypeSynchronized(typ string) bool {
+	return syncedTypes[strings.ToLower(typ)] && !unsyncedTypes[strings.ToLower(typ)]
+}
+
+// EnableDatabaseCommand and EnableTableCommand are the statements that turn
+// change data capture on, as the errors of Discover name them.
+func EnableDatabaseCommand(db string) string { return enableDBCommand(db) }
+
+// EnableTableCommand enables change data capture on schema.table.
+func EnableTableCommand(schema, table string) string { return enableTableCommand(schema, table) }
+
+// ResumeLSN is the LSN a producer starting from p reads changes after; zero
+// when p holds none (a first start).
+func (p Position) ResumeLSN() lsn.LSN {
+	if !p.Stream.CommitLSN.IsZero() {
+		return p.Stream.CommitLSN
+	}
+	if p.Snapshot.Started {
+		return p.Snapshot.LSN
+	}
+	return lsn.LSN{}
+}

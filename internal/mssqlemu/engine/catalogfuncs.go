@@ -189,7 +189,7 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		return v, sqltypes.Type{ID: sqltypes.SQLVariant}, true, err
 	case "SERVERPROPERTY":
 		p, _ := str(0)
-		v := serverProperty(p, s.e.cfg.ServerName)
+		v := serverProperty(p, s.e.cfg.ServerName, s.e.cfg.ProductVersion)
 		switch x := v.(type) {
 		case string:
 			v = sqltypes.VariantValue{Base: sqltypes.NVarCharType(128), Value: x}
@@ -353,16 +353,18 @@ func boolInt(b bool) int64 {
 }
 
 // serverProperty answers SERVERPROPERTY like SQL Server 2019 Developer Edition.
-func serverProperty(p, serverName string) any {
+// ProductVersion and ProductMajorVersion follow Config.ProductVersion.
+func serverProperty(p, serverName, version string) any {
 	switch strings.ToLower(p) {
 	case "productversion":
-		return "15.0.4322.2"
+		return version
+	case "productmajorversion":
+		major, _, _ := strings.Cut(version, ".")
+		return major
 	case "productlevel":
 		return "RTM"
 	case "productupdatelevel":
 		return "CU22"
-	case "productmajorversion":
-		return "15"
 	case "productminorversion":
 		return "0"
 	case "edition":

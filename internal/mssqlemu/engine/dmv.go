@@ -35,6 +35,21 @@ func (ev *evaluator) dmView(name string) *relation {
 	e := ev.s.e
 	tNV := func(n int) sqltypes.Type { return sqltypes.NVarCharType(n) }
 	switch name {
+	case "dm_server_services":
+		// https://learn.microsoft.com/en-us/sql/relational-databases/system-dynamic-management-views/sys-dm-server-services-transact-sql
+		// status 4 is Running, 1 Stopped; the Agent runs the CDC jobs.
+		rel := &relation{cols: cols(c("servicename", tNV(256)), c("startup_type", tInt), c("startup_type_desc", tNV(256)),
+			c("status", tInt), c("status_desc", tNV(256)), cn("process_id", tInt), cn("last_startup_time", tDT),
+			c("service_account", tNV(256)), c("filename", tNV(256)), c("is_clustered", sqltypes.NVarCharType(1)))}
+		agent, agentDesc, agentPID := int64(4), "Running", any(int64(2))
+		if e.cfg.AgentStopped {
+			agent, agentDesc, agentPID = 1, "Stopped", nil
+		}
+		rel.rows = [][]any{
+			{"SQL Server (MSSQLSERVER)", int64(2), "Automatic", int64(4), "Running", int64(1), nil, "NT Service\\MSSQLSERVER", "sqlservr", "N"},
+			{"SQL Server Agent (MSSQLSERVER)", int64(2), "Automatic", agent, agentDesc, agentPID, nil, "NT Service\\SQLSERVERAGENT", "SQLAGENT.EXE", "N"},
+		}
+		return rel
 	case "dm_exec_connections":
 		rel := &relation{cols: cols(c("session_id", tInt), cn("most_recent_session_id", tInt), c("connect_time", tDT),
 			c("net_transport", tNV(40)), cn("protocol_type", tNV(40)), cn("protocol_version", tInt), cn("endpoint_id", tInt),

@@ -25,9 +25,35 @@ type Config struct {
 	CleanupRetention time.Duration
 	// ServerName is @@SERVERNAME; default "MSSQLEMU".
 	ServerName string
-	Logger     *slog.Logger
+	// Logins are SQL logins besides sa, with their server and database
+	// roles; see Login.
+	Logins []Login
+	// ProductVersion is SERVERPROPERTY('ProductVersion'); default that of
+	// SQL Server 2019 ("15.0.4322.2"). Tests set an older one to see a
+	// version refused.
+	ProductVersion string
+	// AgentStopped reports the SQL Server Agent service as stopped in
+	// sys.dm_server_services (the capture and cleanup jobs run under it).
+	// The emulator's own capture goes on regardless.
+	AgentStopped bool
+	Logger       *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+}
+
+// Login is a SQL login other than sa. Only role membership is emulated, as
+// IS_SRVROLEMEMBER and IS_ROLEMEMBER report it
+// (https://learn.microsoft.com/en-us/sql/t-sql/functions/is-rolemember-transact-sql,
+// https://learn.microsoft.com/en-us/sql/t-sql/functions/is-srvrolemember-transact-sql):
+// statements are not refused for lack of permission.
+type Login struct {
+	Name, Password string
+	// Sysadmin makes the login a member of the sysadmin server role: it
+	// enters every database as dbo, a member of every fixed database role.
+	Sysadmin bool
+	// Roles are the database roles of the login's user, by database name
+	// (for example {"shop": {"db_owner"}}); every login is in public.
+	Roles map[string][]string
 }
 
 // Engine is the emulated server: every database and session.
@@ -64,6 +90,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = "MSSQLEMU"
+	}
+	if cfg.ProductVersion == "" {
+		cfg.ProductVersion = "15.0.4322.2"
 	}
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger,
@@ -130,7 +159,12 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if e.cfg.SAPassword != "" && (!strings.EqualFold(req.User, "sa") ||
+	if l := e.login(req.User); l != nil {
+		if subtle.ConstantTimeCompare([]byte(req.Password), []byte(l.Password)) != 1 {
+			return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
+				Text: fmt.Sprintf("Login failed for user '%s'.", req.User)}
+		}
+	} else if e.cfg.SAPassword != "" && (!strings.EqualFold(req.User, "sa") ||
 		subtle.ConstantTimeCompare([]byte(req.Password), []byte(e.cfg.SAPassword)) != 1) {
 		return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
 			Text: fmt.Sprintf("Login failed for user '%s'.", req.User)}
@@ -156,6 +190,17 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 	s := newSession(e, spid, dbName, req)
 	e.sessions[spid] = s
 	return s, nil
+}
+
+// login returns the configured login named name, or nil for sa and
+// logins the emulator lets in as sa (any name when SAPassword is empty).
+func (e *Engine) login(name string) *Login {
+	for i := range e.cfg.Logins {
+		if strings.EqualFold(e.cfg.Logins[i].Name, name) {
+			return &e.cfg.Logins[i]
+		}
+	}
+	return nil
 }
 
 // NewSession opens a session without the protocol, for tests and seeding.

@@ -425,15 +425,28 @@ func (ev *evaluator) call(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, err
 		return int64(1), sqltypes.IntType, nil
 	case "SCOPE_IDENTITY":
 		return ev.s.identity, sqltypes.DecimalType(38, 0), nil
-	case "SUSER_NAME", "SUSER_SNAME", "SYSTEM_USER", "ORIGINAL_LOGIN", "SESSION_USER", "CURRENT_USER":
+	case "SUSER_NAME", "SUSER_SNAME", "SYSTEM_USER", "ORIGINAL_LOGIN":
+		if l := ev.s.e.login(ev.s.login.User); l != nil {
+			return l.Name, sqltypes.NVarCharType(128), nil
+		}
 		return "sa", sqltypes.NVarCharType(128), nil
-	case "USER_NAME":
+	case "USER_NAME", "SESSION_USER", "CURRENT_USER":
+		// A sysadmin enters every database as dbo; another login as its user.
+		if l := ev.s.e.login(ev.s.login.User); l != nil && !l.Sysadmin {
+			return l.Name, sqltypes.NVarCharType(128), nil
+		}
 		return "dbo", sqltypes.NVarCharType(128), nil
+	case "IS_SRVROLEMEMBER", "IS_ROLEMEMBER":
+		role, ok := str(0)
+		if !ok {
+			return nil, sqltypes.IntType, nil
+		}
+		return ev.s.roleMember(name == "IS_SRVROLEMEMBER", role), sqltypes.IntType, nil
 	case "HOST_NAME":
 		return ev.s.login.HostName, sqltypes.NVarCharType(128), nil
 	case "APP_NAME":
 		return ev.s.login.AppName, sqltypes.NVarCharType(128), nil
-	case "IS_MEMBER", "IS_SRVROLEMEMBER", "IS_ROLEMEMBER", "HAS_DBACCESS":
+	case "IS_MEMBER", "HAS_DBACCESS":
 		return int64(1), sqltypes.IntType, nil
 	case "HAS_PERMS_BY_NAME":
 		return int64(1), sqltypes.IntType, nil
