@@ -2,6 +2,7 @@ package route
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -113,6 +114,11 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 		}
 	}
 	derived, err := r.derive(t, rule, res.merge)
+	var se *SettingsError
+	if errors.As(err, &se) {
+		se.Table = name
+		return nil, se
+	}
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", name, err)
 	}
@@ -120,10 +126,77 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	if rule != nil {
 		res.settings, _ = settingsOf(rule, r.cfg.FoldNames) // checked by New
 		if err := res.settings.Check(derived.PrimaryKey); err != nil {
-			return nil, fmt.Errorf("table %s: mapping file: %w", name, err)
+			return nil, &SettingsError{Table: name, Err: fmt.Errorf("mapping file: %w", err)}
 		}
 	}
 	return res, nil
+}
+
+// SettingsError is a table whose AnalyticDB table settings (primary_key,
+// distribution_key, table_type, storage) the mapping file gets wrong.
+type SettingsError struct {
+	Table string // database.schema.table of the source
+	Err   error
+}
+
+func (e *SettingsError) Error() string { return "table " + e.Table + ": " + e.Err.Error() }
+func (e *SettingsError) Unwrap() error { return e.Err }
+
+// Target is where the rules send one source table.
+type Target struct {
+	// Skip is set for a table left out; the rest is then empty.
+	Skip         bool
+	Schema, Name string
+	// Table is the table as the target sees it (renamed columns, merge
+	// column, primary key).
+	Table    *catalog.Table
+	Settings apply.TableSettings
+}
+
+// Target resolves source table t, as the consumer will when its first
+// event arrives; the error is a *SettingsError for table settings.
+func (r *Router) Target(t *catalog.Table) (Target, error) {
+	res, err := r.resolve(t)
+	if err != nil {
+		return Target{}, err
+	}
+	if res.skip {
+		return Target{Skip: true}, nil
+	}
+	return Target{Schema: res.schema, Name: res.name, Table: res.table, Settings: res.settings}, nil
+}
+
+// Unmatched returns the patterns of INCLUDE_TABLES, EXCLUDE_TABLES and the
+// mapping file's rules that match none of tables, each named by where it
+// was given: likely a typo, or a table not captured.
+func (r *Router) Unmatched(tables []*catalog.Table) []string {
+	matches := func(p string) bool {
+		for _, t := range tables {
+			if match(p, t.Database, t.Schema, t.Name) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, p := range r.cfg.Include {
+		if !matches(p) {
+			out = append(out, fmt.Sprintf("INCLUDE_TABLES %s", p))
+		}
+	}
+	for _, p := range r.cfg.Exclude {
+		if !matches(p) {
+			out = append(out, fmt.Sprintf("EXCLUDE_TABLES %s", p))
+		}
+	}
+	if r.cfg.File != nil {
+		for i, rule := range r.cfg.File.Tables {
+			if !matches(rule.Source) {
+				out = append(out, fmt.Sprintf("mapping file tables[%d] (source %s)", i, rule.Source))
+			}
+		}
+	}
+	return out
 }
 
 // Settings returns the AnalyticDB table settings of the target table
@@ -191,7 +264,7 @@ func (r *Router) derive(t *catalog.Table, rule *Rule, merge bool) (*catalog.Tabl
 	if len(primaryKey) > 0 {
 		pk, err := targetKey(primaryKey, &d, r.cfg.FoldNames)
 		if err != nil {
-			return nil, err
+			return nil, &SettingsError{Err: err}
 		}
 		d.PrimaryKey = pk
 	}
