@@ -26,6 +26,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
+	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
@@ -40,12 +41,22 @@ GROUP_ID to share the work.`
 func main() { config.Main("consumer", summary, &Config{}, run) }
 
 func run(ctx context.Context) error {
+	// `consumer precheck` exits 2 when the settings are wrong, 1 when an
+	// item failed; see runPrecheck.
+	command := len(os.Args) > 1 && os.Args[1] == "precheck"
 	var cfg Config
-	if err := config.Load(ctx, &cfg, nil); err != nil {
+	err := config.Load(ctx, &cfg, nil)
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil && command {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return err
+	if command {
+		return runPrecheck(ctx, &cfg)
 	}
 	if len(os.Args) > 1 && os.Args[1] == "status" {
 		return runStatus(ctx, cfg, os.Args[2:])
@@ -74,6 +85,48 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	if err != nil {
+		return fmt.Errorf("KAFKA_BROKERS: %w", err)
+	}
+	err = policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) })
+	if err == nil && cfg.BadRecords == "deadletter" {
+		err = kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{{Name: cfg.DeadLetterTopic, Partitions: 1, ReplicationFactor: -1,
+			Configs: map[string]*string{"cleanup.policy": ptr("delete"), "max.message.bytes": ptr("100663296")}}})
+	}
+	if err != nil {
+		kcl.Close()
+		return err
+	}
+	deadLetter := ""
+	if cfg.BadRecords == "deadletter" {
+		deadLetter = cfg.DeadLetterTopic
+	}
+	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	if err != nil {
+		kcl.Close()
+		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
+	}
+	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
+		_, err := srcl.Subjects(ctx)
+		return err
+	}); err != nil {
+		kcl.Close()
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+	}
+	// The same items as `consumer precheck`: a failed one stops the start
+	// unless PRECHECK_SKIP names it.
+	items := precheckItems(&cfg, pool, router, kcl, srcl)
+	err = precheck.CheckSkip(items, cfg.PrecheckSkip)
+	if err == nil {
+		rep := precheck.Run(ctx, items, cfg.PrecheckSkip)
+		rep.Log(log)
+		err = rep.Err()
+	}
+	kcl.Close()
+	if err != nil {
+		return err
+	}
 	dialect := cfg.TargetDialect
 	if dialect == "auto" {
 		dialect = ""
@@ -85,34 +138,6 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log.Info("target ready", "target", target, "dialect", applier.Dialect().Name())
-
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
-	if err != nil {
-		return fmt.Errorf("KAFKA_BROKERS: %w", err)
-	}
-	err = policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) })
-	if err == nil && cfg.BadRecords == "deadletter" {
-		err = kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{{Name: cfg.DeadLetterTopic, Partitions: 1, ReplicationFactor: -1,
-			Configs: map[string]*string{"cleanup.policy": ptr("delete"), "max.message.bytes": ptr("100663296")}}})
-	}
-	kcl.Close()
-	if err != nil {
-		return err
-	}
-	deadLetter := ""
-	if cfg.BadRecords == "deadletter" {
-		deadLetter = cfg.DeadLetterTopic
-	}
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
-	if err != nil {
-		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
-	}
-	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
-		_, err := srcl.Subjects(ctx)
-		return err
-	}); err != nil {
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
-	}
 
 	health.SetReady(true, "")
 	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))

@@ -32,6 +32,7 @@ type Config struct {
 	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
 	SyncIncremental   string        `env:"SYNC_INCREMENTAL,default=on" help:"on streams the changes after the snapshot (DTS's incremental synchronization); off exits (status 0) once the snapshot is done."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
+	PrecheckSkip      []string      `env:"PRECHECK_SKIP" help:"Comma-separated precheck items to let fail without refusing to start (see Precheck); a name that is no item is refused."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`

@@ -9,11 +9,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 
@@ -21,13 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/avro"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
+	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/relay"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/source"
@@ -40,12 +40,22 @@ as Avro (Schema Registry wire format), one topic per table.`
 func main() { config.Main("producer", summary, &Config{}, run) }
 
 func run(ctx context.Context) error {
+	// `producer precheck` exits 2 when the settings are wrong, 1 when an
+	// item failed; see runPrecheck.
+	command := len(os.Args) > 1 && os.Args[1] == "precheck"
 	var cfg Config
-	if err := config.Load(ctx, &cfg, nil); err != nil {
+	err := config.Load(ctx, &cfg, nil)
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil && command {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return err
+	if command {
+		return runPrecheck(ctx, &cfg)
 	}
 	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
@@ -55,13 +65,34 @@ func run(ctx context.Context) error {
 	database, _ := cfg.database()
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
 
-	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
+	c, err := openClients(&cfg)
 	if err != nil {
-		return fmt.Errorf("MSSQL_DSN: %w", err)
+		return err
 	}
-	defer db.Close()
+	defer c.Close()
+	db, kcl, srcl := c.db, c.kcl, c.srcl
 	if err := policy.Do(ctx, "connect to SQL Server database "+database, db.PingContext); err != nil {
 		return fmt.Errorf("%w (check MSSQL_DSN, that the server is up and the login has access)", err)
+	}
+	if err := policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }); err != nil {
+		return err
+	}
+	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
+		_, err := srcl.Subjects(ctx)
+		return err
+	}); err != nil {
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+	}
+	// The same items as `producer precheck`: a failed one stops the start
+	// unless PRECHECK_SKIP names it.
+	items := precheckItems(&cfg, database, c)
+	if err := precheck.CheckSkip(items, cfg.PrecheckSkip); err != nil {
+		return err
+	}
+	rep := precheck.Run(ctx, items, cfg.PrecheckSkip)
+	rep.Log(log)
+	if err := rep.Err(); err != nil {
+		return err
 	}
 	scfg := source.Config{
 		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
@@ -78,14 +109,6 @@ func run(ctx context.Context) error {
 	}
 	log.Info("captured tables discovered", "database", database, "tables", len(tables))
 
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
-	if err != nil {
-		return fmt.Errorf("KAFKA_BROKERS: %w", err)
-	}
-	defer kcl.Close()
-	if err := policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }); err != nil {
-		return err
-	}
 	maxBytes := ptr(strconv.Itoa(int(cfg.MaxMessageBytes)))
 	specs := []kafka.TopicSpec{{Name: cfg.StateTopic, Partitions: 1, ReplicationFactor: cfg.TopicReplication,
 		Configs: map[string]*string{"cleanup.policy": ptr("compact")}}}
@@ -115,16 +138,6 @@ func run(ctx context.Context) error {
 		return kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{tableTopic(t)})
 	}
 
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
-	if err != nil {
-		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
-	}
-	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
-		_, err := srcl.Subjects(ctx)
-		return err
-	}); err != nil {
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
-	}
 	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
 
 	txnID := cfg.TransactionalID

@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -209,4 +210,23 @@ func Reach(name, what, fix string, ping func(ctx context.Context) error) Item {
 		}
 		return Pass("%s answers", what)
 	}}
+}
+
+// Log writes the report to log, one record per item, at the level its
+// status deserves: the programs' start-up precheck.
+func (r Report) Log(log *slog.Logger) {
+	for _, res := range r {
+		level := slog.LevelInfo
+		switch res.Status {
+		case Warning, Skipped, NotChecked:
+			level = slog.LevelWarn
+		case Failed:
+			level = slog.LevelError
+		}
+		attrs := []any{"item", res.Item, "status", res.Status.String()}
+		if res.Fix != "" {
+			attrs = append(attrs, "fix", res.Fix)
+		}
+		log.Log(context.Background(), level, "precheck: "+res.Detail, attrs...)
+	}
 }

@@ -33,8 +33,9 @@ type Source struct {
 	// TABLES (empty: every CDC-enabled table).
 	Database string
 	Tables   []string
-	// Position returns the LSN the producer would resume after (zero for a
-	// first start); nil skips the comparison with the retention.
+	// Position returns the first LSN whose changes the producer still needs
+	// (source.Position.ResumeLSN; zero for a first start); nil skips the
+	// comparison with the retention.
 	// PositionNeeds names the items it needs (the Kafka connection).
 	Position      func(ctx context.Context) (lsn.LSN, error)
 	PositionNeeds []string
@@ -375,7 +376,7 @@ func (s Source) retention(ctx context.Context) Result {
 	}
 	var at, now time.Time
 	var atNull sql.NullTime
-	if err := s.DB.QueryRowContext(ctx, "SELECT sys.fn_cdc_map_lsn_to_time(@p1), GETDATE()", pos.Bytes()).Scan(&atNull, &now); err != nil {
+	if err := s.DB.QueryRowContext(ctx, "SELECT sys.fn_cdc_map_lsn_to_time(sys.fn_cdc_decrement_lsn(@p1)), GETDATE()", pos.Bytes()).Scan(&atNull, &now); err != nil {
 		return Fail("", "cannot map the stored position to a time (sys.fn_cdc_map_lsn_to_time): %v", err)
 	}
 	at = atNull.Time
@@ -404,8 +405,9 @@ func (s Source) retention(ctx context.Context) Result {
 	}
 	rows.Close()
 	if len(behind) > 0 {
-		return Fail("start over with a new snapshot: STALE_POSITION=resnapshot, or delete the producer's key in STATE_TOPIC",
-			"the stored position %s is older than what the change tables still hold: %s; changes after it were cleaned up", pos, strings.Join(behind, ", "))
+		return Fail("start over with a new snapshot: write a tombstone for the producer's key in STATE_TOPIC; "+
+			"and keep the producer down for less than the retention (EXEC sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
+			"the changes from %s on are needed but the change tables start later: %s; the cleanup job removed changes never read", pos, strings.Join(behind, ", "))
 	}
 	if !atNull.Valid {
 		return Pass("the stored position %s is inside the change tables; %s", pos, keep)

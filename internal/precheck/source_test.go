@@ -12,6 +12,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/engine"
+	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
 // shopSetup is a database with CDC on, two captured tables with keys and
@@ -182,8 +183,9 @@ func TestSourceRetention(t *testing.T) {
 	if err := e.admin.QueryRowContext(ctx, "SELECT sys.fn_cdc_get_max_lsn()").Scan(&b); err != nil {
 		t.Fatal(err)
 	}
-	stored, _ := lsn.FromBytes(b)
-	pos := func(context.Context) (lsn.LSN, error) { return stored, nil }
+	last, _ := lsn.FromBytes(b)
+	stored := source.Position{Snapshot: source.SnapshotPosition{Started: true, Done: true}, Stream: source.StreamPosition{CommitLSN: last}}
+	pos := func(context.Context) (lsn.LSN, error) { return stored.ResumeLSN(), nil }
 	check(t, Source{DB: e.admin, Database: "shop", Position: pos}, CDCRetention, Passed, "behind")
 	// Later changes, then a cleanup past the stored position.
 	for _, stmt := range []string{"INSERT INTO dbo.orders VALUES (2, 2.50)", "INSERT INTO dbo.customers VALUES (1, N'ann')",
@@ -193,5 +195,5 @@ func TestSourceRetention(t *testing.T) {
 		}
 	}
 	check(t, Source{DB: e.admin, Database: "shop", Position: pos}, CDCRetention, Failed,
-		"is older than what the change tables still hold: dbo_orders", "STALE_POSITION=resnapshot")
+		"the change tables start later: dbo_orders", "tombstone for the producer's key in STATE_TOPIC")
 }

@@ -565,14 +565,17 @@ func EnableDatabaseCommand(db string) string { return enableDBCommand(db) }
 // EnableTableCommand enables change data capture on schema.table.
 func EnableTableCommand(schema, table string) string { return enableTableCommand(schema, table) }
 
-// ResumeLSN is the LSN a producer starting from p reads changes after; zero
-// when p holds none (a first start).
+// ResumeLSN is the first LSN whose changes a producer starting from p still
+// needs from the change tables (the capture instances must not have been
+// cleaned up beyond it); zero when p holds none (a first start).
 func (p Position) ResumeLSN() lsn.LSN {
-	if !p.Stream.CommitLSN.IsZero() {
+	switch {
+	case p.Stream.InTx:
 		return p.Stream.CommitLSN
-	}
-	if p.Snapshot.Started {
-		return p.Snapshot.LSN
+	case !p.Stream.CommitLSN.IsZero():
+		return increment(p.Stream.CommitLSN)
+	case p.Snapshot.Started:
+		return increment(p.Snapshot.LSN)
 	}
 	return lsn.LSN{}
 }

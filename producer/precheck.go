@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/lsn"
+	"github.com/mssql2adb/mssql2adb/internal/precheck"
+)
+
+// Names of the producer's service items.
+const (
+	itemKafka    = "kafka_connection"
+	itemRegistry = "registry_connection"
+)
+
+// clients are the producer's connections to its three services.
+type clients struct {
+	db   *sql.DB
+	kcl  *kgo.Client
+	srcl *sr.Client
+}
+
+func openClients(cfg *Config) (*clients, error) {
+	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
+	if err != nil {
+		return nil, fmt.Errorf("MSSQL_DSN: %w", err)
+	}
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("KAFKA_BROKERS: %w", err)
+	}
+	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	if err != nil {
+		db.Close()
+		kcl.Close()
+		return nil, fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
+	}
+	return &clients{db: db, kcl: kcl, srcl: srcl}, nil
+}
+
+func (c *clients) Close() error {
+	c.kcl.Close()
+	return c.db.Close()
+}
+
+// precheckItems are the producer's items: Kafka and the registry, then
+// SQL Server (whose retention item compares the position stored in Kafka).
+func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
+	stateKey := cfg.TopicPrefix + "." + database
+	quiet := slog.New(slog.DiscardHandler)
+	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, PositionNeeds: []string{itemKafka},
+		Position: func(ctx context.Context) (lsn.LSN, error) {
+			pos, err := loadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
+			if errors.Is(err, kafka.ErrNoTopic) {
+				return lsn.LSN{}, nil // a first start: the producer creates the state topic
+			}
+			return pos.ResumeLSN(), err
+		}}
+	return append([]precheck.Item{
+		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",
+			func(ctx context.Context) error { return kafka.Ping(ctx, c.kcl) }),
+		precheck.Reach(itemRegistry, "the schema registry at "+cfg.SchemaRegistryURL, "check SCHEMA_REGISTRY_URL and that the registry runs",
+			func(ctx context.Context) error { _, err := c.srcl.Subjects(ctx); return err }),
+	}, src.Items()...)
+}
+
+// runPrecheck is `producer precheck`: one line per item on stdout; exit
+// status 0 when no item failed (warnings allowed), 1 when one did.
+func runPrecheck(ctx context.Context, cfg *Config) error {
+	database, _ := cfg.database()
+	c, err := openClients(cfg)
+	if err != nil {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	defer c.Close()
+	items := precheckItems(cfg, database, c)
+	if err := precheck.CheckSkip(items, cfg.PrecheckSkip); err != nil {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	rep := precheck.Run(ctx, items, cfg.PrecheckSkip)
+	if err := rep.Print(os.Stdout); err != nil {
+		return err
+	}
+	if rep.Err() != nil {
+		return &config.ExitError{Code: 1}
+	}
+	return nil
+}
