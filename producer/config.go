@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
 // Config is every setting of the producer, read from the environment.
@@ -32,6 +34,8 @@ type Config struct {
 	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
 	SyncIncremental   string        `env:"SYNC_INCREMENTAL,default=on" help:"on streams the changes after the snapshot (DTS's incremental synchronization); off exits (status 0) once the snapshot is done."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
+	HeartbeatTable    string        `env:"HEARTBEAT_TABLE,default=dbo.dts_log_heart_beat" help:"Heartbeat table in the source database (schema.table; off: none), as DTS's: created and enabled for CDC at start when the login may (otherwise the precheck gives a DBA the statements), one row per SOURCE_NAME updated every HEARTBEAT_INTERVAL. Its changes travel like a table's, so the consumer measures latency and the position moves while the tables are idle; the consumer never writes them into user tables."`
+	HeartbeatInterval time.Duration `env:"HEARTBEAT_INTERVAL,default=1s" help:"How often the producer updates its heartbeat row."`
 	PrecheckSkip      []string      `env:"PRECHECK_SKIP" help:"Comma-separated precheck items to let fail without refusing to start (see Precheck); a name that is no item is refused."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable SQL Server, Kafka or registry before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
@@ -98,8 +102,26 @@ func (c *Config) validate() error {
 	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
 		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)
 	}
+	if c.HeartbeatInterval <= 0 {
+		return fmt.Errorf("HEARTBEAT_INTERVAL %s: want a positive duration", c.HeartbeatInterval)
+	}
+	if _, err := c.heartbeat(); err != nil {
+		return err
+	}
 	if c.SnapshotChunkRows < 1 || c.MaxBatchEvents < 1 {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")
 	}
 	return nil
+}
+
+// heartbeat is the heartbeat table's settings; nil when HEARTBEAT_TABLE=off.
+func (c *Config) heartbeat() (*heartbeat.Config, error) {
+	if c.HeartbeatTable == "off" {
+		return nil, nil
+	}
+	schema, table, err := source.SplitTableName(c.HeartbeatTable)
+	if err != nil {
+		return nil, fmt.Errorf("HEARTBEAT_TABLE: %w", err)
+	}
+	return &heartbeat.Config{Schema: schema, Table: table, SourceName: c.SourceName, Interval: c.HeartbeatInterval}, nil
 }

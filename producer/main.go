@@ -25,6 +25,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/avro"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
@@ -94,8 +95,22 @@ func run(ctx context.Context) error {
 	if err := rep.Err(); err != nil {
 		return err
 	}
+	// The heartbeat table, created and captured when missing (the
+	// precheck said whether the login may); without it the pipeline runs,
+	// but latency is not known while the tables are idle.
+	hb, _ := cfg.heartbeat()
+	tablesToCapture := cfg.Tables
+	if hb != nil {
+		hb.Logger = log
+		if err := heartbeat.Ensure(ctx, db, *hb); err != nil {
+			log.Warn("no heartbeat: "+err.Error(), "table", cfg.HeartbeatTable)
+			hb = nil
+		} else if len(cfg.Tables) > 0 {
+			tablesToCapture = append(slices.Clone(cfg.Tables), cfg.HeartbeatTable)
+		}
+	}
 	scfg := source.Config{
-		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
+		Database: database, Tables: tablesToCapture, SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
@@ -155,6 +170,11 @@ func run(ctx context.Context) error {
 		codec, w, relay.NewMetrics(reg), log)
 	reader := source.NewReader(db, scfg, tables)
 	registerProgress(reg, reader)
+	if hb != nil {
+		hctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go heartbeat.Run(hctx, db, *hb)
+	}
 
 	// Each pass resumes from the last committed position; a transient
 	// failure (lost connection, broker restart) starts a new pass after the

@@ -60,7 +60,8 @@ func (c *clients) Close() error {
 func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 	stateKey := cfg.TopicPrefix + "." + database
 	quiet := slog.New(slog.DiscardHandler)
-	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, PositionNeeds: []string{itemKafka},
+	hb, _ := cfg.heartbeat() // checked by validate
+	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, PositionNeeds: []string{itemKafka}, Heartbeat: hb,
 		Position: func(ctx context.Context) (lsn.LSN, error) {
 			pos, err := loadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
 			if errors.Is(err, kafka.ErrNoTopic) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
@@ -24,6 +25,7 @@ const (
 	CDCRetention      = "cdc_retention"
 	PrimaryKeys       = "primary_keys"
 	UnsupportedTypes  = "unsupported_types"
+	HeartbeatTable    = "heartbeat_table"
 )
 
 // Source describes the source side of a producer.
@@ -39,8 +41,8 @@ type Source struct {
 	// PositionNeeds names the items it needs (the Kafka connection).
 	Position      func(ctx context.Context) (lsn.LSN, error)
 	PositionNeeds []string
-	// Now is the clock for lags; default time.Now.
-	Now func() time.Time
+	// Heartbeat is the producer's heartbeat table; nil when off.
+	Heartbeat *heartbeat.Config
 }
 
 // Items are the source's items, in order.
@@ -56,7 +58,31 @@ func (s Source) Items() []Item {
 		{Name: CDCRetention, Needs: append([]string{SourceConnection, CDCDatabase, CDCTables}, s.PositionNeeds...), Check: s.retention},
 		{Name: PrimaryKeys, Needs: conn, Check: s.primaryKeys},
 		{Name: UnsupportedTypes, Needs: conn, Check: s.unsupportedTypes},
+		{Name: HeartbeatTable, Needs: conn, Check: s.heartbeat},
 	}
+}
+
+func (s Source) heartbeat(ctx context.Context) Result {
+	if s.Heartbeat == nil {
+		return Pass("off (HEARTBEAT_TABLE=off): latency is measured only from changes of the captured tables")
+	}
+	name := s.Heartbeat.Schema + "." + s.Heartbeat.Table
+	st, err := heartbeat.Inspect(ctx, s.DB, *s.Heartbeat)
+	if err != nil {
+		return Fail("", "%v", err)
+	}
+	if st.Exists && st.Captured {
+		return Pass("%s exists and is enabled for change data capture", name)
+	}
+	var sysadmin, owner sql.NullInt64
+	if err := s.DB.QueryRowContext(ctx, "SELECT IS_SRVROLEMEMBER('sysadmin'), IS_ROLEMEMBER('db_owner')").Scan(&sysadmin, &owner); err != nil {
+		return Fail("", "cannot read the login's roles: %v", err)
+	}
+	if sysadmin.Int64 == 1 || owner.Int64 == 1 {
+		return Pass("%s will be created and enabled for change data capture at start", name)
+	}
+	return Warn("a DBA runs "+heartbeat.Statements(*s.Heartbeat)+" (or set HEARTBEAT_TABLE=off)",
+		"%s is missing or not captured, and the login may not create it: without it latency is not known while the tables are idle", name)
 }
 
 func (s Source) connection(ctx context.Context) Result {

@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/microsoft/go-mssqldb"
 
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/engine"
@@ -196,4 +197,20 @@ func TestSourceRetention(t *testing.T) {
 	}
 	check(t, Source{DB: e.admin, Database: "shop", Position: pos}, CDCRetention, Failed,
 		"the change tables start later: dbo_orders", "tombstone for the producer's key in STATE_TOPIC")
+}
+
+func TestSourceHeartbeatTable(t *testing.T) {
+	e := startEmu(t, mssqlemu.Config{})
+	hb := &heartbeat.Config{Schema: "dbo", Table: heartbeat.DefaultTable, SourceName: "shop"}
+	app := openDB(t, e.LoginDSN("shop", "shop_app", "App-passw0rd"))
+	check(t, Source{DB: app, Database: "shop", Heartbeat: hb}, HeartbeatTable, Warning,
+		"dbo.dts_log_heart_beat is missing or not captured", "CREATE TABLE [dbo].[dts_log_heart_beat]", "@source_name = N'dts_log_heart_beat'")
+	check(t, Source{DB: e.admin, Database: "shop", Heartbeat: hb}, HeartbeatTable, Passed, "will be created")
+	if err := heartbeat.Ensure(context.Background(), e.admin, *hb); err != nil {
+		t.Fatal(err)
+	}
+	if err := heartbeat.Beat(context.Background(), e.admin, *hb); err != nil {
+		t.Fatal(err)
+	}
+	check(t, Source{DB: app, Database: "shop", Heartbeat: hb}, HeartbeatTable, Passed, "exists and is enabled for change data capture")
 }
