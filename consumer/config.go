@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/config"
@@ -33,6 +34,7 @@ type Config struct {
 	StripNUL          string        `env:"TARGET_STRIP_NUL,default=off" help:"on drops U+0000 characters from strings (SQL Server can store them, PostgreSQL text cannot); off treats such a value as one the target rejects (see BAD_RECORDS)."`
 	StaleState        string        `env:"STALE_STATE,default=stop" help:"What to do when the offsets stored in the target do not belong to a topic as it is now (deleted and recreated, another Kafka cluster, records removed) or a table's rows come from another life of the source database (dropped and recreated, restored): stop (say so and exit, applying nothing) or rebuild (replace the tables the topic feeds with what it holds, in one transaction, then go on)."`
 	ApplyAudit        string        `env:"APPLY_AUDIT,default=off" help:"on or off. On records one row per applied Kafka record in <TARGET_META_SCHEMA>.apply_audit, in the same transaction, to prove nothing is applied twice; for tests and investigations (the table grows without bound)."`
+	HeartbeatTable    string        `env:"HEARTBEAT_TABLE,default=dbo.dts_log_heart_beat" help:"The producers' heartbeat table (schema.table, in any source database; off: none). Its rows never reach a user table: they go to <TARGET_META_SCHEMA>.heartbeat, one row per source, and each one applied sets mssql2adb_consumer_heartbeat_latency_seconds, the latency from source commit to target commit."`
 	PrecheckSkip      []string      `env:"PRECHECK_SKIP" help:"Comma-separated precheck items to let fail without refusing to start (see Precheck); a name that is no item is refused."`
 	RetryWindow       time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to keep retrying an unreachable Kafka, registry or target before giving up (DTS's default is 720 minutes)."`
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
@@ -66,6 +68,11 @@ func (c *Config) validate() error {
 	}
 	if err := kafka.ValidateTopicName(c.DeadLetterTopic); err != nil {
 		return fmt.Errorf("DEAD_LETTER_TOPIC: %w", err)
+	}
+	if c.HeartbeatTable != "off" {
+		if s, t, ok := strings.Cut(c.HeartbeatTable, "."); !ok || s == "" || t == "" || strings.Contains(t, ".") {
+			return fmt.Errorf("HEARTBEAT_TABLE %q: want schema.table (the producers' setting) or off", c.HeartbeatTable)
+		}
 	}
 	if c.BatchMaxEvents < 1 {
 		return fmt.Errorf("BATCH_MAX_EVENTS %d: want at least 1", c.BatchMaxEvents)

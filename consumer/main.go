@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,6 +25,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/avro"
 	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
@@ -152,12 +154,17 @@ func run(ctx context.Context) error {
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
 		ClientOpts:      groupOpts(cfg),
+		Heartbeat:       func(e *event.Event) bool { return router.IsHeartbeat(e.Table) },
 	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }
 
 // newRouter loads the task options: selection, names, merges, operations.
 func newRouter(cfg Config) (*route.Router, error) {
 	rc := route.Config{Include: cfg.IncludeTables, Exclude: cfg.ExcludeTables, Operations: cfg.Operations, FoldNames: cfg.QuoteNames == "off"}
+	if cfg.HeartbeatTable != "off" {
+		schema, table, _ := strings.Cut(cfg.HeartbeatTable, ".") // checked by validate
+		rc.Heartbeat, rc.HeartbeatTarget = [2]string{schema, table}, [2]string{cfg.MetaSchema, "heartbeat"}
+	}
 	if cfg.MappingFile != "" {
 		f, err := route.LoadFile(cfg.MappingFile)
 		if err != nil {

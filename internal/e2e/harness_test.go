@@ -23,6 +23,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/demo"
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
@@ -298,9 +299,17 @@ func (p *process) exited() bool {
 func (e *env) converge(within time.Duration, procs ...*process) {
 	e.t.Helper()
 	ctx := context.Background()
-	tables, _, err := source.Discover(ctx, e.src, source.Config{Database: e.name})
+	all, _, err := source.Discover(ctx, e.src, source.Config{Database: e.name})
 	if err != nil {
 		e.t.Fatalf("discover: %v", err)
+	}
+	// The producer's heartbeat table is captured too, but lands in the
+	// consumer's bookkeeping schema, never beside the user tables.
+	var tables []*catalog.Table
+	for _, tb := range all {
+		if !heartbeat.Is(heartbeat.Config{}, tb.Schema, tb.Name) {
+			tables = append(tables, tb)
+		}
 	}
 	deadline := time.Now().Add(within)
 	var last string

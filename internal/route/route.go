@@ -96,6 +96,13 @@ type Config struct {
 	FoldNames bool
 	// File holds the per-object rules; nil for none.
 	File *File
+	// Heartbeat names the producers' heartbeat table (schema and table, in
+	// any database; empty Table for none) and HeartbeatTarget the target
+	// table (schema, table) its rows of every source merge into. The
+	// selection, the mapping file and the operations never apply to it:
+	// heartbeat rows reach no user table.
+	Heartbeat       [2]string
+	HeartbeatTarget [2]string
 }
 
 // LoadFile reads and checks a mapping file.

@@ -25,13 +25,14 @@ type Router struct {
 
 // resolved is what the rules say for one source table.
 type resolved struct {
-	skip     bool
-	ops      Op
-	settings apply.TableSettings
-	merge    bool
-	table    *catalog.Table // the table events carry to the target (renamed columns, __dts_data_source)
-	schema   string         // target schema and table
-	name     string
+	skip      bool
+	heartbeat bool
+	ops       Op
+	settings  apply.TableSettings
+	merge     bool
+	table     *catalog.Table // the table events carry to the target (renamed columns, __dts_data_source)
+	schema    string         // target schema and table
+	name      string
 }
 
 // New checks cfg and returns its Router.
@@ -67,6 +68,16 @@ func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
 func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	name := t.Database + "." + t.Schema + "." + t.Name // for messages only
 	res := &resolved{ops: r.ops, table: t, schema: t.Schema, name: t.Name}
+	if hb := r.cfg.Heartbeat; hb[1] != "" && strings.EqualFold(t.Schema, hb[0]) && strings.EqualFold(t.Name, hb[1]) {
+		res.heartbeat, res.merge, res.ops = true, true, AllOps
+		res.schema, res.name = r.cfg.HeartbeatTarget[0], r.cfg.HeartbeatTarget[1]
+		derived, err := r.derive(t, nil, true)
+		if err != nil {
+			return nil, fmt.Errorf("heartbeat table %s: %w", name, err)
+		}
+		res.table = derived
+		return res, nil
+	}
 	included := len(r.cfg.Include) == 0
 	for _, p := range r.cfg.Include {
 		included = included || match(p, t.Database, t.Schema, t.Name)
@@ -130,6 +141,13 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 		}
 	}
 	return res, nil
+}
+
+// IsHeartbeat reports whether t (a source table, or one Route made) is a
+// producer's heartbeat table.
+func (r *Router) IsHeartbeat(t *catalog.Table) bool {
+	res, err := r.resolve(t)
+	return err == nil && res.heartbeat
 }
 
 // SettingsError is a table whose AnalyticDB table settings (primary_key,

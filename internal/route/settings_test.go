@@ -89,3 +89,27 @@ func TestTableSettingsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestHeartbeatNeverReachesUserTables(t *testing.T) {
+	hb := customer("db1")
+	hb.Schema, hb.Name = "dbo", "dts_log_heart_beat"
+	r, err := New(Config{Include: []string{"db1.testschema.*"}, Operations: []string{"insert"},
+		File:      &File{Tables: []Rule{{Source: "db1.*.*", TargetSchema: "public", TargetTable: "everything", Merge: true}}},
+		Heartbeat: [2]string{"dbo", "dts_log_heart_beat"}, HeartbeatTarget: [2]string{"mssql2adb", "heartbeat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Route(change(hb, event.OpUpdate))
+	if err != nil || e == nil {
+		t.Fatalf("heartbeat update: %v, %v", e, err)
+	}
+	if s, n := r.TargetName(e.Table); s != "mssql2adb" || n != "heartbeat" {
+		t.Errorf("heartbeat target %s.%s, want mssql2adb.heartbeat", s, n)
+	}
+	if !r.IsHeartbeat(hb) || !r.IsHeartbeat(e.Table) || r.IsHeartbeat(customer("db1")) {
+		t.Error("IsHeartbeat does not tell the heartbeat table from a user table")
+	}
+	if got := e.After[len(e.After)-1]; got != "dts1:db1.dbo.dts_log_heart_beat" {
+		t.Errorf("__dts_data_source %v", got)
+	}
+}

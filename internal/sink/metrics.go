@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mssql2adb/mssql2adb/internal/event"
 )
 
 // Metrics are the consumer loop's Prometheus metrics. A nil *Metrics records
@@ -17,6 +19,8 @@ type Metrics struct {
 	nextOffset *prometheus.GaugeVec
 	sourceLag  prometheus.Gauge
 	dead       *prometheus.CounterVec
+	hbLatency  *prometheus.GaugeVec
+	hbTime     *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -36,8 +40,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time from the source commit of the last applied event to its application."}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_dead_letter_records_total",
 			Help: "Records written to the dead-letter topic because they can never be applied, by source topic and stage (decode or apply)."}, []string{"topic", "stage"}),
+		hbLatency: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_heartbeat_latency_seconds",
+			Help: "End-to-end latency: from the source commit of the last heartbeat applied to the commit of the target transaction that applied it, " +
+				"per source (<SOURCE_NAME>:<database>). It moves every HEARTBEAT_INTERVAL even while the captured tables are idle."}, []string{"source"}),
+		hbTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_heartbeat_source_commit_timestamp_seconds",
+			Help: "Source commit time of the last heartbeat applied, per source; time() minus it is how old the target's view of the source is."}, []string{"source"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.hbLatency, m.hbTime)
 	return m
 }
 
@@ -62,5 +71,25 @@ func (m *Metrics) observe(records, events int, took time.Duration, offsets map[s
 	}
 	if lastSourceMs > 0 {
 		m.sourceLag.Set(time.Since(time.UnixMilli(lastSourceMs)).Seconds())
+	}
+}
+
+// heartbeats records, per source, the newest heartbeat of a batch the
+// target committed at committed.
+func (m *Metrics) heartbeats(events []*event.Event, isHeartbeat func(*event.Event) bool, committed time.Time) {
+	if m == nil || isHeartbeat == nil {
+		return
+	}
+	newest := map[string]int64{}
+	for _, e := range events {
+		if e.Source.TsMs > 0 && isHeartbeat(e) {
+			k := e.Source.Name + ":" + e.Source.Db
+			newest[k] = max(newest[k], e.Source.TsMs)
+		}
+	}
+	for k, ms := range newest {
+		at := time.UnixMilli(ms)
+		m.hbLatency.WithLabelValues(k).Set(committed.Sub(at).Seconds())
+		m.hbTime.WithLabelValues(k).Set(float64(ms) / 1e3)
 	}
 }

@@ -84,6 +84,10 @@ type Config struct {
 	// decode errors (a registry outage) are retried within Retry's window.
 	// Nil: no error is poison.
 	Poison func(error) bool
+	// Heartbeat reports whether an event is a producer's heartbeat; the
+	// sink then exports the latency from its source commit to the commit
+	// of the target transaction that applied it. Nil: no heartbeats.
+	Heartbeat func(*event.Event) bool
 	// ConnOpts are kgo options every client of the sink gets (TLS, SASL).
 	ConnOpts []kgo.Opt
 	// ClientOpts are more kgo options for the group consumer (session
@@ -401,6 +405,7 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 			lastMs = b.Events[n-1].Source.TsMs
 		}
 		s.metrics.observe(len(recs), len(b.Events), time.Since(began), offs, lastMs)
+		s.metrics.heartbeats(b.Events, s.cfg.Heartbeat, time.Now())
 	}
 	s.log.Debug("sink: applied batch", "records", len(recs), "events", len(b.Events))
 	// For monitoring (lag) only: the target already holds these offsets.
