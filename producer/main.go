@@ -91,7 +91,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	rep := precheck.Run(ctx, items, cfg.PrecheckSkip)
-	rep.Log(log)
+	rep.Log(log, precheck.UnsupportedTypes) // source.Discover warns of each such column
 	if err := rep.Err(); err != nil {
 		return err
 	}

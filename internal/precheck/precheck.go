@@ -213,14 +213,17 @@ func Reach(name, what, fix string, ping func(ctx context.Context) error) Item {
 }
 
 // Log writes the report to log, one record per item, at the level its
-// status deserves: the programs' start-up precheck.
-func (r Report) Log(log *slog.Logger) {
+// status deserves: the programs' start-up precheck. Warnings of the items
+// named in reportedElsewhere are logged at info level: the program warns
+// of the same findings itself, one by one.
+func (r Report) Log(log *slog.Logger, reportedElsewhere ...string) {
 	for _, res := range r {
 		level := slog.LevelInfo
-		switch res.Status {
-		case Warning, Skipped, NotChecked:
+		switch {
+		case res.Status == Warning && slices.Contains(reportedElsewhere, res.Item):
+		case res.Status == Warning, res.Status == Skipped, res.Status == NotChecked:
 			level = slog.LevelWarn
-		case Failed:
+		case res.Status == Failed:
 			level = slog.LevelError
 		}
 		attrs := []any{"item", res.Item, "status", res.Status.String()}
