@@ -9,6 +9,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // Router applies the rules to change events. It is safe for concurrent use.
@@ -60,23 +61,14 @@ func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
 func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	name := t.Database + "." + t.Schema + "." + t.Name // for messages only
 	res := &resolved{ops: r.ops, table: t, schema: t.Schema, name: t.Name}
-	included := len(r.cfg.Include) == 0
-	for _, p := range r.cfg.Include {
-		included = included || match(p, t.Database, t.Schema, t.Name)
-	}
-	for _, p := range r.cfg.Exclude {
-		if match(p, t.Database, t.Schema, t.Name) {
-			included = false
-		}
-	}
-	if !included {
+	if !selection.Selected(r.cfg.Include, r.cfg.Exclude, t.Database, t.Schema, t.Name) {
 		res.skip = true
 		return res, nil
 	}
 	var rule *Rule
 	if r.cfg.File != nil {
 		for i := range r.cfg.File.Tables {
-			if match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
+			if selection.Match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
 				rule = &r.cfg.File.Tables[i]
 				break
 			}
