@@ -88,3 +88,58 @@ func TestTaskOptions(t *testing.T) {
 		t.Fatalf("crm.clients columns %q", got)
 	}
 }
+
+// TestTaskOptionsAtStart, through the programs: the producer captures only
+// the tables its INCLUDE_TABLES and EXCLUDE_TABLES pick; a target table the
+// consumer did not create stops it by default (EXISTING_TABLES=intercept)
+// and is written into with EXISTING_TABLES=use, though it has only a unique
+// index and a column of its own; a mapping file that maps a column a table
+// lacks is refused when the consumer starts, before it reads a record.
+func TestTaskOptionsAtStart(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 10)
+	if _, err := e.target.Exec(context.Background(), `CREATE SCHEMA dbo;
+		CREATE TABLE dbo."Student" (id int NOT NULL, name varchar(50), age smallint, note text);
+		CREATE UNIQUE INDEX student_id ON dbo."Student" (id)`); err != nil {
+		t.Fatal(err)
+	}
+	prod := e.start(shared.producerBin, "producer", e.producerVars("INCLUDE_TABLES=dbo.*", "EXCLUDE_TABLES=*.enrol*"))
+
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())
+	out, err := cons.wait(t, convergeWithin)
+	if err == nil || !strings.Contains(out, `target table "dbo"."Student" exists and was not created by this program (EXISTING_TABLES=intercept`) {
+		t.Fatalf("consumer with a foreign target table: exit %v; log:\n%s", err, out)
+	}
+	if got := e.targetLines(`SELECT count(*)::text FROM dbo."Student"`); got != "0" {
+		t.Fatalf("the intercepted table holds %s rows", got)
+	}
+
+	mapping := filepath.Join(e.dir, "bad-mapping.yaml")
+	if err := os.WriteFile(mapping, []byte(fmt.Sprintf("tables:\n  - source: %s.dbo.customer\n    columns: {nosuch: x}\n", e.name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := e.start(shared.consumerBin, "consumer-bad-mapping", e.consumerVars("MAPPING_FILE="+mapping, "GROUP_ID="+e.name+"-bad", "EXISTING_TABLES=use"))
+	out, err = bad.wait(t, convergeWithin)
+	if err == nil || !strings.Contains(out, `the mapping file maps column "nosuch", which the table does not have (its columns: id, name, city, balance, updated_at)`) {
+		t.Fatalf("consumer with a mapping of a missing column: exit %v; log:\n%s", err, out)
+	}
+	if strings.Contains(out, "retrying") {
+		t.Errorf("a mapping error was retried; log:\n%s", out)
+	}
+	if got := e.targetLines(fmt.Sprintf(`SELECT count(*)::text FROM mssql2adb.consumer_offsets WHERE group_id = '%s-bad'`, e.name)); got != "0" {
+		t.Errorf("the consumer with a bad mapping applied records (%s offsets stored) before refusing it", got)
+	}
+
+	cons = e.start(shared.consumerBin, "consumer-use", e.consumerVars("EXISTING_TABLES=use"))
+	e.waitTarget(`SELECT count(*) || ' ' || count(name) || ' ' || count(note) FROM dbo."Student"`, "10 10 0", prod, cons)
+	e.waitTarget(`SELECT count(*)::text FROM dbo.customer`, "10", prod, cons)
+	e.exec("UPDATE dbo.Student SET name = N'renamed' WHERE id = 3", "DELETE FROM dbo.Student WHERE id = 4")
+	e.waitTarget(`SELECT count(*) || ' ' || min(name) FROM dbo."Student" WHERE id IN (3, 4)`, "1 renamed", prod, cons)
+	if got := e.targetLines(`SELECT count(*)::text FROM information_schema.tables WHERE table_name = 'enrolment'`); got != "0" {
+		t.Errorf("dbo.enrolment, excluded by the producer, reached the target")
+	}
+	if !strings.Contains(cons.output(), "left_out_source_columns=enrolled") {
+		t.Errorf("the consumer did not say which source columns the existing table leaves out; log:\n%s", cons.output())
+	}
+}
