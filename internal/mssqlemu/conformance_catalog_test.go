@@ -1,0 +1,31 @@
+package mssqlemu_test
+
+import (
+	"context"
+	"testing"
+)
+
+// TestConformanceSystemObjectsAndColumns: sys.system_objects has "a row for
+// all schema-scoped system objects" and sys.system_columns "a row for each
+// column of system objects that have columns"; system objects have negative
+// object_ids and live in schema sys (schema_id 4):
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-objects-transact-sql
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-columns-transact-sql
+func TestConformanceSystemObjectsAndColumns(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	if rows := queryStrings(t, ctx, db, "SELECT TOP 5 name FROM sys.system_columns"); len(rows) != 5 {
+		t.Errorf("SELECT TOP 5 name FROM sys.system_columns: %d rows, want 5", len(rows))
+	}
+	rows := queryStrings(t, ctx, db, `SELECT o.type, o.schema_id, CASE WHEN o.object_id < 0 THEN 'negative' ELSE 'positive' END, TYPE_NAME(c.system_type_id)
+		FROM sys.system_objects o JOIN sys.system_columns c ON c.object_id = o.object_id
+		WHERE o.name = 'tables' AND c.name = 'is_tracked_by_cdc'`)
+	if got := joinRows(rows); got != "V |4|negative|bit" {
+		t.Errorf("sys.tables.is_tracked_by_cdc in sys.system_objects and sys.system_columns: %q", got)
+	}
+	// User tables are not system objects.
+	exec(t, ctx, db, "CREATE TABLE dbo.mine (id int NOT NULL PRIMARY KEY)")
+	if rows := queryStrings(t, ctx, db, "SELECT name FROM sys.system_objects WHERE name = 'mine'"); len(rows) != 0 {
+		t.Errorf("a user table in sys.system_objects: %v", rows)
+	}
+}
