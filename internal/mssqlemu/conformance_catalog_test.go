@@ -29,3 +29,33 @@ func TestConformanceSystemObjectsAndColumns(t *testing.T) {
 		t.Errorf("a user table in sys.system_objects: %v", rows)
 	}
 }
+
+// TestConformanceDBCCUserOptions: "Returns the SET options active (set)
+// for the current connection", including the isolation level:
+// https://learn.microsoft.com/en-us/sql/t-sql/database-console-commands/dbcc-useroptions-transact-sql
+func TestConformanceDBCCUserOptions(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	c := conn(t, ctx, db)
+	execOn(t, ctx, c, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+	execOn(t, ctx, c, "SET LOCK_TIMEOUT 1500")
+	rows, err := c.QueryContext(ctx, "DBCC USEROPTIONS WITH NO_INFOMSGS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	opts := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		opts[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if opts["isolation level"] != "serializable" || opts["lock_timeout"] != "1500" || opts["ansi_nulls"] != "SET" {
+		t.Errorf("DBCC USEROPTIONS: %v", opts)
+	}
+}
