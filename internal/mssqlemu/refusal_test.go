@@ -65,4 +65,3 @@ func TestUnsupportedStatementsAreRefused(t *testing.T) {
 		})
 	}
 }
-

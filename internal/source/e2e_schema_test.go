@@ -549,7 +549,9 @@ func TestE2ESelectedTables(t *testing.T) {
 		t.Errorf("tables joined while running: %v, want [orders_late]", joined)
 	}
 
-	cfg.Select = func(schema, table string) bool { return selection.Selected([]string{"sales.*"}, nil, cfg.Database, schema, table) }
+	cfg.Select = func(schema, table string) bool {
+		return selection.Selected([]string{"sales.*"}, nil, cfg.Database, schema, table)
+	}
 	if _, _, err := Discover(t.Context(), e.db, cfg); err == nil || !strings.Contains(err.Error(), "INCLUDE_TABLES and EXCLUDE_TABLES") {
 		t.Errorf("Discover with a selection matching nothing: %v", err)
 	}

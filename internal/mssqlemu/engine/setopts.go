@@ -76,5 +76,3 @@ func (ev *evaluator) checkValueOption(x *tsql.SetValueStmt) error {
 	}
 	return unsupportedOption(option + " " + s)
 }
-
-
