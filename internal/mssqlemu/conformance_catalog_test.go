@@ -59,3 +59,33 @@ func TestConformanceDBCCUserOptions(t *testing.T) {
 		t.Errorf("DBCC USEROPTIONS: %v", opts)
 	}
 }
+
+// TestConformanceWindowsCollationCodePages: a varchar holds text in the code
+// page of its collation, a Windows collation being "<designator>[_version]
+// _<sensitivities>" (https://learn.microsoft.com/en-us/sql/t-sql/statements/windows-collation-name-transact-sql);
+// characters the code page lacks become '?', and DATALENGTH counts the
+// code page's bytes (two per Chinese character in code page 936, for
+// example). An unknown collation is Msg 448.
+func TestConformanceWindowsCollationCodePages(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	for _, tc := range []struct{ text, collation, want, bytes string }{
+		{"你好", "Chinese_PRC_CI_AI", "你好", "4"},
+		{"你好", "Chinese_Taiwan_Stroke_CI_AS", "你好", "4"},
+		{"こんにちは", "Japanese_CI_AS", "こんにちは", "10"},
+		{"안녕", "Korean_90_CI_AS", "안녕", "4"},
+		{"สวัสดี", "Thai_CI_AI", "สวัสดี", "6"},
+		{"Алло", "Cyrillic_General_CI_AS", "Алло", "4"},
+		{"cześć", "Polish_100_CS_AS", "cześć", "5"},
+		{"你好", "Latin1_General_CI_AS", "??", "2"},
+	} {
+		rows := queryStrings(t, ctx, db, "SELECT CAST(CAST(N'"+tc.text+"' AS nvarchar(20)) COLLATE "+tc.collation+" AS varchar(20)), "+
+			"DATALENGTH(CAST(CAST(N'"+tc.text+"' AS nvarchar(20)) COLLATE "+tc.collation+" AS varchar(20)))")
+		if got := joinRows(rows); got != tc.want+"|"+tc.bytes {
+			t.Errorf("%s as varchar under %s: %q, want %q", tc.text, tc.collation, got, tc.want+"|"+tc.bytes)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "SELECT N'x' COLLATE Klingon_CI_AS"); errNumber(err) != 448 {
+		t.Errorf("an unknown collation: %v, want Msg 448", err)
+	}
+}
