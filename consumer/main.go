@@ -13,7 +13,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -116,9 +119,18 @@ func run(ctx context.Context) error {
 		kcl.Close()
 		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
 	}
-	// The same items as `consumer precheck`: a failed one stops the start
-	// unless PRECHECK_SKIP names it.
-	items := precheckItems(&cfg, pool, router, kcl, srcl)
+	// The same items as `consumer precheck`, over the tables of every change
+	// topic already in the registry: a failed one (a rule that cannot apply
+	// to a table, a foreign target table…) stops the start, before a record
+	// is read, unless PRECHECK_SKIP names it. Tables that appear later are
+	// checked at their first record.
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+	tables, err := registryTables(ctx, log, policy, codec, cfg.TopicPrefix)
+	if err != nil {
+		kcl.Close()
+		return err
+	}
+	items := precheckItems(&cfg, pool, router, kcl, srcl, func(context.Context) ([]*catalog.Table, error) { return tables, nil })
 	err = precheck.CheckSkip(items, cfg.PrecheckSkip)
 	if err == nil {
 		rep := precheck.Run(ctx, items, cfg.PrecheckSkip)
@@ -153,9 +165,34 @@ func run(ctx context.Context) error {
 		OnStale:         cfg.StaleState,
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
+		Fatal:           route.IsRuleError,
 		ClientOpts:      groupOpts(cfg),
 		Heartbeat:       func(e *event.Event) bool { return router.IsHeartbeat(e.Table) },
-	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+	}, sink.Deps{Decoder: router.Wrap(codec), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+}
+
+// registryTables reads the table of the latest schema of every change
+// topic already in the registry (retried within RETRY_WINDOW), for the
+// start-up precheck to resolve the rules against.
+func registryTables(ctx context.Context, log *slog.Logger, policy retry.Policy, codec *avro.Codec, prefix string) ([]*catalog.Table, error) {
+	var tables []*catalog.Table
+	if err := policy.Do(ctx, "read the change topics' schemas from the registry", func(ctx context.Context) error {
+		var skipped []error
+		var err error
+		tables, skipped, err = latestTables(ctx, codec, prefix)
+		for _, err := range skipped {
+			log.Warn("a registry subject under TOPIC_PREFIX holds no change-event schema of ours; its topic's records will not decode", "err", err)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return tables, nil
+}
+
+// latestTables is the table of the latest schema of each change topic of prefix.
+func latestTables(ctx context.Context, codec *avro.Codec, prefix string) ([]*catalog.Table, []error, error) {
+	return codec.LatestTables(ctx, regexp.MustCompile(sink.TopicPattern(prefix)).MatchString)
 }
 
 // newRouter loads the task options: selection, names, merges, operations.

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
@@ -23,10 +25,10 @@ const (
 
 // precheckItems are the consumer's items: Kafka and the registry (the
 // source tables come from its schemas), then the target.
-func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *kgo.Client, srcl *sr.Client) []precheck.Item {
+func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *kgo.Client, srcl *sr.Client,
+	tables func(context.Context) ([]*catalog.Table, error)) []precheck.Item {
 	tg := precheck.Target{Pool: pool, Dialect: cfg.TargetDialect, MetaSchema: cfg.MetaSchema, Router: router,
-		ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
-		Tables: precheck.RegistryTables(srcl, cfg.TopicPrefix), TablesNeeds: []string{itemRegistry}}
+		ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off", Tables: tables, TablesNeeds: []string{itemRegistry}}
 	return append([]precheck.Item{
 		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",
 			func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }),
@@ -58,7 +60,11 @@ func runPrecheck(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return exit2(err)
 	}
-	items := precheckItems(cfg, pool, router, kcl, srcl)
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+	items := precheckItems(cfg, pool, router, kcl, srcl, func(ctx context.Context) ([]*catalog.Table, error) {
+		tables, _, err := latestTables(ctx, codec, cfg.TopicPrefix)
+		return tables, err
+	})
 	if err := precheck.CheckSkip(items, cfg.PrecheckSkip); err != nil {
 		return exit2(err)
 	}

@@ -99,18 +99,25 @@ func run(ctx context.Context) error {
 	// precheck said whether the login may); without it the pipeline runs,
 	// but latency is not known while the tables are idle.
 	hb, _ := cfg.heartbeat()
-	tablesToCapture := cfg.Tables
+	tablesToCapture, selects := cfg.Tables, cfg.selects(database)
 	if hb != nil {
 		hb.Logger = log
 		if err := heartbeat.Ensure(ctx, db, *hb); err != nil {
 			log.Warn("no heartbeat: "+err.Error(), "table", cfg.HeartbeatTable)
 			hb = nil
-		} else if len(cfg.Tables) > 0 {
-			tablesToCapture = append(slices.Clone(cfg.Tables), cfg.HeartbeatTable)
+		} else {
+			// TABLES, INCLUDE_TABLES and EXCLUDE_TABLES pick user tables:
+			// the heartbeat table is captured whatever they say.
+			if len(cfg.Tables) > 0 {
+				tablesToCapture = append(slices.Clone(cfg.Tables), cfg.HeartbeatTable)
+			}
+			if pick := selects; pick != nil {
+				selects = func(schema, table string) bool { return heartbeat.Is(*hb, schema, table) || pick(schema, table) }
+			}
 		}
 	}
 	scfg := source.Config{
-		Database: database, Tables: tablesToCapture, SnapshotChunkRows: cfg.SnapshotChunkRows,
+		Database: database, Tables: tablesToCapture, Select: selects, SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",

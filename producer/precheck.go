@@ -61,7 +61,7 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 	stateKey := cfg.TopicPrefix + "." + database
 	quiet := slog.New(slog.DiscardHandler)
 	hb, _ := cfg.heartbeat() // checked by validate
-	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, PositionNeeds: []string{itemKafka}, Heartbeat: hb,
+	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, Select: cfg.selects(database), PositionNeeds: []string{itemKafka}, Heartbeat: hb,
 		Position: func(ctx context.Context) (lsn.LSN, error) {
 			pos, err := loadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
 			if errors.Is(err, kafka.ErrNoTopic) {

@@ -35,6 +35,9 @@ type Source struct {
 	// TABLES (empty: every CDC-enabled table).
 	Database string
 	Tables   []string
+	// Select further picks tables by schema and name (INCLUDE_TABLES and
+	// EXCLUDE_TABLES), as source.Config.Select; nil picks every one.
+	Select func(schema, table string) bool
 	// Position returns the first LSN whose changes the producer still needs
 	// (source.Position.ResumeLSN; zero for a first start); nil skips the
 	// comparison with the retention.
@@ -199,9 +202,10 @@ FROM sys.tables t ORDER BY 2, 3`)
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read sys.tables: %w", err)
 	}
+	picked := func(t sourceTable) bool { return s.Select == nil || s.Select(t.schema, t.name) }
 	if len(s.Tables) == 0 {
 		for _, t := range all {
-			if t.tracked {
+			if t.tracked && picked(t) {
 				selected = append(selected, t)
 			}
 		}
@@ -215,7 +219,10 @@ FROM sys.tables t ORDER BY 2, 3`)
 		found := false
 		for _, t := range all {
 			if strings.EqualFold(t.schema, schema) && strings.EqualFold(t.name, name) {
-				selected, found = append(selected, t), true
+				if picked(t) {
+					selected = append(selected, t)
+				}
+				found = true
 				break
 			}
 		}

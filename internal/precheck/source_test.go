@@ -162,6 +162,14 @@ func TestSourceNoPrimaryKey(t *testing.T) {
 	check(t, Source{DB: e.admin, Database: "shop"}, PrimaryKeys, Failed, "without a primary key", "dbo.events")
 }
 
+func TestSourceSelectLeavesTablesOut(t *testing.T) {
+	e := startEmu(t, mssqlemu.Config{},
+		"CREATE TABLE dbo.events (id int, what nvarchar(20))",
+		"EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'events', @role_name = NULL")
+	notEvents := func(schema, table string) bool { return table != "events" }
+	check(t, Source{DB: e.admin, Database: "shop", Select: notEvents}, PrimaryKeys, Passed, "(2 tables)")
+}
+
 func TestSourceUnsupportedTypes(t *testing.T) {
 	e := startEmu(t, mssqlemu.Config{},
 		"CREATE TABLE dbo.versions (id int PRIMARY KEY, v rowversion, note sql_variant)",

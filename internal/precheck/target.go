@@ -151,7 +151,8 @@ func (s *targetState) names(ctx context.Context) Result {
 		}
 		if !merged {
 			slices.Sort(names)
-			bad = append(bad, fmt.Sprintf("%s and more land in %s without merge", strings.Join(names, ", "), ident))
+			bad = append(bad, fmt.Sprintf("%s: the topic of each carries rows of another source table for the same target table %s, without merge: "+
+				"they would overwrite each other's rows", strings.Join(names, " and "), ident))
 		}
 	}
 	if len(bad) > 0 {
@@ -167,7 +168,7 @@ func (s *targetState) settings(ctx context.Context) Result {
 	for _, r := range s.routed {
 		var se *route.SettingsError
 		if errors.As(r.err, &se) {
-			bad = append(bad, se.Error())
+			bad = append(bad, r.err.Error())
 			continue
 		}
 		if r.err != nil || r.target.Settings.IsZero() {

@@ -125,6 +125,10 @@ func TestTargetTableMissingWithoutSchemaSync(t *testing.T) {
 func TestTargetNames(t *testing.T) {
 	tg := target(t, route.Config{FoldNames: true}, []*catalog.Table{orderTable()}, "")
 	checkTarget(t, tg, TargetNames, Failed, `target table name "order" is a reserved word`, "TARGET_QUOTE_NAMES=on")
+	other := ordersTable()
+	other.Database = "shop2"
+	checkTarget(t, target(t, route.Config{}, []*catalog.Table{ordersTable(), other}, ""), TargetNames, Failed,
+		`shop.sales.Orders and shop2.sales.Orders: the topic of each carries rows of another source table for the same target table "sales"."Orders"`)
 	two := route.Config{File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orders", TargetTable: "all_orders"}, {Source: "shop.sales.order", TargetTable: "all_orders2"}}}}
 	checkTarget(t, target(t, two, []*catalog.Table{ordersTable(), orderTable()}, ""), TargetNames, Passed)
 }
@@ -132,7 +136,7 @@ func TestTargetNames(t *testing.T) {
 func TestTargetMappingEntryMatchesNothing(t *testing.T) {
 	rc := route.Config{Include: []string{"shop.sales.*"}, File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orderz", TargetTable: "o"}}}}
 	checkTarget(t, target(t, rc, []*catalog.Table{ordersTable()}, ""), MappingEntries, Warning,
-		"entries that match no source table: mapping file tables[0] (source shop.sales.orderz)")
+		`entries that match no source table: tables[0] (source "shop.sales.orderz")`)
 }
 
 func TestTargetTableSettings(t *testing.T) {

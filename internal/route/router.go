@@ -11,6 +11,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // Router applies the rules to change events. It is safe for concurrent use.
@@ -21,6 +22,28 @@ type Router struct {
 	mu       sync.Mutex
 	resolved map[*catalog.Table]*resolved      // by source table, and by derived table
 	settings map[[2]string]apply.TableSettings // by target schema and table
+	// shards are, per merged target table (schema + "." + name), the
+	// latest table of each source table merged into it, as the target sees
+	// it, by the source table's qualified name.
+	shards map[string]map[string]*catalog.Table
+}
+
+// RuleError is an error of the rules (settings and mapping file) about one
+// source table: a column mapped that the table lacks, names that clash,
+// shards that cannot share a table. Retrying cannot fix it, and the records
+// are not at fault: the consumer stops and says so.
+type RuleError struct {
+	Table string // database.schema.table
+	Err   error
+}
+
+func (e *RuleError) Error() string { return fmt.Sprintf("table %s: %v", e.Table, e.Err) }
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// IsRuleError reports whether err is (or wraps) a *RuleError.
+func IsRuleError(err error) bool {
+	var re *RuleError
+	return errors.As(err, &re)
 }
 
 // resolved is what the rules say for one source table.
@@ -41,7 +64,8 @@ func New(cfg Config) (*Router, error) {
 		return nil, err
 	}
 	ops, _ := parseOps(cfg.Operations, "OPERATIONS")
-	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}, settings: map[[2]string]apply.TableSettings{}}, nil
+	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}, settings: map[[2]string]apply.TableSettings{},
+		shards: map[string]map[string]*catalog.Table{}}, nil
 }
 
 // resolve returns the rules for source table t (or a table resolve made).
@@ -73,28 +97,19 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 		res.schema, res.name = r.cfg.HeartbeatTarget[0], r.cfg.HeartbeatTarget[1]
 		derived, err := r.derive(t, nil, true)
 		if err != nil {
-			return nil, fmt.Errorf("heartbeat table %s: %w", name, err)
+			return nil, &RuleError{Table: name, Err: fmt.Errorf("heartbeat table: %w", err)}
 		}
 		res.table = derived
 		return res, nil
 	}
-	included := len(r.cfg.Include) == 0
-	for _, p := range r.cfg.Include {
-		included = included || match(p, t.Database, t.Schema, t.Name)
-	}
-	for _, p := range r.cfg.Exclude {
-		if match(p, t.Database, t.Schema, t.Name) {
-			included = false
-		}
-	}
-	if !included {
+	if !selection.Selected(r.cfg.Include, r.cfg.Exclude, t.Database, t.Schema, t.Name) {
 		res.skip = true
 		return res, nil
 	}
 	var rule *Rule
 	if r.cfg.File != nil {
 		for i := range r.cfg.File.Tables {
-			if match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
+			if selection.Match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
 				rule = &r.cfg.File.Tables[i]
 				break
 			}
@@ -120,24 +135,24 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	if r.cfg.FoldNames {
 		for _, n := range []struct{ kind, name string }{{"target schema", res.schema}, {"target table", res.name}} {
 			if err := checkFolded(n.kind, n.name); err != nil {
-				return nil, fmt.Errorf("table %s: %w", name, err)
+				return nil, &RuleError{Table: name, Err: err}
 			}
 		}
 	}
 	derived, err := r.derive(t, rule, res.merge)
-	var se *SettingsError
-	if errors.As(err, &se) {
-		se.Table = name
-		return nil, se
-	}
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", name, err)
+		return nil, &RuleError{Table: name, Err: err}
+	}
+	if res.merge {
+		if err := r.checkShard(res.schema+"."+res.name, name, derived); err != nil {
+			return nil, &RuleError{Table: name, Err: err}
+		}
 	}
 	res.table = derived
 	if rule != nil {
 		res.settings, _ = settingsOf(rule, r.cfg.FoldNames) // checked by New
 		if err := res.settings.Check(derived.PrimaryKey); err != nil {
-			return nil, &SettingsError{Table: name, Err: fmt.Errorf("mapping file: %w", err)}
+			return nil, &RuleError{Table: name, Err: &SettingsError{Err: fmt.Errorf("mapping file: %w", err)}}
 		}
 	}
 	return res, nil
@@ -150,14 +165,12 @@ func (r *Router) IsHeartbeat(t *catalog.Table) bool {
 	return err == nil && res.heartbeat
 }
 
-// SettingsError is a table whose AnalyticDB table settings (primary_key,
-// distribution_key, table_type, storage) the mapping file gets wrong.
-type SettingsError struct {
-	Table string // database.schema.table of the source
-	Err   error
-}
+// SettingsError is what a *RuleError wraps when the mapping file's
+// AnalyticDB table settings (primary_key, distribution_key, table_type,
+// storage) do not fit the table.
+type SettingsError struct{ Err error }
 
-func (e *SettingsError) Error() string { return "table " + e.Table + ": " + e.Err.Error() }
+func (e *SettingsError) Error() string { return e.Err.Error() }
 func (e *SettingsError) Unwrap() error { return e.Err }
 
 // Target is where the rules send one source table.
@@ -172,7 +185,8 @@ type Target struct {
 }
 
 // Target resolves source table t, as the consumer will when its first
-// event arrives; the error is a *SettingsError for table settings.
+// event arrives; the error is a *RuleError, wrapping a *SettingsError for
+// table settings.
 func (r *Router) Target(t *catalog.Table) (Target, error) {
 	res, err := r.resolve(t)
 	if err != nil {
@@ -184,34 +198,80 @@ func (r *Router) Target(t *catalog.Table) (Target, error) {
 	return Target{Schema: res.schema, Name: res.name, Table: res.table, Settings: res.settings}, nil
 }
 
-// Unmatched returns the patterns of INCLUDE_TABLES, EXCLUDE_TABLES and the
-// mapping file's rules that match none of tables, each named by where it
-// was given: likely a typo, or a table not captured.
-func (r *Router) Unmatched(tables []*catalog.Table) []string {
-	matches := func(p string) bool {
-		for _, t := range tables {
-			if match(p, t.Database, t.Schema, t.Name) {
-				return true
+// checkShard refuses a source table whose rows cannot share the merged
+// target table with the other source tables merged into it: a different
+// key, or a column of the same name with another target type. Columns only
+// some shards have are fine: the others leave them NULL.
+func (r *Router) checkShard(target, source string, t *catalog.Table) error {
+	others := r.shards[target]
+	for other, o := range others {
+		if other == source {
+			continue
+		}
+		if !slices.Equal(t.PrimaryKey, o.PrimaryKey) {
+			return fmt.Errorf("merge into %s: its key (%s) differs from that of %s (%s), merged into the same table: shards must share their primary key",
+				target, strings.Join(t.PrimaryKey, ", "), other, strings.Join(o.PrimaryKey, ", "))
+		}
+		for _, c := range t.Columns {
+			j := o.ColumnIndex(c.Name)
+			if j < 0 || o.Columns[j].Name != c.Name {
+				continue
+			}
+			mine, err1 := apply.TargetType(c)
+			theirs, err2 := apply.TargetType(o.Columns[j])
+			if err1 == nil && err2 == nil && mine != theirs {
+				return fmt.Errorf("merge into %s: column %s is %s here (SQL Server %s) but %s in %s, merged into the same table: "+
+					"give the shards' columns the same type, or map the column to another name in one of them",
+					target, c.Name, mine, typeText(c), theirs, other)
 			}
 		}
-		return false
+	}
+	if others == nil {
+		others = map[string]*catalog.Table{}
+		r.shards[target] = others
+	}
+	others[source] = t
+	return nil
+}
+
+func typeText(c catalog.Column) string {
+	switch {
+	case c.Length == -1:
+		return c.Type + "(max)"
+	case c.Length > 0:
+		return fmt.Sprintf("%s(%d)", c.Type, c.Length)
+	case c.Precision > 0:
+		return fmt.Sprintf("%s(%d,%d)", c.Type, c.Precision, c.Scale)
+	}
+	return c.Type
+}
+
+// Check resolves every table in tables (the latest schema of each topic,
+// read when the consumer starts) so that a rule that cannot apply to one is
+// refused before anything is consumed. It returns the first error.
+func (r *Router) Check(tables []*catalog.Table) error {
+	for _, t := range tables {
+		if _, err := r.resolve(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Unmatched lists the mapping file's rules (by index and source pattern)
+// that match none of tables: usually a misspelt pattern.
+func (r *Router) Unmatched(tables []*catalog.Table) []string {
+	if r.cfg.File == nil {
+		return nil
 	}
 	var out []string
-	for _, p := range r.cfg.Include {
-		if !matches(p) {
-			out = append(out, fmt.Sprintf("INCLUDE_TABLES %s", p))
+	for i, rule := range r.cfg.File.Tables {
+		hit := false
+		for _, t := range tables {
+			hit = hit || selection.Match(rule.Source, t.Database, t.Schema, t.Name)
 		}
-	}
-	for _, p := range r.cfg.Exclude {
-		if !matches(p) {
-			out = append(out, fmt.Sprintf("EXCLUDE_TABLES %s", p))
-		}
-	}
-	if r.cfg.File != nil {
-		for i, rule := range r.cfg.File.Tables {
-			if !matches(rule.Source) {
-				out = append(out, fmt.Sprintf("mapping file tables[%d] (source %s)", i, rule.Source))
-			}
+		if !hit {
+			out = append(out, fmt.Sprintf("tables[%d] (source %q)", i, rule.Source))
 		}
 	}
 	return out

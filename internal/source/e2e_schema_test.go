@@ -10,6 +10,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // replayFilled is replay for a table that gained columns: a row an event of
@@ -495,4 +496,63 @@ func TestE2EManualSwitchWhileIdle(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestE2ESelectedTables: Config.Select (the producer's INCLUDE_TABLES and
+// EXCLUDE_TABLES) picks the tables at start and among those enabled for
+// CDC later; a selection that leaves nothing is refused with the reason.
+func TestE2ESelectedTables(t *testing.T) {
+	e := newEnv(t, true)
+	for _, name := range []string{"orders", "orders_audit", "customers"} {
+		e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY)`)
+		e.enableTable(name, "")
+	}
+	e.exec(`CREATE TABLE dbo.orders_late (id int NOT NULL PRIMARY KEY)`)
+	e.exec(`CREATE TABLE dbo.items_late (id int NOT NULL PRIMARY KEY)`)
+	cfg := e.config()
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.Select = func(schema, table string) bool {
+		return selection.Selected([]string{"dbo.orders*"}, []string{"*.*_audit"}, cfg.Database, schema, table)
+	}
+	tables, _, err := Discover(t.Context(), e.db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) != 1 || tables[0].Name != "orders" {
+		t.Fatalf("Discover selected %v, want only dbo.orders", tables)
+	}
+	var joined []string
+	cfg.OnNewTable = func(_ context.Context, t *catalog.Table) error {
+		joined = append(joined, t.Name)
+		return nil
+	}
+	ru := startRun(t, NewReader(e.db, cfg, tables), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	e.enableTable("items_late", "")
+	e.enableTable("orders_late", "")
+	e.exec(`INSERT INTO dbo.items_late (id) VALUES (1)`)
+	e.exec(`INSERT INTO dbo.orders_late (id) VALUES (1)`)
+	ru.waitFor("the insert into dbo.orders_late", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Table.Name == "orders_late" && ev.Op == event.OpCreate {
+				return true
+			}
+		}
+		return false
+	})
+	for _, ev := range events(ru.batches()) {
+		if ev.Table.Name != "orders" && ev.Table.Name != "orders_late" {
+			t.Fatalf("an event of %s, which the selection leaves out", ev.Table.QualifiedName())
+		}
+	}
+	if len(joined) != 1 || joined[0] != "orders_late" {
+		t.Errorf("tables joined while running: %v, want [orders_late]", joined)
+	}
+
+	cfg.Select = func(schema, table string) bool {
+		return selection.Selected([]string{"sales.*"}, nil, cfg.Database, schema, table)
+	}
+	if _, _, err := Discover(t.Context(), e.db, cfg); err == nil || !strings.Contains(err.Error(), "INCLUDE_TABLES and EXCLUDE_TABLES") {
+		t.Errorf("Discover with a selection matching nothing: %v", err)
+	}
 }

@@ -284,8 +284,58 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 		return rel
 	case "computed_columns", "foreign_keys", "foreign_key_columns", "triggers", "views", "procedures", "check_constraints":
 		return &relation{cols: cols(c("object_id", tInt), cn("name", tName))}
+	case "system_objects":
+		return ev.systemObjects(d)
+	case "system_columns":
+		return ev.systemColumns(d)
 	}
 	return nil
+}
+
+// systemViewNames are the sys views the emulator has, which sys.system_objects
+// and sys.system_columns describe ("a row for all schema-scoped system
+// objects" and "a row for each column of system objects that have columns":
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-objects-transact-sql,
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-columns-transact-sql).
+var systemViewNames = []string{"all_columns", "all_objects", "check_constraints", "columns", "computed_columns", "databases",
+	"default_constraints", "dm_exec_connections", "dm_exec_requests", "dm_exec_sessions", "dm_tran_session_transactions",
+	"foreign_key_columns", "foreign_keys", "identity_columns", "index_columns", "indexes", "key_constraints", "objects",
+	"partitions", "procedures", "schemas", "tables", "triggers", "types", "views"}
+
+// systemObjectID is a system view's object_id: negative, as SQL Server's
+// system objects' are, and stable (the actual numbers of SQL Server's are
+// not documented, so they differ).
+func systemObjectID(i int) int64 { return -100 - int64(i) }
+
+func (ev *evaluator) systemObjects(d *Database) *relation {
+	rel := &relation{cols: cols(c("name", tName), c("object_id", tInt), cn("principal_id", tInt), c("schema_id", tInt), c("parent_object_id", tInt),
+		cn("type", tChar2), cn("type_desc", tDesc), c("create_date", tDT), c("modify_date", tDT), c("is_ms_shipped", tBit),
+		c("is_published", tBit), c("is_schema_published", tBit))}
+	created := sqltypes.FromTime(wall(d.Created), tDT)
+	for i, name := range systemViewNames {
+		rel.rows = append(rel.rows, []any{name, systemObjectID(i), nil, int64(4), int64(0), "V ", "VIEW", created, created, true, false, false})
+	}
+	return rel
+}
+
+func (ev *evaluator) systemColumns(d *Database) *relation {
+	rel := ev.sysView(d, "columns")
+	rel.rows = nil
+	for i, name := range systemViewNames {
+		v := ev.sysView(d, name)
+		for j, col := range v.cols {
+			prec, scale := col.typ.PrecisionScale()
+			var coll any
+			if col.typ.ID.IsCharacter() {
+				coll = col.typ.Collation.Name
+			}
+			padded := col.typ.ID.IsCharacter() || col.typ.ID.IsBinary()
+			rel.rows = append(rel.rows, []any{systemObjectID(i), col.name, int64(j + 1), int64(col.typ.SystemTypeID()), int64(col.typ.UserTypeID()),
+				int64(col.typ.MaxLength()), int64(prec), int64(scale), coll, col.nullable, padded, false, false, false, false,
+				false, false, false, false, false, int64(0), int64(0), int64(0), false, false, int64(0), "NOT_APPLICABLE"})
+		}
+	}
+	return rel
 }
 
 func padType(t string) string {
