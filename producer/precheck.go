@@ -16,6 +16,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
+	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
 // Names of the producer's service items.
@@ -67,7 +68,24 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 			if errors.Is(err, kafka.ErrNoTopic) {
 				return lsn.LSN{}, nil // a first start: the producer creates the state topic
 			}
-			return pos.ResumeLSN(), err
+			if err != nil || pos.ResumeLSN().IsZero() {
+				return lsn.LSN{}, err
+			}
+			// A position of another life of the database is the reader's
+			// to refuse or forget (STALE_POSITION), not out of retention.
+			current, err := source.Incarnation(ctx, c.db)
+			if err != nil {
+				return lsn.LSN{}, err
+			}
+			var b []byte
+			if err := c.db.QueryRowContext(ctx, "SELECT sys.fn_cdc_get_max_lsn()").Scan(&b); err != nil {
+				return lsn.LSN{}, fmt.Errorf("read sys.fn_cdc_get_max_lsn(): %w", err)
+			}
+			maxLSN, _ := lsn.FromBytes(b)
+			if err := source.CheckPosition(pos, database, current, maxLSN); err != nil {
+				return lsn.LSN{}, err
+			}
+			return pos.ResumeLSN(), nil
 		}}
 	return append([]precheck.Item{
 		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",

@@ -39,7 +39,9 @@ type Source struct {
 	// EXCLUDE_TABLES), as source.Config.Select; nil picks every one.
 	Select func(schema, table string) bool
 	// Position returns the first LSN whose changes the producer still needs
-	// (source.Position.ResumeLSN; zero for a first start); nil skips the
+	// (source.Position.ResumeLSN; zero for a first start), or an error
+	// wrapping source.ErrStalePosition for a position of another life of
+	// the database (a warning: STALE_POSITION decides); nil skips the
 	// comparison with the retention.
 	// PositionNeeds names the items it needs (the Kafka connection).
 	Position      func(ctx context.Context) (lsn.LSN, error)
@@ -401,6 +403,10 @@ func (s Source) retention(ctx context.Context) Result {
 		return Pass("%s", keep)
 	}
 	pos, err := s.Position(ctx)
+	if errors.Is(err, source.ErrStalePosition) {
+		return Warn("set STALE_POSITION=resnapshot to take a new snapshot of every table, or delete the position's key from the state topic",
+			"%v", err)
+	}
 	if err != nil {
 		return Fail("", "cannot read the stored position: %v", err)
 	}

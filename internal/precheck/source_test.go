@@ -205,6 +205,10 @@ func TestSourceRetention(t *testing.T) {
 	}
 	check(t, Source{DB: e.admin, Database: "shop", Position: pos}, CDCRetention, Failed,
 		"the change tables start later: dbo_orders", "tombstone for the producer's key in STATE_TOPIC")
+	stale := func(context.Context) (lsn.LSN, error) {
+		return lsn.LSN{}, &source.StalePositionError{Database: "shop", Saved: "2026-01-01T00:00:00.000/5", Current: "2026-02-01T00:00:00.000/5"}
+	}
+	check(t, Source{DB: e.admin, Database: "shop", Position: stale}, CDCRetention, Warning, "another life of the source database", "STALE_POSITION=resnapshot")
 }
 
 func TestSourceHeartbeatTable(t *testing.T) {
