@@ -283,13 +283,15 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 
 		case !ours && (s.ExistingTables == apply.ExistingUse || s.NoSchemaSync):
 			adopted = append(adopted, r.ident())
 		case !ours:
-			foreign = append(foreign, fmt.Sprintf("%s (from %s.%s.%s)", r.ident(), r.src.Database, r.src.Schema, r.src.Name))
+			// Worded as the applier refuses it at run time.
+			foreign = append(foreign, fmt.Sprintf("target table %s exists and was not created by this program (EXISTING_TABLES=%s), source %s.%s.%s",
+				r.ident(), apply.ExistingIntercept, r.src.Database, r.src.Schema, r.src.Name))
 		}
 	}
 	switch {
 	case len(foreign) > 0:
 		return Fail("map the source table to another target name in the mapping file, rename or drop the existing table, or set EXISTING_TABLES=use",
-			"target tables exist that the consumer did not create (EXISTING_TABLES=intercept): %s", strings.Join(foreign, ", "))
+			"%s", strings.Join(foreign, "; "))
 	case len(missing) > 0:
 		return Fail("create them with a primary key on the source key, or set SYNC_SCHEMA=on",
 			"target tables missing while SYNC_SCHEMA=off: %s", strings.Join(missing, ", "))

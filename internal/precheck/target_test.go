@@ -111,7 +111,8 @@ func TestTargetPermissions(t *testing.T) {
 func TestTargetTableExists(t *testing.T) {
 	tg := target(t, route.Config{}, []*catalog.Table{ordersTable()}, "",
 		`CREATE SCHEMA sales`, `CREATE TABLE sales."Orders" ("Id" int PRIMARY KEY)`)
-	checkTarget(t, tg, TargetTables, Failed, `"sales"."Orders" (from shop.sales.Orders)`, "EXISTING_TABLES=intercept", "set EXISTING_TABLES=use")
+	checkTarget(t, tg, TargetTables, Failed,
+		`target table "sales"."Orders" exists and was not created by this program (EXISTING_TABLES=intercept), source shop.sales.Orders`, "set EXISTING_TABLES=use")
 	tg.ExistingTables = "use"
 	checkTarget(t, tg, TargetTables, Warning, `will be written into`)
 }
