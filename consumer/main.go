@@ -28,6 +28,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/route"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
 	"github.com/mssql2adb/mssql2adb/internal/status"
 )
@@ -47,8 +48,16 @@ func run(ctx context.Context) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return err
+	}
 	if len(os.Args) > 1 && os.Args[1] == "status" {
-		return runStatus(ctx, cfg, os.Args[2:])
+		return runStatus(ctx, cfg, kopts, os.Args[2:])
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return err
 	}
 	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
@@ -86,7 +95,7 @@ func run(ctx context.Context) error {
 	}
 	log.Info("target ready", "target", target, "dialect", applier.Dialect().Name())
 
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
@@ -103,15 +112,15 @@ func run(ctx context.Context) error {
 	if cfg.BadRecords == "deadletter" {
 		deadLetter = cfg.DeadLetterTopic
 	}
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
 	}
 	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
-		return err
+		return secure.Explain(err)
 	}); err != nil {
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
 	}
 
 	health.SetReady(true, "")
@@ -126,6 +135,7 @@ func run(ctx context.Context) error {
 		OnStale:         cfg.StaleState,
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
+		ConnOpts:        kopts,
 		ClientOpts:      groupOpts(cfg),
 	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
 }
@@ -160,7 +170,7 @@ func ptr[T any](v T) *T { return &v }
 // runStatus is `consumer status [--json] [--state-topic T]`: what the
 // pipeline of TOPIC_PREFIX and GROUP_ID is doing, from Kafka and the
 // target's bookkeeping, without any of its processes running.
-func runStatus(ctx context.Context, cfg Config, args []string) error {
+func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) error {
 	fs := flag.NewFlagSet("consumer status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	stateTopic := fs.String("state-topic", "_mssql2adb_state", "the producers' STATE_TOPIC")
@@ -172,7 +182,7 @@ func runStatus(ctx context.Context, cfg Config, args []string) error {
 		return fmt.Errorf("TARGET_DSN: %w", err)
 	}
 	defer pool.Close()
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/relay"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
@@ -53,6 +54,14 @@ func run(ctx context.Context) error {
 	}
 	log, reg, health := rt.Log, rt.Metrics, rt.Health
 	database, _ := cfg.database()
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return err
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return err
+	}
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
 
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
@@ -78,7 +87,7 @@ func run(ctx context.Context) error {
 	}
 	log.Info("captured tables discovered", "database", database, "tables", len(tables))
 
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
@@ -115,15 +124,15 @@ func run(ctx context.Context) error {
 		return kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{tableTopic(t)})
 	}
 
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
 	}
 	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
-		return err
+		return secure.Explain(err)
 	}); err != nil {
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
 	}
 	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
 
@@ -133,7 +142,7 @@ func run(ctx context.Context) error {
 	}
 	stateKey := cfg.TopicPrefix + "." + database
 	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,
-		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes)}})
+		Opts: append(kopts, kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes))})
 	if err != nil {
 		return err
 	}
