@@ -42,6 +42,7 @@ type Config struct {
 	// Connection security, shared with the other program (internal/secure).
 	Kafka    secure.Kafka
 	Registry secure.Registry
+	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
 }
 
 func (c *Config) validate() error {

@@ -41,6 +41,7 @@ type Config struct {
 	// Connection security, shared with the other program (internal/secure).
 	Kafka    secure.Kafka
 	Registry secure.Registry
+	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
 }
 
 // database returns the database named in MSSQL_DSN, which the producer needs
