@@ -62,7 +62,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
+	retries := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_producer_retries_total",
+		Help: "Waits before another attempt at reaching SQL Server, Kafka or the registry (the source reader's own resumptions are in mssql2adb_producer_source_retries_total)."})
+	reg.MustRegister(retries)
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: func(string) { retries.Inc() }}
 
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
 	if err != nil {
@@ -150,7 +153,7 @@ func run(ctx context.Context) error {
 	rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey},
 		codec, w, relay.NewMetrics(reg), log)
 	reader := source.NewReader(db, scfg, tables)
-	registerProgress(reg, reader)
+	source.RegisterMetrics(reg, reader.Progress)
 
 	// Each pass resumes from the last committed position; a transient
 	// failure (lost connection, broker restart) starts a new pass after the
@@ -206,33 +209,6 @@ func loadPosition(ctx context.Context, cl *kgo.Client, topic, key string, log *s
 	}
 	log.Info("resuming from saved position", "position", pos.String())
 	return pos, nil
-}
-
-// registerProgress exports the reader's progress (snapshot rows done and
-// total, streamed events, the last commit's time) as gauges.
-func registerProgress(reg *prometheus.Registry, r *source.Reader) {
-	gauge := func(name, help string, f func(p source.Progress) float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mssql2adb_producer_" + name, Help: help},
-			func() float64 { return f(r.Progress()) }))
-	}
-	gauge("snapshot_rows_done", "Snapshot rows written to Kafka.", func(p source.Progress) float64 { return float64(p.SnapshotRowsDone) })
-	gauge("snapshot_rows_total", "Estimated snapshot rows of the tables to read.", func(p source.Progress) float64 { return float64(p.SnapshotRowsTotal) })
-	gauge("snapshot_tables_done", "Tables whose snapshot is complete.", func(p source.Progress) float64 { return float64(p.SnapshotTablesDone) })
-	gauge("stream_events", "Change events read from the CDC change tables.", func(p source.Progress) float64 { return float64(p.StreamEvents) })
-	gauge("tables_stopped", "Tables no longer read because of DDL the pipeline cannot follow or CDC disabled (the log says what to do).",
-		func(p source.Progress) float64 { return float64(p.TablesStopped) })
-	gauge("streaming", "1 once the snapshot is done and changes are streamed.", func(p source.Progress) float64 {
-		if p.Phase == "streaming" {
-			return 1
-		}
-		return 0
-	})
-	gauge("last_commit_timestamp_seconds", "Source commit time of the last change read.", func(p source.Progress) float64 {
-		if p.LastCommitTime.IsZero() {
-			return 0
-		}
-		return float64(p.LastCommitTime.UnixNano()) / 1e9
-	})
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Metrics are the consumer loop's Prometheus metrics. A nil *Metrics records
@@ -17,6 +18,7 @@ type Metrics struct {
 	nextOffset *prometheus.GaugeVec
 	sourceLag  prometheus.Gauge
 	dead       *prometheus.CounterVec
+	lag        *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -36,8 +38,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time from the source commit of the last applied event to its application."}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_dead_letter_records_total",
 			Help: "Records written to the dead-letter topic because they can never be applied, by source topic and stage (decode or apply)."}, []string{"topic", "stage"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_lag_records",
+			Help: "Committed records of a partition after the last one this consumer fetched (transaction markers not counted), per topic and partition; 0 when caught up."}, []string{"topic", "partition"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.lag)
 	return m
 }
 
@@ -63,4 +67,21 @@ func (m *Metrics) observe(records, events int, took time.Duration, offsets map[s
 	if lastSourceMs > 0 {
 		m.sourceLag.Set(time.Since(time.UnixMilli(lastSourceMs)).Seconds())
 	}
+}
+
+// fetched records a partition's lag from a fetch: the records between its
+// last stable offset and the last record fetched. The producer writes only
+// in transactions, so after a transactional record at least one of those
+// offsets is a commit marker, which is no record to apply: an idle
+// partition shows 0, not 1.
+func (m *Metrics) fetched(p kgo.FetchTopicPartition) {
+	if m == nil || len(p.Records) == 0 || p.Err != nil {
+		return
+	}
+	last := p.Records[len(p.Records)-1]
+	gap := p.LastStableOffset - last.Offset - 1
+	if last.Attrs.IsTransactional() && gap > 0 {
+		gap--
+	}
+	m.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(max(gap, 0)))
 }
