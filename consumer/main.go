@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -65,10 +64,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log, reg, health := rt.Log, rt.Metrics, rt.Health
-	retries := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_consumer_retries_total",
-		Help: "Waits before another attempt at reaching Kafka, the registry or the target, or at applying a batch (deadlocks, lost connections)."})
-	reg.MustRegister(retries)
-	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: func(string) { retries.Inc() }}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "consumer")}
 
 	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"strconv"
 
 	_ "github.com/microsoft/go-mssqldb"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -62,10 +61,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	retries := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_producer_retries_total",
-		Help: "Waits before another attempt at reaching SQL Server, Kafka or the registry (the source reader's own resumptions are in mssql2adb_producer_source_retries_total)."})
-	reg.MustRegister(retries)
-	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: func(string) { retries.Inc() }}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "producer")}
 
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
 	if err != nil {
