@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
+	"time"
 
 	_ "github.com/microsoft/go-mssqldb"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -27,6 +29,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
+	"github.com/mssql2adb/mssql2adb/internal/progress"
 	"github.com/mssql2adb/mssql2adb/internal/relay"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
@@ -148,7 +151,16 @@ func run(ctx context.Context) error {
 	defer w.Close()
 	rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey},
 		codec, w, relay.NewMetrics(reg), log)
+	// A person watching a terminal sees the snapshot's progress redrawn
+	// per table; logs get one line per interval instead.
+	live := progress.IsTerminal(os.Stderr) && cfg.LogFormat == "text"
+	if live {
+		scfg.ProgressLogInterval = -1
+	}
 	reader := source.NewReader(db, scfg, tables)
+	if live {
+		go progress.Show(ctx, os.Stderr, reader.Progress, time.Second)
+	}
 	source.RegisterMetrics(reg, reader.Progress)
 
 	// Each pass resumes from the last committed position; a transient
