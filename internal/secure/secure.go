@@ -19,6 +19,7 @@
 package secure
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -31,6 +32,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -38,15 +40,16 @@ import (
 
 // Kafka is how a program connects to the brokers: TLS and SASL.
 type Kafka struct {
-	TLS           string `env:"KAFKA_TLS,default=off" help:"on encrypts the connections to the brokers with TLS (managed Kafka: on); off speaks plaintext."`
-	CAFile        string `env:"KAFKA_TLS_CA_FILE" help:"PEM file of the certificate authorities that signed the brokers' certificates; empty trusts the system's roots. Needs KAFKA_TLS=on."`
-	CertFile      string `env:"KAFKA_TLS_CERT_FILE" help:"PEM client certificate, for brokers that authenticate clients by certificate (mutual TLS); with KAFKA_TLS_KEY_FILE."`
-	KeyFile       string `env:"KAFKA_TLS_KEY_FILE" help:"PEM private key of KAFKA_TLS_CERT_FILE."`
-	ServerName    string `env:"KAFKA_TLS_SERVER_NAME" help:"Name the brokers' certificates must carry, when it is not the host name dialed (brokers reached through a tunnel or by IP address); empty checks each broker's own host name."`
-	SkipVerify    string `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY,default=off" help:"on accepts any broker certificate (no check at all: for a test cluster only, never in production); off checks it."`
-	SASLMechanism string `env:"KAFKA_SASL_MECHANISM" help:"SASL mechanism to authenticate with: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL. Use it over TLS: PLAIN sends the password as it is."`
-	SASLUser      string `env:"KAFKA_SASL_USERNAME" help:"SASL user name (with KAFKA_SASL_MECHANISM)."`
-	SASLPassword  string `env:"KAFKA_SASL_PASSWORD" secret:"true" help:"SASL password (with KAFKA_SASL_MECHANISM); keep it in a secret, never in a file under version control."`
+	TLS            string `env:"KAFKA_TLS,default=off" help:"on encrypts the connections to the brokers with TLS (managed Kafka: on); off speaks plaintext."`
+	CAFile         string `env:"KAFKA_TLS_CA_FILE" help:"PEM file of the certificate authorities that signed the brokers' certificates; empty trusts the system's roots. Needs KAFKA_TLS=on."`
+	CertFile       string `env:"KAFKA_TLS_CERT_FILE" help:"PEM client certificate, for brokers that authenticate clients by certificate (mutual TLS); with KAFKA_TLS_KEY_FILE."`
+	KeyFile        string `env:"KAFKA_TLS_KEY_FILE" help:"PEM private key of KAFKA_TLS_CERT_FILE."`
+	ServerName     string `env:"KAFKA_TLS_SERVER_NAME" help:"Name the brokers' certificates must carry, when it is not the host name dialed (brokers reached through a tunnel or by IP address); empty checks each broker's own host name."`
+	SkipVerify     string `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY,default=off" help:"on accepts any broker certificate (no check at all: for a test cluster only, never in production); off checks it."`
+	SASLMechanism  string `env:"KAFKA_SASL_MECHANISM" help:"SASL mechanism to authenticate with: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (user and password) or OAUTHBEARER (a token file); empty: no SASL. Use it over TLS: PLAIN sends the password as it is."`
+	SASLUser       string `env:"KAFKA_SASL_USERNAME" help:"SASL user name (with KAFKA_SASL_MECHANISM)."`
+	SASLPassword   string `env:"KAFKA_SASL_PASSWORD" secret:"true" help:"SASL password (with KAFKA_SASL_MECHANISM); keep it in a secret, never in a file under version control."`
+	OAuthTokenFile string `env:"KAFKA_SASL_OAUTH_TOKEN_FILE" help:"With KAFKA_SASL_MECHANISM=OAUTHBEARER: file holding the bearer token, read again at every login, so a token a sidecar or a projected volume refreshes is picked up."`
 }
 
 // Registry is how a program connects to the Schema Registry: basic auth,
@@ -61,7 +64,7 @@ type Registry struct {
 }
 
 // Mechanisms are the SASL mechanisms KAFKA_SASL_MECHANISM accepts.
-var Mechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+var Mechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"}
 
 // Opts validates the settings and returns the kgo options that apply them
 // (none for plaintext without SASL). Every error names the variable.
@@ -91,7 +94,7 @@ func (k Kafka) Opts() ([]kgo.Opt, error) {
 			return nil, errors.New("KAFKA_TLS_INSECURE_SKIP_VERIFY=on but KAFKA_TLS is off: set KAFKA_TLS=on to use TLS")
 		}
 	}
-	mech, err := k.mechanism()
+	mech, err := k.Mechanism()
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +104,23 @@ func (k Kafka) Opts() ([]kgo.Opt, error) {
 	return opts, nil
 }
 
-func (k Kafka) mechanism() (sasl.Mechanism, error) {
+// Mechanism returns the SASL mechanism the settings name, nil for none.
+func (k Kafka) Mechanism() (sasl.Mechanism, error) {
+	if strings.EqualFold(k.SASLMechanism, "OAUTHBEARER") {
+		if k.OAuthTokenFile == "" {
+			return nil, errors.New("KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_SASL_OAUTH_TOKEN_FILE")
+		}
+		if _, err := readToken(k.OAuthTokenFile); err != nil {
+			return nil, err
+		}
+		return oauth.Oauth(func(context.Context) (oauth.Auth, error) {
+			tok, err := readToken(k.OAuthTokenFile)
+			return oauth.Auth{Token: tok}, err
+		}), nil
+	}
+	if k.OAuthTokenFile != "" {
+		return nil, errors.New("KAFKA_SASL_OAUTH_TOKEN_FILE is set but KAFKA_SASL_MECHANISM is not OAUTHBEARER")
+	}
 	if k.SASLMechanism == "" {
 		if k.SASLUser != "" || k.SASLPassword != "" {
 			return nil, fmt.Errorf("KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set but KAFKA_SASL_MECHANISM is empty: want %s", strings.Join(Mechanisms, ", "))
@@ -120,6 +139,20 @@ func (k Kafka) mechanism() (sasl.Mechanism, error) {
 		return scram.Auth{User: k.SASLUser, Pass: k.SASLPassword}.AsSha512Mechanism(), nil
 	}
 	return nil, fmt.Errorf("KAFKA_SASL_MECHANISM %q: want %s", k.SASLMechanism, strings.Join(Mechanisms, ", "))
+}
+
+// readToken reads an OAuth bearer token file, without its surrounding
+// white space.
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("KAFKA_SASL_OAUTH_TOKEN_FILE: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("KAFKA_SASL_OAUTH_TOKEN_FILE %s is empty", path)
+	}
+	return tok, nil
 }
 
 // Opts validates the settings for a registry at rawURL and returns the sr

@@ -3,6 +3,7 @@ package secure_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +29,12 @@ func TestKafkaOptsRefusesInconsistentSettings(t *testing.T) {
 		{secure.Kafka{TLS: "off", SkipVerify: "on"}, "KAFKA_TLS_INSECURE_SKIP_VERIFY=on but KAFKA_TLS is off"},
 		{secure.Kafka{TLS: "on", SkipVerify: "off", CAFile: "/nonexistent/ca.pem"}, "KAFKA_TLS_CA_FILE: open /nonexistent/ca.pem"},
 		{secure.Kafka{TLS: "on", SkipVerify: "off", CertFile: "/c.pem"}, "KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together"},
-		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "GSSAPI", SASLUser: "u", SASLPassword: "p"}, `KAFKA_SASL_MECHANISM "GSSAPI": want PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`},
+		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "GSSAPI", SASLUser: "u", SASLPassword: "p"}, `KAFKA_SASL_MECHANISM "GSSAPI": want PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER`},
 		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "PLAIN", SASLUser: "u"}, "KAFKA_SASL_MECHANISM=PLAIN needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
 		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLPassword: "hunter2"}, "KAFKA_SASL_MECHANISM is empty"},
+		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "OAUTHBEARER"}, "KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_SASL_OAUTH_TOKEN_FILE"},
+		{secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "OAUTHBEARER", OAuthTokenFile: "/nonexistent/token"}, "KAFKA_SASL_OAUTH_TOKEN_FILE: open /nonexistent/token"},
+		{secure.Kafka{TLS: "off", SkipVerify: "off", OAuthTokenFile: "/t"}, "KAFKA_SASL_OAUTH_TOKEN_FILE is set but KAFKA_SASL_MECHANISM is not OAUTHBEARER"},
 	} {
 		_, err := tc.k.Opts()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -161,5 +165,32 @@ func TestRegistryBasicAuthOverTLS(t *testing.T) {
 	noCA.CAFile = ""
 	if err := subjects(noCA); !errors.Is(err, secure.ErrAuth) || retry.IsTransient(err) {
 		t.Errorf("untrusted certificate: %v, want a permanent ErrAuth", err)
+	}
+}
+
+// OAUTHBEARER reads its token file at every login, so a refreshed token is
+// used by the next connection. (kfake has no OAUTHBEARER: the login message
+// is checked here, not against a broker.)
+func TestOAuthBearerRereadsTheTokenFile(t *testing.T) {
+	path := t.TempDir() + "/token"
+	if err := os.WriteFile(path, []byte("first-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "OAUTHBEARER", OAuthTokenFile: path}
+	mech, err := k.Mechanism()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"first-token", "second-token"} {
+		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, first, err := mech.Authenticate(t.Context(), "broker:9093")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(first), "auth=Bearer "+tok+"\x01") {
+			t.Errorf("login message %q does not carry %s", first, tok)
+		}
 	}
 }
