@@ -50,7 +50,12 @@ func (r *Reader) snapshot(ctx context.Context, pos *Position, emit func(context.
 		if n > st.Rows {
 			total += n - st.Rows
 		}
-		perTable = append(perTable, TableProgress{Table: ts.key, RowsDone: st.Rows, RowsTotal: max(n, st.Rows)})
+		st.Estimate = max(n, st.Rows)
+		if st.StartedMs == 0 {
+			st.StartedMs = time.Now().UnixMilli()
+		}
+		pos.Snapshot.Tables[ts.key] = st
+		perTable = append(perTable, TableProgress{Table: ts.key, RowsDone: st.Rows, RowsTotal: st.Estimate})
 	}
 	r.update(func(p *Progress) {
 		p.SnapshotTables, p.SnapshotTablesDone, p.SnapshotRowsTotal = len(r.tables), tablesDone, total
@@ -162,6 +167,10 @@ func (r *Reader) snapshotTable(ctx context.Context, tx *sql.Tx, ts *tableState, 
 		}
 		st.Rows += int64(len(rowsRead))
 		st.Done = last
+		st.UpdatedMs = now
+		if st.StartedMs == 0 { // a table that joined while streaming
+			st.StartedMs = now
+		}
 		pos.Snapshot.Tables[ts.key] = st
 		if len(events) > 0 || last {
 			if err := emit(ctx, Batch{Events: events, Position: pos.clone()}); err != nil {
