@@ -414,7 +414,6 @@ func (ev *evaluator) topCount(top *tsql.TopClause, total int) (int, error) {
 	return int(min(n.(int64), 1<<31)), nil
 }
 
-
 // limit applies OFFSET/FETCH and TOP.
 func (ev *evaluator) limit(orows []outRow, sel *tsql.SelectStmt) ([]outRow, error) {
 	if sel.Offset != nil {
