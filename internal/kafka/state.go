@@ -111,7 +111,7 @@ func ReadCommitted(ctx context.Context, cl *kgo.Client, topic string, from map[i
 		if found && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
 			return nil, fmt.Errorf("read %q: %w", topic, d.Err)
 		}
-		return nil, fmt.Errorf("topic %q does not exist; create it (compacted) before starting", topic)
+		return nil, fmt.Errorf("topic %q: %w; create it (compacted) before starting", topic, kerr.UnknownTopicOrPartition)
 	}
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
