@@ -13,7 +13,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
@@ -123,6 +126,11 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
 	}
 
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+	if err := checkRules(ctx, log, policy, router, codec, cfg.TopicPrefix); err != nil {
+		return err
+	}
+
 	health.SetReady(true, "")
 	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))
 	return sink.Run(ctx, sink.Config{
@@ -136,8 +144,38 @@ func run(ctx context.Context) error {
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
 		ConnOpts:        kopts,
+		Fatal:           route.IsRuleError,
 		ClientOpts:      groupOpts(cfg),
-	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+	}, sink.Deps{Decoder: router.Wrap(codec), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+}
+
+// checkRules resolves the rules for the latest schema of every change
+// topic already in the registry, so that a rule that cannot apply (a column
+// mapped that a table lacks, shards that cannot share a table) stops the
+// consumer before it reads anything; tables that appear later are checked
+// at their first record. Rules that match no table are only warned about:
+// their tables may not exist yet.
+func checkRules(ctx context.Context, log *slog.Logger, policy retry.Policy, router *route.Router, codec *avro.Codec, prefix string) error {
+	topics := regexp.MustCompile(sink.TopicPattern(prefix))
+	var tables []*catalog.Table
+	var skipped []error
+	if err := policy.Do(ctx, "read the change topics' schemas from the registry", func(ctx context.Context) error {
+		var err error
+		tables, skipped, err = codec.LatestTables(ctx, topics.MatchString)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, err := range skipped {
+		log.Warn("a registry subject under TOPIC_PREFIX holds no change-event schema of ours; its topic's records will not decode", "err", err)
+	}
+	if err := router.Check(tables); err != nil {
+		return fmt.Errorf("the task options cannot apply to a table in the registry: %w", err)
+	}
+	for _, rule := range router.Unmatched(tables) {
+		log.Warn("a mapping-file rule matches none of the tables in the registry yet: check its pattern", "rule", rule, "tables", len(tables))
+	}
+	return nil
 }
 
 // newRouter loads the task options: selection, names, merges, operations.

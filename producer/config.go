@@ -9,6 +9,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // Config is every setting of the producer, read from the environment.
@@ -19,6 +20,8 @@ type Config struct {
 	SourceName        string        `env:"SOURCE_NAME" help:"Name of this source (DTS's synchronization instance id): every event's source.name, the first part of __dts_data_source in merged tables, and part of the default TRANSACTIONAL_ID; default TOPIC_PREFIX."`
 	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Change topics are named <TOPIC_PREFIX>.<database>.<schema>.<table>, with the characters Kafka refuses replaced (see Topics, keys and events). ASCII letters, digits, '.', '_' and '-', at most 200."`
 	Tables            []string      `env:"TABLES" help:"Comma-separated schema.table names to capture, bracketed when a name holds a dot ([sales.eu].[Order Details]); empty captures every CDC-enabled table of the database."`
+	IncludeTables     []string      `env:"INCLUDE_TABLES" help:"Comma-separated schema.table patterns (* and ? match within a part; database.schema.table works too) of the CDC-enabled tables to synchronize; empty selects every one (or those of TABLES). Tables enabled for CDC later are picked by the same patterns."`
+	ExcludeTables     []string      `env:"EXCLUDE_TABLES" help:"Comma-separated schema.table patterns of tables not to synchronize; they win over INCLUDE_TABLES and TABLES."`
 	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
 	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
@@ -68,6 +71,12 @@ func (c *Config) validate() error {
 	if _, err := c.database(); err != nil {
 		return err
 	}
+	if err := selection.Check("INCLUDE_TABLES", c.IncludeTables); err != nil {
+		return err
+	}
+	if err := selection.Check("EXCLUDE_TABLES", c.ExcludeTables); err != nil {
+		return err
+	}
 	if err := kafka.ValidateTopicPrefix(c.TopicPrefix); err != nil {
 		return fmt.Errorf("TOPIC_PREFIX: %w", err)
 	}
@@ -107,4 +116,15 @@ func (c *Config) validate() error {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")
 	}
 	return nil
+}
+
+// selects is the source.Config.Select of INCLUDE_TABLES and EXCLUDE_TABLES;
+// nil when neither is set.
+func (c *Config) selects(database string) func(schema, table string) bool {
+	if len(c.IncludeTables) == 0 && len(c.ExcludeTables) == 0 {
+		return nil
+	}
+	return func(schema, table string) bool {
+		return selection.Selected(c.IncludeTables, c.ExcludeTables, database, schema, table)
+	}
 }

@@ -75,7 +75,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("%w (check MSSQL_DSN, that the server is up and the login has access)", err)
 	}
 	scfg := source.Config{
-		Database: database, Tables: cfg.Tables, SnapshotChunkRows: cfg.SnapshotChunkRows,
+		Database: database, Tables: cfg.Tables, Select: cfg.selects(database), SnapshotChunkRows: cfg.SnapshotChunkRows,
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",

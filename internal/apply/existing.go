@@ -117,6 +117,15 @@ func (a *Applier) existingTable(ctx context.Context, tx pgx.Tx, schema, name str
 		if err := checkUniqueKey(ctx, tx, t, src.PrimaryKey); err != nil {
 			return nil, err
 		}
+	} else if len(cols) > 0 {
+		// A table created for other rules: merged shards before and not
+		// now (or the other way round) key it differently, and the upserts'
+		// ON CONFLICT would fail with a message that names no setting.
+		if err := checkUniqueKey(ctx, tx, t, src.PrimaryKey); err != nil {
+			return nil, &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("was created by this program with another key than the events of %s now have (%s): "+
+				"were shards merged into it with %s before and not now, or the other way round? Map the source to a new target table, "+
+				"or drop this one and replay the topics into it", src.QualifiedName(), strings.Join(src.PrimaryKey, ", "), DataSourceColumn)}
+		}
 	}
 	a.mu.Lock()
 	a.existing[k] = ex

@@ -197,6 +197,23 @@ func TestMergedShards(t *testing.T) {
 		t.Fatalf("records applied more than once: %d (%v)", dups, err)
 	}
 
+	// An ADD COLUMN on one shard: the merged table gains a nullable column
+	// that the other shard's rows leave NULL, and both shards go on.
+	for _, q := range []string{"ALTER TABLE testschema.customer1 ADD email nvarchar(80) NULL",
+		"UPDATE testschema.customer1 SET email = N'a' + CAST(id AS nvarchar(10)) + N'@example.com' WHERE id <= 50"} {
+		if _, err := shards[0].db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %s: %v", shards[0].name, q, err)
+		}
+	}
+	var withEmail int
+	if err := shards[0].db.QueryRowContext(ctx, "SELECT count(*) FROM testschema.customer1 WHERE email IS NOT NULL").Scan(&withEmail); err != nil || withEmail == 0 {
+		t.Fatalf("rows with an email in %s: %d (%v)", shards[0].name, withEmail, err)
+	}
+	work(shards[1], 20)
+	e.waitTarget(fmt.Sprintf(`SELECT count(email) || ' ' || count(email) FILTER (WHERE __dts_data_source = '%s' AND email = 'a' || "id" || '@example.com') FROM public.customer`, shards[0].source),
+		fmt.Sprintf("%d %d", withEmail, withEmail), procs...)
+	converge(e.target, procs...)
+
 	t.Run("replay into a fresh target", func(t *testing.T) {
 		dsn := pgcluster.ForTest(t)
 		target, err := pgxpool.New(ctx, dsn)

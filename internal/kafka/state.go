@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // fetchMaxBytes bounds one fetch response while loading state.
@@ -112,7 +111,7 @@ func ReadCommitted(ctx context.Context, cl *kgo.Client, topic string, from map[i
 		if found && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
 			return nil, fmt.Errorf("read %q: %w", topic, d.Err)
 		}
-		return nil, fmt.Errorf("topic %q does not exist; create it (compacted) before starting", topic)
+		return nil, fmt.Errorf("topic %q: %w; create it (compacted) before starting", topic, kerr.UnknownTopicOrPartition)
 	}
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
@@ -152,42 +151,11 @@ func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p ka
 	topic := d.Topic
 	off := from
 	for off < to {
-		req := kmsg.NewPtrFetchRequest()
-		req.ReplicaID = -1
-		req.MaxWaitMillis = 500
-		req.MinBytes = 1
-		req.MaxBytes = fetchMaxBytes
-		req.IsolationLevel = 1
-		req.SessionEpoch = -1
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic = topic
-		rt.TopicID = d.ID
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition = p.Partition
-		rp.FetchOffset = off
-		rp.CurrentLeaderEpoch = -1
-		rp.LogStartOffset = -1
-		rp.PartitionMaxBytes = fetchMaxBytes
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-
-		kresp, err := cl.Broker(int(p.Leader)).Request(ctx, req)
+		fp, next, err := fetchOnce(ctx, cl, rawFetch{topic: topic, topicID: d.ID, partition: p.Partition, leader: p.Leader,
+			offset: off, committed: true, maxWait: 500 * time.Millisecond})
 		if err != nil {
-			return off, fmt.Errorf("read %q partition %d at offset %d: fetch: %w", topic, p.Partition, off, err)
+			return off, fmt.Errorf("read %q partition %d at offset %d: %w", topic, p.Partition, off, err)
 		}
-		resp := kresp.(*kmsg.FetchResponse)
-		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-			return off, fmt.Errorf("read %q partition %d: fetch: %w", topic, p.Partition, err)
-		}
-		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-			return off, fmt.Errorf("read %q partition %d: fetch answered %d topics, want 1", topic, p.Partition, len(resp.Topics))
-		}
-		fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
-			Offset:         off,
-			IsolationLevel: kgo.ReadCommitted(),
-			Topic:          topic,
-			Partition:      p.Partition,
-		}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
 		if fp.Err != nil {
 			return off, fmt.Errorf("read %q partition %d at offset %d: %w", topic, p.Partition, off, fp.Err)
 		}

@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // verifyTimeout bounds the wait for a transaction's marker.
@@ -45,41 +43,11 @@ func commitLanded(ctx context.Context, cl *kgo.Client, rec *kgo.Record) (bool, e
 	}
 	off := rec.Offset
 	for {
-		req := kmsg.NewPtrFetchRequest()
-		req.ReplicaID = -1
-		req.MaxWaitMillis = 200
-		req.MinBytes = 1
-		req.MaxBytes = fetchMaxBytes
-		req.IsolationLevel = 0
-		req.SessionEpoch = -1
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic = rec.Topic
-		rt.TopicID = d.ID
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition = rec.Partition
-		rp.FetchOffset = off
-		rp.CurrentLeaderEpoch = -1
-		rp.LogStartOffset = -1
-		rp.PartitionMaxBytes = fetchMaxBytes
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		kresp, err := cl.Broker(int(p.Leader)).Request(ctx, req)
+		fp, next, err := fetchOnce(ctx, cl, rawFetch{topic: rec.Topic, topicID: d.ID, partition: rec.Partition, leader: p.Leader,
+			offset: off, keepControl: true, maxWait: 200 * time.Millisecond})
 		if err != nil {
 			return false, fmt.Errorf("fetch %q partition %d at %d: %w", rec.Topic, rec.Partition, off, err)
 		}
-		resp := kresp.(*kmsg.FetchResponse)
-		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-			return false, fmt.Errorf("fetch %q partition %d: %w", rec.Topic, rec.Partition, err)
-		}
-		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-			return false, fmt.Errorf("fetch %q partition %d: answer has %d topics, want 1", rec.Topic, rec.Partition, len(resp.Topics))
-		}
-		fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
-			KeepControlRecords: true,
-			Offset:             off,
-			Topic:              rec.Topic,
-			Partition:          rec.Partition,
-		}, &resp.Topics[0].Partitions[0], kgo.DefaultDecompressor(), nil)
 		if fp.Err != nil {
 			return false, fmt.Errorf("fetch %q partition %d at %d: %w", rec.Topic, rec.Partition, off, fp.Err)
 		}

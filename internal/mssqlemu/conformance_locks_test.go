@@ -161,3 +161,97 @@ func TestConformanceLockTimeoutAndDeadlock(t *testing.T) {
 		t.Fatalf("only the survivor's updates stay: sum %d %v", sum, err)
 	}
 }
+
+// TestConformanceRepeatableReadAndSerializable: "REPEATABLE READ: shared
+// locks are placed on all data read by each statement in the transaction
+// and are held until the transaction completes. This prevents other
+// transactions from modifying any rows that have been read by the current
+// transaction." "SERIALIZABLE: … Other transactions cannot insert new rows
+// with key values that would fall in the range of keys read by any
+// statements in the current transaction until the current transaction
+// completes." And under both, statements "cannot read data that has been
+// modified but not yet committed by other transactions."
+// https://learn.microsoft.com/en-us/sql/t-sql/statements/set-transaction-isolation-level-transact-sql
+func TestConformanceRepeatableReadAndSerializable(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	exec(t, ctx, db, "CREATE TABLE dbo.rr (id int NOT NULL PRIMARY KEY, v int NOT NULL)")
+	exec(t, ctx, db, "INSERT INTO dbo.rr (id, v) VALUES (1, 10), (2, 20), (8, 80)")
+	a, b := conn(t, ctx, db), conn(t, ctx, db)
+	execOn(t, ctx, b, "SET LOCK_TIMEOUT 300")
+	execOn(t, ctx, a, "SET LOCK_TIMEOUT 300")
+	read := func(q sqlQuerier, id int) (int, error) {
+		var v int
+		err := q.QueryRowContext(ctx, "SELECT v FROM dbo.rr WHERE id = @p1", id).Scan(&v)
+		return v, err
+	}
+
+	// REPEATABLE READ: a row read cannot be changed by another transaction
+	// until the reader ends, and reads the same again.
+	txA, err := a.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var level int
+	if err := txA.QueryRowContext(ctx, "SELECT transaction_isolation_level FROM sys.dm_exec_sessions WHERE session_id = @@SPID").Scan(&level); err != nil || level != 3 {
+		t.Fatalf("transaction_isolation_level under REPEATABLE READ: %d %v, want 3", level, err)
+	}
+	if v, err := read(txA, 1); err != nil || v != 10 {
+		t.Fatalf("read row 1: %d %v", v, err)
+	}
+	if _, err := b.ExecContext(ctx, "UPDATE dbo.rr SET v = 11 WHERE id = 1"); errNumber(err) != 1222 {
+		t.Fatalf("UPDATE of a row a REPEATABLE READ transaction read: %v, want Msg 1222 (lock timeout)", err)
+	}
+	if v, err := read(txA, 1); err != nil || v != 10 {
+		t.Fatalf("read row 1 again: %d %v, want 10", v, err)
+	}
+	if err := txA.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	execOn(t, ctx, b, "UPDATE dbo.rr SET v = 11 WHERE id = 1")
+
+	// SERIALIZABLE: no row can be inserted into a range read.
+	txA, err = a.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := txA.QueryRowContext(ctx, "SELECT COUNT(*) FROM dbo.rr WHERE id BETWEEN 1 AND 8").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("count: %d %v", n, err)
+	}
+	if _, err := b.ExecContext(ctx, "INSERT INTO dbo.rr (id, v) VALUES (5, 50)"); errNumber(err) != 1222 {
+		t.Fatalf("INSERT into a range a SERIALIZABLE transaction read: %v, want Msg 1222 (lock timeout)", err)
+	}
+	if err := txA.QueryRowContext(ctx, "SELECT COUNT(*) FROM dbo.rr WHERE id BETWEEN 1 AND 8").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("count again: %d %v, want 3 (no phantom)", n, err)
+	}
+	if err := txA.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	execOn(t, ctx, b, "INSERT INTO dbo.rr (id, v) VALUES (5, 50)")
+
+	// Under both, a read waits for another transaction's uncommitted change.
+	txB, err := b.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execOn(t, ctx, txB, "UPDATE dbo.rr SET v = 21 WHERE id = 2")
+	txA, err = a.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(txA, 2); errNumber(err) != 1222 {
+		t.Fatalf("SERIALIZABLE read of a row another transaction changed: %v, want Msg 1222 (lock timeout)", err)
+	}
+	_ = txA.Rollback()
+	if err := txB.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := read(a, 2); err != nil || v != 21 {
+		t.Fatalf("row 2 after both ended: %d %v, want 21", v, err)
+	}
+}
+
+type sqlQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}

@@ -2,7 +2,6 @@ package mssqlemu_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 
@@ -65,28 +64,4 @@ func TestUnsupportedStatementsAreRefused(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestIsolationLevelsNotEmulatedAreRefused: a transaction asked for at an
-// isolation level the engine cannot honour fails instead of silently
-// running weaker.
-func TestIsolationLevelsNotEmulatedAreRefused(t *testing.T) {
-	emu := startEmu(t)
-	db := open(t, emu.DSN(""))
-	ctx := context.Background()
-	for _, level := range []sql.IsolationLevel{sql.LevelRepeatableRead, sql.LevelSerializable} {
-		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: level})
-		if err == nil {
-			_ = tx.Rollback()
-		}
-		var me mssql.Error
-		if !errors.As(err, &me) || me.Number != 40517 {
-			t.Errorf("BeginTx(%v): %v, want Msg 40517", level, err)
-		}
-	}
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
-		t.Fatalf("READ COMMITTED: %v", err)
-	}
-	_ = tx.Rollback()
 }

@@ -13,11 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // File is the mapping file (MAPPING_FILE): per-object rules, first match wins.
@@ -38,8 +39,9 @@ type File struct {
 
 // Rule is one entry of the mapping file.
 type Rule struct {
-	// Source is a pattern over database.schema.table: case-insensitive,
-	// with * (any run of characters but '.') and ? (one character).
+	// Source is a pattern over database.schema.table (or schema.table, in
+	// any database): case-insensitive, with * (any run of characters but
+	// '.') and ? (one character).
 	Source string `yaml:"source"`
 	// TargetSchema and TargetTable rename; empty keeps the source's name.
 	TargetSchema string `yaml:"target_schema"`
@@ -117,45 +119,14 @@ func parseOps(names []string, what string) (Op, error) {
 	return o, nil
 }
 
-func checkPattern(p, what string) error {
-	if strings.Count(p, ".") != 2 {
-		return fmt.Errorf("%s: pattern %q: want database.schema.table (each part may use * and ?)", what, p)
-	}
-	if _, err := path.Match(p, ""); err != nil {
-		return fmt.Errorf("%s: pattern %q: %w", what, p, err)
-	}
-	return nil
-}
-
-// match reports whether the table named by its database, schema and table
-// name matches pattern p, case-insensitively, part by part; '*' and '?'
-// never match the '.' between parts. The names are compared as they are,
-// never split: a table named a.b is matched by *.dbo.* and by db.dbo.a?b.
-func match(p string, database, schema, table string) bool {
-	pp, np := strings.Split(strings.ToLower(p), "."), []string{strings.ToLower(database), strings.ToLower(schema), strings.ToLower(table)}
-	if len(pp) != 3 {
-		return false
-	}
-	for i := range pp {
-		if ok, _ := path.Match(pp[i], np[i]); !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // check validates the configuration: patterns, operations, and rules that
 // would land two source tables in one target table without merging.
 func (c Config) check() error {
-	for _, p := range c.Include {
-		if err := checkPattern(p, "INCLUDE_TABLES"); err != nil {
-			return err
-		}
+	if err := selection.Check("INCLUDE_TABLES", c.Include); err != nil {
+		return err
 	}
-	for _, p := range c.Exclude {
-		if err := checkPattern(p, "EXCLUDE_TABLES"); err != nil {
-			return err
-		}
+	if err := selection.Check("EXCLUDE_TABLES", c.Exclude); err != nil {
+		return err
 	}
 	if _, err := parseOps(c.Operations, "OPERATIONS"); err != nil {
 		return err
@@ -169,7 +140,7 @@ func (c Config) check() error {
 		if r.Source == "" {
 			return fmt.Errorf("mapping file, tables[%d]: source is required (database.schema.table, * and ? allowed)", i)
 		}
-		if err := checkPattern(r.Source, what); err != nil {
+		if err := selection.CheckOne(what, r.Source); err != nil {
 			return err
 		}
 		if _, err := parseOps(r.Operations, what); err != nil {
@@ -195,7 +166,7 @@ func (c Config) check() error {
 			// A rule naming one target table for a pattern that matches
 			// several tables, or two rules naming the same target, would
 			// overwrite rows: only merging may do that.
-			if strings.ContainsAny(r.Source, "*?") {
+			if strings.ContainsAny(r.Source, "*?") || strings.Count(r.Source, ".") < 2 {
 				return fmt.Errorf("%s: a pattern matching several tables maps them all to %s.%s: set merge: true, or name one source table",
 					what, r.TargetSchema, r.TargetTable)
 			}

@@ -2,13 +2,16 @@ package route
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // Router applies the rules to change events. It is safe for concurrent use.
@@ -18,6 +21,28 @@ type Router struct {
 
 	mu       sync.Mutex
 	resolved map[*catalog.Table]*resolved // by source table, and by derived table
+	// shards are, per merged target table (schema + "." + name), the
+	// latest table of each source table merged into it, as the target sees
+	// it, by the source table's qualified name.
+	shards map[string]map[string]*catalog.Table
+}
+
+// RuleError is an error of the rules (settings and mapping file) about one
+// source table: a column mapped that the table lacks, names that clash,
+// shards that cannot share a table. Retrying cannot fix it, and the records
+// are not at fault: the consumer stops and says so.
+type RuleError struct {
+	Table string // database.schema.table
+	Err   error
+}
+
+func (e *RuleError) Error() string { return fmt.Sprintf("table %s: %v", e.Table, e.Err) }
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// IsRuleError reports whether err is (or wraps) a *RuleError.
+func IsRuleError(err error) bool {
+	var re *RuleError
+	return errors.As(err, &re)
 }
 
 // resolved is what the rules say for one source table.
@@ -36,7 +61,7 @@ func New(cfg Config) (*Router, error) {
 		return nil, err
 	}
 	ops, _ := parseOps(cfg.Operations, "OPERATIONS")
-	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}}, nil
+	return &Router{cfg: cfg, ops: ops, resolved: map[*catalog.Table]*resolved{}, shards: map[string]map[string]*catalog.Table{}}, nil
 }
 
 // resolve returns the rules for source table t (or a table resolve made).
@@ -60,23 +85,14 @@ func (r *Router) resolve(t *catalog.Table) (*resolved, error) {
 func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	name := t.Database + "." + t.Schema + "." + t.Name // for messages only
 	res := &resolved{ops: r.ops, table: t, schema: t.Schema, name: t.Name}
-	included := len(r.cfg.Include) == 0
-	for _, p := range r.cfg.Include {
-		included = included || match(p, t.Database, t.Schema, t.Name)
-	}
-	for _, p := range r.cfg.Exclude {
-		if match(p, t.Database, t.Schema, t.Name) {
-			included = false
-		}
-	}
-	if !included {
+	if !selection.Selected(r.cfg.Include, r.cfg.Exclude, t.Database, t.Schema, t.Name) {
 		res.skip = true
 		return res, nil
 	}
 	var rule *Rule
 	if r.cfg.File != nil {
 		for i := range r.cfg.File.Tables {
-			if match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
+			if selection.Match(r.cfg.File.Tables[i].Source, t.Database, t.Schema, t.Name) {
 				rule = &r.cfg.File.Tables[i]
 				break
 			}
@@ -102,16 +118,100 @@ func (r *Router) resolveNew(t *catalog.Table) (*resolved, error) {
 	if r.cfg.FoldNames {
 		for _, n := range []struct{ kind, name string }{{"target schema", res.schema}, {"target table", res.name}} {
 			if err := checkFolded(n.kind, n.name); err != nil {
-				return nil, fmt.Errorf("table %s: %w", name, err)
+				return nil, &RuleError{Table: name, Err: err}
 			}
 		}
 	}
 	derived, err := r.derive(t, rule, res.merge)
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", name, err)
+		return nil, &RuleError{Table: name, Err: err}
+	}
+	if res.merge {
+		if err := r.checkShard(res.schema+"."+res.name, name, derived); err != nil {
+			return nil, &RuleError{Table: name, Err: err}
+		}
 	}
 	res.table = derived
 	return res, nil
+}
+
+// checkShard refuses a source table whose rows cannot share the merged
+// target table with the other source tables merged into it: a different
+// key, or a column of the same name with another target type. Columns only
+// some shards have are fine: the others leave them NULL.
+func (r *Router) checkShard(target, source string, t *catalog.Table) error {
+	others := r.shards[target]
+	for other, o := range others {
+		if other == source {
+			continue
+		}
+		if !slices.Equal(t.PrimaryKey, o.PrimaryKey) {
+			return fmt.Errorf("merge into %s: its key (%s) differs from that of %s (%s), merged into the same table: shards must share their primary key",
+				target, strings.Join(t.PrimaryKey, ", "), other, strings.Join(o.PrimaryKey, ", "))
+		}
+		for _, c := range t.Columns {
+			j := o.ColumnIndex(c.Name)
+			if j < 0 || o.Columns[j].Name != c.Name {
+				continue
+			}
+			mine, err1 := apply.TargetType(c)
+			theirs, err2 := apply.TargetType(o.Columns[j])
+			if err1 == nil && err2 == nil && mine != theirs {
+				return fmt.Errorf("merge into %s: column %s is %s here (SQL Server %s) but %s in %s, merged into the same table: "+
+					"give the shards' columns the same type, or map the column to another name in one of them",
+					target, c.Name, mine, typeText(c), theirs, other)
+			}
+		}
+	}
+	if others == nil {
+		others = map[string]*catalog.Table{}
+		r.shards[target] = others
+	}
+	others[source] = t
+	return nil
+}
+
+func typeText(c catalog.Column) string {
+	switch {
+	case c.Length == -1:
+		return c.Type + "(max)"
+	case c.Length > 0:
+		return fmt.Sprintf("%s(%d)", c.Type, c.Length)
+	case c.Precision > 0:
+		return fmt.Sprintf("%s(%d,%d)", c.Type, c.Precision, c.Scale)
+	}
+	return c.Type
+}
+
+// Check resolves every table in tables (the latest schema of each topic,
+// read when the consumer starts) so that a rule that cannot apply to one is
+// refused before anything is consumed. It returns the first error.
+func (r *Router) Check(tables []*catalog.Table) error {
+	for _, t := range tables {
+		if _, err := r.resolve(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Unmatched lists the mapping file's rules (by index and source pattern)
+// that match none of tables: usually a misspelt pattern.
+func (r *Router) Unmatched(tables []*catalog.Table) []string {
+	if r.cfg.File == nil {
+		return nil
+	}
+	var out []string
+	for i, rule := range r.cfg.File.Tables {
+		hit := false
+		for _, t := range tables {
+			hit = hit || selection.Match(rule.Source, t.Database, t.Schema, t.Name)
+		}
+		if !hit {
+			out = append(out, fmt.Sprintf("tables[%d] (source %q)", i, rule.Source))
+		}
+	}
+	return out
 }
 
 // derive returns the table the target sees: columns renamed (and folded),

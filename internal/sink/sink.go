@@ -84,6 +84,11 @@ type Config struct {
 	// decode errors (a registry outage) are retried within Retry's window.
 	// Nil: no error is poison.
 	Poison func(error) bool
+	// Fatal reports whether an error of decoding a record is one of the
+	// settings that no retry and no other record can fix (a mapping rule
+	// that cannot apply to the table): the consumer stops at once, and the
+	// record is not dead-lettered. Nil: none is.
+	Fatal func(error) bool
 	// ConnOpts are kgo options every client of the sink gets (TLS, SASL).
 	ConnOpts []kgo.Opt
 	// ClientOpts are more kgo options for the group consumer (session
@@ -466,7 +471,9 @@ func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error
 	}
 	var e *event.Event
 	p := s.cfg.Retry
-	p.Transient = func(err error) bool { return !s.poison(err) && ctx.Err() == nil }
+	p.Transient = func(err error) bool {
+		return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
+	}
 	err := p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
 		var err error
 		e, err = s.dec.Decode(ctx, r.Topic, r.Key, r.Value)

@@ -19,6 +19,10 @@ type Config struct {
 	// Tables is an optional include list of "schema.table" names; empty means
 	// every CDC-enabled table. Names compare case-insensitively.
 	Tables []string
+	// Select, when set, further picks the tables to synchronize by schema
+	// and table name (the producer's INCLUDE_TABLES and EXCLUDE_TABLES),
+	// at start and for tables enabled for CDC later.
+	Select func(schema, table string) bool
 	// SnapshotChunkRows is the number of rows read per snapshot query and
 	// emitted per snapshot batch (default 10000).
 	SnapshotChunkRows int

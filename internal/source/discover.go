@@ -63,7 +63,8 @@ type sysTable struct {
 }
 
 // Discover reads the catalog of cfg.Database and describes the tables to
-// synchronize: every CDC-enabled table, or those cfg.Tables names. It fails
+// synchronize: every CDC-enabled table, or those cfg.Tables names, that
+// cfg.Select picks. It fails
 // with an error that says what to run when CDC is off for the database or an
 // included table, and when a table has no primary key. Columns whose type is
 // not synchronized, or that the capture instance does not capture, are left
@@ -106,7 +107,13 @@ func Discover(ctx context.Context, db *sql.DB, cfg Config) ([]*catalog.Table, []
 			if !ok {
 				return nil, nil, fmt.Errorf("database %s: capture instance %s belongs to object %d, which sys.tables does not list", dbName, newest[id].Name, id)
 			}
-			selected = append(selected, t)
+			if cfg.Select == nil || cfg.Select(t.Schema, t.Name) {
+				selected = append(selected, t)
+			}
+		}
+		if len(selected) == 0 && len(newest) > 0 {
+			return nil, nil, fmt.Errorf("database %s: none of its %d tables enabled for change data capture is selected by INCLUDE_TABLES and EXCLUDE_TABLES: check the patterns (schema.table, * and ? allowed)",
+				dbName, len(newest))
 		}
 		if len(selected) == 0 {
 			return nil, nil, fmt.Errorf("database %s has change data capture enabled but no table is captured: enable it per table with %s",
@@ -124,10 +131,13 @@ func Discover(ctx context.Context, db *sql.DB, cfg Config) ([]*catalog.Table, []
 				return nil, nil, fmt.Errorf("table %s.%s in database %s is not enabled for change data capture: run %s",
 					t.Schema, t.Name, dbName, enableTableCommand(t.Schema, t.Name))
 			}
-			if !seen[t.ObjectID] {
+			if !seen[t.ObjectID] && (cfg.Select == nil || cfg.Select(t.Schema, t.Name)) {
 				seen[t.ObjectID] = true
 				selected = append(selected, t)
 			}
+		}
+		if len(selected) == 0 {
+			return nil, nil, fmt.Errorf("database %s: every table of TABLES is left out by INCLUDE_TABLES or EXCLUDE_TABLES: check the patterns", dbName)
 		}
 	}
 	sort.Slice(selected, func(i, j int) bool {

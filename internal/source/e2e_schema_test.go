@@ -10,6 +10,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/selection"
 )
 
 // replayFilled is replay for a table that gained columns: a row an event of
@@ -429,33 +430,43 @@ func changeID(ev *event.Event) string {
 	return fmt.Sprintf("%s:%s:%s:%d:%s", ev.Source.CommitLSN, ev.Source.ChangeLSN, ev.Op, ev.Source.EventSerialNo, keyString(ev.Table, row))
 }
 
-// TestE2ELeftoverInstanceDropped: a switch completed without dropping the
-// old instance (managed by hand then, or the producer stopped in between);
-// a reader that manages instances drops it at its first check.
-func TestE2ELeftoverInstanceDropped(t *testing.T) {
+// manualSwitch captures dbo.<name>, runs a reader that manages capture
+// instances by hand and checks the schema every interval; after the
+// snapshot a DBA adds column v and creates dbo_<name>_v2, and a row (1, 10)
+// is inserted. It returns once that row has been read with v through the
+// new instance: as an insert, or (when the reader read it through the old
+// instance before it saw the new one) re-read as an update once the switch
+// completes, even though nothing else is written to the table.
+func manualSwitch(t *testing.T, name string, interval time.Duration) (*e2eEnv, Config, *runner) {
+	t.Helper()
 	e := newEnv(t, true)
-	e.exec(`CREATE TABLE dbo.l (id int NOT NULL PRIMARY KEY)`)
-	e.enableTable("l", "")
+	e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY)`)
+	e.enableTable(name, "")
 	cfg := e.config()
-	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.SchemaCheckInterval = interval
 	cfg.ManualCaptureInstances = true
 	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
 	ru.waitFor("the snapshot's end", snapshotDone)
-	e.exec(`ALTER TABLE dbo.l ADD v int NULL`)
-	e.enableTable("l", "dbo_l_v2")
-	e.exec(`INSERT INTO dbo.l (id, v) VALUES (1, 10)`)
-	// Depending on when the reader sees dbo_l_v2, the insert comes through
-	// it, or through dbo_l (without v) followed by the row re-read once the
-	// switch completes (even if nothing else is written to the table).
-	ru.waitFor("row 1 with v=10 read through dbo_l_v2", func(bs []Batch) bool {
+	e.exec(`ALTER TABLE dbo.` + name + ` ADD v int NULL`)
+	e.enableTable(name, "dbo_"+name+"_v2")
+	e.exec(`INSERT INTO dbo.` + name + ` (id, v) VALUES (1, 10)`)
+	ru.waitFor("row 1 with v=10 through dbo_"+name+"_v2", func(bs []Batch) bool {
 		for _, ev := range events(bs) {
-			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_l_v2" &&
+			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_"+name+"_v2" &&
 				valueString(ev.After[0]) == "1" && valueString(ev.After[ev.Table.ColumnIndex("v")]) == "10" {
 				return true
 			}
 		}
 		return false
 	})
+	return e, cfg, ru
+}
+
+// TestE2ELeftoverInstanceDropped: a switch completed without dropping the
+// old instance (managed by hand then, or the producer stopped in between);
+// a reader that manages instances drops it at its first check.
+func TestE2ELeftoverInstanceDropped(t *testing.T) {
+	e, cfg, ru := manualSwitch(t, "l", 20*time.Millisecond)
 	if err := ru.stop(); err != context.Canceled {
 		t.Fatalf("Run: %v", err)
 	}
@@ -467,32 +478,69 @@ func TestE2ELeftoverInstanceDropped(t *testing.T) {
 	e.waitInstances("dbo_l_v2")
 }
 
-// TestE2EManualSwitchWhileIdle: the DBA creates the new instance and a row
-// is written; the reader, which checks the schema only every few seconds,
-// reads the row through the old instance first (without the new column),
-// then finds the new instance. The switch must complete, and the row be
-// re-read with the column, although nothing else is ever written.
+// TestE2EManualSwitchWhileIdle: with the schema checked only every few
+// seconds, the reader mostly reads the row through the old instance before
+// it finds the new one (the case that once left the switch pending until
+// the table's next change).
 func TestE2EManualSwitchWhileIdle(t *testing.T) {
+	manualSwitch(t, "w", 2*time.Second)
+}
+
+// TestE2ESelectedTables: Config.Select (the producer's INCLUDE_TABLES and
+// EXCLUDE_TABLES) picks the tables at start and among those enabled for
+// CDC later; a selection that leaves nothing is refused with the reason.
+func TestE2ESelectedTables(t *testing.T) {
 	e := newEnv(t, true)
-	e.exec(`CREATE TABLE dbo.w (id int NOT NULL PRIMARY KEY)`)
-	e.enableTable("w", "")
+	for _, name := range []string{"orders", "orders_audit", "customers"} {
+		e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY)`)
+		e.enableTable(name, "")
+	}
+	e.exec(`CREATE TABLE dbo.orders_late (id int NOT NULL PRIMARY KEY)`)
+	e.exec(`CREATE TABLE dbo.items_late (id int NOT NULL PRIMARY KEY)`)
 	cfg := e.config()
-	cfg.SchemaCheckInterval = 2 * time.Second
-	cfg.ManualCaptureInstances = true
-	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
+	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.Select = func(schema, table string) bool {
+		return selection.Selected([]string{"dbo.orders*"}, []string{"*.*_audit"}, cfg.Database, schema, table)
+	}
+	tables, _, err := Discover(t.Context(), e.db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) != 1 || tables[0].Name != "orders" {
+		t.Fatalf("Discover selected %v, want only dbo.orders", tables)
+	}
+	var joined []string
+	cfg.OnNewTable = func(_ context.Context, t *catalog.Table) error {
+		joined = append(joined, t.Name)
+		return nil
+	}
+	ru := startRun(t, NewReader(e.db, cfg, tables), Position{}, nil)
 	ru.waitFor("the snapshot's end", snapshotDone)
-	e.exec(`ALTER TABLE dbo.w ADD v int NULL`)
-	e.enableTable("w", "dbo_w_v2")
-	e.exec(`INSERT INTO dbo.w (id, v) VALUES (1, 10)`)
-	// Rarely (a slow machine) the check runs before the insert is read;
-	// the row then simply comes through dbo_w_v2 as an insert.
-	ru.waitFor("row 1 with v=10 through dbo_w_v2", func(bs []Batch) bool {
+	e.enableTable("items_late", "")
+	e.enableTable("orders_late", "")
+	e.exec(`INSERT INTO dbo.items_late (id) VALUES (1)`)
+	e.exec(`INSERT INTO dbo.orders_late (id) VALUES (1)`)
+	ru.waitFor("the insert into dbo.orders_late", func(bs []Batch) bool {
 		for _, ev := range events(bs) {
-			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_w_v2" &&
-				valueString(ev.After[0]) == "1" && valueString(ev.After[ev.Table.ColumnIndex("v")]) == "10" {
+			if ev.Table.Name == "orders_late" && ev.Op == event.OpCreate {
 				return true
 			}
 		}
 		return false
 	})
+	for _, ev := range events(ru.batches()) {
+		if ev.Table.Name != "orders" && ev.Table.Name != "orders_late" {
+			t.Fatalf("an event of %s, which the selection leaves out", ev.Table.QualifiedName())
+		}
+	}
+	if len(joined) != 1 || joined[0] != "orders_late" {
+		t.Errorf("tables joined while running: %v, want [orders_late]", joined)
+	}
+
+	cfg.Select = func(schema, table string) bool {
+		return selection.Selected([]string{"sales.*"}, nil, cfg.Database, schema, table)
+	}
+	if _, _, err := Discover(t.Context(), e.db, cfg); err == nil || !strings.Contains(err.Error(), "INCLUDE_TABLES and EXCLUDE_TABLES") {
+		t.Errorf("Discover with a selection matching nothing: %v", err)
+	}
 }

@@ -78,6 +78,9 @@ func (r *Reader) joinTables(ctx context.Context, v *schemaView, pos *Position, e
 }
 
 func (r *Reader) selects(st sysTable) bool {
+	if r.cfg.Select != nil && !r.cfg.Select(st.Schema, st.Name) {
+		return false
+	}
 	if len(r.cfg.Tables) == 0 {
 		return true
 	}

@@ -8,6 +8,7 @@ package status
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -143,7 +145,7 @@ func loadPositions(ctx context.Context, cl *kgo.Client, cfg Config) (map[string]
 		out[db] = p
 		return nil
 	})
-	if err != nil && !strings.Contains(err.Error(), "does not exist") {
+	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) { // no producer has run yet
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	return out, nil

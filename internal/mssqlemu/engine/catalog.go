@@ -76,6 +76,7 @@ type Table struct {
 	dead     int // chains holding only an old delete
 	pkIndex  map[string]*rowChain
 	keyLocks map[string]*txn // primary-key values reserved by writers (locks.go)
+	shared   map[*txn]bool   // REPEATABLE READ and SERIALIZABLE readers (locks.go)
 	identity int64
 	idSeeded bool
 	capture  []*captureInstance // at most two

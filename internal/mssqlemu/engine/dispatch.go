@@ -156,6 +156,8 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.alterDatabase(x)
 	case *tsql.ExecStmt:
 		return s.execProcStmt(ctx, ev, x, w)
+	case *tsql.DbccStmt:
+		return s.dbcc(x, w)
 	case *tsql.PrintStmt:
 		v, t, err := ev.eval(x.Value, nil)
 		if err != nil {
@@ -434,6 +436,9 @@ func (ev *evaluator) tableRelation(o tsql.ObjectName) (*relation, *Table, error)
 		return nil, nil, errInvalidObject(displayName(o))
 	}
 	if err := ev.s.checkSnapshot(ev.tx, d); err != nil {
+		return nil, nil, err
+	}
+	if err := readLock(ev.tx, ev.s.iso, t); err != nil {
 		return nil, nil, err
 	}
 	rows, _ := t.scan(ev.tx, ev.s.snapshotSeq(ev.tx))

@@ -336,6 +336,9 @@ func uniqueConflict(tx *txn, t *Table, row []any, self *rowChain) error {
 
 func (s *session) insertRow(ev *evaluator, d *Database, t *Table, row []any) error {
 	tx := ev.tx
+	if err := writeWait(tx, t); err != nil {
+		return err
+	}
 	if pk := t.PK(); pk != nil {
 		k := keyString(t, pk, row)
 		if o := t.keyOwner(tx, k); o != nil {

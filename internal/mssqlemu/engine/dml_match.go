@@ -10,6 +10,12 @@ func (s *session) matchRows(ev *evaluator, d *Database, t *Table, target *tsql.T
 	if err := s.checkSnapshot(ev.tx, d); err != nil {
 		return nil, nil, err
 	}
+	if err := writeWait(ev.tx, t); err != nil {
+		return nil, nil, err
+	}
+	if err := readLock(ev.tx, s.iso, t); err != nil {
+		return nil, nil, err
+	}
 	rel := qualify(&relation{cols: tableCols(t)}, target.Name, target.Alias)
 	var rows [][]any
 	var chains []*rowChain

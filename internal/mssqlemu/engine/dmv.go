@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"net"
 	"sort"
 	"strconv"
@@ -155,4 +156,42 @@ func (s *session) spDatabases(w tds.ResultWriter) (int32, error) {
 		rel.rows = append(rel.rows, []any{d.Name, int64(8192), nil})
 	}
 	return 0, sendRelation(w, rel)
+}
+
+// dbcc runs DBCC USEROPTIONS, "the SET options active (set) for the current
+// connection" as rows of Set Option and Value, then DBCC's closing message
+// unless WITH NO_INFOMSGS
+// (https://learn.microsoft.com/en-us/sql/t-sql/database-console-commands/dbcc-useroptions-transact-sql).
+// Other DBCC commands (consistency checks, maintenance) mean nothing for
+// an in-memory engine and are refused as SQL Server refuses an unknown one.
+func (s *session) dbcc(x *tsql.DbccStmt, w tds.ResultWriter) error {
+	if x.Command != "USEROPTIONS" {
+		return msg(2526, 16, 3, fmt.Sprintf("Incorrect DBCC statement. Check the documentation for the correct DBCC syntax and options. (DBCC %s is not emulated.)", x.Command))
+	}
+	tNV := sqltypes.NVarCharType(128)
+	rel := &relation{cols: cols(c("Set Option", tNV), c("Value", tNV))}
+	set := func(bit string) bool { return s.options&optionBits[bit] != 0 }
+	rel.rows = append(rel.rows, []any{"textsize", "2147483647"}, []any{"language", "us_english"}, []any{"dateformat", "mdy"},
+		[]any{"datefirst", "7"}, []any{"lock_timeout", strconv.FormatInt(int64(s.lockTimeout), 10)})
+	for _, o := range []struct{ name, bit string }{{"quoted_identifier", "QUOTED_IDENTIFIER"}, {"arithabort", "ARITHABORT"},
+		{"ansi_null_dflt_on", "ANSI_NULL_DFLT_ON"}, {"ansi_warnings", "ANSI_WARNINGS"}, {"ansi_padding", "ANSI_PADDING"},
+		{"ansi_nulls", "ANSI_NULLS"}, {"concat_null_yields_null", "CONCAT_NULL_YIELDS_NULL"}, {"xact_abort", "XACT_ABORT"}, {"nocount", "NOCOUNT"}} {
+		if set(o.bit) {
+			rel.rows = append(rel.rows, []any{o.name, "SET"})
+		}
+	}
+	names := map[tsql.IsolationLevel]string{tsql.ReadUncommitted: "read uncommitted", tsql.ReadCommitted: "read committed",
+		tsql.RepeatableRead: "repeatable read", tsql.Serializable: "serializable", tsql.Snapshot: "snapshot"}
+	iso := s.iso
+	if s.tx != nil {
+		iso = s.tx.iso
+	}
+	rel.rows = append(rel.rows, []any{"isolation level", names[iso]})
+	if err := sendRelation(w, rel); err != nil {
+		return err
+	}
+	if x.NoInfoMsgs {
+		return nil
+	}
+	return w.Message(&tds.Message{Number: 2528, Class: 0, State: 1, Text: "DBCC execution completed. If DBCC printed error messages, contact your system administrator.", Server: s.e.cfg.ServerName})
 }

@@ -69,6 +69,11 @@ func (ev *evaluator) cast(xe tsql.Expr, dt *tsql.DataType, style tsql.Expr, try 
 			st = int(n)
 		}
 	}
+	if t.ID.IsCharacter() && vt.ID.IsCharacter() && vt.Collation.Name != "" {
+		// A character string converted to a character type keeps its
+		// collation (CAST and CONVERT, "Collation of the output").
+		t.Collation = vt.Collation
+	}
 	out, err := sqltypes.Convert(v, vt, t, st)
 	if err != nil {
 		if try {

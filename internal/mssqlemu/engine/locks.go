@@ -15,9 +15,22 @@ import (
 // its key, until the transaction ends; another writer that needs the row
 // or the key waits, for at most SET LOCK_TIMEOUT milliseconds (Msg 1222),
 // and a wait that would close a cycle makes the waiter the deadlock victim
-// (Msg 1205). Readers never wait: READ COMMITTED reads the last committed
-// version (as with READ_COMMITTED_SNAPSHOT ON), SNAPSHOT the version of
-// its start.
+// (Msg 1205). READ COMMITTED readers never wait: they read the last
+// committed version (as with READ_COMMITTED_SNAPSHOT ON), SNAPSHOT the
+// version of its start.
+//
+// REPEATABLE READ and SERIALIZABLE readers lock what they read until their
+// transaction ends ("shared locks are placed on all data read by each
+// statement in the transaction and are held until the transaction
+// completes"; SERIALIZABLE also keeps other transactions from inserting
+// into the key ranges read: SET TRANSACTION ISOLATION LEVEL,
+// https://learn.microsoft.com/en-us/sql/t-sql/statements/set-transaction-isolation-level-transact-sql).
+// The emulator takes that shared lock on the whole table (as SQL Server
+// does once it escalates): a reader waits for the table's writers, and a
+// writer for the table's other readers. That blocks more often than row
+// and key-range locks would, never less, so every anomaly those levels
+// forbid stays impossible; two readers that then both write deadlock, as
+// on SQL Server (a conversion deadlock).
 //
 // The exclusive row lock is the row's pending version: only its owner can
 // write one. Key locks keep a primary-key value reserved by a transaction
@@ -68,9 +81,49 @@ func (tx *txn) lockKey(t *Table, k string) {
 	tx.keys = append(tx.keys, keyLock{table: t, key: k})
 }
 
+// readLock makes a read of t by tx (nil: a statement outside any
+// transaction, at the session's level iso) wait for t's writers under
+// REPEATABLE READ and SERIALIZABLE, and keeps t shared-locked until tx
+// ends. Callers hold e.mu.
+func readLock(tx *txn, iso tsql.IsolationLevel, t *Table) error {
+	if tx != nil {
+		iso = tx.iso
+	}
+	if t == nil || iso != tsql.RepeatableRead && iso != tsql.Serializable {
+		return nil
+	}
+	if o := tableOwner(tx, t); o != nil {
+		return &lockWait{owner: o}
+	}
+	if tx == nil || t.shared[tx] {
+		return nil
+	}
+	if t.shared == nil {
+		t.shared = map[*txn]bool{}
+	}
+	t.shared[tx] = true
+	tx.shared = append(tx.shared, t)
+	return nil
+}
+
+// writeWait returns lockWait when another transaction holds t shared:
+// a writer waits for t's REPEATABLE READ and SERIALIZABLE readers.
+func writeWait(tx *txn, t *Table) error {
+	for o := range t.shared {
+		if o != tx {
+			return &lockWait{owner: o}
+		}
+	}
+	return nil
+}
+
 // end releases everything tx holds and wakes the transactions waiting
 // for it. Callers hold e.mu.
 func (tx *txn) end() {
+	for _, t := range tx.shared {
+		delete(t.shared, tx)
+	}
+	tx.shared = nil
 	for _, kl := range tx.keys {
 		if kl.table.keyLocks[kl.key] == tx {
 			delete(kl.table.keyLocks, kl.key)
@@ -102,6 +155,20 @@ func tableOwner(tx *txn, t *Table) *txn {
 	return nil
 }
 
+// ddlOwner is tableOwner, or another transaction holding t shared: DDL
+// waits for both.
+func ddlOwner(tx *txn, t *Table) *txn {
+	if o := tableOwner(tx, t); o != nil || t == nil {
+		return o
+	}
+	for o := range t.shared {
+		if o != tx {
+			return o
+		}
+	}
+	return nil
+}
+
 // ddlWait returns lockWait when another transaction holds rows of the
 // table o names. Callers hold e.mu.
 func (s *session) ddlWait(o tsql.ObjectName) error {
@@ -109,7 +176,7 @@ func (s *session) ddlWait(o tsql.ObjectName) error {
 	if err != nil {
 		return nil // the statement reports it
 	}
-	if owner := tableOwner(s.tx, s.findTable(d, o)); owner != nil {
+	if owner := ddlOwner(s.tx, s.findTable(d, o)); owner != nil {
 		return &lockWait{owner: owner}
 	}
 	return nil

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
@@ -414,8 +413,6 @@ func (ev *evaluator) topCount(top *tsql.TopClause, total int) (int, error) {
 	}
 	return int(min(n.(int64), 1<<31)), nil
 }
-
-var _ = big.NewInt
 
 // limit applies OFFSET/FETCH and TOP.
 func (ev *evaluator) limit(orows []outRow, sel *tsql.SelectStmt) ([]outRow, error) {

@@ -249,9 +249,9 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 	case *tsql.RollbackStmt:
 		return s.rollbackExplicit(w, x.Name)
 	case *tsql.SetIsolationStmt:
-		if err := checkIsolation(x.Level); err != nil {
-			return err
-		}
+		// Every level is honoured: REPEATABLE READ and SERIALIZABLE readers
+		// lock what they read (locks.go); READ UNCOMMITTED reads committed
+		// rows only, which that level allows.
 		s.e.mu.Lock() // other sessions read it (sys.dm_exec_sessions)
 		s.iso = x.Level
 		s.e.mu.Unlock()
@@ -400,9 +400,6 @@ func (s *session) runText(ctx context.Context, sqlText string, fr *frame, w tds.
 // Begin starts a transaction at the given isolation level (TDS request).
 func (s *session) Begin(ctx context.Context, level tds.IsolationLevel, w tds.ResultWriter) error {
 	if level != tds.IsolationDefault {
-		if err := checkIsolation(tsql.IsolationLevel(level)); err != nil {
-			return toMessageOr(err)
-		}
 		s.e.mu.Lock()
 		s.iso = tsql.IsolationLevel(level)
 		s.e.mu.Unlock()

@@ -76,17 +76,3 @@ func (ev *evaluator) checkValueOption(x *tsql.SetValueStmt) error {
 	}
 	return unsupportedOption(option + " " + s)
 }
-
-// checkIsolation refuses REPEATABLE READ and SERIALIZABLE: the engine
-// reads as READ COMMITTED outside SNAPSHOT, which would silently allow the
-// anomalies those levels forbid. READ UNCOMMITTED may read only committed
-// rows, so it is accepted.
-func checkIsolation(level tsql.IsolationLevel) error {
-	switch level {
-	case tsql.RepeatableRead:
-		return unsupportedOption("REPEATABLE READ")
-	case tsql.Serializable:
-		return unsupportedOption("SERIALIZABLE")
-	}
-	return nil
-}

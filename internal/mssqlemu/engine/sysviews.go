@@ -143,15 +143,7 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 			cn("is_sparse", tBit), cn("is_column_set", tBit), cn("generated_always_type", tTiny), cn("generated_always_type_desc", tDesc))}
 		for _, t := range d.sortedTables() {
 			for _, col := range t.Columns {
-				prec, scale := col.Type.PrecisionScale()
-				var coll any
-				if col.Type.ID.IsCharacter() {
-					coll = col.Type.Collation.Name
-				}
-				padded := col.Type.ID.IsCharacter() || col.Type.ID.IsBinary()
-				rel.rows = append(rel.rows, []any{int64(t.ID), col.Name, int64(col.ID), int64(col.Type.SystemTypeID()), int64(col.Type.UserTypeID()),
-					int64(col.Type.MaxLength()), int64(prec), int64(scale), coll, col.Nullable, padded, false, col.Identity != nil, col.Computed != nil, false,
-					false, false, false, false, false, int64(0), int64(col.DefaultID), int64(0), false, false, int64(0), "NOT_APPLICABLE"})
+				rel.rows = append(rel.rows, columnRow(int64(t.ID), col.Name, int64(col.ID), col.Type, col.Nullable, col.Identity != nil, col.Computed != nil, int64(col.DefaultID)))
 			}
 		}
 		return rel
@@ -284,8 +276,50 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 		return rel
 	case "computed_columns", "foreign_keys", "foreign_key_columns", "triggers", "views", "procedures", "check_constraints":
 		return &relation{cols: cols(c("object_id", tInt), cn("name", tName))}
+	case "system_objects":
+		return ev.systemObjects(d)
+	case "system_columns":
+		return ev.systemColumns(d)
 	}
 	return nil
+}
+
+// systemViewNames are the sys views the emulator has, which sys.system_objects
+// and sys.system_columns describe ("a row for all schema-scoped system
+// objects" and "a row for each column of system objects that have columns":
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-objects-transact-sql,
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-columns-transact-sql).
+var systemViewNames = []string{"all_columns", "all_objects", "check_constraints", "columns", "computed_columns", "databases",
+	"default_constraints", "dm_exec_connections", "dm_exec_requests", "dm_exec_sessions", "dm_tran_session_transactions",
+	"foreign_key_columns", "foreign_keys", "identity_columns", "index_columns", "indexes", "key_constraints", "objects",
+	"partitions", "procedures", "schemas", "tables", "triggers", "types", "views"}
+
+// systemObjectID is a system view's object_id: negative, as SQL Server's
+// system objects' are, and stable (the actual numbers of SQL Server's are
+// not documented, so they differ).
+func systemObjectID(i int) int64 { return -100 - int64(i) }
+
+func (ev *evaluator) systemObjects(d *Database) *relation {
+	rel := &relation{cols: cols(c("name", tName), c("object_id", tInt), cn("principal_id", tInt), c("schema_id", tInt), c("parent_object_id", tInt),
+		cn("type", tChar2), cn("type_desc", tDesc), c("create_date", tDT), c("modify_date", tDT), c("is_ms_shipped", tBit),
+		c("is_published", tBit), c("is_schema_published", tBit))}
+	created := sqltypes.FromTime(wall(d.Created), tDT)
+	for i, name := range systemViewNames {
+		rel.rows = append(rel.rows, []any{name, systemObjectID(i), nil, int64(4), int64(0), "V ", "VIEW", created, created, true, false, false})
+	}
+	return rel
+}
+
+func (ev *evaluator) systemColumns(d *Database) *relation {
+	rel := ev.sysView(d, "columns")
+	rel.rows = nil
+	for i, name := range systemViewNames {
+		v := ev.sysView(d, name)
+		for j, col := range v.cols {
+			rel.rows = append(rel.rows, columnRow(systemObjectID(i), col.name, int64(j+1), col.typ, col.nullable, false, false, 0))
+		}
+	}
+	return rel
 }
 
 func padType(t string) string {
@@ -496,4 +530,17 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// columnRow is a row of sys.columns (and sys.system_columns).
+func columnRow(objectID int64, name string, columnID int64, t sqltypes.Type, nullable, identity, computed bool, defaultID int64) []any {
+	prec, scale := t.PrecisionScale()
+	var coll any
+	if t.ID.IsCharacter() {
+		coll = t.Collation.Name
+	}
+	padded := t.ID.IsCharacter() || t.ID.IsBinary()
+	return []any{objectID, name, columnID, int64(t.SystemTypeID()), int64(t.UserTypeID()),
+		int64(t.MaxLength()), int64(prec), int64(scale), coll, nullable, padded, false, identity, computed, false,
+		false, false, false, false, false, int64(0), defaultID, int64(0), false, false, int64(0), "NOT_APPLICABLE"}
 }

@@ -23,6 +23,7 @@ type txn struct {
 	// beginLSN is the LSN of its first logged change (tran_begin_lsn).
 	beginLSN  uint64
 	keys      []keyLock     // primary-key values it reserved
+	shared    []*Table      // tables it holds a shared lock on (REPEATABLE READ, SERIALIZABLE)
 	blockedBy *txn          // the transaction whose lock it waits for
 	done      chan struct{} // closed when it commits or rolls back
 	spid      int32         // its session's, for sys.dm_exec_requests

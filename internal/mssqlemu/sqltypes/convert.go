@@ -130,16 +130,15 @@ func ToCodePage(s string, c Collation) string {
 	if c.CodePage == 65001 {
 		return s
 	}
-	enc := charmap.Windows1252
-	var sb strings.Builder
-	for _, r := range s {
-		if b, ok := enc.EncodeRune(r); ok {
-			sb.WriteRune(enc.DecodeByte(b))
-		} else {
-			sb.WriteByte('?')
-		}
+	b, err := EncodeCodePage(s, c.codePage())
+	if err != nil {
+		return s
 	}
-	return sb.String()
+	out, err := DecodeCodePage(b, c.codePage())
+	if err != nil {
+		return s
+	}
+	return out
 }
 
 // StringBytes encodes s as the type stores it: UTF-16LE for Unicode types,
@@ -153,16 +152,9 @@ func StringBytes(s string, t Type) []byte {
 		}
 		return b
 	}
-	if t.Collation.CodePage == 65001 {
+	b, err := EncodeCodePage(s, t.Collation.codePage())
+	if err != nil {
 		return []byte(s)
-	}
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		if c, ok := charmap.Windows1252.EncodeRune(r); ok {
-			b = append(b, c)
-		} else {
-			b = append(b, '?')
-		}
 	}
 	return b
 }
@@ -175,11 +167,15 @@ func bytesToString(b []byte, to Type) string {
 		}
 		return string(utf16.Decode(u))
 	}
-	var sb strings.Builder
-	for _, c := range b {
-		sb.WriteRune(charmap.Windows1252.DecodeByte(c))
+	s, err := DecodeCodePage(b, to.Collation.codePage())
+	if err != nil {
+		var sb strings.Builder
+		for _, c := range b {
+			sb.WriteRune(charmap.Windows1252.DecodeByte(c))
+		}
+		return sb.String()
 	}
-	return sb.String()
+	return s
 }
 
 func srcName(from Type) string {

@@ -2,6 +2,7 @@ package sqltypes
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -10,32 +11,100 @@ import (
 // SQL_Latin1_General_CP1_CI_AS (LCID 1033, sort order 52, code page 1252).
 var DefaultCollation = Collation{Name: "SQL_Latin1_General_CP1_CI_AS", LCID: 1033, SortID: 52, CodePage: 1252}
 
-// LookupCollation returns the collation named name (case-insensitive). Only
-// Latin1 collations are known; any other name is refused so that callers can
-// report Msg 448.
+// LookupCollation returns the collation named name (case-insensitive): a
+// SQL Latin1 collation, or a Windows collation — a designator, an optional
+// version, and the sensitivity suffixes or _BIN/_BIN2
+// (https://learn.microsoft.com/en-us/sql/t-sql/statements/windows-collation-name-transact-sql)
+// — of the designators in windowsCollations. Any other name is refused so
+// that callers can report Msg 448. Comparison rules beyond case
+// sensitivity (accents, kana, width, the languages' sort orders) are not
+// emulated; the code page, which decides what a varchar can hold, is.
 func LookupCollation(name string) (Collation, bool) {
 	n := strings.ToUpper(name)
-	switch {
-	case strings.HasPrefix(n, "SQL_LATIN1_GENERAL_CP1_"), strings.HasPrefix(n, "LATIN1_GENERAL_"):
-		c := Collation{Name: name, LCID: 1033, CodePage: 1252}
-		if strings.HasPrefix(n, "SQL_") {
-			c.SortID = 52
-			if strings.Contains(n, "_CS_") {
-				c.SortID = 51
-			}
+	if strings.HasPrefix(n, "SQL_LATIN1_GENERAL_CP1_") {
+		c := Collation{Name: name, LCID: 1033, CodePage: 1252, SortID: 52}
+		if strings.Contains(n, "_CS_") {
+			c.SortID = 51
 		}
-		// Keep SQL Server's spelling of the known names.
-		for _, known := range []string{"SQL_Latin1_General_CP1_CI_AS", "SQL_Latin1_General_CP1_CS_AS", "Latin1_General_CI_AS", "Latin1_General_CS_AS", "Latin1_General_BIN", "Latin1_General_BIN2", "Latin1_General_100_CI_AS_SC_UTF8", "Latin1_General_100_CI_AS"} {
+		for _, known := range []string{"SQL_Latin1_General_CP1_CI_AS", "SQL_Latin1_General_CP1_CS_AS"} {
 			if strings.EqualFold(known, name) {
 				c.Name = known
 			}
 		}
-		if strings.HasSuffix(n, "_UTF8") {
-			c.CodePage = 65001
-		}
 		return c, true
 	}
-	return Collation{}, false
+	best := -1
+	for i, w := range windowsCollations {
+		d := strings.ToUpper(w.designator) + "_"
+		if strings.HasPrefix(n, d) && (best < 0 || len(w.designator) > len(windowsCollations[best].designator)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Collation{}, false
+	}
+	w := windowsCollations[best]
+	rest := n[len(w.designator):]
+	for _, v := range []string{"_90", "_100", "_140", "_160"} {
+		if strings.HasPrefix(rest, v+"_") {
+			rest = rest[len(v):]
+			break
+		}
+	}
+	if !collationSuffix.MatchString(rest) {
+		return Collation{}, false
+	}
+	c := Collation{Name: name, LCID: w.lcid, CodePage: w.codePage}
+	if strings.HasSuffix(rest, "_UTF8") {
+		c.CodePage = 65001
+	}
+	// Keep SQL Server's spelling of the known names.
+	for _, known := range []string{"Latin1_General_CI_AS", "Latin1_General_CS_AS", "Latin1_General_BIN", "Latin1_General_BIN2",
+		"Latin1_General_100_CI_AS_SC_UTF8", "Latin1_General_100_CI_AS"} {
+		if strings.EqualFold(known, name) {
+			c.Name = known
+		}
+	}
+	return c, true
+}
+
+// collationSuffix is what follows a Windows collation's designator and
+// version: _BIN, _BIN2, or case and accent sensitivity with the optional
+// kana, width, variation-selector, supplementary-character and UTF-8 parts.
+var collationSuffix = regexp.MustCompile(`^(_BIN2?|_C[IS]_A[IS](_KS)?(_WS)?(_VSS)?(_SC)?(_UTF8)?|_BIN2_UTF8)$`)
+
+// windowsCollations are the Windows collation designators the emulator
+// knows, with their locale and the code page of their non-Unicode data
+// (sys.fn_helpcollations; COLLATIONPROPERTY(name, 'CodePage')).
+var windowsCollations = []struct {
+	designator string
+	lcid       uint32
+	codePage   int
+}{
+	{"Latin1_General", 0x0409, 1252}, {"French", 0x040c, 1252}, {"German_PhoneBook", 0x10407, 1252},
+	{"Danish_Norwegian", 0x0406, 1252}, {"Norwegian", 0x0414, 1252}, {"Finnish_Swedish", 0x040b, 1252},
+	{"Icelandic", 0x040f, 1252}, {"Modern_Spanish", 0x0c0a, 1252}, {"Traditional_Spanish", 0x040a, 1252},
+	{"Mexican_Trad_Spanish", 0x080a, 1252}, {"Dutch", 0x0413, 1252}, {"Italian", 0x0410, 1252},
+	{"Thai", 0x041e, 874},
+	{"Japanese", 0x0411, 932}, {"Japanese_Bushu_Kakusu", 0x40411, 932}, {"Japanese_XJIS", 0x0411, 932},
+	{"Chinese_PRC", 0x0804, 936}, {"Chinese_PRC_Stroke", 0x20804, 936}, {"Chinese_Simplified_Pinyin", 0x0804, 936},
+	{"Chinese_Simplified_Stroke_Order", 0x20804, 936},
+	{"Korean_Wansung", 0x0412, 949}, {"Korean", 0x0412, 949},
+	{"Chinese_Taiwan_Stroke", 0x0404, 950}, {"Chinese_Taiwan_Bopomofo", 0x30404, 950}, {"Chinese_Hong_Kong_Stroke", 0x0c04, 950},
+	{"Chinese_Traditional_Stroke_Count", 0x0404, 950}, {"Chinese_Traditional_Bopomofo", 0x30404, 950},
+	{"Chinese_Traditional_Pinyin", 0x0404, 950}, {"Chinese_Traditional_Stroke_Order", 0x20404, 950},
+	{"Polish", 0x0415, 1250}, {"Czech", 0x0405, 1250}, {"Hungarian", 0x040e, 1250}, {"Hungarian_Technical", 0x1040e, 1250},
+	{"Romanian", 0x0418, 1250}, {"Croatian", 0x041a, 1250}, {"Slovak", 0x041b, 1250}, {"Slovenian", 0x0424, 1250},
+	{"Albanian", 0x041c, 1250}, {"Bosnian_Latin", 0x141a, 1250}, {"Serbian_Latin", 0x081a, 1250},
+	{"Cyrillic_General", 0x0419, 1251}, {"Ukrainian", 0x0422, 1251}, {"Macedonian_FYROM", 0x042f, 1251},
+	{"Bosnian_Cyrillic", 0x201a, 1251}, {"Serbian_Cyrillic", 0x0c1a, 1251}, {"Kazakh", 0x043f, 1251}, {"Tatar", 0x0444, 1251},
+	{"Azeri_Cyrillic", 0x082c, 1251},
+	{"Greek", 0x0408, 1253},
+	{"Turkish", 0x041f, 1254}, {"Azeri_Latin", 0x042c, 1254}, {"Uzbek_Latin", 0x0443, 1254},
+	{"Hebrew", 0x040d, 1255},
+	{"Arabic", 0x0401, 1256}, {"Urdu", 0x0420, 1256}, {"Persian", 0x0429, 1256},
+	{"Estonian", 0x0425, 1257}, {"Latvian", 0x0426, 1257}, {"Lithuanian", 0x0427, 1257},
+	{"Vietnamese", 0x042a, 1258},
 }
 
 // CaseSensitive reports whether the collation distinguishes case.

@@ -99,6 +99,14 @@ type CreateSchemaStmt struct {
 	Authorization string
 }
 
+// DbccStmt is DBCC command [(arguments)] [WITH options]. Only the command
+// name and NO_INFOMSGS are kept; the engine runs the commands it has.
+type DbccStmt struct {
+	Pos
+	Command    string // upper case
+	NoInfoMsgs bool
+}
+
 // UseStmt is USE database.
 type UseStmt struct {
 	Pos

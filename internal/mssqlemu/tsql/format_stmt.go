@@ -63,6 +63,11 @@ func (f *formatter) stmt(s Statement) {
 		}
 	case *UseStmt:
 		f.w("USE ", quoteIdent(s.Database))
+	case *DbccStmt:
+		f.w("DBCC ", s.Command)
+		if s.NoInfoMsgs {
+			f.w(" WITH NO_INFOMSGS")
+		}
 	case *CreateProcStmt:
 		f.formatProc(s)
 	case *DropProcStmt:

@@ -6,6 +6,7 @@ func (*CreateDatabaseStmt) stmtNode()           {}
 func (*DropDatabaseStmt) stmtNode()             {}
 func (*CreateSchemaStmt) stmtNode()             {}
 func (*UseStmt) stmtNode()                      {}
+func (*DbccStmt) stmtNode()                     {}
 func (*CreateTableStmt) stmtNode()              {}
 func (*AlterTableAddStmt) stmtNode()            {}
 func (*AlterTableDropColumnStmt) stmtNode()     {}

@@ -276,6 +276,8 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		return p.parseDrop()
 	case "TRUNCATE":
 		return p.parseTruncate()
+	case "DBCC":
+		return p.parseDbcc()
 	case "USE":
 		p.i++
 		name, err := p.ident()
@@ -334,4 +336,43 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 		return p.parseExecBody(t.pos(), true)
 	}
 	return nil, p.fail()
+}
+
+// parseDbcc reads DBCC name [(arguments)] [WITH option, ...]
+// (https://learn.microsoft.com/en-us/sql/t-sql/database-console-commands/dbcc-transact-sql).
+func (p *parser) parseDbcc() (Statement, error) {
+	pos := p.tok().pos()
+	p.i++
+	t := p.tok()
+	if t.kind != tWord {
+		return nil, p.fail()
+	}
+	p.i++
+	st := &DbccStmt{Pos: pos, Command: t.upper}
+	if p.acceptOp("(") {
+		for depth := 1; depth > 0; p.i++ {
+			switch {
+			case p.tok().kind == tEOF:
+				return nil, p.fail()
+			case p.isOp("("):
+				depth++
+			case p.isOp(")"):
+				depth--
+			}
+		}
+	}
+	if p.acceptKw("WITH") {
+		for {
+			o := p.tok()
+			if o.kind != tWord {
+				return nil, p.fail()
+			}
+			p.i++
+			st.NoInfoMsgs = st.NoInfoMsgs || o.upper == "NO_INFOMSGS"
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+	}
+	return st, nil
 }
