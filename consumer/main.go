@@ -68,6 +68,9 @@ func run(ctx context.Context) error {
 	}
 	log, reg, health := rt.Log, rt.Metrics, rt.Health
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "consumer")}
+	for _, w := range secure.Warnings(cfg.Kafka, cfg.Registry, cfg.SchemaRegistryURL) {
+		log.Warn(w)
+	}
 
 	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
 	if err != nil {

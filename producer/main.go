@@ -65,6 +65,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "producer")}
+	for _, w := range secure.Warnings(cfg.Kafka, cfg.Registry, cfg.SchemaRegistryURL) {
+		log.Warn(w)
+	}
 
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
 	if err != nil {

@@ -278,3 +278,23 @@ func Explain(err error) error {
 	}
 	return err
 }
+
+// Warnings lists what in the settings weakens security, for the programs to
+// log once at start: certificate checks turned off, a password sent in the
+// clear.
+func Warnings(k Kafka, r Registry, registryURL string) []string {
+	var w []string
+	if k.TLS == "on" && k.SkipVerify == "on" {
+		w = append(w, "KAFKA_TLS_INSECURE_SKIP_VERIFY=on: the brokers' certificates are not checked; use it with a test cluster only")
+	}
+	if k.TLS != "on" && strings.EqualFold(k.SASLMechanism, "PLAIN") {
+		w = append(w, "KAFKA_SASL_MECHANISM=PLAIN without KAFKA_TLS=on sends the Kafka password in the clear")
+	}
+	if r.SkipVerify == "on" {
+		w = append(w, "SCHEMA_REGISTRY_TLS_INSECURE_SKIP_VERIFY=on: the registry's certificate is not checked; use it with a test registry only")
+	}
+	if strings.HasPrefix(registryURL, "http://") && (r.Password != "" || strings.Contains(registryURL, "@")) {
+		w = append(w, "SCHEMA_REGISTRY_URL is http:// and the registry password goes in the clear; use https://")
+	}
+	return w
+}

@@ -194,3 +194,13 @@ func TestOAuthBearerRereadsTheTokenFile(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnings(t *testing.T) {
+	if w := secure.Warnings(secure.Kafka{TLS: "on", SkipVerify: "off", SASLMechanism: "SCRAM-SHA-512"}, secure.Registry{SkipVerify: "off", Password: "p"}, "https://r"); len(w) != 0 {
+		t.Errorf("safe settings warned: %q", w)
+	}
+	w := secure.Warnings(secure.Kafka{TLS: "off", SkipVerify: "off", SASLMechanism: "PLAIN"}, secure.Registry{SkipVerify: "on", Password: "p"}, "http://r")
+	if len(w) != 3 {
+		t.Errorf("want 3 warnings (PLAIN in the clear, registry skip-verify, password over http), got %q", w)
+	}
+}
