@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mssql2adb/mssql2adb/internal/obs"
@@ -57,21 +58,6 @@ func (d *describing) Unregister(c prometheus.Collector) bool { return d.reg.Unre
 func exported(t *testing.T) map[string]bool {
 	t.Helper()
 	d := &describing{reg: prometheus.NewRegistry(), names: map[string]bool{}}
-	// obs.NewRegistry's Go and process collectors, on a registry of their
-	// own (they are registered once per process).
-	base := obs.NewRegistry()
-	mfs, err := base.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		d.names[mf.GetName()] = true
-		if mf.GetType().String() == "HISTOGRAM" || mf.GetType().String() == "SUMMARY" {
-			for _, s := range []string{"_bucket", "_sum", "_count"} {
-				d.names[mf.GetName()+s] = true
-			}
-		}
-	}
 	// The producer's.
 	relay.NewMetrics(d)
 	source.RegisterMetrics(d, func() source.Progress { return source.Progress{} })
@@ -79,11 +65,21 @@ func exported(t *testing.T) map[string]bool {
 	// The consumer's.
 	sink.NewMetrics(d)
 	obs.NewRetries(d, "consumer")
-	for n := range d.names {
-		if strings.HasSuffix(n, "_seconds") && !strings.Contains(n, "timestamp") && !strings.HasPrefix(n, "process_") && !strings.HasPrefix(n, "go_") {
-			// histograms: mssql2adb_consumer_apply_seconds
-			for _, s := range []string{"_bucket", "_sum", "_count"} {
-				d.names[n+s] = true
+	// A histogram is served as <name>_bucket, _sum and _count. Gather
+	// shows the type of every metric without labels (obs.NewRegistry's Go
+	// and process collectors are on a registry of their own: they are
+	// registered once per process).
+	for _, g := range []prometheus.Gatherer{obs.NewRegistry(), d.reg} {
+		mfs, err := g.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			d.names[mf.GetName()] = true
+			if mf.GetType() == dto.MetricType_HISTOGRAM || mf.GetType() == dto.MetricType_SUMMARY {
+				for _, s := range []string{"_bucket", "_sum", "_count"} {
+					d.names[mf.GetName()+s] = true
+				}
 			}
 		}
 	}
