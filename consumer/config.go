@@ -7,6 +7,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
 
 // Config is every setting of the consumer, read from the environment.
@@ -40,6 +41,11 @@ type Config struct {
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9465" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them. Give each consumer on one host its own port."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
 	LogFormat         string        `env:"LOG_FORMAT,default=text" help:"text or json."`
+
+	// Connection security, shared with the other program (internal/secure).
+	Kafka    secure.Kafka
+	Registry secure.Registry
+	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
 }
 
 func (c *Config) validate() error {

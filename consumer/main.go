@@ -34,6 +34,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/route"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
 	"github.com/mssql2adb/mssql2adb/internal/status"
 )
@@ -63,15 +64,26 @@ func run(ctx context.Context) error {
 	if command {
 		return runPrecheck(ctx, &cfg)
 	}
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return err
+	}
 	if len(os.Args) > 1 && os.Args[1] == "status" {
-		return runStatus(ctx, cfg, os.Args[2:])
+		return runStatus(ctx, cfg, kopts, os.Args[2:])
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return err
 	}
 	rt, err := obs.Start(ctx, cfg.LogFormat, cfg.LogLevel, cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
 	log, reg, health := rt.Log, rt.Metrics, rt.Health
-	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "consumer")}
+	for _, w := range secure.Warnings(cfg.Kafka, cfg.Registry, cfg.SchemaRegistryURL) {
+		log.Warn(w)
+	}
 
 	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
 	if err != nil {
@@ -90,7 +102,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
@@ -107,17 +119,17 @@ func run(ctx context.Context) error {
 	if cfg.BadRecords == "deadletter" {
 		deadLetter = cfg.DeadLetterTopic
 	}
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		kcl.Close()
 		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
 	}
 	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
-		return err
+		return secure.Explain(err)
 	}); err != nil {
 		kcl.Close()
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
 	}
 	// The same items as `consumer precheck`, over the tables of every change
 	// topic already in the registry: a failed one (a rule that cannot apply
@@ -165,6 +177,7 @@ func run(ctx context.Context) error {
 		OnStale:         cfg.StaleState,
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
+		ConnOpts:        kopts,
 		Fatal:           route.IsRuleError,
 		ClientOpts:      groupOpts(cfg),
 		Heartbeat:       func(e *event.Event) bool { return router.IsHeartbeat(e.Table) },
@@ -229,7 +242,7 @@ func ptr[T any](v T) *T { return &v }
 // runStatus is `consumer status [--json] [--state-topic T]`: what the
 // pipeline of TOPIC_PREFIX and GROUP_ID is doing, from Kafka and the
 // target's bookkeeping, without any of its processes running.
-func runStatus(ctx context.Context, cfg Config, args []string) error {
+func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) error {
 	fs := flag.NewFlagSet("consumer status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	stateTopic := fs.String("state-topic", "_mssql2adb_state", "the producers' STATE_TOPIC")
@@ -241,7 +254,7 @@ func runStatus(ctx context.Context, cfg Config, args []string) error {
 		return fmt.Errorf("TARGET_DSN: %w", err)
 	}
 	defer pool.Close()
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}

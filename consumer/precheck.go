@@ -15,6 +15,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/route"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
 
 // Names of the consumer's service items.
@@ -32,8 +33,8 @@ func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *k
 	return append([]precheck.Item{
 		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",
 			func(ctx context.Context) error { return kafka.Ping(ctx, kcl) }),
-		precheck.Reach(itemRegistry, "the schema registry at "+cfg.SchemaRegistryURL, "check SCHEMA_REGISTRY_URL and that the registry runs",
-			func(ctx context.Context) error { _, err := srcl.Subjects(ctx); return err }),
+		precheck.Reach(itemRegistry, "the schema registry at "+secure.Redact(cfg.SchemaRegistryURL), "check SCHEMA_REGISTRY_URL and that the registry runs",
+			func(ctx context.Context) error { _, err := srcl.Subjects(ctx); return secure.Explain(err) }),
 	}, tg.Items()...)
 }
 
@@ -51,12 +52,20 @@ func runPrecheck(ctx context.Context, cfg *Config) error {
 		return exit2(err)
 	}
 	defer pool.Close()
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return exit2(err)
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return exit2(err)
+	}
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		return exit2(err)
 	}
 	defer kcl.Close()
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		return exit2(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/selection"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
@@ -44,6 +45,11 @@ type Config struct {
 	HTTPAddr          string        `env:"HTTP_ADDR,default=:9464" help:"Address of the /metrics, /healthz and /readyz endpoints; off disables them."`
 	LogLevel          string        `env:"LOG_LEVEL,default=info" help:"debug, info, warn or error."`
 	LogFormat         string        `env:"LOG_FORMAT,default=text" help:"text or json."`
+
+	// Connection security, shared with the other program (internal/secure).
+	Kafka    secure.Kafka
+	Registry secure.Registry
+	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
 }
 
 // database returns the database named in MSSQL_DSN, which the producer needs

@@ -16,9 +16,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 
 	_ "github.com/microsoft/go-mssqldb"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -29,8 +29,10 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/obs"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
+	"github.com/mssql2adb/mssql2adb/internal/progress"
 	"github.com/mssql2adb/mssql2adb/internal/relay"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
@@ -64,9 +66,20 @@ func run(ctx context.Context) error {
 	}
 	log, reg, health := rt.Log, rt.Metrics, rt.Health
 	database, _ := cfg.database()
-	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log}
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return err
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return err
+	}
+	policy := retry.Policy{Window: cfg.RetryWindow, Logger: log, OnRetry: obs.NewRetries(reg, "producer")}
+	for _, w := range secure.Warnings(cfg.Kafka, cfg.Registry, cfg.SchemaRegistryURL) {
+		log.Warn(w)
+	}
 
-	c, err := openClients(&cfg)
+	c, err := openClients(&cfg, kopts, sropts)
 	if err != nil {
 		return err
 	}
@@ -80,9 +93,9 @@ func run(ctx context.Context) error {
 	}
 	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
 		_, err := srcl.Subjects(ctx)
-		return err
+		return secure.Explain(err)
 	}); err != nil {
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, cfg.SchemaRegistryURL)
+		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
 	}
 	// The same items as `producer precheck`: a failed one stops the start
 	// unless PRECHECK_SKIP names it.
@@ -168,15 +181,24 @@ func run(ctx context.Context) error {
 	}
 	stateKey := cfg.TopicPrefix + "." + database
 	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,
-		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes)}})
+		Opts: append(kopts, kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes))})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
 	rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey},
 		codec, w, relay.NewMetrics(reg), log)
+	// A person watching a terminal sees the snapshot's progress redrawn
+	// per table; logs get one line per interval instead.
+	live := progress.IsTerminal(os.Stderr) && cfg.LogFormat == "text"
+	if live {
+		scfg.ProgressLogInterval = -1
+	}
 	reader := source.NewReader(db, scfg, tables)
-	registerProgress(reg, reader)
+	if live {
+		go progress.Show(ctx, os.Stderr, reader.Progress, time.Second)
+	}
+	source.RegisterMetrics(reg, reader.Progress)
 	if hb != nil {
 		hctx, stop := context.WithCancel(ctx)
 		defer stop()
@@ -237,33 +259,6 @@ func loadPosition(ctx context.Context, cl *kgo.Client, topic, key string, log *s
 	}
 	log.Info("resuming from saved position", "position", pos.String())
 	return pos, nil
-}
-
-// registerProgress exports the reader's progress (snapshot rows done and
-// total, streamed events, the last commit's time) as gauges.
-func registerProgress(reg *prometheus.Registry, r *source.Reader) {
-	gauge := func(name, help string, f func(p source.Progress) float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mssql2adb_producer_" + name, Help: help},
-			func() float64 { return f(r.Progress()) }))
-	}
-	gauge("snapshot_rows_done", "Snapshot rows written to Kafka.", func(p source.Progress) float64 { return float64(p.SnapshotRowsDone) })
-	gauge("snapshot_rows_total", "Estimated snapshot rows of the tables to read.", func(p source.Progress) float64 { return float64(p.SnapshotRowsTotal) })
-	gauge("snapshot_tables_done", "Tables whose snapshot is complete.", func(p source.Progress) float64 { return float64(p.SnapshotTablesDone) })
-	gauge("stream_events", "Change events read from the CDC change tables.", func(p source.Progress) float64 { return float64(p.StreamEvents) })
-	gauge("tables_stopped", "Tables no longer read because of DDL the pipeline cannot follow or CDC disabled (the log says what to do).",
-		func(p source.Progress) float64 { return float64(p.TablesStopped) })
-	gauge("streaming", "1 once the snapshot is done and changes are streamed.", func(p source.Progress) float64 {
-		if p.Phase == "streaming" {
-			return 1
-		}
-		return 0
-	})
-	gauge("last_commit_timestamp_seconds", "Source commit time of the last change read.", func(p source.Progress) float64 {
-		if p.LastCommitTime.IsZero() {
-			return 0
-		}
-		return float64(p.LastCommitTime.UnixNano()) / 1e9
-	})
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
@@ -32,17 +34,17 @@ type clients struct {
 	srcl *sr.Client
 }
 
-func openClients(cfg *Config) (*clients, error) {
+func openClients(cfg *Config, kopts []kgo.Opt, sropts []sr.ClientOpt) (*clients, error) {
 	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
 	if err != nil {
 		return nil, fmt.Errorf("MSSQL_DSN: %w", err)
 	}
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers)...)
+	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
-	srcl, err := sr.NewClient(sr.URLs(cfg.SchemaRegistryURL))
+	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		db.Close()
 		kcl.Close()
@@ -65,7 +67,7 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, Select: cfg.selects(database), PositionNeeds: []string{itemKafka}, Heartbeat: hb,
 		Position: func(ctx context.Context) (lsn.LSN, error) {
 			pos, err := loadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
-			if errors.Is(err, kafka.ErrNoTopic) {
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
 				return lsn.LSN{}, nil // a first start: the producer creates the state topic
 			}
 			if err != nil || pos.ResumeLSN().IsZero() {
@@ -90,8 +92,8 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 	return append([]precheck.Item{
 		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",
 			func(ctx context.Context) error { return kafka.Ping(ctx, c.kcl) }),
-		precheck.Reach(itemRegistry, "the schema registry at "+cfg.SchemaRegistryURL, "check SCHEMA_REGISTRY_URL and that the registry runs",
-			func(ctx context.Context) error { _, err := c.srcl.Subjects(ctx); return err }),
+		precheck.Reach(itemRegistry, "the schema registry at "+secure.Redact(cfg.SchemaRegistryURL), "check SCHEMA_REGISTRY_URL and that the registry runs",
+			func(ctx context.Context) error { _, err := c.srcl.Subjects(ctx); return secure.Explain(err) }),
 	}, src.Items()...)
 }
 
@@ -99,7 +101,15 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 // status 0 when no item failed (warnings allowed), 1 when one did.
 func runPrecheck(ctx context.Context, cfg *Config) error {
 	database, _ := cfg.database()
-	c, err := openClients(cfg)
+	kopts, err := cfg.Kafka.Opts()
+	if err != nil {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
+	if err != nil {
+		return &config.ExitError{Code: 2, Err: err}
+	}
+	c, err := openClients(cfg, kopts, sropts)
 	if err != nil {
 		return &config.ExitError{Code: 2, Err: err}
 	}

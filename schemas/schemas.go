@@ -1,7 +1,8 @@
 // Package schemas holds the fixed Avro schemas, embedded in the binaries:
 // the envelope's source block (Debezium's SQL Server Source record), the
-// heartbeat key and value, and the producer's state record. Table row schemas
-// are not here: internal/avro generates them from the source catalog.
+// heartbeat key and value; and the JSON Schema of the producer's state
+// record. Table row schemas are not here: internal/avro generates them from
+// the source catalog.
 package schemas
 
 import _ "embed"
@@ -24,18 +25,17 @@ var HeartbeatKey string
 //go:embed heartbeat.avsc
 var Heartbeat string
 
-// State is the value schema of the producer's state topic
-// (io.mssql2adb.ProducerState).
+// StateJSON is the JSON Schema of the value of a state topic record: the
+// producer's source position (internal/source's Position in JSON).
 //
-//go:embed state.avsc
-var State string
+//go:embed state.schema.json
+var StateJSON string
 
-// All returns every fixed schema by file name, for tests and tools.
+// All returns every fixed Avro schema by file name, for tests and tools.
 func All() map[string]string {
 	return map[string]string{
 		"source.avsc":        Source,
 		"heartbeat_key.avsc": HeartbeatKey,
 		"heartbeat.avsc":     Heartbeat,
-		"state.avsc":         State,
 	}
 }

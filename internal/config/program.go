@@ -4,14 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// Shutdown is the setting, shared by both programs, that bounds a graceful
+// stop; embed it in a program's Config so --help and the README list it.
+type Shutdown struct {
+	Timeout time.Duration `env:"SHUTDOWN_TIMEOUT,default=30s" help:"On SIGTERM or SIGINT the program stops taking new work and abandons its in-flight batch (the producer aborts its Kafka transaction, the consumer rolls back its target transaction: the next run writes it again, exactly once); if it has not exited within this time it exits anyway, with status 1. Keep it below Kubernetes' terminationGracePeriodSeconds. A second signal exits at once."`
+}
 
 // Main is a program's entry point: with -h or --help it prints Usage for
 // settings and returns; otherwise it calls run with a context that SIGINT and
-// SIGTERM cancel, and exits with status 1 and the error on failure.
+// SIGTERM cancel, and exits with status 1 and the error on failure. After
+// the signal, run has SHUTDOWN_TIMEOUT to return (see Shutdown).
 func Main(program, summary string, settings any, run func(context.Context) error) {
 	for _, a := range os.Args[1:] {
 		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
@@ -19,19 +28,54 @@ func Main(program, summary string, settings any, run func(context.Context) error
 			return
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx)
-	stop()
-	var exit *ExitError
-	if errors.As(err, &exit) {
-		if exit.Err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", program, exit.Err)
-		}
-		os.Exit(exit.Code)
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
+	var sd Shutdown
+	if err := Load(context.Background(), &sd, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
 		os.Exit(1)
+	}
+	os.Exit(runUntilSignal(program, sd.Timeout, os.Stderr, run))
+}
+
+// runUntilSignal runs run until it returns, and returns the exit status.
+// The first SIGINT or SIGTERM cancels run's context; if run has not
+// returned timeout later, or at a second signal, it gives up on run.
+func runUntilSignal(program string, timeout time.Duration, stderr io.Writer, run func(context.Context) error) int {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+
+	var deadline <-chan time.Time
+	for {
+		select {
+		case err := <-done:
+			var exit *ExitError
+			if errors.As(err, &exit) {
+				if exit.Err != nil {
+					fmt.Fprintf(stderr, "%s: %v\n", program, exit.Err)
+				}
+				return exit.Code
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				fmt.Fprintf(stderr, "%s: %v\n", program, err)
+				return 1
+			}
+			return 0
+		case sig := <-sigs:
+			if deadline != nil {
+				fmt.Fprintf(stderr, "%s: %s again: exiting now without waiting for the in-flight work\n", program, sig)
+				return 1
+			}
+			fmt.Fprintf(stderr, "%s: %s: stopping (SHUTDOWN_TIMEOUT %s)\n", program, sig, timeout)
+			cancel()
+			deadline = time.After(timeout)
+		case <-deadline:
+			fmt.Fprintf(stderr, "%s: did not stop within SHUTDOWN_TIMEOUT %s: exiting anyway; the work in flight is written again at the next start\n", program, timeout)
+			return 1
+		}
 	}
 }
 

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+
+	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
 
 // DefaultClientID is the client id every client of this project announces to
@@ -47,12 +51,27 @@ func backoff(tries int) time.Duration {
 func Ping(ctx context.Context, cl *kgo.Client) error {
 	if err := cl.Ping(ctx); err != nil {
 		brokers := seedBrokers(cl)
+		if aerr := secure.Explain(err); errors.Is(aerr, secure.ErrAuth) {
+			return fmt.Errorf("kafka: brokers %s: %w", brokers, aerr)
+		}
+		if errors.Is(err, io.EOF) && usesSASL(cl) {
+			// Kafka answers a refused login with SASL_AUTHENTICATION_FAILED
+			// (handled above); some brokers (kfake among them) close the
+			// connection instead. Retrying cannot help either way.
+			return fmt.Errorf("kafka: brokers %s: %w: the broker closed the connection during the SASL login; check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and KAFKA_TLS: %w",
+				brokers, secure.ErrAuth, err)
+		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("kafka: no answer from brokers %s before the deadline: %w; check that Kafka is running and that the broker list (KAFKA_BROKERS) is reachable from here", brokers, err)
 		}
 		return fmt.Errorf("kafka: cannot reach brokers %s: %w; check that Kafka is running, that the broker list (KAFKA_BROKERS) is right, and that the brokers' advertised listeners are reachable from here", brokers, err)
 	}
 	return nil
+}
+
+func usesSASL(cl *kgo.Client) bool {
+	m, ok := cl.OptValue(kgo.SASL).([]sasl.Mechanism)
+	return ok && len(m) > 0
 }
 
 func seedBrokers(cl *kgo.Client) string {

@@ -111,7 +111,7 @@ func ReadCommitted(ctx context.Context, cl *kgo.Client, topic string, from map[i
 		if found && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
 			return nil, fmt.Errorf("read %q: %w", topic, d.Err)
 		}
-		return nil, &NoTopicError{Topic: topic}
+		return nil, fmt.Errorf("topic %q: %w; create it (compacted) before starting", topic, kerr.UnknownTopicOrPartition)
 	}
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil {
@@ -176,17 +176,3 @@ func readPartition(ctx context.Context, cl *kgo.Client, d kadm.TopicDetail, p ka
 	}
 	return off, nil
 }
-
-// ErrNoTopic is matched (errors.Is) by the error of reading a topic that
-// does not exist.
-var ErrNoTopic = errors.New("kafka: topic does not exist")
-
-// NoTopicError is a topic that does not exist.
-type NoTopicError struct{ Topic string }
-
-func (e *NoTopicError) Error() string {
-	return fmt.Sprintf("topic %q does not exist; create it (compacted) before starting", e.Topic)
-}
-
-// Is makes errors.Is(err, ErrNoTopic) true.
-func (e *NoTopicError) Is(target error) bool { return target == ErrNoTopic }

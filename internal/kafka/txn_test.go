@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -188,7 +189,7 @@ func TestWriteBatchRejectsBadInput(t *testing.T) {
 func TestLoadStateMissingTopic(t *testing.T) {
 	b := startBroker(t)
 	_, _, err := LoadState(t.Context(), newClient(t, b), "nope.state", "k")
-	if err == nil || !strings.Contains(err.Error(), `topic "nope.state" does not exist`) {
+	if !errors.Is(err, kerr.UnknownTopicOrPartition) || !strings.Contains(err.Error(), `topic "nope.state"`) {
 		t.Fatalf("LoadState on missing topic: err = %v", err)
 	}
 }

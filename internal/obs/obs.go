@@ -121,3 +121,12 @@ func Start(ctx context.Context, format, level, httpAddr string) (*Runtime, error
 	}
 	return rt, nil
 }
+
+// NewRetries registers mssql2adb_<program>_retries_total on reg and returns
+// the function that counts one retry, for retry.Policy.OnRetry.
+func NewRetries(reg prometheus.Registerer, program string) func(op string) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_" + program + "_retries_total",
+		Help: "Waits before another attempt after a transient failure (a service that does not answer, a deadlock, a lost connection)."})
+	reg.MustRegister(c)
+	return func(string) { c.Inc() }
+}

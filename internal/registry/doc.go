@@ -3,6 +3,15 @@
 // real registry; clients cannot tell the difference for what this project
 // does (register, look up, fetch by id, check compatibility).
 //
+// It exists because nothing smaller does the job here: franz-go has a fake
+// Kafka broker (kfake) but no registry, its srfake checks no compatibility
+// (so a schema change the real registry refuses would pass every test), and
+// Confluent's registry needs a JVM this build machine does not have. It
+// holds only what the programs and independent clients (kcat,
+// confluent-kafka-python) use: subjects, versions, ids, compatibility
+// levels and checks, persistence in a topic, and optional basic auth and
+// TLS; no references, no JSON Schema or Protobuf, no modes or contexts.
+//
 // Schemas live in a compacted Kafka topic (_schemas by default, created if
 // missing), read fully at start, so a restarted registry serves the same
 // ids; with no brokers configured they live in memory only. Every change is

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +35,13 @@ type Config struct {
 	DefaultCompatibility string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Users, when not empty, are the user names and passwords of HTTP
+	// basic authentication, required on every request: a request without
+	// them, or with others, is answered 401 as Confluent's registry does.
+	Users map[string]string
+	// TLS, when set, serves HTTPS with this configuration (its
+	// certificates; ClientAuth to require client certificates).
+	TLS *tls.Config
 }
 
 // Registry is an embedded Confluent-compatible schema registry. It is an
@@ -87,8 +96,20 @@ func New(ctx context.Context, cfg Config) (*Registry, error) {
 	return r, nil
 }
 
-// ServeHTTP serves the REST API.
-func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+// ServeHTTP serves the REST API, to authenticated users when Config.Users
+// names some.
+func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if len(r.cfg.Users) > 0 {
+		user, pass, ok := req.BasicAuth()
+		want, known := r.cfg.Users[user]
+		if !ok || !known || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="schema-registry"`)
+			fail(w, &apiError{http.StatusUnauthorized, http.StatusUnauthorized, "Unauthorized"})
+			return
+		}
+	}
+	r.mux.ServeHTTP(w, req)
+}
 
 // catchUp applies every record of the log not applied yet. The caller holds
 // r.mu for writing, or is New. Records that cannot be understood are logged
@@ -124,6 +145,9 @@ func (r *Registry) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("registry: listen on %s: %w; pick a free address", addr, err)
 	}
+	if r.cfg.TLS != nil {
+		ln = tls.NewListener(ln, r.cfg.TLS)
+	}
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	r.srv, r.ln, r.done = srv, ln, make(chan struct{})
 	go func() {
@@ -156,6 +180,9 @@ func (r *Registry) Addr() string {
 // URL returns the base URL clients use, or "" before Start.
 func (r *Registry) URL() string {
 	if a := r.Addr(); a != "" {
+		if r.cfg.TLS != nil {
+			return "https://" + a
+		}
 		return "http://" + a
 	}
 	return ""

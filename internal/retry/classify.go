@@ -2,6 +2,8 @@ package retry
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -47,6 +49,10 @@ func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	var p permanent
+	if isTLSRefusal(err) || errors.As(err, &p) && p.Permanent() {
+		return false
+	}
 	var se sqlError
 	if errors.As(err, &se) {
 		_, ok := transientSQL[se.SQLErrorNumber()]
@@ -65,4 +71,20 @@ func IsTransient(err error) bool {
 	}
 	var dnsErr *net.DNSError
 	return errors.As(err, &dnsErr)
+}
+
+// permanent is an error that says itself that no retry can help, such as
+// refused credentials (secure.ErrAuth).
+type permanent interface{ Permanent() bool }
+
+// isTLSRefusal reports whether err is a TLS handshake that failed on a
+// certificate or on the other side's refusal: a setting must change, so it
+// is permanent even when it reaches us wrapped in a network error.
+func isTLSRefusal(err error) bool {
+	var ce *tls.CertificateVerificationError
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ae tls.AlertError
+	var rh tls.RecordHeaderError
+	return errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ae) || errors.As(err, &rh)
 }

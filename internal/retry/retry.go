@@ -30,6 +30,9 @@ type Policy struct {
 	// Transient decides which errors are retried (default IsTransient).
 	Transient func(error) bool
 	Logger    *slog.Logger
+	// OnRetry, when set, is called before each wait for another attempt
+	// (for a retries metric).
+	OnRetry func(op string)
 	// sleep is replaced by tests; nil means a context-aware timer.
 	sleep func(context.Context, time.Duration) error
 	now   func() time.Time
@@ -70,6 +73,9 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 		d := wait + time.Duration(rand.Int64N(int64(wait)/5+1))
 		if rest := p.Window - elapsed; d > rest {
 			d = rest
+		}
+		if p.OnRetry != nil {
+			p.OnRetry(op)
 		}
 		p.Logger.Warn("transient failure, retrying", "op", op, "attempt", attempt,
 			"retry_in", d.Round(time.Millisecond), "retrying_for", elapsed.Round(time.Second),

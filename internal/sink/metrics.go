@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/event"
 )
@@ -21,6 +22,7 @@ type Metrics struct {
 	dead       *prometheus.CounterVec
 	hbLatency  *prometheus.GaugeVec
 	hbTime     *prometheus.GaugeVec
+	lag        *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -45,8 +47,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 				"per source (<SOURCE_NAME>:<database>). It moves every HEARTBEAT_INTERVAL even while the captured tables are idle."}, []string{"source"}),
 		hbTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_heartbeat_source_commit_timestamp_seconds",
 			Help: "Source commit time of the last heartbeat applied, per source; time() minus it is how old the target's view of the source is."}, []string{"source"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_lag_records",
+			Help: "Committed records of a partition after the last one this consumer fetched (transaction markers not counted), per topic and partition; 0 when caught up."}, []string{"topic", "partition"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.hbLatency, m.hbTime)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.hbLatency, m.hbTime, m.lag)
 	return m
 }
 
@@ -92,4 +96,21 @@ func (m *Metrics) heartbeats(events []*event.Event, isHeartbeat func(*event.Even
 		m.hbLatency.WithLabelValues(k).Set(committed.Sub(at).Seconds())
 		m.hbTime.WithLabelValues(k).Set(float64(ms) / 1e3)
 	}
+}
+
+// fetched records a partition's lag from a fetch: the records between its
+// last stable offset and the last record fetched. The producer writes only
+// in transactions, so after a transactional record at least one of those
+// offsets is a commit marker, which is no record to apply: an idle
+// partition shows 0, not 1.
+func (m *Metrics) fetched(p kgo.FetchTopicPartition) {
+	if m == nil || len(p.Records) == 0 || p.Err != nil {
+		return
+	}
+	last := p.Records[len(p.Records)-1]
+	gap := p.LastStableOffset - last.Offset - 1
+	if last.Attrs.IsTransactional() && gap > 0 {
+		gap--
+	}
+	m.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(max(gap, 0)))
 }

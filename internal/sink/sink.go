@@ -363,6 +363,7 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 		}
 		n := len(recs)
 		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+		fetches.EachPartition(s.metrics.fetched)
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
 		}

@@ -63,6 +63,10 @@ type Config struct {
 	Name    string
 	Version string
 	Logger  *slog.Logger
+	// ProgressLogInterval is how often the snapshot's progress is logged
+	// (one line: rows, rate, ETA); default 5s, negative never (a live
+	// display shows it instead, see internal/progress).
+	ProgressLogInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {

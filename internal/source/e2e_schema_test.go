@@ -430,33 +430,43 @@ func changeID(ev *event.Event) string {
 	return fmt.Sprintf("%s:%s:%s:%d:%s", ev.Source.CommitLSN, ev.Source.ChangeLSN, ev.Op, ev.Source.EventSerialNo, keyString(ev.Table, row))
 }
 
-// TestE2ELeftoverInstanceDropped: a switch completed without dropping the
-// old instance (managed by hand then, or the producer stopped in between);
-// a reader that manages instances drops it at its first check.
-func TestE2ELeftoverInstanceDropped(t *testing.T) {
+// manualSwitch captures dbo.<name>, runs a reader that manages capture
+// instances by hand and checks the schema every interval; after the
+// snapshot a DBA adds column v and creates dbo_<name>_v2, and a row (1, 10)
+// is inserted. It returns once that row has been read with v through the
+// new instance: as an insert, or (when the reader read it through the old
+// instance before it saw the new one) re-read as an update once the switch
+// completes, even though nothing else is written to the table.
+func manualSwitch(t *testing.T, name string, interval time.Duration) (*e2eEnv, Config, *runner) {
+	t.Helper()
 	e := newEnv(t, true)
-	e.exec(`CREATE TABLE dbo.l (id int NOT NULL PRIMARY KEY)`)
-	e.enableTable("l", "")
+	e.exec(`CREATE TABLE dbo.` + name + ` (id int NOT NULL PRIMARY KEY)`)
+	e.enableTable(name, "")
 	cfg := e.config()
-	cfg.SchemaCheckInterval = 20 * time.Millisecond
+	cfg.SchemaCheckInterval = interval
 	cfg.ManualCaptureInstances = true
 	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
 	ru.waitFor("the snapshot's end", snapshotDone)
-	e.exec(`ALTER TABLE dbo.l ADD v int NULL`)
-	e.enableTable("l", "dbo_l_v2")
-	e.exec(`INSERT INTO dbo.l (id, v) VALUES (1, 10)`)
-	// Depending on when the reader sees dbo_l_v2, the insert comes through
-	// it, or through dbo_l (without v) followed by the row re-read once the
-	// switch completes (even if nothing else is written to the table).
-	ru.waitFor("row 1 with v=10 read through dbo_l_v2", func(bs []Batch) bool {
+	e.exec(`ALTER TABLE dbo.` + name + ` ADD v int NULL`)
+	e.enableTable(name, "dbo_"+name+"_v2")
+	e.exec(`INSERT INTO dbo.` + name + ` (id, v) VALUES (1, 10)`)
+	ru.waitFor("row 1 with v=10 through dbo_"+name+"_v2", func(bs []Batch) bool {
 		for _, ev := range events(bs) {
-			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_l_v2" &&
+			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_"+name+"_v2" &&
 				valueString(ev.After[0]) == "1" && valueString(ev.After[ev.Table.ColumnIndex("v")]) == "10" {
 				return true
 			}
 		}
 		return false
 	})
+	return e, cfg, ru
+}
+
+// TestE2ELeftoverInstanceDropped: a switch completed without dropping the
+// old instance (managed by hand then, or the producer stopped in between);
+// a reader that manages instances drops it at its first check.
+func TestE2ELeftoverInstanceDropped(t *testing.T) {
+	e, cfg, ru := manualSwitch(t, "l", 20*time.Millisecond)
 	if err := ru.stop(); err != context.Canceled {
 		t.Fatalf("Run: %v", err)
 	}
@@ -468,34 +478,12 @@ func TestE2ELeftoverInstanceDropped(t *testing.T) {
 	e.waitInstances("dbo_l_v2")
 }
 
-// TestE2EManualSwitchWhileIdle: the DBA creates the new instance and a row
-// is written; the reader, which checks the schema only every few seconds,
-// reads the row through the old instance first (without the new column),
-// then finds the new instance. The switch must complete, and the row be
-// re-read with the column, although nothing else is ever written.
+// TestE2EManualSwitchWhileIdle: with the schema checked only every few
+// seconds, the reader mostly reads the row through the old instance before
+// it finds the new one (the case that once left the switch pending until
+// the table's next change).
 func TestE2EManualSwitchWhileIdle(t *testing.T) {
-	e := newEnv(t, true)
-	e.exec(`CREATE TABLE dbo.w (id int NOT NULL PRIMARY KEY)`)
-	e.enableTable("w", "")
-	cfg := e.config()
-	cfg.SchemaCheckInterval = 2 * time.Second
-	cfg.ManualCaptureInstances = true
-	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{discoverOne(t, e, cfg)}), Position{}, nil)
-	ru.waitFor("the snapshot's end", snapshotDone)
-	e.exec(`ALTER TABLE dbo.w ADD v int NULL`)
-	e.enableTable("w", "dbo_w_v2")
-	e.exec(`INSERT INTO dbo.w (id, v) VALUES (1, 10)`)
-	// Rarely (a slow machine) the check runs before the insert is read;
-	// the row then simply comes through dbo_w_v2 as an insert.
-	ru.waitFor("row 1 with v=10 through dbo_w_v2", func(bs []Batch) bool {
-		for _, ev := range events(bs) {
-			if (ev.Op == event.OpCreate || ev.Op == event.OpUpdate) && ev.Table.CaptureInstance == "dbo_w_v2" &&
-				valueString(ev.After[0]) == "1" && valueString(ev.After[ev.Table.ColumnIndex("v")]) == "10" {
-				return true
-			}
-		}
-		return false
-	})
+	manualSwitch(t, "w", 2*time.Second)
 }
 
 // TestE2ESelectedTables: Config.Select (the producer's INCLUDE_TABLES and

@@ -152,6 +152,9 @@ func TestE2ESnapshotThenStream(t *testing.T) {
 	if p := ru.r.Progress(); p.SnapshotRowsDone != 25 || p.Phase != "streaming" || p.StreamEvents < 9 {
 		t.Errorf("progress %+v", p)
 	}
+	if p := ru.r.Progress(); len(p.Tables) != 1 || p.Tables[0] != (TableProgress{Table: "dbo.t", RowsDone: 25, RowsTotal: 25, Done: true}) {
+		t.Errorf("per-table progress %+v, want dbo.t with 25 of 25 rows, done", p.Tables)
+	}
 }
 
 func TestE2EResume(t *testing.T) {

@@ -54,6 +54,12 @@ type TableSnapshot struct {
 	// Stopped says why the table is no longer read (DDL the pipeline cannot
 	// follow, CDC disabled); empty while it is read.
 	Stopped string
+	// Estimate is the table's estimated rows when its snapshot (re)started,
+	// StartedMs when it first started and UpdatedMs when its last chunk
+	// was read (Unix milliseconds): for progress shown without the
+	// producer (consumer status), never for correctness.
+	Estimate             int64
+	StartedMs, UpdatedMs int64
 }
 
 // StreamPosition is the position in the change tables.
@@ -156,6 +162,9 @@ type tableSnapshotJSON struct {
 	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
 	Added          []string `json:"added,omitempty"`
 	Stopped        string   `json:"stopped,omitempty"`
+	Estimate       int64    `json:"estimate,omitempty"`
+	StartedMs      int64    `json:"started_ms,omitempty"`
+	UpdatedMs      int64    `json:"updated_ms,omitempty"`
 }
 
 type streamJSON struct {
@@ -173,7 +182,8 @@ func (p Position) MarshalJSON() ([]byte, error) {
 	if len(p.Snapshot.Tables) > 0 {
 		j.Snapshot.Tables = make(map[string]tableSnapshotJSON, len(p.Snapshot.Tables))
 		for k, t := range p.Snapshot.Tables {
-			tj := tableSnapshotJSON{Done: t.Done, Rows: t.Rows, LastKey: t.LastKey, Added: t.Added, Stopped: t.Stopped}
+			tj := tableSnapshotJSON{Done: t.Done, Rows: t.Rows, LastKey: t.LastKey, Added: t.Added, Stopped: t.Stopped,
+				Estimate: t.Estimate, StartedMs: t.StartedMs, UpdatedMs: t.UpdatedMs}
 			if !t.InstanceMinLSN.IsZero() {
 				tj.InstanceMinLSN = t.InstanceMinLSN.String()
 			}
@@ -207,7 +217,8 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 	if len(j.Snapshot.Tables) > 0 {
 		q.Snapshot.Tables = make(map[string]TableSnapshot, len(j.Snapshot.Tables))
 		for k, tj := range j.Snapshot.Tables {
-			t := TableSnapshot{Done: tj.Done, Rows: tj.Rows, LastKey: tj.LastKey, Added: tj.Added, Stopped: tj.Stopped}
+			t := TableSnapshot{Done: tj.Done, Rows: tj.Rows, LastKey: tj.LastKey, Added: tj.Added, Stopped: tj.Stopped,
+				Estimate: tj.Estimate, StartedMs: tj.StartedMs, UpdatedMs: tj.UpdatedMs}
 			if t.InstanceMinLSN, err = parseLSN(tj.InstanceMinLSN); err != nil {
 				return fmt.Errorf("source position: table %s: %w", k, err)
 			}

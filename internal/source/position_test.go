@@ -5,6 +5,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/mssql2adb/mssql2adb/schemas"
 )
 
 func TestPositionJSONRoundTrip(t *testing.T) {
@@ -85,5 +89,56 @@ func TestPositionString(t *testing.T) {
 	p := Position{Snapshot: SnapshotPosition{Done: true}, Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 5}}
 	if s := p.String(); !strings.Contains(s, "commit=00000000:00000002:00a0") || !strings.Contains(s, "emitted=5") {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// TestPositionJSONMatchesItsSchema: every form of the position the producer
+// writes is valid against schemas/state.schema.json, the documented format
+// of the state topic's records, and records that break it are not.
+func TestPositionJSONMatchesItsSchema(t *testing.T) {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schemas.StateJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("state.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("state.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Position{
+		{},
+		{Incarnation: "2026-12-06T10:00:00.123Z/7", Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(0x1234),
+			Tables: map[string]TableSnapshot{
+				"dbo.a": {Done: true, Rows: 10, LastKey: []string{"10"}, InstanceMinLSN: mkLSN(3), Added: []string{"email"}},
+				"dbo.b": {Rows: 5, LastKey: []string{"x,y"}, Stopped: "DROP COLUMN v"},
+				"dbo.c": {Rows: 7, Estimate: 100, StartedMs: 1765000000000, UpdatedMs: 1765000001000},
+			}}},
+		{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(1), Done: true},
+			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 20000, Last: ChangeKey{SeqVal: mkLSN(0x2a5), Operation: 3}}},
+	} {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(v); err != nil {
+			t.Errorf("%s does not match schemas/state.schema.json: %v", b, err)
+		}
+	}
+	for _, bad := range []string{
+		`{"v":2,"snapshot":{"lsn":"00000000:00000000:0000"},"stream":{"commit_lsn":"00000000:00000000:0000"}}`,
+		`{"v":1,"snapshot":{"lsn":"0x1"},"stream":{"commit_lsn":"00000000:00000000:0000"}}`,
+		`{"v":1,"snapshot":{"lsn":"00000000:00000000:0000"},"stream":{"commit_lsn":"00000000:00000000:0000"},"extra":1}`,
+	} {
+		v, _ := jsonschema.UnmarshalJSON(strings.NewReader(bad))
+		if err := sch.Validate(v); err == nil {
+			t.Errorf("%s matches schemas/state.schema.json", bad)
+		}
 	}
 }

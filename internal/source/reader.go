@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,16 @@ type Progress struct {
 	// TablesStopped counts the tables no longer read because of DDL the
 	// pipeline cannot follow or CDC disabled (see the log for each).
 	TablesStopped int
+	// Tables is the snapshot's progress per table, in reading order.
+	Tables []TableProgress
+}
+
+// TableProgress is one table's snapshot progress.
+type TableProgress struct {
+	Table     string // schema.table
+	RowsDone  int64  // rows written, earlier runs included
+	RowsTotal int64  // estimated rows (sys.partitions, else COUNT_BIG)
+	Done      bool
 }
 
 // tableState is what the reader keeps per table.
@@ -113,7 +124,9 @@ func NewReader(db *sql.DB, cfg Config, tables []*catalog.Table) *Reader {
 func (r *Reader) Progress() Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.prog
+	p := r.prog
+	p.Tables = slices.Clone(p.Tables)
+	return p
 }
 
 func (r *Reader) update(f func(p *Progress)) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/event"
@@ -23,6 +24,7 @@ func (r *Reader) snapshot(ctx context.Context, pos *Position, emit func(context.
 	}
 	var total int64
 	tablesDone := 0
+	perTable := make([]TableProgress, 0, len(r.tables))
 	sysTables, err := readTables(ctx, r.db)
 	if err != nil {
 		return err
@@ -31,6 +33,7 @@ func (r *Reader) snapshot(ctx context.Context, pos *Position, emit func(context.
 		st := pos.Snapshot.Tables[ts.key]
 		if st.Done {
 			tablesDone++
+			perTable = append(perTable, TableProgress{Table: ts.key, RowsDone: st.Rows, RowsTotal: st.Rows, Done: true})
 			continue
 		}
 		if st.InstanceMinLSN.IsZero() {
@@ -43,12 +46,20 @@ func (r *Reader) snapshot(ctx context.Context, pos *Position, emit func(context.
 		if t, ok := findTable(sysTables, ts.t.Schema, ts.t.Name); ok {
 			objectID = t.ObjectID
 		}
-		if n := r.estimateRows(ctx, ts, objectID); n > st.Rows {
+		n := r.estimateRows(ctx, ts, objectID)
+		if n > st.Rows {
 			total += n - st.Rows
 		}
+		st.Estimate = max(n, st.Rows)
+		if st.StartedMs == 0 {
+			st.StartedMs = time.Now().UnixMilli()
+		}
+		pos.Snapshot.Tables[ts.key] = st
+		perTable = append(perTable, TableProgress{Table: ts.key, RowsDone: st.Rows, RowsTotal: st.Estimate})
 	}
 	r.update(func(p *Progress) {
 		p.SnapshotTables, p.SnapshotTablesDone, p.SnapshotRowsTotal = len(r.tables), tablesDone, total
+		p.Tables = perTable
 	})
 
 	iso := sql.LevelSnapshot
@@ -156,13 +167,17 @@ func (r *Reader) snapshotTable(ctx context.Context, tx *sql.Tx, ts *tableState, 
 		}
 		st.Rows += int64(len(rowsRead))
 		st.Done = last
+		st.UpdatedMs = now
+		if st.StartedMs == 0 { // a table that joined while streaming
+			st.StartedMs = now
+		}
 		pos.Snapshot.Tables[ts.key] = st
 		if len(events) > 0 || last {
 			if err := emit(ctx, Batch{Events: events, Position: pos.clone()}); err != nil {
 				return err
 			}
 		}
-		pr.add(ts, int64(len(rowsRead)))
+		pr.add(ts, int64(len(rowsRead)), last)
 		if last {
 			r.cfg.Logger.Info("source: table snapshot done", "table", ts.t.QualifiedName(), "rows", st.Rows)
 			return nil
@@ -250,20 +265,37 @@ type progressLog struct {
 
 func newProgressLog(r *Reader, total int64) *progressLog {
 	now := time.Now()
-	return &progressLog{r: r, total: total, start: now, lastLog: now, interval: 5 * time.Second}
+	interval := r.cfg.ProgressLogInterval
+	if interval == 0 {
+		interval = 5 * time.Second
+	}
+	return &progressLog{r: r, total: total, start: now, lastLog: now, interval: interval}
 }
 
-func (p *progressLog) add(ts *tableState, n int64) {
+func (p *progressLog) add(ts *tableState, n int64, done bool) {
 	p.done += n
-	p.r.update(func(pr *Progress) { pr.SnapshotRowsDone += n })
+	var table TableProgress
+	p.r.update(func(pr *Progress) {
+		pr.SnapshotRowsDone += n
+		i := slices.IndexFunc(pr.Tables, func(t TableProgress) bool { return t.Table == ts.key })
+		if i < 0 { // a table that joined while streaming
+			pr.Tables, i = append(pr.Tables, TableProgress{Table: ts.key}), len(pr.Tables)
+		}
+		t := &pr.Tables[i]
+		t.RowsDone += n
+		t.RowsTotal = max(t.RowsTotal, t.RowsDone)
+		t.Done = done
+		table = *t
+	})
 	now := time.Now()
-	if now.Sub(p.lastLog) < p.interval {
+	if p.interval < 0 || now.Sub(p.lastLog) < p.interval {
 		return
 	}
 	p.lastLog = now
 	elapsed := now.Sub(p.start).Seconds()
 	rate := float64(p.done) / max(elapsed, 1e-3)
-	attrs := []any{"table", ts.t.QualifiedName(), "rows_done", p.done, "rows_total", p.total, "rows_per_sec", int64(rate)}
+	attrs := []any{"table", ts.t.QualifiedName(), "table_rows_done", table.RowsDone, "table_rows_total", table.RowsTotal,
+		"rows_done", p.done, "rows_total", p.total, "rows_per_sec", int64(rate)}
 	if p.total > p.done && rate > 0 {
 		attrs = append(attrs, "eta", time.Duration(float64(p.total-p.done)/rate*float64(time.Second)).Round(time.Second))
 	}

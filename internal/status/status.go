@@ -8,6 +8,7 @@ package status
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -33,6 +35,10 @@ type Table struct {
 	// "not started" when the producer has saved no position yet.
 	Phase        string `json:"phase"`
 	SnapshotRows int64  `json:"snapshot_rows,omitempty"`
+	// SnapshotRowsTotal is the producer's estimate of the table's rows;
+	// SnapshotETASeconds the time left at the rate so far (0: unknown).
+	SnapshotRowsTotal  int64   `json:"snapshot_rows_total,omitempty"`
+	SnapshotETASeconds float64 `json:"snapshot_eta_seconds,omitempty"`
 	// SourcePosition is the producer's saved commit LSN (the snapshot's LSN
 	// while it runs).
 	SourcePosition string `json:"source_position,omitempty"`
@@ -107,6 +113,7 @@ func Collect(ctx context.Context, cl *kgo.Client, pool *pgxpool.Pool, cfg Config
 			switch {
 			case !pos.Snapshot.Done && !snap.Done:
 				t.Phase, t.SnapshotRows, t.SourcePosition = "snapshot", snap.Rows, pos.Snapshot.LSN.String()
+				t.SnapshotRowsTotal, t.SnapshotETASeconds = snapshotETA(snap, time.Now())
 			case pos.Stream.CommitLSN.IsZero():
 				t.Phase, t.SourcePosition = "streaming", pos.Snapshot.LSN.String()
 			default:
@@ -138,7 +145,7 @@ func loadPositions(ctx context.Context, cl *kgo.Client, cfg Config) (map[string]
 		out[db] = p
 		return nil
 	})
-	if err != nil && !strings.Contains(err.Error(), "does not exist") {
+	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) { // no producer has run yet
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	return out, nil
@@ -270,7 +277,7 @@ func Print(w io.Writer, tables []Table) error {
 	for _, t := range tables {
 		phase := t.Phase
 		if t.Phase == "snapshot" {
-			phase = fmt.Sprintf("snapshot (%d rows)", t.SnapshotRows)
+			phase = snapshotPhase(t)
 		}
 		lag := fmt.Sprint(t.LagRecords)
 		if !t.LagExact {
@@ -291,4 +298,32 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// snapshotETA is a table's estimated rows and the seconds its snapshot
+// still needs at its rate so far (from when it started to its last chunk;
+// time the producer was stopped counts, so it errs long), counted from
+// now; 0 seconds when it cannot tell.
+func snapshotETA(s source.TableSnapshot, now time.Time) (total int64, eta float64) {
+	total = max(s.Estimate, s.Rows)
+	if s.Rows == 0 || s.UpdatedMs <= s.StartedMs || total <= s.Rows {
+		return total, 0
+	}
+	rate := float64(s.Rows) / (float64(s.UpdatedMs-s.StartedMs) / 1000)
+	finish := float64(s.UpdatedMs)/1000 + float64(total-s.Rows)/rate
+	return total, max(0, finish-float64(now.UnixMilli())/1000)
+}
+
+// snapshotPhase is the PHASE column of a table being snapshotted:
+// "snapshot 45% (4500/10000 rows, ETA 2m0s)".
+func snapshotPhase(t Table) string {
+	if t.SnapshotRowsTotal <= 0 {
+		return fmt.Sprintf("snapshot (%d rows)", t.SnapshotRows)
+	}
+	pct := min(100, float64(t.SnapshotRows)*100/float64(t.SnapshotRowsTotal))
+	s := fmt.Sprintf("snapshot %.0f%% (%d/%d rows", pct, t.SnapshotRows, t.SnapshotRowsTotal)
+	if t.SnapshotETASeconds > 0 {
+		s += ", ETA " + (time.Duration(t.SnapshotETASeconds) * time.Second).Round(time.Second).String()
+	}
+	return s + ")"
 }

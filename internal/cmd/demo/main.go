@@ -31,6 +31,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/demo"
+	"github.com/mssql2adb/mssql2adb/internal/progress"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 	"github.com/mssql2adb/mssql2adb/internal/verify"
 )
@@ -189,8 +190,10 @@ workload:
 			if err := procs.check(); err != nil {
 				return false, err
 			}
+			ps, lines := producerStatus(producerHTTP)
 			fmt.Printf("      %5.1fs  workload %d txns / %d stmts | %s | target %s\n",
-				time.Since(began).Seconds(), w.Txns.Load(), w.Stmts.Load(), producerStatus(producerHTTP), targetCounts(ctx, pool, tables))
+				time.Since(began).Seconds(), w.Txns.Load(), w.Stmts.Load(), ps, targetCounts(ctx, pool, tables))
+			printIndented(lines)
 		}
 	}
 	fmt.Printf("      workload done: %d transactions, %d statements\n", w.Txns.Load(), w.Stmts.Load())
@@ -209,7 +212,9 @@ workload:
 		if allMatch(results) || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
-		fmt.Printf("      %s | target %s\n", producerStatus(producerHTTP), targetCounts(ctx, pool, tables))
+		ps, lines := producerStatus(producerHTTP)
+		fmt.Printf("      %s | target %s\n", ps, targetCounts(ctx, pool, tables))
+		printIndented(lines)
 		time.Sleep(time.Second)
 	}
 
@@ -331,15 +336,19 @@ func targetCounts(ctx context.Context, pool *pgxpool.Pool, tables []*catalog.Tab
 }
 
 // producerStatus summarises the producer's /metrics page: snapshot rows
-// done/total while the snapshot runs, then the events written.
-func producerStatus(addr string) string {
+// done/total while the snapshot runs, then the events written. While the
+// snapshot runs it also returns the per-table progress lines the producer
+// shows on a terminal (internal/progress).
+func producerStatus(addr string) (string, []string) {
 	cl := http.Client{Timeout: time.Second}
 	resp, err := cl.Get("http://" + addr + "/metrics")
 	if err != nil {
-		return "producer -"
+		return "producer -", nil
 	}
 	defer resp.Body.Close()
 	m := map[string]float64{}
+	perTable := map[string]*source.TableProgress{}
+	var order []string
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
@@ -347,16 +356,49 @@ func producerStatus(addr string) string {
 			continue
 		}
 		name := line[:strings.IndexAny(line, "{ ")]
-		if f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
-			m[name] += f
+		f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			continue
+		}
+		m[name] += f
+		if _, rest, ok := strings.Cut(line, `{table="`); ok && strings.HasPrefix(name, "mssql2adb_producer_snapshot_table_rows_") {
+			table, _, _ := strings.Cut(rest, `"`)
+			tp := perTable[table]
+			if tp == nil {
+				tp = &source.TableProgress{Table: table}
+				perTable[table], order = tp, append(order, table)
+			}
+			if strings.HasSuffix(name, "_done") {
+				tp.RowsDone = int64(f)
+			} else {
+				tp.RowsTotal = int64(f)
+			}
 		}
 	}
 	snap := fmt.Sprintf("snapshot %.0f/%.0f rows", m["mssql2adb_producer_snapshot_rows_done"], m["mssql2adb_producer_snapshot_rows_total"])
+	var lines []string
 	if m["mssql2adb_producer_streaming"] == 1 {
 		snap = "snapshot done, streaming"
+	} else if len(order) > 0 {
+		p := source.Progress{Phase: "snapshot", SnapshotTables: len(order), SnapshotTablesDone: int(m["mssql2adb_producer_snapshot_tables_done"])}
+		for _, t := range order {
+			tp := *perTable[t]
+			tp.Done = tp.RowsTotal > 0 && tp.RowsDone >= tp.RowsTotal
+			p.Tables = append(p.Tables, tp)
+		}
+		lines = snapshotRates.Lines(p, time.Now())
 	}
-	return fmt.Sprintf("producer %s, %.0f events written", snap, m["mssql2adb_producer_events_total"])
+	return fmt.Sprintf("producer %s, %.0f events written", snap, m["mssql2adb_producer_events_total"]), lines
 }
+
+func printIndented(lines []string) {
+	for _, l := range lines {
+		fmt.Printf("        %s\n", l)
+	}
+}
+
+// snapshotRates keeps the samples producerStatus computes rates from.
+var snapshotRates progress.Rates
 
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

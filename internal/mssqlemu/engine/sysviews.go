@@ -143,15 +143,7 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 			cn("is_sparse", tBit), cn("is_column_set", tBit), cn("generated_always_type", tTiny), cn("generated_always_type_desc", tDesc))}
 		for _, t := range d.sortedTables() {
 			for _, col := range t.Columns {
-				prec, scale := col.Type.PrecisionScale()
-				var coll any
-				if col.Type.ID.IsCharacter() {
-					coll = col.Type.Collation.Name
-				}
-				padded := col.Type.ID.IsCharacter() || col.Type.ID.IsBinary()
-				rel.rows = append(rel.rows, []any{int64(t.ID), col.Name, int64(col.ID), int64(col.Type.SystemTypeID()), int64(col.Type.UserTypeID()),
-					int64(col.Type.MaxLength()), int64(prec), int64(scale), coll, col.Nullable, padded, false, col.Identity != nil, col.Computed != nil, false,
-					false, false, false, false, false, int64(0), int64(col.DefaultID), int64(0), false, false, int64(0), "NOT_APPLICABLE"})
+				rel.rows = append(rel.rows, columnRow(int64(t.ID), col.Name, int64(col.ID), col.Type, col.Nullable, col.Identity != nil, col.Computed != nil, int64(col.DefaultID)))
 			}
 		}
 		return rel
@@ -324,15 +316,7 @@ func (ev *evaluator) systemColumns(d *Database) *relation {
 	for i, name := range systemViewNames {
 		v := ev.sysView(d, name)
 		for j, col := range v.cols {
-			prec, scale := col.typ.PrecisionScale()
-			var coll any
-			if col.typ.ID.IsCharacter() {
-				coll = col.typ.Collation.Name
-			}
-			padded := col.typ.ID.IsCharacter() || col.typ.ID.IsBinary()
-			rel.rows = append(rel.rows, []any{systemObjectID(i), col.name, int64(j + 1), int64(col.typ.SystemTypeID()), int64(col.typ.UserTypeID()),
-				int64(col.typ.MaxLength()), int64(prec), int64(scale), coll, col.nullable, padded, false, false, false, false,
-				false, false, false, false, false, int64(0), int64(0), int64(0), false, false, int64(0), "NOT_APPLICABLE"})
+			rel.rows = append(rel.rows, columnRow(systemObjectID(i), col.name, int64(j+1), col.typ, col.nullable, false, false, 0))
 		}
 	}
 	return rel
@@ -546,4 +530,17 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// columnRow is a row of sys.columns (and sys.system_columns).
+func columnRow(objectID int64, name string, columnID int64, t sqltypes.Type, nullable, identity, computed bool, defaultID int64) []any {
+	prec, scale := t.PrecisionScale()
+	var coll any
+	if t.ID.IsCharacter() {
+		coll = t.Collation.Name
+	}
+	padded := t.ID.IsCharacter() || t.ID.IsBinary()
+	return []any{objectID, name, columnID, int64(t.SystemTypeID()), int64(t.UserTypeID()),
+		int64(t.MaxLength()), int64(prec), int64(scale), coll, nullable, padded, false, identity, computed, false,
+		false, false, false, false, false, int64(0), defaultID, int64(0), false, false, int64(0), "NOT_APPLICABLE"}
 }

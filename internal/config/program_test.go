@@ -1,0 +1,83 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// SIGTERM cancels the run's context: a run that stops exits 0, a run that
+// does not is given up after the timeout with status 1 and a sentence.
+func TestRunUntilSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		obeys    bool
+		status   int
+		contains string
+	}{
+		{"stops on cancel", true, 0, ""},
+		{"ignores cancel", false, 1, "did not stop within SHUTDOWN_TIMEOUT 200ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			started, release := make(chan struct{}), make(chan struct{})
+			defer close(release)
+			var stderr bytes.Buffer
+			status := make(chan int, 1)
+			go func() {
+				status <- runUntilSignal("prog", 200*time.Millisecond, &stderr, func(ctx context.Context) error {
+					close(started)
+					if tc.obeys {
+						<-ctx.Done()
+						return ctx.Err()
+					}
+					<-release
+					return errors.New("too late")
+				})
+			}()
+			<-started
+			if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case got := <-status:
+				if got != tc.status {
+					t.Errorf("status %d, want %d; stderr: %s", got, tc.status, stderr.String())
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("runUntilSignal did not return")
+			}
+			if !strings.Contains(stderr.String(), "terminated: stopping (SHUTDOWN_TIMEOUT 200ms)") || !strings.Contains(stderr.String(), tc.contains) {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+		})
+	}
+}
+
+// A run that fails reports its error with status 1; one that ends with the
+// context's cancellation is a clean stop.
+func TestRunUntilSignalStatus(t *testing.T) {
+	var stderr bytes.Buffer
+	if got := runUntilSignal("prog", time.Second, &stderr, func(context.Context) error { return errors.New("boom") }); got != 1 || stderr.String() != "prog: boom\n" {
+		t.Errorf("failing run: status %d, stderr %q", got, stderr.String())
+	}
+	if got := runUntilSignal("prog", time.Second, &stderr, func(context.Context) error { return context.Canceled }); got != 0 {
+		t.Errorf("cancelled run: status %d", got)
+	}
+}
+
+// An *ExitError sets the status, printing its error only when it has one
+// (a precheck that printed its report).
+func TestRunUntilSignalExitError(t *testing.T) {
+	var stderr bytes.Buffer
+	if got := runUntilSignal("prog", time.Second, &stderr, func(context.Context) error { return &ExitError{Code: 1} }); got != 1 || stderr.Len() != 0 {
+		t.Errorf("ExitError without error: status %d, stderr %q", got, stderr.String())
+	}
+	err := &ExitError{Code: 2, Err: errors.New("MAPPING_FILE: no such file")}
+	if got := runUntilSignal("prog", time.Second, &stderr, func(context.Context) error { return err }); got != 2 || stderr.String() != "prog: MAPPING_FILE: no such file\n" {
+		t.Errorf("ExitError: status %d, stderr %q", got, stderr.String())
+	}
+}
