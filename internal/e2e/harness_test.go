@@ -23,7 +23,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/demo"
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
@@ -36,7 +36,7 @@ type stack struct {
 	mssqlDSN, brokers, registryURL string
 	producerBin, consumerBin       string
 	// broker is the in-process Kafka broker; nil with KAFKA_BROKERS set.
-	broker *kafka.Broker
+	broker *kafkatest.Broker
 }
 
 var shared stack
@@ -76,7 +76,7 @@ func runMain(m *testing.M) int {
 	}
 	shared.brokers = os.Getenv("KAFKA_BROKERS")
 	if shared.brokers == "" {
-		b, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
