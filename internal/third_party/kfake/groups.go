@@ -1322,11 +1322,22 @@ func (g *group) rebalance() {
 		}
 	}
 
+	wasPreparing := g.state == groupPreparingRebalance
 	g.state = groupPreparingRebalance
 	g.clearPendingSync()
 
 	if g.nJoining >= len(g.members) {
 		g.completeRebalance()
+		return
+	}
+
+	// mssql2adb patch: the deadline is set once, when the group starts
+	// preparing, as Kafka's DelayedJoin is. Moving it at every join or
+	// expiry let a steady trickle of joins (consumers restarted one
+	// after another) hold the group in preparing for good, while the
+	// members already waiting hit their request timeout and joined
+	// again, moving it once more.
+	if wasPreparing && g.tRebalance != nil {
 		return
 	}
 
@@ -1363,11 +1374,16 @@ func (g *group) completeRebalance() {
 		g.tRebalance.Stop()
 		g.tRebalance = nil
 	}
-	g.nJoining = 0
 
+	// mssql2adb patch: a member whose JoinGroup came on a connection
+	// that has closed since (its process was killed) can never get the
+	// answer or send SyncGroup: it is dropped now rather than made part
+	// (or leader) of a generation that then waits the pending-sync
+	// deadline for it. nJoining is reset after removeMember, which counts
+	// it down for each waiting member it drops.
 	var foundLeader bool
 	for _, m := range g.members {
-		if m.waitingReply.empty() {
+		if m.waitingReply.empty() || m.waitingReply.connClosed() {
 			g.removeMember(m)
 			continue
 		}
@@ -1375,6 +1391,7 @@ func (g *group) completeRebalance() {
 			foundLeader = true
 		}
 	}
+	g.nJoining = 0
 
 	g.generation++
 	if g.generation < 0 {
@@ -1511,6 +1528,16 @@ func (g *group) updateHeartbeat(m *groupMember) {
 		if g.members[m.memberID] != m {
 			return
 		}
+		// mssql2adb patch: a member waiting for the answer to its
+		// JoinGroup or SyncGroup does not heartbeat, and Kafka keeps it
+		// alive meanwhile (MemberMetadata.shouldKeepAlive); the
+		// rebalance and pending-sync deadlines bound the wait. Expiring
+		// it here dropped a live member whose request then went
+		// unanswered until the client's request timeout.
+		if !m.waitingReply.empty() {
+			g.updateHeartbeat(m)
+			return
+		}
 		g.updateMemberAndRebalance(m, nil, nil)
 	})
 }
@@ -1570,8 +1597,24 @@ func (g *group) removeMember(m *groupMember) {
 	if m.t != nil {
 		m.t.Stop()
 	}
-	if !m.waitingReply.empty() {
-		g.nJoining--
+	// mssql2adb patch: a removed member's waiting request is answered
+	// (UNKNOWN_MEMBER_ID, as Kafka does) rather than left to the
+	// client's request timeout, and only a waiting JoinGroup counts in
+	// nJoining (a waiting SyncGroup does not: counting it made nJoining
+	// negative, and later rebalances waited their full timeout).
+	if creq := m.waitingReply; !creq.empty() {
+		m.waitingReply = nil
+		switch req := creq.kreq.(type) {
+		case *kmsg.JoinGroupRequest:
+			g.nJoining--
+			resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+			resp.ErrorCode = kerr.UnknownMemberID.Code
+			creq.reply(resp)
+		case *kmsg.SyncGroupRequest:
+			resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
+			resp.ErrorCode = kerr.UnknownMemberID.Code
+			creq.reply(resp)
+		}
 	}
 }
 
@@ -3582,4 +3625,15 @@ func (g *group) atConsumerSessionTimeoutIn(m *consumerMember, d time.Duration) {
 // matches the regex against the entire topic name, so we anchor it.
 func compileSubscribedTopicRegex(pattern string) (*regexp.Regexp, error) {
 	return regexp.Compile("^(?:" + pattern + ")$")
+}
+
+// connClosed reports whether the connection creq came on has closed
+// (mssql2adb patch).
+func (creq *clientReq) connClosed() bool {
+	select {
+	case <-creq.cc.done:
+		return true
+	default:
+		return false
+	}
 }
