@@ -30,10 +30,18 @@ type Policy struct {
 	// Transient decides which errors are retried (default IsTransient).
 	Transient func(error) bool
 	Logger    *slog.Logger
+	// Interrupt, once closed, ends the wait between attempts at once: Do
+	// returns the last error wrapped with ErrInterrupted. An attempt under
+	// way goes on (cancel its context to end it). Nil never interrupts.
+	Interrupt <-chan struct{}
 	// sleep is replaced by tests; nil means a context-aware timer.
-	sleep func(context.Context, time.Duration) error
+	sleep func(context.Context, time.Duration, <-chan struct{}) error
 	now   func() time.Time
 }
+
+// ErrInterrupted is wrapped by Do's error when Policy.Interrupt ended a wait
+// between attempts.
+var ErrInterrupted = errors.New("retry interrupted")
 
 // Retry runs fn until it succeeds, fails with an error that is not transient,
 // ctx ends, or window has passed since the first failure; op names the
@@ -74,7 +82,14 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 		p.Logger.Warn("transient failure, retrying", "op", op, "attempt", attempt,
 			"retry_in", d.Round(time.Millisecond), "retrying_for", elapsed.Round(time.Second),
 			"window", p.Window, "err", err)
-		if serr := p.sleep(ctx, d); serr != nil {
+		select {
+		case <-p.Interrupt:
+			return fmt.Errorf("%s: %w after %d attempts: %w", op, ErrInterrupted, attempt, err)
+		default:
+		}
+		if serr := p.sleep(ctx, d, p.Interrupt); errors.Is(serr, ErrInterrupted) {
+			return fmt.Errorf("%s: %w after %d attempts: %w", op, ErrInterrupted, attempt, err)
+		} else if serr != nil {
 			return fmt.Errorf("%s: stopped while waiting to retry: %w", op, errors.Join(serr, err))
 		}
 		wait *= 2
@@ -126,12 +141,14 @@ func Backoff(n int, initial, max time.Duration) time.Duration {
 	return d
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+func sleepCtx(ctx context.Context, d time.Duration, interrupt <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-interrupt:
+		return ErrInterrupted
 	case <-t.C:
 		return nil
 	}

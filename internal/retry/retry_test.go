@@ -54,7 +54,7 @@ type fakeClock struct {
 	waits []time.Duration
 }
 
-func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
+func (c *fakeClock) sleep(_ context.Context, d time.Duration, _ <-chan struct{}) error {
 	c.waits = append(c.waits, d)
 	c.now = c.now.Add(d)
 	return nil
@@ -145,5 +145,22 @@ func TestBackoff(t *testing.T) {
 		if got := Backoff(tt.n, time.Second, 5*time.Second); got != tt.want {
 			t.Errorf("Backoff(%d) = %v, want %v", tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestInterruptEndsTheWait(t *testing.T) {
+	stop := make(chan struct{})
+	attempts := 0
+	p := Policy{Window: time.Hour, Initial: time.Hour, Logger: slog.New(slog.DiscardHandler), Interrupt: stop,
+		Transient: func(error) bool { return true }}
+	failure := errors.New("down")
+	err := p.Do(context.Background(), "op", func(context.Context) error {
+		attempts++
+		// The first wait is an hour: only the interrupt ends it.
+		time.AfterFunc(10*time.Millisecond, func() { close(stop) })
+		return failure
+	})
+	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, failure) || attempts != 1 {
+		t.Fatalf("want ErrInterrupted wrapping the last error after 1 attempt, got %v after %d", err, attempts)
 	}
 }
