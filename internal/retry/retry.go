@@ -54,7 +54,7 @@ func Retry(ctx context.Context, window time.Duration, op string, fn func(context
 func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) error) error {
 	p = p.withDefaults()
 	var first time.Time
-	wait := p.Initial
+	bo := NewBackoff(p.Initial, p.Max)
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		if err == nil {
@@ -75,7 +75,7 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 			return fmt.Errorf("%s: gave up after %d attempts in %s (retry window %s): %w",
 				op, attempt, elapsed.Round(time.Second), p.Window, err)
 		}
-		d := wait + time.Duration(rand.Int64N(int64(wait)/5+1))
+		d := bo.Next()
 		if rest := p.Window - elapsed; d > rest {
 			d = rest
 		}
@@ -91,10 +91,6 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 			return fmt.Errorf("%s: %w after %d attempts: %w", op, ErrInterrupted, attempt, err)
 		} else if serr != nil {
 			return fmt.Errorf("%s: stopped while waiting to retry: %w", op, errors.Join(serr, err))
-		}
-		wait *= 2
-		if wait > p.Max {
-			wait = p.Max
 		}
 	}
 }
@@ -127,18 +123,43 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
-// Backoff returns the wait before attempt n (1-based) of a doubling backoff
-// from initial capped at max, without jitter; for loops that manage their
-// own attempts.
-func Backoff(n int, initial, max time.Duration) time.Duration {
-	d := initial
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
+// Backoff is the one backoff of the project: waits that double from an
+// initial one up to a maximum, each with up to 20% random jitter added so
+// that clients cut off together do not come back together.
+type Backoff struct {
+	initial, max, next time.Duration
+}
+
+// NewBackoff returns a Backoff from initial (at least 1ms) doubling up to max.
+func NewBackoff(initial, max time.Duration) *Backoff {
+	initial = time.Duration(max64(int64(initial), int64(time.Millisecond)))
+	if max < initial {
+		max = initial
 	}
-	if d > max {
-		d = max
-	}
+	return &Backoff{initial: initial, max: max, next: initial}
+}
+
+// Backoff returns the policy's backoff (Initial doubling up to Max).
+func (p Policy) Backoff() *Backoff {
+	p = p.withDefaults()
+	return NewBackoff(p.Initial, p.Max)
+}
+
+// Next returns the next wait, jitter included, and doubles the one after.
+func (b *Backoff) Next() time.Duration {
+	d := b.next + time.Duration(rand.Int64N(int64(b.next)/5+1))
+	b.next = min(b.next*2, b.max)
 	return d
+}
+
+// Reset starts again from the initial wait (after a success).
+func (b *Backoff) Reset() { b.next = b.initial }
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func sleepCtx(ctx context.Context, d time.Duration, interrupt <-chan struct{}) error {

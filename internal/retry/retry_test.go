@@ -138,13 +138,15 @@ func TestDoHonoursContext(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	for _, tt := range []struct {
-		n    int
-		want time.Duration
-	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {10, 5 * time.Second}} {
-		if got := Backoff(tt.n, time.Second, 5*time.Second); got != tt.want {
-			t.Errorf("Backoff(%d) = %v, want %v", tt.n, got, tt.want)
+	b := NewBackoff(time.Second, 5*time.Second)
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
+		if got := b.Next(); got < want || got > want+want/5 {
+			t.Errorf("wait %d = %v, want %v plus at most 20%% jitter", i+1, got, want)
 		}
+	}
+	b.Reset()
+	if got := b.Next(); got < time.Second || got > 1200*time.Millisecond {
+		t.Errorf("after Reset: %v, want 1s plus jitter", got)
 	}
 }
 

@@ -153,6 +153,7 @@ func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Conte
 	var failedAt time.Time
 	var failedPos Position
 	attempt := 0
+	bo := retry.NewBackoff(time.Second, time.Minute)
 	for {
 		cur := pos.clone()
 		err := r.runOnce(ctx, &cur, wrapped)
@@ -172,6 +173,7 @@ func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Conte
 		// A failure after progress starts a new retry window.
 		if failedAt.IsZero() || pos.String() != failedPos.String() {
 			failedAt, failedPos, attempt = time.Now(), pos.clone(), 0
+			bo.Reset()
 		}
 		attempt++
 		elapsed := time.Since(failedAt)
@@ -179,7 +181,7 @@ func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Conte
 			return fmt.Errorf("source %s: gave up after retrying for %s (window %s): %w",
 				r.cfg.Database, elapsed.Round(time.Second), r.cfg.RetryWindow, err)
 		}
-		wait := min(retry.Backoff(attempt, time.Second, time.Minute), r.cfg.RetryWindow-elapsed)
+		wait := min(bo.Next(), r.cfg.RetryWindow-elapsed)
 		r.update(func(p *Progress) { p.Retries++ })
 		log.Warn("source: transient failure, resuming from the last saved position",
 			"database", r.cfg.Database, "attempt", attempt, "retry_in", wait, "position", pos.String(), "err", err)
