@@ -58,6 +58,10 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		if err == nil {
+			if !first.IsZero() {
+				p.Logger.Info("recovered, the failure is over", "op", op, "attempts", attempt,
+					"lasted", p.now().Sub(first).Round(time.Millisecond))
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -79,7 +83,13 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 		if rest := p.Window - elapsed; d > rest {
 			d = rest
 		}
-		p.Logger.Warn("transient failure, retrying", "op", op, "attempt", attempt,
+		// An outage is logged once when it begins, with its cause, and
+		// once when it ends; the attempts between are debug.
+		lv := slog.LevelDebug
+		if attempt == 1 {
+			lv = slog.LevelWarn
+		}
+		p.Logger.Log(ctx, lv, "transient failure, retrying", "op", op, "attempt", attempt,
 			"retry_in", d.Round(time.Millisecond), "retrying_for", elapsed.Round(time.Second),
 			"window", p.Window, "err", err)
 		select {
@@ -150,6 +160,16 @@ func (b *Backoff) Next() time.Duration {
 	d := b.next + time.Duration(rand.Int64N(int64(b.next)/5+1))
 	b.next = min(b.next*2, b.max)
 	return d
+}
+
+// Wait is the wait before retry n (1-based) of a Backoff from initial up to
+// max, for hooks that count attempts themselves (kgo.RetryBackoffFn).
+func Wait(n int, initial, max time.Duration) time.Duration {
+	b := NewBackoff(initial, max)
+	for i := 1; i < n && b.next < b.max; i++ {
+		b.next = min(b.next*2, b.max)
+	}
+	return b.Next()
 }
 
 // Reset starts again from the initial wait (after a success).

@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -164,5 +166,35 @@ func TestInterruptEndsTheWait(t *testing.T) {
 	})
 	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, failure) || attempts != 1 {
 		t.Fatalf("want ErrInterrupted wrapping the last error after 1 attempt, got %v after %d", err, attempts)
+	}
+}
+
+func TestOutageLoggedOnceWhenItBeginsAndOnceWhenItEnds(t *testing.T) {
+	var buf bytes.Buffer
+	calls := 0
+	p := Policy{Initial: time.Millisecond, Max: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	err := p.Do(context.Background(), "reach it", func(context.Context) error {
+		if calls++; calls < 5 {
+			return syscall.ECONNREFUSED
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := buf.String()
+	if n := strings.Count(log, "transient failure"); n != 1 {
+		t.Errorf("failure logged %d times at info and above, want once:\n%s", n, log)
+	}
+	if n := strings.Count(log, "recovered"); n != 1 {
+		t.Errorf("recovery logged %d times, want once:\n%s", n, log)
+	}
+}
+
+func TestWait(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 5: 1600 * time.Millisecond, 9: 2 * time.Second} {
+		if got := Wait(n, 100*time.Millisecond, 2*time.Second); got < want || got > want+want/5 {
+			t.Errorf("Wait(%d) = %v, want %v plus at most 20%%", n, got, want)
+		}
 	}
 }
