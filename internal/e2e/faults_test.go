@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
+)
+
+// behind returns dsn (a URL) pointing at a fault proxy in front of its
+// host, and the proxy.
+func behind(t *testing.T, dsn string) (string, *faultproxy.Proxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	u.Host = p.Addr()
+	return u.String(), p
+}
+
+// warnings counts the log lines at warn level or above holding msg.
+func warnings(log, msg string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		if (strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR")) && strings.Contains(l, msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// lines counts the log lines holding all of msgs.
+func lines(log string, msgs ...string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		all := true
+		for _, m := range msgs {
+			all = all && strings.Contains(l, m)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// The target refuses connections for a few seconds, its open connections
+// cut, while changes keep coming: the consumer waits with backoff (a few
+// connection attempts, not a busy loop), logs the outage once when it
+// begins and once when it ends, and catches up.
+func TestTargetOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.targetDSN)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", append(e.consumerVars(), "TARGET_DSN="+withPassword(dsn, targetPassword)))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Refuse)
+	before := proxy.Accepted()
+	e.changes(10)
+	time.Sleep(4 * time.Second)
+	attempts := proxy.Accepted() - before
+	proxy.Set(faultproxy.Forward)
+	e.converge(convergeWithin, prod, cons)
+
+	t.Logf("%d connection attempts to the target during the outage", attempts)
+	if attempts > 30 {
+		t.Errorf("%d connection attempts to the target in a 4s outage: a busy loop", attempts)
+	}
+	log := cons.output()
+	if n := warnings(log, "transient failure"); n < 1 || n > 2 {
+		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", n, log)
+	}
+	if lines(log, "recovered") < 1 {
+		t.Errorf("the outage's end was not logged:\n%s", log)
+	}
+}
+
+// SQL Server stalls (connections accepted, never answered) and then cuts
+// every connection and refuses new ones for a few seconds while the producer
+// streams: the producer resumes from the position Kafka holds, logs the
+// outage once with its cause and once when it ends, and nothing is lost.
+func TestSourceOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.srcDSN)
+	prod := e.start(shared.producerBin, "producer", append(e.producerVars(), "MSSQL_DSN="+dsn))
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Stall)
+	time.Sleep(2 * time.Second)
+	proxy.Set(faultproxy.Refuse)
+	before := proxy.Accepted()
+	e.changes(10)
+	time.Sleep(4 * time.Second)
+	attempts := proxy.Accepted() - before
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+
+	t.Logf("%d connection attempts to SQL Server during the outage", attempts)
+	if attempts > 30 {
+		t.Errorf("%d connection attempts to SQL Server in a 4s outage: a busy loop", attempts)
+	}
+	log := prod.output()
+	if n := warnings(log, "capture: outage,"); n != 1 {
+		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", n, log)
+	}
+	if lines(log, "capture: outage over") != 1 {
+		t.Errorf("the outage's end was not logged once:\n%s", log)
+	}
+}
