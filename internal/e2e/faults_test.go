@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 )
 
 // behind returns dsn (a URL) pointing at a fault proxy in front of its
@@ -121,4 +126,49 @@ func TestSourceOutageRecovers(t *testing.T) {
 	if lines(log, "capture: outage over") != 1 {
 		t.Errorf("the outage's end was not logged once:\n%s", log)
 	}
+}
+
+// The target PostgreSQL restarts (fast shutdown, then start) while two
+// consumers apply changes: they retry, catch up, and apply nothing twice.
+func TestTargetRestartRecovers(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	if err := c.CreateDatabase(ctx, "warehouse"); err != nil {
+		t.Fatal(err)
+	}
+	e.targetDSN = c.DSN("warehouse")
+	if e.target, err = pgxpool.New(ctx, e.targetDSN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.target.Close)
+	e.createSampleTables()
+	e.seed(1, 200)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	c1 := e.start(shared.consumerBin, "consumer-1", e.consumerVars("APPLY_AUDIT=on"))
+	c2 := e.start(shared.consumerBin, "consumer-2", e.consumerVars("APPLY_AUDIT=on"))
+	e.changes(10) // while the snapshot is applied
+	if err := c.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.changes(20)
+	e.converge(convergeWithin, prod, c1, c2)
+	prod.kill(syscall.SIGTERM)
+	cl := kafkaClient(t)
+	recs, ends, err := e.committedRecords(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	t.Logf("%d change records, %d applications, %d duplicates; the consumers logged %d failures of the target and %d recoveries",
+		rep.records, rep.applications, rep.duplicates(),
+		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
 }
