@@ -96,3 +96,53 @@ func TestRetryGivesWayToRebalance(t *testing.T) {
 		}
 	}
 }
+
+// slowApplier takes d for its first Apply.
+type slowApplier struct {
+	*apply.Applier
+	d     time.Duration
+	calls atomic.Int64
+}
+
+func (s *slowApplier) Apply(ctx context.Context, b apply.Batch) error {
+	if s.calls.Add(1) == 1 {
+		select {
+		case <-time.After(s.d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Applier.Apply(ctx, b)
+}
+
+// A batch whose commit takes longer than the session timeout, while another
+// consumer joins, gets nobody dropped from the group: heartbeats go on
+// during the apply, and the rebalance waits for it (within RebalanceGrace).
+func TestSlowCommitLongerThanSessionTimeout(t *testing.T) {
+	brokers := newKafka(t)
+	target, _ := newTarget(t)
+	produce(t, brokers, workload()...)
+	app := &slowApplier{Applier: target, d: 9 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := testConfig(brokers, "g")
+	cfg.ClientOpts = append(cfg.ClientOpts, kgo.SessionTimeout(6*time.Second), kgo.RebalanceTimeout(30*time.Second))
+	var logA, logB logBuf
+	doneA := start(ctx, cfg, Deps{Logger: slog.New(slog.NewTextHandler(&logA, nil)), Decoder: newDecoder(), Applier: app})
+	for app.calls.Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	doneB := start(ctx, cfg, Deps{Logger: slog.New(slog.NewTextHandler(&logB, nil)), Decoder: newDecoder(), Applier: app})
+	waitCaughtUp(t, target, "g", endOffsets(t, brokers), doneA)
+	cancel()
+	for _, done := range []<-chan error{doneA, doneB} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, l := range map[string]*logBuf{"first": &logA, "second": &logB} {
+		if strings.Contains(l.String(), "partitions lost") {
+			t.Errorf("the %s consumer was dropped from the group; its log:\n%s", name, l.String())
+		}
+	}
+}
