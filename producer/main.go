@@ -145,7 +145,6 @@ func run(ctx context.Context) error {
 	}
 	// The reader does not retry by itself: the capture loop's one policy
 	// starts it over from the position Kafka holds.
-	scfg.RetryWindow = -1
 	reader := source.NewReader(db, scfg, tables)
 	registerProgress(reg, reader)
 	return capture.Run(ctx, capture.Config{Retry: policy, Resnapshot: cfg.StalePosition == "resnapshot"}, capture.Deps{
