@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"syscall"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
@@ -171,4 +173,64 @@ func TestTargetRestartRecovers(t *testing.T) {
 	t.Logf("%d change records, %d applications, %d duplicates; the consumers logged %d failures of the target and %d recoveries",
 		rep.records, rep.applications, rep.duplicates(),
 		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
+}
+
+// For two seconds every connection that ends a transaction (EndTxn) is cut
+// before the broker answers, in the middle of the producer's transactions:
+// the client retries on new connections or the producer rebuilds its
+// transactional writer and writes again from the position Kafka holds;
+// nothing is lost or applied twice, and an outage the producer saw is
+// logged once when it begins and once when it ends.
+func TestKafkaTransactionCutRecovers(t *testing.T) {
+	if shared.broker == nil {
+		t.Skip("needs the in-process broker (KAFKA_BROKERS is set)")
+	}
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on"))
+	e.converge(convergeWithin, prod, cons)
+
+	c := shared.broker.Cluster()
+	cut := make(chan struct{})
+	var until time.Time
+	cuts := 0
+	c.ControlKey(kmsg.EndTxn.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if cuts == 0 {
+			until = time.Now().Add(2 * time.Second)
+			close(cut)
+		}
+		if time.Now().After(until) {
+			return nil, nil, false // handled normally; the control is dropped
+		}
+		c.KeepControl()
+		cuts++
+		return nil, errors.New("connection cut by the test"), true
+	})
+	e.changes(10)
+	select {
+	case <-cut:
+	case <-time.After(convergeWithin):
+		t.Fatal("the producer never ended a transaction")
+	}
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+	prod.kill(syscall.SIGTERM)
+	ctx := context.Background()
+	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	log := prod.output()
+	began, ended := warnings(log, "capture: outage,"), lines(log, "capture: outage over")
+	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
+	if began > 1 || began != ended {
+		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, log)
+	}
 }
