@@ -234,3 +234,35 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, log)
 	}
 }
+
+// The schema registry refuses connections (open ones cut) for a few seconds
+// just as a column is added, so the producer must register and the consumer
+// look up a new schema: both wait and go on (a registry outage is retried,
+// never dead-lettered), and nothing is lost.
+func TestRegistryOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	regURL, proxy := behind(t, shared.registryURL)
+	prod := e.start(shared.producerBin, "producer", append(e.producerVars(schemaCheck), "SCHEMA_REGISTRY_URL="+regURL))
+	cons := e.start(shared.consumerBin, "consumer", append(e.consumerVars(), "SCHEMA_REGISTRY_URL="+regURL))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Refuse)
+	e.exec(`ALTER TABLE dbo.customer ADD fault_tag int NOT NULL CONSTRAINT df_customer_fault_tag DEFAULT (7)`)
+	e.changes(10)
+	time.Sleep(5 * time.Second)
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.waitTargetColumns("customer", "fault_tag")
+	e.converge(convergeWithin, prod, cons)
+	if strings.Contains(cons.output(), "dead-letter") {
+		t.Errorf("the consumer dead-lettered records during a registry outage:\n%s", cons.output())
+	}
+	began, ended := warnings(prod.output(), "capture: outage,"), lines(prod.output(), "capture: outage over")
+	t.Logf("producer: %d outages logged, %d ends; consumer: %d failures logged, %d recoveries", began, ended,
+		warnings(cons.output(), "transient failure"), lines(cons.output(), "recovered"))
+	if began > 1 || began != ended {
+		t.Errorf("the producer logged %d outages and %d ends; want each once at most, and equal:\n%s", began, ended, prod.output())
+	}
+}
