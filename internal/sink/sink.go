@@ -319,7 +319,8 @@ func (s *runner) allowRebalance(cl *kgo.Client) {
 func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s.interrupt = make(chan struct{})
+	interrupt := make(chan struct{})
+	s.interrupt = interrupt
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -328,7 +329,7 @@ func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Re
 			return
 		case <-s.rebalance:
 		}
-		close(s.interrupt)
+		close(interrupt)
 		t := time.NewTimer(s.cfg.RebalanceGrace)
 		defer t.Stop()
 		select {
