@@ -21,6 +21,7 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 	for _, tt := range []struct {
 		name, key, value, want string
 	}{
+		{"unparsable DSN", "TARGET_DSN", "postgres://u:S3cret_pw@127.0.0.1:notaport/db", "TARGET_DSN does not parse"},
 		{"unknown dialect", "TARGET_DIALECT", "oracle", `TARGET_DIALECT "oracle": want auto, postgres or adbpg`},
 		{"negative duration", "BATCH_MAX_WAIT", "-1s", `BATCH_MAX_WAIT "-1s": want a duration of at least 0s`},
 		{"negative session timeout", "KAFKA_SESSION_TIMEOUT", "-10s", `KAFKA_SESSION_TIMEOUT "-10s"`},
