@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
@@ -49,6 +51,11 @@ type Config struct {
 }
 
 func (c *Config) validate() error {
+	// Refused before anything connects (pgx keeps the password out of its
+	// errors).
+	if _, err := pgxpool.ParseConfig(c.TargetDSN); err != nil {
+		return fmt.Errorf("TARGET_DSN does not parse (postgres://user:pass@host:5432/db or key=value form): %w", err)
+	}
 	for _, s := range []struct {
 		name, value string
 		allowed     []string

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/microsoft/go-mssqldb/msdsn"
+
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -25,7 +27,7 @@ type Config struct {
 	IncludeTables     []string      `env:"INCLUDE_TABLES" help:"Comma-separated schema.table patterns (* and ? match within a part; database.schema.table works too) of the CDC-enabled tables to synchronize; empty selects every one (or those of TABLES). Tables enabled for CDC later are picked by the same patterns."`
 	ExcludeTables     []string      `env:"EXCLUDE_TABLES" help:"Comma-separated schema.table patterns of tables not to synchronize; they win over INCLUDE_TABLES and TABLES."`
 	TopicPartitions   int32         `env:"TOPIC_PARTITIONS,default=3" help:"Partitions of each change topic created by the producer (existing topics are left as they are)."`
-	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" help:"Replication factor of created topics; -1 uses the broker's default."`
+	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" min:"-1" help:"Replication factor of created topics; -1 uses the broker's default."`
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
 	MaxMessageBytes   int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
@@ -73,6 +75,12 @@ func (c *Config) database() (string, error) {
 }
 
 func (c *Config) validate() error {
+	// Refused here, before anything connects; the DSN itself is never
+	// repeated (it holds a password).
+	if _, err := msdsn.Parse(c.MSSQLDSN); err != nil {
+		return fmt.Errorf("MSSQL_DSN does not parse: %s; want sqlserver://user:password@host:1433?database=name or server=host;user id=user;password=...;database=name",
+			strings.ReplaceAll(err.Error(), c.MSSQLDSN, "(the DSN)"))
+	}
 	if _, err := c.database(); err != nil {
 		return err
 	}

@@ -2,15 +2,15 @@
 // writes their snapshot and changes to Kafka, one Avro topic per table, with
 // the source position in the same Kafka transaction as the events.
 //
-// It holds wiring only: settings, connections and retries; the work is done
-// by internal/source (SQL Server), internal/avro (encoding) and
-// internal/relay with internal/kafka (transactions).
+// It holds wiring only: settings and connections; the loop and its retries
+// are internal/capture's, the work is done by internal/source (SQL Server),
+// internal/avro (encoding) and internal/relay with internal/kafka
+// (transactions).
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/capture"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
@@ -180,20 +181,24 @@ func run(ctx context.Context) error {
 		txnID = "mssql2adb-" + cfg.SourceName + "-" + database
 	}
 	stateKey := cfg.TopicPrefix + "." + database
-	w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,
-		Opts: append(kopts, kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes))})
-	if err != nil {
-		return err
+	metrics := relay.NewMetrics(reg)
+	newWriter := func(ctx context.Context) (capture.Writer, error) {
+		w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: txnID, StateTopic: cfg.StateTopic, Logger: log,
+			Opts: append(slices.Clone(kopts), kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes))})
+		if err != nil {
+			return nil, err
+		}
+		rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey}, codec, w, metrics, log)
+		return relayWriter{rl, w}, nil
 	}
-	defer w.Close()
-	rl := relay.New(relay.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: cfg.StateTopic, StateKey: stateKey},
-		codec, w, relay.NewMetrics(reg), log)
 	// A person watching a terminal sees the snapshot's progress redrawn
 	// per table; logs get one line per interval instead.
 	live := progress.IsTerminal(os.Stderr) && cfg.LogFormat == "text"
 	if live {
 		scfg.ProgressLogInterval = -1
 	}
+	// The reader does not retry by itself: the capture loop's one policy
+	// starts it over from the position Kafka holds.
 	reader := source.NewReader(db, scfg, tables)
 	if live {
 		go progress.Show(ctx, os.Stderr, reader.Progress, time.Second)
@@ -205,43 +210,28 @@ func run(ctx context.Context) error {
 		go heartbeat.Run(hctx, db, *hb)
 	}
 
-	// Each pass resumes from the last committed position; a transient
-	// failure (lost connection, broker restart) starts a new pass after the
-	// dependencies answer again, for up to RETRY_WINDOW.
-	// The reader checks at every pass that the position belongs to the
-	// database it reads (source.ErrStalePosition); with
-	// STALE_POSITION=resnapshot the producer forgets it once and starts over.
-	restart := false
-	for {
-		pos, err := loadPosition(ctx, kcl, cfg.StateTopic, stateKey, log)
-		if err != nil {
-			return err
-		}
-		if restart {
-			pos, restart = source.Position{}, false
-		}
-		health.SetReady(true, "")
-		err = reader.Run(ctx, pos, func(ctx context.Context, b source.Batch) error {
-			return rl.Handle(ctx, b.Events, b.Position)
-		})
-		health.SetReady(false, fmt.Sprint(err))
-		if ctx.Err() != nil || err == nil { // err == nil: SYNC_INCREMENTAL=off and the snapshot is done
-			return nil
-		}
-		if errors.Is(err, source.ErrStalePosition) && cfg.StalePosition == "resnapshot" {
-			log.Warn("the saved position is stale: taking a new snapshot of every table (STALE_POSITION=resnapshot)", "err", err)
-			restart = true
-			continue
-		}
-		if errors.Is(err, kafka.ErrFenced) || !retry.IsTransient(err) {
-			return err
-		}
-		log.Warn("capture interrupted; resuming from the last committed position", "err", err)
-		if err := policy.Do(ctx, "reconnect to SQL Server", db.PingContext); err != nil {
-			return err
-		}
-	}
+	return capture.Run(ctx, capture.Config{Retry: policy, Resnapshot: cfg.StalePosition == "resnapshot"}, capture.Deps{
+		Reader: reader,
+		Load: func(ctx context.Context) (source.Position, error) {
+			return loadPosition(ctx, kcl, cfg.StateTopic, stateKey, log)
+		},
+		NewWriter: newWriter,
+		Ready:     health.SetReady,
+		Logger:    log,
+	})
 }
+
+// relayWriter writes batches through a relay to a transactional writer.
+type relayWriter struct {
+	rl *relay.Relay
+	w  *kafka.TxnWriter
+}
+
+func (r relayWriter) Write(ctx context.Context, b source.Batch) error {
+	return r.rl.Handle(ctx, b.Events, b.Position)
+}
+
+func (r relayWriter) Close() { r.w.Close() }
 
 // loadPosition reads where the last committed batch left the source.
 func loadPosition(ctx context.Context, cl *kgo.Client, topic, key string, log *slog.Logger) (source.Position, error) {

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -39,7 +40,7 @@ func Load(ctx context.Context, cfg any, lookuper envconfig.Lookuper) error {
 	}
 	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: cfg, Lookuper: lookuper})
 	if err == nil {
-		return nil
+		return checkRanges(reflect.ValueOf(cfg), lookuper)
 	}
 	for _, s := range Describe(cfg) {
 		if strings.Contains(err.Error(), s.Name) || strings.HasPrefix(err.Error(), s.Field+":") {
@@ -50,6 +51,51 @@ func Load(ctx context.Context, cfg any, lookuper envconfig.Lookuper) error {
 		}
 	}
 	return fmt.Errorf("settings: %w", err)
+}
+
+// checkRanges refuses a number or duration below its field's `min` tag
+// (default 0: no negative sizes, counts or durations), naming the variable,
+// the value as given and what is allowed.
+func checkRanges(v reflect.Value, lookuper envconfig.Lookuper) error {
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		tag, ok := f.Tag.Lookup("env")
+		if !ok {
+			if f.Type.Kind() == reflect.Struct {
+				if err := checkRanges(fv, lookuper); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		var n int64
+		switch fv.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			n = fv.Int()
+		default:
+			continue
+		}
+		min := int64(0)
+		if m := f.Tag.Get("min"); m != "" {
+			if _, err := fmt.Sscan(m, &min); err != nil {
+				return fmt.Errorf("config: field %s: bad min tag %q", f.Name, m)
+			}
+		}
+		if n >= min {
+			continue
+		}
+		name := strings.Split(tag, ",")[0]
+		given, _ := lookuper.Lookup(name)
+		if f.Type == reflect.TypeFor[time.Duration]() {
+			return fmt.Errorf("%s %q: want a duration of at least %s (%s)", name, given, time.Duration(min), f.Tag.Get("help"))
+		}
+		return fmt.Errorf("%s %q: want at least %d (%s)", name, given, min, f.Tag.Get("help"))
+	}
+	return nil
 }
 
 // Describe lists the settings of cfg's type in field order, including those of

@@ -110,3 +110,30 @@ func TestOneOf(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRefusesNegativeNumbersAndDurations(t *testing.T) {
+	type settings struct {
+		Window   time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to retry."`
+		Batch    int           `env:"BATCH,default=10" help:"Events per batch."`
+		Replicas int16         `env:"REPLICAS,default=-1" min:"-1" help:"Replication factor; -1: the broker's default."`
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		want string // "" means no error
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"RETRY_WINDOW": "0s", "BATCH": "0", "REPLICAS": "-1"}, ""},
+		{map[string]string{"RETRY_WINDOW": "-5m"}, `RETRY_WINDOW "-5m": want a duration of at least 0s (How long to retry.)`},
+		{map[string]string{"BATCH": "-3"}, `BATCH "-3": want at least 0 (Events per batch.)`},
+		{map[string]string{"REPLICAS": "-2"}, `REPLICAS "-2": want at least -1`},
+	} {
+		var s settings
+		err := Load(context.Background(), &s, envconfig.MapLookuper(tt.env))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v", tt.env, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%v: got %v, want %q", tt.env, err, tt.want)
+		}
+	}
+}

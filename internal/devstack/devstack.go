@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
@@ -76,7 +76,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.vars["KAFKA_BROKERS"] = v
 		log.Info("using the configured Kafka", "brokers", v)
 	} else {
-		b, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
 		if err != nil {
 			return nil, fmt.Errorf("start Kafka broker: %w", err)
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
@@ -32,7 +32,7 @@ func TestDemoTwiceAgainstOneTarget(t *testing.T) {
 	target := pgcluster.ForTest(t)
 	for run := 1; run <= 2; run++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		b, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +26,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/demo"
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
@@ -37,7 +39,7 @@ type stack struct {
 	mssqlDSN, brokers, registryURL string
 	producerBin, consumerBin       string
 	// broker is the in-process Kafka broker; nil with KAFKA_BROKERS set.
-	broker *kafka.Broker
+	broker *kafkatest.Broker
 }
 
 var shared stack
@@ -77,7 +79,7 @@ func runMain(m *testing.M) int {
 	}
 	shared.brokers = os.Getenv("KAFKA_BROKERS")
 	if shared.brokers == "" {
-		b, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
@@ -200,7 +202,38 @@ func (e *env) producerVars(extra ...string) []string {
 }
 
 func (e *env) consumerVars(extra ...string) []string {
-	return append(append(e.vars(), "TARGET_DSN="+e.targetDSN, "GROUP_ID="+e.name, "BATCH_MAX_WAIT=100ms"), extra...)
+	return append(append(e.vars(), "TARGET_DSN="+withPassword(e.targetDSN, targetPassword), "GROUP_ID="+e.name, "BATCH_MAX_WAIT=100ms"), extra...)
+}
+
+// targetPassword is put in the consumers' TARGET_DSN (the throwaway
+// clusters trust local connections and ignore it) so that the password
+// check of every log (start) covers the target's DSN too.
+const targetPassword = "E2e_Target_Pw0rd"
+
+// withPassword returns dsn (a URL) with password set for its user.
+func withPassword(dsn, password string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String()
+}
+
+// passwords returns the passwords in the URLs among vars' values.
+func passwords(vars []string) []string {
+	var out []string
+	for _, v := range vars {
+		_, val, _ := strings.Cut(v, "=")
+		u, err := url.Parse(val)
+		if err != nil || u.User == nil {
+			continue
+		}
+		if pw, ok := u.User.Password(); ok && len(pw) >= 4 {
+			out = append(out, pw)
+		}
+	}
+	return out
 }
 
 // process is a running producer or consumer.
@@ -233,6 +266,18 @@ func (e *env) start(bin, name string, vars []string) *process {
 	}
 	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); f.Close(); close(p.done) }()
+	// Passwords never appear in a log line: checked in every log of the
+	// suite once its process ended (this cleanup runs after the kill).
+	secrets := passwords(vars)
+	e.t.Cleanup(func() {
+		for _, line := range strings.Split(p.output(), "\n") {
+			for _, pw := range secrets {
+				if strings.Contains(line, pw) {
+					e.t.Errorf("%s logged a password from its settings:\n%s", name, line)
+				}
+			}
+		}
+	})
 	e.t.Cleanup(func() { p.kill(syscall.SIGKILL) })
 	return p
 }
@@ -363,4 +408,13 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// The log check of start finds the passwords the suite's programs get.
+func TestLogsAreCheckedForTheSuitesPasswords(t *testing.T) {
+	e := newEnv(t)
+	got := passwords(append(e.producerVars(), e.consumerVars()...))
+	if !slices.Contains(got, targetPassword) || len(got) < 2 {
+		t.Errorf("passwords found in the settings: %q; want the SQL Server and the target password", got)
+	}
 }

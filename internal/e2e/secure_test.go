@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/secure/securetest"
@@ -25,7 +25,7 @@ const (
 func securedStack(t *testing.T) []string {
 	t.Helper()
 	certs := securetest.New(t)
-	b, err := kafka.StartBroker(t.Context(), "127.0.0.1:0", 3,
+	b, err := kafkatest.StartBroker(t.Context(), "127.0.0.1:0", 3,
 		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "pipeline", kafkaPassword), kfake.TLS(certs.Server))
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 )
 
@@ -126,7 +126,7 @@ func TestConsumerPointedAtAnotherKafkaCluster(t *testing.T) {
 	before, _ := dumpTarget(t, e.target)
 
 	// A new cluster with the same topic names, and its own registry.
-	b2, err := kafka.StartBroker(ctx, "127.0.0.1:0", 3)
+	b2, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
 	if err != nil {
 		t.Fatal(err)
 	}

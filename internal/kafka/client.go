@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 
+	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
 
@@ -34,17 +35,9 @@ func ClientOpts(brokers []string, extra ...kgo.Opt) []kgo.Opt {
 	return append(opts, extra...)
 }
 
-// backoff grows from 100 ms, doubling per try up to 2 s, with ±20 % jitter
-// derived from the try number so that it needs no shared random source.
-func backoff(tries int) time.Duration {
-	d := 100 * time.Millisecond
-	for i := 1; i < tries && d < 2*time.Second; i++ {
-		d *= 2
-	}
-	d = min(d, 2*time.Second)
-	jitter := time.Duration(int64(d) / 5 * int64(tries%5-2) / 2)
-	return d + jitter
-}
+// backoff grows from 100 ms, doubling per try up to 2 s, with jitter: the
+// project's one backoff (retry.Wait).
+func backoff(tries int) time.Duration { return retry.Wait(tries, 100*time.Millisecond, 2*time.Second) }
 
 // Ping checks that at least one broker of cl answers. An unreachable cluster
 // becomes an error that names the seed brokers and says what to check.

@@ -3,8 +3,9 @@
 // when no broker answers, idempotent topic creation, the transactional writer
 // that gives the producer exactly-once (a batch of change events and the
 // source position that produced it commit together), the reader that loads
-// that position back with read_committed isolation, and an in-process broker
-// (franz-go's kfake) for the dev stack and tests.
+// that position back with read_committed isolation. The in-process broker
+// for the dev stack and tests is in kafkatest, which production programs do
+// not link.
 //
 // Every commit WriteBatch makes is checked by reading the transaction's
 // marker back (one small fetch), because kgo 1.22.3 can, under load, end a

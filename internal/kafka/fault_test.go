@@ -11,11 +11,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 // failProduce makes the next n produce requests fail with code on every
 // partition.
-func failProduce(b *Broker, code int16, n int) {
+func failProduce(b *kafkatest.Broker, code int16, n int) {
 	left := n
 	b.Cluster().ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		if left == 0 {
@@ -123,7 +125,7 @@ func TestClassify(t *testing.T) {
 // turnNextCommitIntoAbort makes the broker abort the next transaction the
 // client commits, while answering the client as for a commit: what kgo
 // 1.22.3 does by itself under load (see commitLanded).
-func turnNextCommitIntoAbort(b *Broker) {
+func turnNextCommitIntoAbort(b *kafkatest.Broker) {
 	b.Cluster().ControlKey(int16(kmsg.EndTxn), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		req := kreq.(*kmsg.EndTxnRequest)
 		if req.Commit {

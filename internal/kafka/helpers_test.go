@@ -7,15 +7,17 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 // quietLog discards logs in tests.
 var quietLog = slog.New(slog.DiscardHandler)
 
-func startBroker(t *testing.T) *Broker {
+func startBroker(t *testing.T) *kafkatest.Broker {
 	t.Helper()
 	// Not t.Context(): it ends before the cleanups that close clients run.
-	b, err := StartBroker(context.Background(), "127.0.0.1:0", 3)
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 3)
 	if err != nil {
 		t.Fatalf("start broker: %v", err)
 	}
@@ -23,7 +25,7 @@ func startBroker(t *testing.T) *Broker {
 	return b
 }
 
-func newClient(t *testing.T, b *Broker, extra ...kgo.Opt) *kgo.Client {
+func newClient(t *testing.T, b *kafkatest.Broker, extra ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(ClientOpts(b.Addrs(), extra...)...)
 	if err != nil {
@@ -33,7 +35,7 @@ func newClient(t *testing.T, b *Broker, extra ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-func mustEnsure(t *testing.T, b *Broker, specs ...TopicSpec) {
+func mustEnsure(t *testing.T, b *kafkatest.Broker, specs ...TopicSpec) {
 	t.Helper()
 	if err := EnsureTopics(t.Context(), kadm.NewClient(newClient(t, b)), specs); err != nil {
 		t.Fatalf("ensure topics: %v", err)
@@ -42,7 +44,7 @@ func mustEnsure(t *testing.T, b *Broker, specs ...TopicSpec) {
 
 // readCommitted reads every committed record of topic with a
 // read_committed consumer, up to the topic's last stable offsets.
-func readCommitted(t *testing.T, b *Broker, topic string) []*kgo.Record {
+func readCommitted(t *testing.T, b *kafkatest.Broker, topic string) []*kgo.Record {
 	t.Helper()
 	ctx := t.Context()
 	adm := kadm.NewClient(newClient(t, b))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 // With kfake.DataDir the dev broker keeps topics, committed data and
@@ -18,7 +20,7 @@ import (
 func TestBrokerDataDirSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := t.Context()
-	b1, err := StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
+	b1, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +35,7 @@ func TestBrokerDataDirSurvivesRestart(t *testing.T) {
 	w.Close()
 	b1.Close()
 
-	b2, err := StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
+	b2, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 1, kfake.DataDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

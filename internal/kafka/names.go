@@ -3,15 +3,14 @@ package kafka
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/topicname"
 )
 
-// MaxTopicNameLen is the longest topic name Kafka accepts (its
-// Topic.MAX_NAME_LENGTH): a partition's log directory is
-// <topic>-<partition>, and it must fit the 255 bytes of a file name.
-const MaxTopicNameLen = 249
+// MaxTopicNameLen is the longest topic name Kafka accepts (see topicname.MaxLen).
+const MaxTopicNameLen = topicname.MaxLen
 
 // MaxTopicPrefixLen bounds TOPIC_PREFIX so that ChangeTopicName can always
 // shorten a topic name without cutting into the prefix, which the consumer
@@ -19,29 +18,14 @@ const MaxTopicNameLen = 249
 const MaxTopicPrefixLen = 200
 
 // ErrInvalidTopicName is wrapped by ValidateTopicName's errors.
-var ErrInvalidTopicName = errors.New("invalid Kafka topic name")
+var ErrInvalidTopicName = topicname.ErrInvalid
 
 // ValidateTopicName checks name against the rules a Kafka broker enforces
 // when a topic is created (Kafka's Topic.validate): not empty, not "." or
 // "..", at most 249 characters, and only ASCII letters, digits, '.', '_'
 // and '-'. The embedded broker enforces the same rules, so tests see what a
 // real cluster sees.
-func ValidateTopicName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: the name is empty", ErrInvalidTopicName)
-	case name == "." || name == "..":
-		return fmt.Errorf("%w: %q is not allowed", ErrInvalidTopicName, name)
-	case len(name) > MaxTopicNameLen:
-		return fmt.Errorf("%w: %q is %d characters long, more than Kafka's %d", ErrInvalidTopicName, name, len(name), MaxTopicNameLen)
-	}
-	for _, r := range name {
-		if !topicChar(r) {
-			return fmt.Errorf("%w: %q holds %q; Kafka allows only ASCII letters, digits, '.', '_' and '-'", ErrInvalidTopicName, name, r)
-		}
-	}
-	return nil
-}
+func ValidateTopicName(name string) error { return topicname.Validate(name) }
 
 // ValidateTopicPrefix checks a TOPIC_PREFIX: a valid topic name itself, short
 // enough (MaxTopicPrefixLen) that every change topic keeps it whole.
@@ -55,9 +39,7 @@ func ValidateTopicPrefix(prefix string) error {
 	return nil
 }
 
-func topicChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
-}
+func topicChar(r rune) bool { return topicname.Char(r) }
 
 // TopicCollisionKey is what Kafka compares to decide that two topic names
 // collide: '.' and '_' count as the same character (both become '_' in

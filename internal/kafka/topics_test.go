@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 func strp(s string) *string { return &s }
@@ -98,7 +100,7 @@ func TestEnsureTopicsErrors(t *testing.T) {
 
 func TestPingUnreachable(t *testing.T) {
 	// A port nobody listens on: bind one, then close it.
-	b, err := StartBroker(context.Background(), "127.0.0.1:0", 1)
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestPingReachable(t *testing.T) {
 
 func TestBrokerStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	b, err := StartBroker(ctx, "127.0.0.1:0", 2)
+	b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +142,11 @@ func TestBrokerStopsWithContext(t *testing.T) {
 }
 
 func TestStartBrokerBadAddress(t *testing.T) {
-	if _, err := StartBroker(t.Context(), "nonsense", 1); err == nil {
+	if _, err := kafkatest.StartBroker(t.Context(), "nonsense", 1); err == nil {
 		t.Fatal("StartBroker accepted an address without a port")
 	}
 	b := startBroker(t)
-	if _, err := StartBroker(t.Context(), b.Addrs()[0], 1); err == nil || !strings.Contains(err.Error(), "already listening") {
+	if _, err := kafkatest.StartBroker(t.Context(), b.Addrs()[0], 1); err == nil || !strings.Contains(err.Error(), "already listening") {
 		t.Fatalf("second broker on a used port: err = %v", err)
 	}
 }

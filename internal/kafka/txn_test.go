@@ -11,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 const (
@@ -18,7 +20,7 @@ const (
 	changeTopic = "db.dbo.orders"
 )
 
-func newWriter(t *testing.T, b *Broker, id string) *TxnWriter {
+func newWriter(t *testing.T, b *kafkatest.Broker, id string) *TxnWriter {
 	t.Helper()
 	w, err := NewTxnWriter(t.Context(), TxnConfig{Brokers: b.Addrs(), TransactionalID: id, StateTopic: stateTopic, Logger: quietLog})
 	if err != nil {
@@ -40,7 +42,7 @@ func stateRec(src, pos string) *kgo.Record {
 	return &kgo.Record{Key: []byte(src), Value: []byte(pos)}
 }
 
-func setupTopics(t *testing.T, b *Broker) {
+func setupTopics(t *testing.T, b *kafkatest.Broker) {
 	mustEnsure(t, b,
 		TopicSpec{Name: stateTopic, Partitions: 1},
 		TopicSpec{Name: changeTopic, Partitions: 3},

@@ -133,6 +133,14 @@ func CreateDatabase(ctx context.Context, dsn, name string) error {
 	return nil
 }
 
+// Restart shuts the server down (fast: open transactions are rolled back
+// and connections closed, as in a maintenance restart) and starts it again
+// on the same port, for tests of a target that restarts.
+func (c *Cluster) Restart(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "restart", "-w", "-t", "60", "-m", "fast", "-D", c.dataDir,
+		"-l", filepath.Join(c.baseDir, "server.log"))
+}
+
 // Stop shuts the server down (pg_ctl stop -m fast) and removes its files.
 // It is safe to call more than once.
 func (c *Cluster) Stop() error {

@@ -10,11 +10,12 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 func startBroker(t *testing.T) []string {
 	t.Helper()
-	b, err := kafka.StartBroker(context.Background(), "127.0.0.1:0", 3)
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestRestartKeepsSchemas(t *testing.T) {
 
 // Compaction must not lose what the registry needs.
 func TestRestartAfterCompaction(t *testing.T) {
-	b, err := kafka.StartBroker(context.Background(), "127.0.0.1:0", 1)
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestRestartAfterCompaction(t *testing.T) {
 }
 
 func TestNewUnreachableKafka(t *testing.T) {
-	b, err := kafka.StartBroker(context.Background(), "127.0.0.1:0", 1)
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

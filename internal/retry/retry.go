@@ -33,10 +33,18 @@ type Policy struct {
 	// OnRetry, when set, is called before each wait for another attempt
 	// (for a retries metric).
 	OnRetry func(op string)
+	// Interrupt, once closed, ends the wait between attempts at once: Do
+	// returns the last error wrapped with ErrInterrupted. An attempt under
+	// way goes on (cancel its context to end it). Nil never interrupts.
+	Interrupt <-chan struct{}
 	// sleep is replaced by tests; nil means a context-aware timer.
-	sleep func(context.Context, time.Duration) error
+	sleep func(context.Context, time.Duration, <-chan struct{}) error
 	now   func() time.Time
 }
+
+// ErrInterrupted is wrapped by Do's error when Policy.Interrupt ended a wait
+// between attempts.
+var ErrInterrupted = errors.New("retry interrupted")
 
 // Retry runs fn until it succeeds, fails with an error that is not transient,
 // ctx ends, or window has passed since the first failure; op names the
@@ -49,10 +57,14 @@ func Retry(ctx context.Context, window time.Duration, op string, fn func(context
 func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) error) error {
 	p = p.withDefaults()
 	var first time.Time
-	wait := p.Initial
+	bo := NewBackoff(p.Initial, p.Max)
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		if err == nil {
+			if !first.IsZero() {
+				p.Logger.Info("recovered, the failure is over", "op", op, "attempts", attempt,
+					"lasted", p.now().Sub(first).Round(time.Millisecond))
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -70,22 +82,31 @@ func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) erro
 			return fmt.Errorf("%s: gave up after %d attempts in %s (retry window %s): %w",
 				op, attempt, elapsed.Round(time.Second), p.Window, err)
 		}
-		d := wait + time.Duration(rand.Int64N(int64(wait)/5+1))
+		d := bo.Next()
 		if rest := p.Window - elapsed; d > rest {
 			d = rest
 		}
 		if p.OnRetry != nil {
 			p.OnRetry(op)
 		}
-		p.Logger.Warn("transient failure, retrying", "op", op, "attempt", attempt,
+		// An outage is logged once when it begins, with its cause, and
+		// once when it ends; the attempts between are debug.
+		lv := slog.LevelDebug
+		if attempt == 1 {
+			lv = slog.LevelWarn
+		}
+		p.Logger.Log(ctx, lv, "transient failure, retrying", "op", op, "attempt", attempt,
 			"retry_in", d.Round(time.Millisecond), "retrying_for", elapsed.Round(time.Second),
 			"window", p.Window, "err", err)
-		if serr := p.sleep(ctx, d); serr != nil {
-			return fmt.Errorf("%s: stopped while waiting to retry: %w", op, errors.Join(serr, err))
+		select {
+		case <-p.Interrupt:
+			return fmt.Errorf("%s: %w after %d attempts: %w", op, ErrInterrupted, attempt, err)
+		default:
 		}
-		wait *= 2
-		if wait > p.Max {
-			wait = p.Max
+		if serr := p.sleep(ctx, d, p.Interrupt); errors.Is(serr, ErrInterrupted) {
+			return fmt.Errorf("%s: %w after %d attempts: %w", op, ErrInterrupted, attempt, err)
+		} else if serr != nil {
+			return fmt.Errorf("%s: stopped while waiting to retry: %w", op, errors.Join(serr, err))
 		}
 	}
 }
@@ -118,26 +139,63 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
-// Backoff returns the wait before attempt n (1-based) of a doubling backoff
-// from initial capped at max, without jitter; for loops that manage their
-// own attempts.
-func Backoff(n int, initial, max time.Duration) time.Duration {
-	d := initial
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
+// Backoff is the one backoff of the project: waits that double from an
+// initial one up to a maximum, each with up to 20% random jitter added so
+// that clients cut off together do not come back together.
+type Backoff struct {
+	initial, max, next time.Duration
+}
+
+// NewBackoff returns a Backoff from initial (at least 1ms) doubling up to max.
+func NewBackoff(initial, max time.Duration) *Backoff {
+	initial = time.Duration(max64(int64(initial), int64(time.Millisecond)))
+	if max < initial {
+		max = initial
 	}
-	if d > max {
-		d = max
-	}
+	return &Backoff{initial: initial, max: max, next: initial}
+}
+
+// Backoff returns the policy's backoff (Initial doubling up to Max).
+func (p Policy) Backoff() *Backoff {
+	p = p.withDefaults()
+	return NewBackoff(p.Initial, p.Max)
+}
+
+// Next returns the next wait, jitter included, and doubles the one after.
+func (b *Backoff) Next() time.Duration {
+	d := b.next + time.Duration(rand.Int64N(int64(b.next)/5+1))
+	b.next = min(b.next*2, b.max)
 	return d
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Wait is the wait before retry n (1-based) of a Backoff from initial up to
+// max, for hooks that count attempts themselves (kgo.RetryBackoffFn).
+func Wait(n int, initial, max time.Duration) time.Duration {
+	b := NewBackoff(initial, max)
+	for i := 1; i < n && b.next < b.max; i++ {
+		b.next = min(b.next*2, b.max)
+	}
+	return b.Next()
+}
+
+// Reset starts again from the initial wait (after a success).
+func (b *Backoff) Reset() { b.next = b.initial }
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func sleepCtx(ctx context.Context, d time.Duration, interrupt <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-interrupt:
+		return ErrInterrupted
 	case <-t.C:
 		return nil
 	}

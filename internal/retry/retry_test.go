@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -54,7 +56,7 @@ type fakeClock struct {
 	waits []time.Duration
 }
 
-func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
+func (c *fakeClock) sleep(_ context.Context, d time.Duration, _ <-chan struct{}) error {
 	c.waits = append(c.waits, d)
 	c.now = c.now.Add(d)
 	return nil
@@ -138,12 +140,61 @@ func TestDoHonoursContext(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	for _, tt := range []struct {
-		n    int
-		want time.Duration
-	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {10, 5 * time.Second}} {
-		if got := Backoff(tt.n, time.Second, 5*time.Second); got != tt.want {
-			t.Errorf("Backoff(%d) = %v, want %v", tt.n, got, tt.want)
+	b := NewBackoff(time.Second, 5*time.Second)
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
+		if got := b.Next(); got < want || got > want+want/5 {
+			t.Errorf("wait %d = %v, want %v plus at most 20%% jitter", i+1, got, want)
+		}
+	}
+	b.Reset()
+	if got := b.Next(); got < time.Second || got > 1200*time.Millisecond {
+		t.Errorf("after Reset: %v, want 1s plus jitter", got)
+	}
+}
+
+func TestInterruptEndsTheWait(t *testing.T) {
+	stop := make(chan struct{})
+	attempts := 0
+	p := Policy{Window: time.Hour, Initial: time.Hour, Logger: slog.New(slog.DiscardHandler), Interrupt: stop,
+		Transient: func(error) bool { return true }}
+	failure := errors.New("down")
+	err := p.Do(context.Background(), "op", func(context.Context) error {
+		attempts++
+		// The first wait is an hour: only the interrupt ends it.
+		time.AfterFunc(10*time.Millisecond, func() { close(stop) })
+		return failure
+	})
+	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, failure) || attempts != 1 {
+		t.Fatalf("want ErrInterrupted wrapping the last error after 1 attempt, got %v after %d", err, attempts)
+	}
+}
+
+func TestOutageLoggedOnceWhenItBeginsAndOnceWhenItEnds(t *testing.T) {
+	var buf bytes.Buffer
+	calls := 0
+	p := Policy{Initial: time.Millisecond, Max: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	err := p.Do(context.Background(), "reach it", func(context.Context) error {
+		if calls++; calls < 5 {
+			return syscall.ECONNREFUSED
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := buf.String()
+	if n := strings.Count(log, "transient failure"); n != 1 {
+		t.Errorf("failure logged %d times at info and above, want once:\n%s", n, log)
+	}
+	if n := strings.Count(log, "recovered"); n != 1 {
+		t.Errorf("recovery logged %d times, want once:\n%s", n, log)
+	}
+}
+
+func TestWait(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 5: 1600 * time.Millisecond, 9: 2 * time.Second} {
+		if got := Wait(n, 100*time.Millisecond, 2*time.Second); got < want || got > want+want/5 {
+			t.Errorf("Wait(%d) = %v, want %v plus at most 20%%", n, got, want)
 		}
 	}
 }

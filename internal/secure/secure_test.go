@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 	"github.com/mssql2adb/mssql2adb/internal/retry"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
@@ -74,7 +75,7 @@ func TestRegistryOpts(t *testing.T) {
 // of them is retried.
 func TestKafkaSCRAMOverTLS(t *testing.T) {
 	certs := securetest.New(t)
-	b, err := kafka.StartBroker(t.Context(), "127.0.0.1:0", 1,
+	b, err := kafkatest.StartBroker(t.Context(), "127.0.0.1:0", 1,
 		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "app", "s3cret-pw"), kfake.TLS(certs.Server))
 	if err != nil {
 		t.Fatal(err)

@@ -70,6 +70,13 @@ type Config struct {
 	// retry's default (720 minutes), retrying apply.IsTransient and
 	// retry.IsTransient errors (deadlocks, lost connections).
 	Retry retry.Policy
+	// RebalanceGrace is how long an attempt to apply a batch under way may
+	// go on once a rebalance waits for this consumer (the group's other
+	// members wait in the meantime); then it is cancelled, the batch given
+	// up and read again after the rebalance from where the target stands.
+	// Waits between retries end at once. Default 20s, well inside kgo's
+	// default rebalance timeout of 60s.
+	RebalanceGrace time.Duration
 	// OnStale says what to do when the target's offsets do not belong to
 	// the topic as it is now (deleted and recreated, another cluster,
 	// records removed) or a table's rows come from another life of the
@@ -136,6 +143,9 @@ func (c *Config) validate(d Deps) error {
 	if c.MaxBatchWait <= 0 {
 		c.MaxBatchWait = 500 * time.Millisecond
 	}
+	if c.RebalanceGrace <= 0 {
+		c.RebalanceGrace = 20 * time.Second
+	}
 	switch c.OnStale {
 	case "":
 		c.OnStale = OnStaleStop
@@ -176,7 +186,8 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		log = slog.Default()
 	}
 	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics,
-		topics: map[string]topicState{}, stale: map[string][]string{}, dead: map[recordID]bool{}}
+		topics: map[string]topicState{}, stale: map[string][]string{}, dead: map[recordID]bool{},
+		rebalance: make(chan struct{}, 1)}
 	if cfg.DeadLetterTopic != "" {
 		// Records up to the producer's MAX_MESSAGE_BYTES default go there too.
 		dlq, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...),
@@ -213,6 +224,14 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
 			log.Info("sink: partitions revoked", "group", cfg.Group, "partitions", r)
 		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) {
+			log.Warn("sink: partitions lost (this consumer left the group, or the group dropped it)", "group", cfg.Group, "partitions", l)
+		}),
+		// A rebalance waits for this consumer's batch (BlockRebalanceOnPoll):
+		// the loop ends its retries at once and its attempt within
+		// RebalanceGrace (step), so the group never waits out its
+		// rebalance timeout and drops this member.
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { s.wantRebalance() }),
 	)
 	if len(cfg.ExcludeTopics) > 0 {
 		opts = append(opts, kgo.ConsumeExcludeTopics(cfg.ExcludeTopics...))
@@ -240,6 +259,12 @@ type runner struct {
 	dlq  *kgo.Client
 	dead map[recordID]bool // records dead-lettered by this runner
 
+	// rebalance holds a token while a rebalance waits for the loop to
+	// call AllowRebalance; interrupt is closed for the step under way when
+	// one does (both used by the loop's goroutine only, but rebalance).
+	rebalance chan struct{}
+	interrupt chan struct{}
+
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
 	stale  map[string][]string   // stale topics not yet dealt with, with findings
@@ -265,9 +290,9 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	for {
 		recs, err := s.gather(ctx, cl)
 		if err == nil {
-			err = s.step(ctx, cl, recs)
+			err = s.guardedStep(ctx, cl, recs)
 		}
-		cl.AllowRebalance()
+		s.allowRebalance(cl)
 		if err != nil {
 			return err
 		}
@@ -275,6 +300,69 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// errRebalance cancels an attempt that outlived RebalanceGrace.
+var errRebalance = errors.New("sink: a rebalance waits for this batch")
+
+func (s *runner) wantRebalance() {
+	select {
+	case s.rebalance <- struct{}{}:
+	default:
+	}
+}
+
+func (s *runner) allowRebalance(cl *kgo.Client) {
+	select {
+	case <-s.rebalance:
+	default:
+	}
+	cl.AllowRebalance()
+}
+
+// guardedStep runs step, giving its batch up when a rebalance waits for it:
+// waits between retries end at once, an attempt under way after
+// RebalanceGrace. A batch given up is read again from its first record
+// (the target skips what it already holds), by this consumer if it keeps
+// the partition, else by the one that gets it, from the target's offsets.
+func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	interrupt := make(chan struct{})
+	s.interrupt = interrupt
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-s.rebalance:
+		}
+		close(interrupt)
+		t := time.NewTimer(s.cfg.RebalanceGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			cancel(errRebalance)
+		}
+	}()
+	err := s.step(sctx, cl, recs)
+	if err == nil || ctx.Err() != nil || !(errors.Is(err, retry.ErrInterrupted) || errors.Is(context.Cause(sctx), errRebalance)) {
+		return err
+	}
+	rewind := map[string]map[int32]kgo.EpochOffset{}
+	for _, r := range recs {
+		if rewind[r.Topic] == nil {
+			rewind[r.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		if _, ok := rewind[r.Topic][r.Partition]; !ok {
+			rewind[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
+	}
+	cl.SetOffsets(rewind)
+	s.log.Warn("sink: gave a batch up for a rebalance; it is read again afterwards", "records", len(recs), "err", err)
+	return nil
 }
 
 // step deals with stale topics found so far, then applies recs but for the
@@ -375,7 +463,7 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 				break
 			}
 			// Holding nothing, let a rebalance waiting on this poll go on.
-			cl.AllowRebalance()
+			s.allowRebalance(cl)
 		}
 	}
 	return recs, nil
@@ -389,7 +477,9 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 		return err
 	}
 	began := time.Now()
-	err = s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
+	p := s.cfg.Retry
+	p.Interrupt = s.interrupt
+	err = p.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
 	if err != nil && s.cfg.DeadLetterTopic != "" && s.poison(err) {
@@ -476,6 +566,7 @@ func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error
 	}
 	var e *event.Event
 	p := s.cfg.Retry
+	p.Interrupt = s.interrupt
 	p.Transient = func(err error) bool {
 		return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
 	}

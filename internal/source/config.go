@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
-	"github.com/mssql2adb/mssql2adb/internal/retry"
 )
 
 // Config says what to read and how. The zero value of every field but
@@ -37,9 +36,6 @@ type Config struct {
 	// batch is emitted to move the saved position forward (default 1 minute),
 	// so that a restart does not fall behind the CDC retention window.
 	IdleCheckpoint time.Duration
-	// RetryWindow is how long connection failures are retried before Run
-	// gives up (default 720 minutes, as DTS); negative disables retries.
-	RetryWindow time.Duration
 	// SchemaCheckInterval is how often, while streaming, the reader compares
 	// the captured tables with the catalog (ADD COLUMN and other DDL) and
 	// looks for tables newly enabled for CDC (default 10s).
@@ -84,9 +80,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleCheckpoint <= 0 {
 		c.IdleCheckpoint = time.Minute
-	}
-	if c.RetryWindow == 0 {
-		c.RetryWindow = retry.DefaultWindow
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -63,7 +63,6 @@
 // changes, an empty batch moves the saved position forward every
 // Config.IdleCheckpoint.
 //
-// Connection failures are retried with backoff for Config.RetryWindow
-// (720 minutes by default, as DTS), resuming from the last position emit
-// accepted; see package retry for what counts as transient.
+// Reader.Run does not retry: the producer's loop (internal/capture) starts
+// it again after a failure, under the one retry policy (RETRY_WINDOW).
 package source

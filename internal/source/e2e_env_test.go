@@ -130,5 +130,5 @@ func (e *e2eEnv) waitCaptured(instance string, n int64) {
 
 func (e *e2eEnv) config() Config {
 	return Config{Database: e.name, SnapshotChunkRows: 10, PollInterval: 20 * time.Millisecond, MaxBatchEvents: 100,
-		IdleCheckpoint: time.Hour, RetryWindow: -1, Name: "test", Version: "test", Logger: testLogger(e.t)}
+		IdleCheckpoint: time.Hour, Name: "test", Version: "test", Logger: testLogger(e.t)}
 }

@@ -4,8 +4,9 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // RegisterMetrics exports a reader's progress (from progress, normally
 // (*Reader).Progress) on reg: snapshot rows done and total, streamed events,
-// the last commit's time, stopped tables and the reader's own resumptions,
-// and each table's snapshot rows done and total.
+// the last commit's time, stopped tables, and each table's snapshot rows
+// done and total. (Resumptions after failures are the capture loop's:
+// mssql2adb_producer_retries_total.)
 func RegisterMetrics(reg prometheus.Registerer, progress func() Progress) {
 	gauge := func(name, help string, f func(p Progress) float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mssql2adb_producer_" + name, Help: help},
@@ -29,9 +30,6 @@ func RegisterMetrics(reg prometheus.Registerer, progress func() Progress) {
 		}
 		return float64(p.LastCommitTime.UnixNano()) / 1e9
 	})
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mssql2adb_producer_source_retries_total",
-		Help: "Times the source reader resumed from the last saved position after a transient failure."},
-		func() float64 { return float64(progress().Retries) }))
 	reg.MustRegister(tableCollector{progress: progress,
 		done:  prometheus.NewDesc("mssql2adb_producer_snapshot_table_rows_done", "Snapshot rows written to Kafka, per table (schema.table).", []string{"table"}, nil),
 		total: prometheus.NewDesc("mssql2adb_producer_snapshot_table_rows_total", "Estimated snapshot rows, per table (schema.table).", []string{"table"}, nil)})

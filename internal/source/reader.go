@@ -13,7 +13,6 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
-	"github.com/mssql2adb/mssql2adb/internal/retry"
 )
 
 // ErrOutOfRetention is wrapped by the error Run returns when the position to
@@ -43,7 +42,6 @@ type Progress struct {
 	Batches            int64
 	LastCommitLSN      lsn.LSN
 	LastCommitTime     time.Time // commit time at the source of LastCommitLSN
-	Retries            int64
 	// TablesStopped counts the tables no longer read because of DDL the
 	// pipeline cannot follow or CDC disabled (see the log for each).
 	TablesStopped int
@@ -145,65 +143,30 @@ func (e emitError) Unwrap() error { return e.err }
 // Run takes the snapshot if from says it is not done, then streams changes
 // until ctx ends, calling emit for each batch, one at a time, in source
 // order. emit must store the batch's events and Position atomically and
-// return nil only then; an error from emit ends Run with that error.
-// Connection failures are retried with backoff for Config.RetryWindow,
-// resuming from the last position emit accepted. Run returns ctx.Err() when
-// ctx ends.
+// return nil only then; an error from emit ends Run with that error. Run
+// does not retry: a failure (a lost connection too) ends it, and the
+// caller's loop (internal/capture) starts it again, after a wait, from the
+// position emit last stored. Run returns ctx.Err() when ctx ends.
 func (r *Reader) Run(ctx context.Context, from Position, emit func(context.Context, Batch) error) error {
 	if len(r.tables) == 0 {
 		return errors.New("source: no table to read: Discover found none, or none was passed to NewReader")
 	}
 	pos := from.clone()
-	log := r.cfg.Logger
-	wrapped := func(ctx context.Context, b Batch) error {
+	err := r.runOnce(ctx, &pos, func(ctx context.Context, b Batch) error {
 		if err := emit(ctx, b); err != nil {
 			return emitError{err}
 		}
-		pos = b.Position.clone()
 		r.update(func(p *Progress) { p.Batches++ })
 		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	var failedAt time.Time
-	var failedPos Position
-	attempt := 0
-	for {
-		cur := pos.clone()
-		err := r.runOnce(ctx, &cur, wrapped)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var ee emitError
-		if errors.As(err, &ee) {
-			return ee.err
-		}
-		if err == nil {
-			return nil
-		}
-		if r.cfg.RetryWindow < 0 || !retry.IsTransient(err) {
-			return err
-		}
-		// A failure after progress starts a new retry window.
-		if failedAt.IsZero() || pos.String() != failedPos.String() {
-			failedAt, failedPos, attempt = time.Now(), pos.clone(), 0
-		}
-		attempt++
-		elapsed := time.Since(failedAt)
-		if elapsed >= r.cfg.RetryWindow {
-			return fmt.Errorf("source %s: gave up after retrying for %s (window %s): %w",
-				r.cfg.Database, elapsed.Round(time.Second), r.cfg.RetryWindow, err)
-		}
-		wait := min(retry.Backoff(attempt, time.Second, time.Minute), r.cfg.RetryWindow-elapsed)
-		r.update(func(p *Progress) { p.Retries++ })
-		log.Warn("source: transient failure, resuming from the last saved position",
-			"database", r.cfg.Database, "attempt", attempt, "retry_in", wait, "position", pos.String(), "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	var ee emitError
+	if errors.As(err, &ee) {
+		return ee.err
 	}
+	return err
 }
 
 func (r *Reader) runOnce(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -35,12 +34,12 @@ type failingDriver struct{ c *failingConnector }
 
 func (d failingDriver) Open(string) (driver.Conn, error) { return d.c.Connect(context.Background()) }
 
-func runAgainst(t *testing.T, err error, window time.Duration) (*Reader, *failingConnector, error) {
+func runAgainst(t *testing.T, err error) (*failingConnector, error) {
 	t.Helper()
 	conn := &failingConnector{err: err}
 	db := sql.OpenDB(conn)
 	t.Cleanup(func() { db.Close() })
-	cfg := Config{Database: "db", RetryWindow: window, Logger: slog.New(slog.DiscardHandler)}
+	cfg := Config{Database: "db", Logger: slog.New(slog.DiscardHandler)}
 	r := NewReader(db, cfg, []*catalog.Table{testTable().t})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -48,29 +47,19 @@ func runAgainst(t *testing.T, err error, window time.Duration) (*Reader, *failin
 		t.Error("emit called without a database")
 		return nil
 	})
-	return r, conn, runErr
+	return conn, runErr
 }
 
-func TestRunRetriesUnreachableServerWithinWindow(t *testing.T) {
+// Run does not retry (internal/capture does): it returns the failure,
+// transient or not, for the caller's policy to classify.
+func TestRunReturnsConnectionFailures(t *testing.T) {
 	refused := fmt.Errorf("unable to open tcp connection with host 'db:1433': %w", os.NewSyscallError("connect", syscall.ECONNREFUSED))
-	r, conn, err := runAgainst(t, refused, 30*time.Millisecond)
-	if !errors.Is(err, syscall.ECONNREFUSED) || !strings.Contains(err.Error(), "gave up") {
-		t.Fatalf("Run = %v, want a give-up error wrapping ECONNREFUSED", err)
-	}
-	if r.Progress().Retries < 1 || conn.calls < 2 {
-		t.Errorf("retries %d, connection attempts %d; want the failure retried", r.Progress().Retries, conn.calls)
-	}
-}
-
-func TestRunDoesNotRetryLoginFailure(t *testing.T) {
 	login := mssql.Error{Number: 18456, Message: "Login failed for user 'sa'."}
-	r, _, err := runAgainst(t, login, time.Hour)
-	var got mssql.Error
-	if !errors.As(err, &got) || got.Number != 18456 {
-		t.Fatalf("Run = %v, want the login failure", err)
-	}
-	if r.Progress().Retries != 0 {
-		t.Errorf("retries %d, want 0 for a permanent error", r.Progress().Retries)
+	for _, want := range []error{refused, login} {
+		_, err := runAgainst(t, want)
+		if !errors.Is(err, want) && !errors.As(err, new(mssql.Error)) {
+			t.Errorf("Run = %v, want %v", err, want)
+		}
 	}
 }
 

@@ -1,4 +1,7 @@
-package kafka
+// Package kafkatest runs a single-node Kafka broker in process (franz-go's
+// kfake) for tests and the dev stack. Production programs never import it
+// (go list -deps ./producer ./consumer shows no kfake).
+package kafkatest
 
 import (
 	"context"
@@ -11,13 +14,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/topicname"
 )
 
 // Broker is a single-node, in-process Kafka broker (franz-go's kfake) for
 // the dev stack and end-to-end tests. It speaks the Kafka protocol on a TCP
 // port, so any client (kgo, librdkafka, kcat) can use it. Topics are not
 // created automatically: create them with EnsureTopics, as in production.
-// Topic names follow real Kafka's rules (ValidateTopicName): kfake alone
+// Topic names follow real Kafka's rules (topicname.Validate): kfake alone
 // accepts any name, so a name a real cluster refuses would pass every test;
 // the broker answers such a create with INVALID_TOPIC_EXCEPTION instead.
 //
@@ -53,13 +58,13 @@ const noCleanerMs = "315360000000"
 // across restarts, kfake.WithLogger, ...).
 func StartBroker(ctx context.Context, addr string, partitions int, extra ...kfake.Opt) (*Broker, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("kafka: start broker on %s: %w", addr, err)
+		return nil, fmt.Errorf("kafkatest: start broker on %s: %w", addr, err)
 	}
 	if partitions < 1 {
 		partitions = 1
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("kafka: start broker: address %q is not host:port: %w", addr, err)
+		return nil, fmt.Errorf("kafkatest: start broker: address %q is not host:port: %w", addr, err)
 	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
@@ -79,9 +84,9 @@ func StartBroker(ctx context.Context, addr string, partitions int, extra ...kfak
 	if err != nil {
 		var oe *net.OpError
 		if errors.As(err, &oe) {
-			return nil, fmt.Errorf("kafka: start broker on %s: %w; is another broker already listening there? pick another address", addr, err)
+			return nil, fmt.Errorf("kafkatest: start broker on %s: %w; is another broker already listening there? pick another address", addr, err)
 		}
-		return nil, fmt.Errorf("kafka: start broker on %s: %w", addr, err)
+		return nil, fmt.Errorf("kafkatest: start broker on %s: %w", addr, err)
 	}
 	enforceTopicNames(c)
 	b := &Broker{c: c, stop: make(chan struct{})}
@@ -125,7 +130,7 @@ func enforceTopicNames(c *kfake.Cluster) {
 		creq := req.(*kmsg.CreateTopicsRequest)
 		illegal := false
 		for _, t := range creq.Topics {
-			illegal = illegal || ValidateTopicName(t.Topic) != nil
+			illegal = illegal || topicname.Validate(t.Topic) != nil
 		}
 		if !illegal {
 			return nil, nil, false
@@ -136,7 +141,7 @@ func enforceTopicNames(c *kfake.Cluster) {
 			rt.Topic = t.Topic
 			msg := "not created: another topic of this request has an illegal name"
 			rt.ErrorCode = kerr.InvalidRequest.Code
-			if err := ValidateTopicName(t.Topic); err != nil {
+			if err := topicname.Validate(t.Topic); err != nil {
 				rt.ErrorCode, msg = kerr.InvalidTopicException.Code, err.Error()
 			}
 			rt.ErrorMessage = &msg

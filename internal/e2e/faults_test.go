@@ -1,0 +1,268 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+)
+
+// behind returns dsn (a URL) pointing at a fault proxy in front of its
+// host, and the proxy.
+func behind(t *testing.T, dsn string) (string, *faultproxy.Proxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	u.Host = p.Addr()
+	return u.String(), p
+}
+
+// warnings counts the log lines at warn level or above holding msg.
+func warnings(log, msg string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		if (strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR")) && strings.Contains(l, msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// lines counts the log lines holding all of msgs.
+func lines(log string, msgs ...string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		all := true
+		for _, m := range msgs {
+			all = all && strings.Contains(l, m)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// The target refuses connections for a few seconds, its open connections
+// cut, while changes keep coming: the consumer waits with backoff (a few
+// connection attempts, not a busy loop), logs the outage once when it
+// begins and once when it ends, and catches up.
+func TestTargetOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.targetDSN)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", append(e.consumerVars(), "TARGET_DSN="+withPassword(dsn, targetPassword)))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Refuse)
+	before := proxy.Accepted()
+	e.changes(10)
+	time.Sleep(4 * time.Second)
+	attempts := proxy.Accepted() - before
+	proxy.Set(faultproxy.Forward)
+	e.converge(convergeWithin, prod, cons)
+
+	t.Logf("%d connection attempts to the target during the outage", attempts)
+	if attempts > 30 {
+		t.Errorf("%d connection attempts to the target in a 4s outage: a busy loop", attempts)
+	}
+	log := cons.output()
+	if n := warnings(log, "transient failure"); n < 1 || n > 2 {
+		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", n, log)
+	}
+	if lines(log, "recovered") < 1 {
+		t.Errorf("the outage's end was not logged:\n%s", log)
+	}
+}
+
+// SQL Server stalls (connections accepted, never answered) and then cuts
+// every connection and refuses new ones for a few seconds while the producer
+// streams: the producer resumes from the position Kafka holds, logs the
+// outage once with its cause and once when it ends, and nothing is lost.
+func TestSourceOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.srcDSN)
+	prod := e.start(shared.producerBin, "producer", append(e.producerVars(), "MSSQL_DSN="+dsn))
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Stall)
+	time.Sleep(2 * time.Second)
+	proxy.Set(faultproxy.Refuse)
+	before := proxy.Accepted()
+	e.changes(10)
+	time.Sleep(4 * time.Second)
+	attempts := proxy.Accepted() - before
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+
+	t.Logf("%d connection attempts to SQL Server during the outage", attempts)
+	if attempts > 30 {
+		t.Errorf("%d connection attempts to SQL Server in a 4s outage: a busy loop", attempts)
+	}
+	log := prod.output()
+	if n := warnings(log, "capture: outage,"); n != 1 {
+		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", n, log)
+	}
+	if lines(log, "capture: outage over") != 1 {
+		t.Errorf("the outage's end was not logged once:\n%s", log)
+	}
+}
+
+// The target PostgreSQL restarts (fast shutdown, then start) while two
+// consumers apply changes: they retry, catch up, and apply nothing twice.
+func TestTargetRestartRecovers(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	if err := c.CreateDatabase(ctx, "warehouse"); err != nil {
+		t.Fatal(err)
+	}
+	e.targetDSN = c.DSN("warehouse")
+	if e.target, err = pgxpool.New(ctx, e.targetDSN); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.target.Close)
+	e.createSampleTables()
+	e.seed(1, 200)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	c1 := e.start(shared.consumerBin, "consumer-1", e.consumerVars("APPLY_AUDIT=on"))
+	c2 := e.start(shared.consumerBin, "consumer-2", e.consumerVars("APPLY_AUDIT=on"))
+	e.changes(10) // while the snapshot is applied
+	if err := c.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.changes(20)
+	e.converge(convergeWithin, prod, c1, c2)
+	prod.kill(syscall.SIGTERM)
+	cl := kafkaClient(t)
+	recs, ends, err := e.committedRecords(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	t.Logf("%d change records, %d applications, %d duplicates; the consumers logged %d failures of the target and %d recoveries",
+		rep.records, rep.applications, rep.duplicates(),
+		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
+}
+
+// For two seconds every connection that ends a transaction (EndTxn) is cut
+// before the broker answers, in the middle of the producer's transactions:
+// the client retries on new connections or the producer rebuilds its
+// transactional writer and writes again from the position Kafka holds;
+// nothing is lost or applied twice, and an outage the producer saw is
+// logged once when it begins and once when it ends.
+func TestKafkaTransactionCutRecovers(t *testing.T) {
+	if shared.broker == nil {
+		t.Skip("needs the in-process broker (KAFKA_BROKERS is set)")
+	}
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on"))
+	e.converge(convergeWithin, prod, cons)
+
+	c := shared.broker.Cluster()
+	cut := make(chan struct{})
+	var until time.Time
+	cuts := 0
+	c.ControlKey(kmsg.EndTxn.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if cuts == 0 {
+			until = time.Now().Add(2 * time.Second)
+			close(cut)
+		}
+		if time.Now().After(until) {
+			return nil, nil, false // handled normally; the control is dropped
+		}
+		c.KeepControl()
+		cuts++
+		return nil, errors.New("connection cut by the test"), true
+	})
+	e.changes(10)
+	select {
+	case <-cut:
+	case <-time.After(convergeWithin):
+		t.Fatal("the producer never ended a transaction")
+	}
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+	prod.kill(syscall.SIGTERM)
+	ctx := context.Background()
+	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	log := prod.output()
+	began, ended := warnings(log, "capture: outage,"), lines(log, "capture: outage over")
+	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
+	if began > 1 || began != ended {
+		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, log)
+	}
+}
+
+// The schema registry refuses connections (open ones cut) for a few seconds
+// just as a column is added, so the producer must register and the consumer
+// look up a new schema: both wait and go on (a registry outage is retried,
+// never dead-lettered), and nothing is lost.
+func TestRegistryOutageRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	regURL, proxy := behind(t, shared.registryURL)
+	prod := e.start(shared.producerBin, "producer", append(e.producerVars(schemaCheck), "SCHEMA_REGISTRY_URL="+regURL))
+	cons := e.start(shared.consumerBin, "consumer", append(e.consumerVars(), "SCHEMA_REGISTRY_URL="+regURL))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Refuse)
+	e.exec(`ALTER TABLE dbo.customer ADD fault_tag int NOT NULL CONSTRAINT df_customer_fault_tag DEFAULT (7)`)
+	e.changes(10)
+	time.Sleep(5 * time.Second)
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.waitTargetColumns("customer", "fault_tag")
+	e.converge(convergeWithin, prod, cons)
+	if strings.Contains(cons.output(), "dead-letter") {
+		t.Errorf("the consumer dead-lettered records during a registry outage:\n%s", cons.output())
+	}
+	began, ended := warnings(prod.output(), "capture: outage,"), lines(prod.output(), "capture: outage over")
+	t.Logf("producer: %d outages logged, %d ends; consumer: %d failures logged, %d recoveries", began, ended,
+		warnings(cons.output(), "transient failure"), lines(cons.output(), "recovered"))
+	if began > 1 || began != ended {
+		t.Errorf("the producer logged %d outages and %d ends; want each once at most, and equal:\n%s", began, ended, prod.output())
+	}
+}
