@@ -78,7 +78,8 @@ func run(ctx context.Context) error {
 	if dialect == "auto" {
 		dialect = ""
 	}
-	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
+	metrics := sink.NewMetrics(reg)
+	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, Observe: metrics.ObservePhase, BookkeepingSchema: cfg.MetaSchema, Logger: log,
 		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
 		StripNUL: cfg.StripNUL == "on"})
 	if err != nil {
@@ -127,7 +128,7 @@ func run(ctx context.Context) error {
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
 		ClientOpts:      groupOpts(cfg),
-	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+	}, sink.Deps{Decoder: router.Wrap(avro.NewCodec(srcl, cfg.TopicPrefix)), Applier: applier, Logger: log, Metrics: metrics})
 }
 
 // newRouter loads the task options: selection, names, merges, operations.

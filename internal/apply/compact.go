@@ -20,6 +20,7 @@ type tableBatch struct {
 	maps    map[*catalog.Table][]int
 	order   []string // keys in first-seen order, so COPY order is stable
 	entries map[string]*entry
+	deletes int // delete entries put, superseded ones included
 }
 
 // entry is the last state of one key in a batch.
@@ -221,6 +222,9 @@ func (tb *tableBatch) put(n *entry) error {
 		return err
 	}
 	n.key = k
+	if n.op == 'd' {
+		tb.deletes++
+	}
 	old := tb.entries[k]
 	if old == nil {
 		tb.entries[k] = n

@@ -17,6 +17,7 @@ type Metrics struct {
 	nextOffset *prometheus.GaugeVec
 	sourceLag  prometheus.Gauge
 	dead       *prometheus.CounterVec
+	phases     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -36,8 +37,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time from the source commit of the last applied event to its application."}),
 		dead: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_dead_letter_records_total",
 			Help: "Records written to the dead-letter topic because they can never be applied, by source topic and stage (decode or apply)."}, []string{"topic", "stage"}),
+		phases: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_phase_seconds_total",
+			Help: "Where the consumer's time goes, by phase: fetch (waiting for Kafka), decode, prepare (offsets, sources, table DDL), copy (into staging), merge (set-based statements), commit."}, []string{"phase"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.phases)
 	return m
 }
 
@@ -62,5 +65,13 @@ func (m *Metrics) observe(records, events int, took time.Duration, offsets map[s
 	}
 	if lastSourceMs > 0 {
 		m.sourceLag.Set(time.Since(time.UnixMilli(lastSourceMs)).Seconds())
+	}
+}
+
+// ObservePhase adds took to the time spent in phase; apply.Config.Observe
+// takes it for the target's phases.
+func (m *Metrics) ObservePhase(phase string, took time.Duration) {
+	if m != nil {
+		m.phases.WithLabelValues(phase).Add(took.Seconds())
 	}
 }

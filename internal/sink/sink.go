@@ -254,7 +254,9 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	for {
+		began := time.Now()
 		recs, err := s.gather(ctx, cl)
+		s.metrics.ObservePhase("fetch", time.Since(began))
 		if err == nil {
 			err = s.step(ctx, cl, recs)
 		}
@@ -374,11 +376,13 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 // process decodes recs, applies them in one target transaction with their
 // offsets, then commits the offsets to Kafka for monitoring.
 func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	began := time.Now()
 	b, err := s.batch(ctx, recs)
+	s.metrics.ObservePhase("decode", time.Since(began))
 	if err != nil {
 		return err
 	}
-	began := time.Now()
+	began = time.Now()
 	err = s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
