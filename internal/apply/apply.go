@@ -113,6 +113,9 @@ type Applier struct {
 	// tombstonesAdded are the deleted_keys rows this Applier added since
 	// it last analyzed the table; tombstonesAnalyzed those added before.
 	tombstonesAdded, tombstonesAnalyzed int64
+	// noDirect holds, by target table, until when copyDirect is not tried
+	// (it met existing keys).
+	noDirect map[string]time.Time
 }
 
 // New prepares an Applier: it resolves the dialect and creates the
@@ -120,7 +123,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
+		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -310,6 +313,16 @@ func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Ev
 
 // applyTable stages one table's compacted events and applies them.
 func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable, dropStage bool, lp *applyState) error {
+	if !dropStage {
+		done, err := a.copyDirect(ctx, tx, g, t)
+		if err != nil {
+			return err
+		}
+		lp.lap("copy")
+		if done {
+			return nil
+		}
+	}
 	stage := stageName(n, t, g.keep)
 	p := a.planFor(stage, t, g.keep)
 	if _, err := tx.Exec(ctx, p.createStage); err != nil {

@@ -21,6 +21,9 @@ type tableBatch struct {
 	order   []string // keys in first-seen order, so COPY order is stable
 	entries map[string]*entry
 	deletes int // delete entries put, superseded ones included
+	// changes reports whether any event was an update or a delete, or a
+	// row left a column to keep: the batch is then not only new rows.
+	changes bool
 }
 
 // entry is the last state of one key in a batch.
@@ -177,6 +180,19 @@ func (tb *tableBatch) keyOf(vals event.Row) (string, error) {
 
 func (tb *tableBatch) add(e *event.Event) error {
 	pos := encodePosition(e)
+	if e.Op != event.OpCreate && e.Op != event.OpRead {
+		tb.changes = true
+	} else if !tb.changes {
+		for _, v := range e.After {
+			if event.IsUnchanged(v) {
+				tb.changes = true
+				break
+			}
+		}
+		if len(tb.maps[e.Table]) < len(tb.union) {
+			tb.changes = true // columns the row lacks become keep columns
+		}
+	}
 	switch e.Op {
 	case event.OpDelete:
 		if e.Before == nil {
