@@ -229,7 +229,8 @@ type runner struct {
 	metrics *Metrics
 
 	dlq  *kgo.Client
-	dead map[recordID]bool // records dead-lettered by this runner
+	deadMu sync.Mutex
+	dead   map[recordID]bool // records dead-lettered by this runner
 
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
@@ -252,28 +253,60 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 	return out, nil
 }
 
+// loop applies batch after batch, reading and decoding the next batch while
+// the target applies the current one: the consumer's CPU and the target's
+// work overlap. Rebalances are allowed between batches, when the next batch
+// is already read: should its partitions move, applying it is still exact,
+// since the target skips what its stored offsets say was applied and never
+// moves an offset back (the new owner and this one serialize on the
+// offsets' row locks).
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
+	var inflight chan error // the batch being applied; nil when none
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	// On the way out, the batch in flight ends first, then the group may
+	// rebalance (Close leaves the group, which a blocked rebalance stalls).
+	defer cl.AllowRebalance()
+	defer func() { _ = wait() }()
 	for {
 		began := time.Now()
-		recs, err := s.gather(ctx, cl)
+		recs, err := s.gather(ctx, cl, inflight != nil)
 		s.metrics.ObservePhase("fetch", time.Since(began))
-		if err == nil {
-			err = s.step(ctx, cl, recs)
+		var pre *apply.Batch
+		if err == nil && len(recs) > 0 && !s.hasStale() {
+			var b apply.Batch
+			if b, err = s.decodeBatch(ctx, recs); err == nil {
+				pre = &b
+			}
 		}
-		cl.AllowRebalance()
+		if werr := wait(); werr != nil {
+			return werr
+		}
 		if err != nil {
 			return err
 		}
+		cl.AllowRebalance()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		done := make(chan error, 1)
+		inflight = done
+		go func() { done <- s.step(ctx, cl, recs, pre) }()
 	}
 }
 
 // step deals with stale topics found so far, then applies recs but for the
-// records of stale topics (read nothing of them until dealt with).
-func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+// records of stale topics (read nothing of them until dealt with). pre,
+// when not nil, is recs already decoded.
+func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, pre *apply.Batch) error {
 	if stale := s.takeStale(); len(stale) > 0 {
+		pre = nil
 		recs = slices.DeleteFunc(recs, func(r *kgo.Record) bool { _, ok := stale[r.Topic]; return ok })
 		if err := s.handleStale(ctx, cl, stale); err != nil {
 			return err
@@ -286,7 +319,8 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 	// STALE_STATE=rebuild the topic's tables are rebuilt and the batch
 	// applied again (its records of the rebuilt topic are then skipped).
 	for rebuilt := map[string]bool{}; ; {
-		err := s.process(ctx, cl, recs)
+		err := s.processDecoded(ctx, cl, recs, pre)
+		pre = nil // decoded again after a rebuild: the topic's id may change
 		var changed *apply.SourceChangedError
 		var moved *apply.TopicChangedError
 		var topic string
@@ -311,8 +345,10 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 }
 
 // gather polls until it has MaxBatchEvents records or MaxBatchWait has passed
-// since the first arrived. Rebalances stay blocked until AllowRebalance.
-func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, error) {
+// since the first arrived. Rebalances stay blocked until AllowRebalance;
+// holding says a batch is being applied, so that an idle poll must not let
+// a rebalance go on either.
+func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
 	for len(recs) < s.cfg.MaxBatchEvents {
@@ -363,7 +399,7 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 			break
 		}
 		if len(recs) == 0 {
-			if s.hasStale() {
+			if s.hasStale() || holding {
 				break
 			}
 			// Holding nothing, let a rebalance waiting on this poll go on.
@@ -376,13 +412,27 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 // process decodes recs, applies them in one target transaction with their
 // offsets, then commits the offsets to Kafka for monitoring.
 func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	return s.processDecoded(ctx, cl, recs, nil)
+}
+
+// decodeBatch is batch, timed.
+func (s *runner) decodeBatch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
 	began := time.Now()
 	b, err := s.batch(ctx, recs)
 	s.metrics.ObservePhase("decode", time.Since(began))
-	if err != nil {
+	return b, err
+}
+
+// processDecoded is process with recs decoded already into pre, unless nil.
+func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, pre *apply.Batch) error {
+	var b apply.Batch
+	var err error
+	if pre != nil {
+		b = *pre
+	} else if b, err = s.decodeBatch(ctx, recs); err != nil {
 		return err
 	}
-	began = time.Now()
+	began := time.Now()
 	err = s.cfg.Retry.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
@@ -438,7 +488,7 @@ func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, er
 		if len(r.Value) == 0 {
 			continue // a tombstone after a delete: for compaction only
 		}
-		if s.dead[recordID{r.Topic, r.Partition, r.Offset}] {
+		if s.isDead(recordID{r.Topic, r.Partition, r.Offset}) {
 			continue
 		}
 		e, err := s.decode(ctx, r)
