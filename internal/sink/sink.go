@@ -228,7 +228,7 @@ type runner struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	dlq  *kgo.Client
+	dlq    *kgo.Client
 	deadMu sync.Mutex
 	dead   map[recordID]bool // records dead-lettered by this runner
 
