@@ -122,6 +122,7 @@ func run(ctx context.Context) error {
 		Group:           cfg.GroupID,
 		TopicPrefix:     cfg.TopicPrefix,
 		MaxBatchEvents:  cfg.BatchMaxEvents,
+		MaxBatchBytes:   cfg.BatchMaxBytes,
 		MaxBatchWait:    cfg.BatchMaxWait,
 		Retry:           policy,
 		OnStale:         cfg.StaleState,

@@ -63,6 +63,11 @@ type Config struct {
 	ExcludeTopics []string
 	// MaxBatchEvents bounds the records of one target transaction; default 10000.
 	MaxBatchEvents int
+	// MaxBatchBytes bounds the key and value bytes of one target
+	// transaction's records, and of one fetch; default 16 MiB. A batch
+	// closes at the first record that reaches it (one larger record is a
+	// batch of its own).
+	MaxBatchBytes int
 	// MaxBatchWait is how long to gather more records once some arrived,
 	// before applying a partial batch; default 500ms.
 	MaxBatchWait time.Duration
@@ -123,6 +128,9 @@ func (c *Config) validate(d Deps) error {
 	}
 	if c.MaxBatchEvents <= 0 {
 		c.MaxBatchEvents = 10000
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
 	}
 	if c.MaxBatchWait <= 0 {
 		c.MaxBatchWait = 500 * time.Millisecond
@@ -191,6 +199,11 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		kgo.ConsumeRegex(),
 		kgo.ConsumeTopics(TopicPattern(cfg.TopicPrefix)),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// A fetch is buffered while a batch is gathered: bound it by a
+		// quarter of the batch, since it is compressed (the broker still
+		// returns a larger record alone).
+		kgo.FetchMaxBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
+		kgo.FetchMaxPartitionBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Offsets come from the target (adjustOffsets); an offset that is
@@ -351,7 +364,8 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
-	for len(recs) < s.cfg.MaxBatchEvents {
+	size := 0
+	for len(recs) < s.cfg.MaxBatchEvents && size < s.cfg.MaxBatchBytes {
 		// An idle poll ends every second, so that stale topics found at an
 		// assignment are dealt with (step) even when nothing arrives.
 		left := time.Second
@@ -391,7 +405,10 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 			return nil, ferr
 		}
 		n := len(recs)
-		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+		fetches.EachRecord(func(r *kgo.Record) {
+			recs = append(recs, r)
+			size += len(r.Key) + len(r.Value)
+		})
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
 		}

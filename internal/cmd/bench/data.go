@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -69,12 +71,61 @@ type workload struct {
 	name   string
 	what   string // how the README and the table describe it
 	events func(t *catalog.Table, rows int, emit func(*event.Event) error) error
+	// table is benchTable unless set; rows is -rows unless set.
+	table func(schema, name string) *catalog.Table
+	rows  func(o options) int
 }
 
 var workloads = []workload{
-	{"insert-only", "every key inserted once", insertOnly},
-	{"update-heavy", "1/5 of the keys inserted, each then updated 4 times", updateHeavy},
-	{"delete-mixed", "60% inserts, 20% updates, 20% deletes of inserted keys", deleteMixed},
+	{name: "insert-only", what: "every key inserted once", events: insertOnly},
+	{name: "update-heavy", what: "1/5 of the keys inserted, each then updated 4 times", events: updateHeavy},
+	{name: "delete-mixed", what: "60% inserts, 20% updates, 20% deletes of inserted keys", events: deleteMixed},
+	{name: "large-values", what: "rows with a 3 MB nvarchar(max) value, for memory", events: largeValues, table: largeTable,
+		rows: func(o options) int { return o.largeRows }},
+}
+
+func (w workload) tableFor(schema, name string) *catalog.Table {
+	if w.table != nil {
+		return w.table(schema, name)
+	}
+	return benchTable(schema, name)
+}
+
+func (w workload) rowsFor(o options) int {
+	if w.rows != nil {
+		return w.rows(o)
+	}
+	return o.rows
+}
+
+// largeValueBytes is the size of each large value.
+const largeValueBytes = 3 << 20
+
+func largeTable(schema, name string) *catalog.Table {
+	return &catalog.Table{Database: "benchdb", Schema: schema, Name: name, PrimaryKey: []string{"Id"},
+		Columns: []catalog.Column{
+			{Name: "Id", Ordinal: 1, Type: "bigint"},
+			{Name: "Doc", Ordinal: 2, Type: "nvarchar", Length: catalog.MaxLength, Nullable: true},
+		}}
+}
+
+func largeValues(t *catalog.Table, rows int, emit func(*event.Event) error) error {
+	g := &gen{t: t}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, largeValueBytes*3/4)
+	for i := range rows {
+		// Random text: it compresses about as little as real documents
+		// that are already compressed, so Kafka's compression does not
+		// hide how much the consumer holds.
+		for j := range raw {
+			raw[j] = byte(rnd.Uint32())
+		}
+		doc := base64.StdEncoding.EncodeToString(raw)
+		if err := emit(g.ev(event.OpCreate, nil, event.Row{int64(i), doc})); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type gen struct {

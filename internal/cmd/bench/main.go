@@ -33,6 +33,7 @@ type options struct {
 	consumer     string
 	jsonPath     string
 	only         string
+	largeRows    int
 }
 
 // Result is one row of the table.
@@ -67,6 +68,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.rows, "rows", envInt("BENCH_ROWS", 1_000_000), "rows (events) per measurement; BENCH_ROWS")
 	flag.IntVar(&o.baselineRows, "baseline-rows", envInt("BENCH_BASELINE_ROWS", 100_000), "rows of the row-at-a-time baseline (it is slow), at most -rows; BENCH_BASELINE_ROWS")
+	flag.IntVar(&o.largeRows, "large-rows", envInt("BENCH_LARGE_ROWS", 200), "rows of 3 MB values in the large-values run; BENCH_LARGE_ROWS")
 	flag.IntVar(&o.partitions, "partitions", 3, "partitions per change topic")
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
@@ -158,7 +160,7 @@ func run(ctx context.Context, o options) error {
 		progress(cr)
 	}
 	for i := range rep.Results {
-		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && !strings.HasPrefix(r.What, "producer") {
+		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && !strings.HasPrefix(r.What, "producer") && !strings.Contains(r.What, "large-values") {
 			r.Ceiling = r.PerSec / ceiling
 		}
 	}

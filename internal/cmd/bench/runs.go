@@ -28,6 +28,9 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/relay"
 )
 
+// maxMessage is the change topics' max.message.bytes, the producer's default.
+var maxMessage = "67108864"
+
 type stack struct {
 	brokers  []string
 	registry string
@@ -172,7 +175,7 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 // delete, transactions of 5,000 events with a state record), and times it.
 // The source's reads are not included: see the note.
 func produce(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
-	t := benchTable("bench", strings.ReplaceAll(w.name, "-", "_"))
+	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
 	topic := relay.Topic(prefix, t)
 	state := prefix + "._state"
 	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
@@ -181,7 +184,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 	}
 	defer adm.Close()
 	if err := kafka.EnsureTopics(ctx, kadm.NewClient(adm), []kafka.TopicSpec{
-		{Name: topic, Partitions: int32(o.partitions), ReplicationFactor: -1},
+		{Name: topic, Partitions: int32(o.partitions), ReplicationFactor: -1, Configs: map[string]*string{"max.message.bytes": &maxMessage}},
 		{Name: state, Partitions: 1, ReplicationFactor: -1},
 	}); err != nil {
 		return Result{}, err
@@ -190,13 +193,17 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 	if err != nil {
 		return Result{}, err
 	}
-	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer", StateTopic: state})
+	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer", StateTopic: state,
+		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20)}})
 	if err != nil {
 		return Result{}, err
 	}
 	defer tw.Close()
 	rl := relay.New(relay.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix}, avro.NewCodec(srcl, prefix), tw, nil, nil)
-	const batch = 5000
+	batch := 5000
+	if w.table != nil {
+		batch = 10 // large values: as the producer's MAX_MESSAGE_BYTES-bound batches would be
+	}
 	var (
 		events []*event.Event
 		took   time.Duration
@@ -209,7 +216,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 		events = events[:0]
 		return err
 	}
-	err = w.events(t, o.rows, func(e *event.Event) error {
+	err = w.events(t, w.rowsFor(o), func(e *event.Event) error {
 		events = append(events, e)
 		n++
 		if len(events) == batch {
@@ -231,7 +238,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 // database, from process start until every partition's offset stored in
 // the target reaches the end of the topic.
 func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
-	t := benchTable("bench", strings.ReplaceAll(w.name, "-", "_"))
+	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
 	topic := relay.Topic(prefix, t)
 	db := "consumer_" + strings.ReplaceAll(w.name, "-", "_")
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
@@ -299,8 +306,9 @@ func consume(ctx context.Context, s stack, prefix string, w workload, o options)
 		return Result{}, err
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	return Result{What: "consumer " + w.name + " (" + w.what + ")", Rows: o.rows, Seconds: took.Seconds(),
-		PerSec: float64(o.rows) / took.Seconds(), PeakRSS: rss, Phases: phases,
+	n := w.rowsFor(o)
+	return Result{What: "consumer " + w.name + " (" + w.what + ")", Rows: n, Seconds: took.Seconds(),
+		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
 		Note: "events/s, process start to last offset stored"}, nil
 }
 
