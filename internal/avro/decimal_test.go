@@ -21,4 +21,3 @@ func TestDecimalFromBytesFastPath(t *testing.T) {
 		}
 	}
 }
-
