@@ -45,6 +45,7 @@ type entry struct {
 // event of the same batch, and a key change becomes a delete of the old key
 // and an upsert of the new one.
 func groupBatch(events []*event.Event, name func(*catalog.Table) (string, string)) ([]*tableBatch, error) {
+	name = memoName(name)
 	var out []*tableBatch
 	byName := map[string]*tableBatch{}
 	for _, e := range events {
@@ -264,4 +265,19 @@ func (tb *tableBatch) put(n *entry) error {
 	}
 	tb.entries[k] = n
 	return nil
+}
+
+// memoName remembers name's answers by table: the events of one table in a
+// batch share its *catalog.Table, and name may take a lock.
+func memoName(name func(*catalog.Table) (string, string)) func(*catalog.Table) (string, string) {
+	type pair struct{ s, n string }
+	m := map[*catalog.Table]pair{}
+	return func(t *catalog.Table) (string, string) {
+		p, ok := m[t]
+		if !ok {
+			p.s, p.n = name(t)
+			m[t] = p
+		}
+		return p.s, p.n
+	}
 }
