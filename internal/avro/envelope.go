@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
+	"unicode/utf8"
 
 	havro "github.com/hamba/avro/v2"
 
@@ -203,7 +205,7 @@ func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 				e.After = row
 			}
 		case fieldSource:
-			err = decodeSource(r, f.Type(), &e.Source)
+			err = decodeSource(r, f.Type(), &e.Source, &vl.source)
 		case fieldOp:
 			var v any
 			if v, err = readAny(r, f.Type(), 0); err == nil {
@@ -276,7 +278,7 @@ func sourceFrom(v any, s *event.Source) error {
 
 // decodeSource reads the source block straight into s, without the map
 // readAny would build: it is read once per event.
-func decodeSource(r *reader, schema havro.Schema, s *event.Source) error {
+func decodeSource(r *reader, schema havro.Schema, s *event.Source, seen *atomic.Pointer[[]string]) error {
 	rec, ok := deref(schema).(*havro.RecordSchema)
 	if !ok {
 		v, err := readAny(r, schema, 0)
@@ -285,16 +287,79 @@ func decodeSource(r *reader, schema havro.Schema, s *event.Source) error {
 		}
 		return sourceFrom(v, s)
 	}
-	for _, f := range rec.Fields() {
-		v, err := readAny(r, f.Type(), 1)
+	fields := rec.Fields()
+	var last []string
+	if p := seen.Load(); p != nil && len(*p) == len(fields) {
+		last = *p
+	}
+	var now []string // the strings read, when one differs from last
+	for i, f := range fields {
+		b, isStr, err := readSourceString(r, f.Type())
 		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name(), err)
+		}
+		var v any
+		if isStr {
+			str := ""
+			if b != nil {
+				if last != nil && last[i] == string(b) {
+					str = last[i]
+				} else {
+					str = string(b)
+				}
+			}
+			if now == nil && (last == nil || last[i] != str) {
+				now = make([]string, len(fields))
+				copy(now, last)
+			}
+			if now != nil {
+				now[i] = str
+			}
+			v = str
+		} else if v, err = readAny(r, f.Type(), 1); err != nil {
 			return fmt.Errorf("field %s: %w", f.Name(), err)
 		}
 		if err := setSourceField(s, f.Name(), v); err != nil {
 			return err
 		}
 	}
+	if now != nil {
+		seen.Store(&now)
+	}
 	return nil
+}
+
+// readSourceString reads a string or ["null", string] field as bytes of the
+// record (nil for null, checked as UTF-8); isStr is false, having read
+// nothing, for a field of another type.
+func readSourceString(r *reader, schema havro.Schema) (b []byte, isStr bool, err error) {
+	switch t := deref(schema).(type) {
+	case *havro.PrimitiveSchema:
+		if t.Type() != havro.String {
+			return nil, false, nil
+		}
+	case *havro.UnionSchema:
+		types := t.Types()
+		if len(types) != 2 || deref(types[0]).Type() != havro.Null || deref(types[1]).Type() != havro.String {
+			return nil, false, nil
+		}
+		i, err := r.unionIndex(2)
+		if err != nil || i == 0 {
+			return nil, true, err
+		}
+	default:
+		return nil, false, nil
+	}
+	if b, err = r.bytes(); err != nil {
+		return nil, true, err
+	}
+	if !utf8.Valid(b) {
+		return nil, true, fmt.Errorf("at byte %d: string is not valid UTF-8", r.off-len(b))
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, true, nil
 }
 
 // setSourceField sets the source block's field name to v; fields it does
