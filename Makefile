@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 14m
 
 PROGRAMS := producer consumer mssqlemu devstack demo
 
-.PHONY: all build deps up down demo test test-short bench chaos conformance fmt vet clean help
+.PHONY: all build deps up down demo test test-short bench bench-micro chaos conformance fmt vet clean help
 
 all: build
 
@@ -20,7 +20,8 @@ help:
 	@echo "make build  - bin/producer, bin/consumer, bin/mssqlemu, bin/devstack, bin/demo"
 	@echo "make up     - start Kafka, schema registry, PostgreSQL and the SQL Server emulator; writes dev.env"
 	@echo "make down   - stop everything 'make up' started"
-	@echo "make bench  - benchmarks (throughput goals live here, never in tests)"
+	@echo "make bench  - throughput table: COPY ceiling, row-at-a-time baseline, producer, consumer (BENCH_ROWS, default 1000000)"
+	@echo "make bench-micro - the packages' Go benchmarks"
 	@echo "make chaos  - the crash test alone, CHAOS_TRIALS trials (default 20), seed in CHAOS_SEED"
 	@echo "make conformance - go-mssqldb's own integration suite against bin/mssqlemu (not in make test)"
 
@@ -105,7 +106,21 @@ conformance: build
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# bench runs the throughput table of the README on the embedded stack:
+# COPY ceiling, row-at-a-time baseline, producer and consumer, side by side
+# for the same generated rows; BENCH_ROWS sets the size (1,000,000 by
+# default), BENCH_BASELINE_ROWS the baseline's (100,000), BENCH_JSON where
+# the table goes as JSON. bench-micro runs the packages' Go benchmarks.
+BENCH_ROWS ?= 1000000
+BENCH_BASELINE_ROWS ?= 100000
+BENCH_JSON ?= bench.json
 bench:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/consumer ./consumer
+	$(GO) build -o $(BIN)/bench ./internal/cmd/bench
+	$(BIN)/bench -rows $(BENCH_ROWS) -baseline-rows $(BENCH_BASELINE_ROWS) -consumer $(BIN)/consumer -json $(BENCH_JSON)
+
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 
 fmt:

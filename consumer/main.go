@@ -157,7 +157,8 @@ func run(ctx context.Context) error {
 	if dialect == "auto" {
 		dialect = ""
 	}
-	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, BookkeepingSchema: cfg.MetaSchema, Logger: log,
+	metrics := sink.NewMetrics(reg)
+	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, Observe: metrics.ObservePhase, BookkeepingSchema: cfg.MetaSchema, Logger: log,
 		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, TableSettings: router.Settings, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
 		StripNUL: cfg.StripNUL == "on"})
 	if err != nil {
@@ -172,6 +173,7 @@ func run(ctx context.Context) error {
 		Group:           cfg.GroupID,
 		TopicPrefix:     cfg.TopicPrefix,
 		MaxBatchEvents:  cfg.BatchMaxEvents,
+		MaxBatchBytes:   cfg.BatchMaxBytes,
 		MaxBatchWait:    cfg.BatchMaxWait,
 		Retry:           policy,
 		OnStale:         cfg.StaleState,
@@ -181,7 +183,7 @@ func run(ctx context.Context) error {
 		Fatal:           route.IsRuleError,
 		ClientOpts:      groupOpts(cfg),
 		Heartbeat:       func(e *event.Event) bool { return router.IsHeartbeat(e.Table) },
-	}, sink.Deps{Decoder: router.Wrap(codec), Applier: applier, Logger: log, Metrics: sink.NewMetrics(reg)})
+	}, sink.Deps{Decoder: router.Wrap(codec), Applier: applier, Logger: log, Metrics: metrics})
 }
 
 // registryTables reads the table of the latest schema of every change

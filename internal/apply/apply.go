@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -51,6 +52,10 @@ type Config struct {
 	// table AuditTable, in the same transaction (see AuditTable). It is for
 	// tests and investigations: off by default, and it needs Batch.From.
 	Audit bool
+	// Observe, when set, is told how long each phase of Apply took:
+	// prepare (stored offsets, sources, table DDL), copy (into staging),
+	// merge (the set-based statements) and commit (offsets and COMMIT).
+	Observe func(phase string, took time.Duration)
 }
 
 // Offset is the next Kafka offset to read from one partition.
@@ -103,6 +108,7 @@ type Applier struct {
 
 	existingMode string
 	noSchemaSync bool
+	observe      func(string, time.Duration)
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool  // target table → its columns, as committed
@@ -110,6 +116,12 @@ type Applier struct {
 	plans   map[string]*plan
 	// existing holds what was learned of target tables as first seen.
 	existing map[string]*existing
+	// tombstonesAdded are the deleted_keys rows this Applier added since
+	// it last analyzed the table; tombstonesAnalyzed those added before.
+	tombstonesAdded, tombstonesAnalyzed int64
+	// noDirect holds, by target table, until when copyDirect is not tried
+	// (it met existing keys).
+	noDirect map[string]time.Time
 }
 
 // New prepares an Applier: it resolves the dialect and creates the
@@ -117,7 +129,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, settings: cfg.TableSettings, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync}
+		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -126,6 +138,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 	}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.observe == nil {
+		a.observe = func(string, time.Duration) {}
 	}
 	switch a.existingMode {
 	case "":
@@ -174,6 +189,7 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if b.From != nil && len(b.From) != len(b.Events) {
 		return fmt.Errorf("apply: batch has %d events but %d origins", len(b.Events), len(b.From))
 	}
+	lp := a.newApplyState()
 	tx, err := a.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("apply: begin transaction: %w", err)
@@ -220,7 +236,7 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 		return err
 	}
 	pending := map[string]map[string]bool{}
-	if err := a.applyEvents(ctx, tx, events, pending, false); err != nil {
+	if err := a.applyEvents(ctx, tx, events, pending, false, lp); err != nil {
 		return err
 	}
 	if a.audited {
@@ -239,7 +255,9 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("apply: commit: %w", err)
 	}
+	lp.lap("commit")
 	a.committed(pending, sources)
+	a.analyzeDeletedKeys(ctx, lp.tombstones)
 	a.log.Debug("apply: batch committed", "group", b.Group, "events", len(events))
 	return nil
 }
@@ -262,15 +280,17 @@ func (a *Applier) committed(columns map[string]map[string]bool, sources map[stri
 // What ensureTable learns goes into pending, to cache after commit. With
 // more to apply in the same transaction (a rebuild), dropStage drops each
 // staging table after use, as ON COMMIT DROP would only at the end.
-func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, pending map[string]map[string]bool, dropStage bool) error {
+func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, pending map[string]map[string]bool, dropStage bool, lp *applyState) error {
 	events, err := a.adopt(ctx, tx, events)
 	if err != nil {
 		return err
 	}
+	lp.lap("prepare")
 	groups, err := groupBatch(events, a.name)
 	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
+	lp.lap("compact")
 	targets := make([]*TargetTable, len(groups))
 	for i, g := range groups {
 		if targets[i], err = targetTable(g); err != nil {
@@ -293,7 +313,7 @@ func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Ev
 		}
 	}
 	for i, g := range groups {
-		if err := a.applyTable(ctx, tx, i, g, targets[i], dropStage); err != nil {
+		if err := a.applyTable(ctx, tx, i, g, targets[i], dropStage, lp); err != nil {
 			return err
 		}
 	}
@@ -301,12 +321,23 @@ func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Ev
 }
 
 // applyTable stages one table's compacted events and applies them.
-func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable, dropStage bool) error {
+func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatch, t *TargetTable, dropStage bool, lp *applyState) error {
+	if !dropStage {
+		done, err := a.copyDirect(ctx, tx, g, t)
+		if err != nil {
+			return err
+		}
+		lp.lap("copy")
+		if done {
+			return nil
+		}
+	}
 	stage := stageName(n, t, g.keep)
 	p := a.planFor(stage, t, g.keep)
 	if _, err := tx.Exec(ctx, p.createStage); err != nil {
 		return fmt.Errorf("apply %s: create staging table: %w", t.Ident(), err)
 	}
+	lp.lap("prepare")
 	names := make([]string, len(p.stageCols))
 	for i, c := range p.stageCols {
 		names[i] = c.Name
@@ -320,6 +351,15 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 		}
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
+	if g.deletes > 0 && len(g.order) >= analyzeStageRows {
+		// A temporary table has no statistics: without them the planner
+		// takes a large staging table for a few rows and may join it
+		// with deleted_keys in a nested loop that is quadratic.
+		if _, err := tx.Exec(ctx, "ANALYZE "+quote(stage)); err != nil {
+			return fmt.Errorf("apply %s: analyze staging table: %w", t.Ident(), err)
+		}
+	}
+	lp.lap("copy")
 	// The four set-based statements go in one round trip, in this order.
 	steps := []struct{ what, sql string }{
 		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
@@ -338,15 +378,39 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	}
 	res := tx.SendBatch(ctx, &pb)
 	for _, s := range steps {
-		if _, err := res.Exec(); err != nil {
+		tag, err := res.Exec()
+		if err != nil {
 			_ = res.Close()
 			return fmt.Errorf("apply %s: %s: %w", t.Ident(), s.what, err)
+		}
+		if s.sql == p.tombstone {
+			lp.tombstones += tag.RowsAffected()
 		}
 	}
 	if err := res.Close(); err != nil {
 		return fmt.Errorf("apply %s: %w", t.Ident(), err)
 	}
+	lp.lap("merge")
 	return nil
+}
+
+// applyState is what one Apply tracks besides its transaction: the time of
+// its phases, for Config.Observe, and the deleted keys it recorded.
+type applyState struct {
+	observe    func(string, time.Duration)
+	last       time.Time
+	tombstones int64
+}
+
+func (a *Applier) newApplyState() *applyState {
+	return &applyState{observe: a.observe, last: time.Now()}
+}
+
+// lap reports the time since the previous lap as phase's.
+func (l *applyState) lap(phase string) {
+	now := time.Now()
+	l.observe(phase, now.Sub(l.last))
+	l.last = now
 }
 
 func targetTable(g *tableBatch) (*TargetTable, error) {

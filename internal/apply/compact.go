@@ -20,6 +20,10 @@ type tableBatch struct {
 	maps    map[*catalog.Table][]int
 	order   []string // keys in first-seen order, so COPY order is stable
 	entries map[string]*entry
+	deletes int // delete entries put, superseded ones included
+	// changes reports whether any event was an update or a delete, or a
+	// row left a column to keep: the batch is then not only new rows.
+	changes bool
 }
 
 // entry is the last state of one key in a batch.
@@ -41,6 +45,7 @@ type entry struct {
 // event of the same batch, and a key change becomes a delete of the old key
 // and an upsert of the new one.
 func groupBatch(events []*event.Event, name func(*catalog.Table) (string, string)) ([]*tableBatch, error) {
+	name = memoName(name)
 	var out []*tableBatch
 	byName := map[string]*tableBatch{}
 	for _, e := range events {
@@ -176,6 +181,19 @@ func (tb *tableBatch) keyOf(vals event.Row) (string, error) {
 
 func (tb *tableBatch) add(e *event.Event) error {
 	pos := encodePosition(e)
+	if e.Op != event.OpCreate && e.Op != event.OpRead {
+		tb.changes = true
+	} else if !tb.changes {
+		for _, v := range e.After {
+			if event.IsUnchanged(v) {
+				tb.changes = true
+				break
+			}
+		}
+		if len(tb.maps[e.Table]) < len(tb.union) {
+			tb.changes = true // columns the row lacks become keep columns
+		}
+	}
 	switch e.Op {
 	case event.OpDelete:
 		if e.Before == nil {
@@ -221,6 +239,9 @@ func (tb *tableBatch) put(n *entry) error {
 		return err
 	}
 	n.key = k
+	if n.op == 'd' {
+		tb.deletes++
+	}
 	old := tb.entries[k]
 	if old == nil {
 		tb.entries[k] = n
@@ -244,4 +265,19 @@ func (tb *tableBatch) put(n *entry) error {
 	}
 	tb.entries[k] = n
 	return nil
+}
+
+// memoName remembers name's answers by table: the events of one table in a
+// batch share its *catalog.Table, and name may take a lock.
+func memoName(name func(*catalog.Table) (string, string)) func(*catalog.Table) (string, string) {
+	type pair struct{ s, n string }
+	m := map[*catalog.Table]pair{}
+	return func(t *catalog.Table) (string, string) {
+		p, ok := m[t]
+		if !ok {
+			p.s, p.n = name(t)
+			m[t] = p
+		}
+		return p.s, p.n
+	}
 }

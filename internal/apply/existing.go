@@ -56,13 +56,18 @@ type projection struct {
 // the consumer created (they have __source_lsn), pass as they are.
 func (a *Applier) adopt(ctx context.Context, tx pgx.Tx, events []*event.Event) ([]*event.Event, error) {
 	out, copied := events, false
+	native := map[*catalog.Table]bool{} // tables whose target is our own: most events
 	for i, e := range events {
+		if native[e.Table] {
+			continue
+		}
 		s, n := a.name(e.Table)
 		ex, err := a.existingTable(ctx, tx, s, n, e.Table)
 		if err != nil {
 			return nil, err
 		}
 		if !ex.foreign {
+			native[e.Table] = true
 			continue
 		}
 		p, err := a.project(ex, s, n, e.Table)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 )
 
@@ -92,9 +93,16 @@ func (a *Applier) checkSources(ctx context.Context, tx pgx.Tx, events []*event.E
 	byTarget := map[string][]found{}
 	idents := map[string]string{} // target key → quoted name, for messages
 	var keys []string
+	type named struct{ s, n, k string }
+	names := map[*catalog.Table]named{} // events of one table share it
 	for i, e := range events {
-		s, n := a.name(e.Table)
-		k := s + "\x00" + n
+		nm, ok := names[e.Table]
+		if !ok {
+			nm.s, nm.n = a.name(e.Table)
+			nm.k = nm.s + "\x00" + nm.n
+			names[e.Table] = nm
+		}
+		s, n, k := nm.s, nm.n, nm.k
 		f := found{id: e.Identity(), merged: merged(e)}
 		if origins != nil {
 			f.topic = origins[i].Topic

@@ -155,3 +155,32 @@ func (a *Applier) addMissingColumns(ctx context.Context, table string, cols []Ta
 	}
 	return nil
 }
+
+// analyzeStageRows is the size from which a staging table is analyzed
+// before the statements that read it.
+const analyzeStageRows = 1000
+
+// analyzeDeletedKeys refreshes the statistics of deleted_keys once this
+// Applier has added many rows to it since it last did: autovacuum lags
+// behind a consumer that deletes fast, and a planner that believes the
+// table nearly empty for a target table joins it with the staging table in
+// a quadratic nested loop. Failing is only logged: the rows are committed.
+func (a *Applier) analyzeDeletedKeys(ctx context.Context, added int64) {
+	if added <= 0 {
+		return
+	}
+	a.mu.Lock()
+	a.tombstonesAdded += added
+	due := a.tombstonesAdded >= max(analyzeStageRows, a.tombstonesAnalyzed/10)
+	if due {
+		a.tombstonesAnalyzed += a.tombstonesAdded
+		a.tombstonesAdded = 0
+	}
+	a.mu.Unlock()
+	if !due {
+		return
+	}
+	if _, err := a.pool.Exec(ctx, "ANALYZE "+quote(a.bk)+".deleted_keys"); err != nil {
+		a.log.Warn("apply: analyze deleted_keys", "err", err)
+	}
+}

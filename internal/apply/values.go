@@ -141,6 +141,17 @@ func scaleOf(c catalog.Column) int {
 // ratToNumeric converts r to a numeric with scale digits after the point,
 // rounding half away from zero when r has more digits (it should not).
 func ratToNumeric(r *big.Rat, scale int) pgtype.Numeric {
+	// The usual case, without big arithmetic: a value whose denominator
+	// divides 10^scale and whose result fits in an int64.
+	if scale >= 0 && scale < len(pow10) && r.Num().IsInt64() && r.Denom().IsInt64() {
+		n, d, p := r.Num().Int64(), r.Denom().Int64(), pow10[scale]
+		if p%d == 0 {
+			m := p / d
+			if q := n * m; n == 0 || (q/m == n && q/n == m) {
+				return pgtype.Numeric{Int: big.NewInt(q), Exp: int32(-scale), Valid: true}
+			}
+		}
+	}
 	pow := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
 	num := new(big.Int).Mul(r.Num(), pow)
 	q, m := new(big.Int).QuoRem(num, r.Denom(), new(big.Int))
@@ -156,6 +167,15 @@ func ratToNumeric(r *big.Rat, scale int) pgtype.Numeric {
 	}
 	return pgtype.Numeric{Int: q, Exp: int32(-scale), Valid: true}
 }
+
+// pow10 are the powers of ten an int64 holds.
+var pow10 = func() []int64 {
+	p := []int64{1}
+	for p[len(p)-1] <= (1<<63-1)/10 {
+		p = append(p, p[len(p)-1]*10)
+	}
+	return p
+}()
 
 // keyString is an injective text form of key values, for compaction in
 // memory and for the deleted_keys table.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
+	"unicode/utf8"
 
 	havro "github.com/hamba/avro/v2"
 
@@ -203,10 +205,7 @@ func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 				e.After = row
 			}
 		case fieldSource:
-			var v any
-			if v, err = readAny(r, f.Type(), 0); err == nil {
-				err = sourceFrom(v, &e.Source)
-			}
+			err = decodeSource(r, f.Type(), &e.Source, &vl.source)
 		case fieldOp:
 			var v any
 			if v, err = readAny(r, f.Type(), 0); err == nil {
@@ -269,19 +268,137 @@ func sourceFrom(v any, s *event.Source) error {
 	if !ok {
 		return fmt.Errorf("source is a %T, not a record", v)
 	}
-	str := func(k string) string { x, _ := m[k].(string); return x }
-	s.Version, s.Connector, s.Name = str("version"), str("connector"), str("name")
-	s.Snapshot, s.Db, s.Schema, s.Table = str("snapshot"), str("db"), str("schema"), str("table")
-	s.Incarnation = str("db_incarnation")
-	s.TsMs, _ = m["ts_ms"].(int64)
-	s.EventSerialNo, _ = m["event_serial_no"].(int64)
-	for k, dst := range map[string]*lsn.LSN{"change_lsn": &s.ChangeLSN, "commit_lsn": &s.CommitLSN} {
-		if t := str(k); t != "" {
-			l, err := lsn.Parse(t)
-			if err != nil {
-				return fmt.Errorf("source %s: %w", k, err)
+	for k, x := range m {
+		if err := setSourceField(s, k, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeSource reads the source block straight into s, without the map
+// readAny would build: it is read once per event.
+func decodeSource(r *reader, schema havro.Schema, s *event.Source, seen *atomic.Pointer[[]string]) error {
+	rec, ok := deref(schema).(*havro.RecordSchema)
+	if !ok {
+		v, err := readAny(r, schema, 0)
+		if err != nil {
+			return err
+		}
+		return sourceFrom(v, s)
+	}
+	fields := rec.Fields()
+	var last []string
+	if p := seen.Load(); p != nil && len(*p) == len(fields) {
+		last = *p
+	}
+	var now []string // the strings read, when one differs from last
+	for i, f := range fields {
+		b, isStr, err := readSourceString(r, f.Type())
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name(), err)
+		}
+		var v any
+		if isStr {
+			str := ""
+			if b != nil {
+				if last != nil && last[i] == string(b) {
+					str = last[i]
+				} else {
+					str = string(b)
+				}
 			}
-			*dst = l
+			if now == nil && (last == nil || last[i] != str) {
+				now = make([]string, len(fields))
+				copy(now, last)
+			}
+			if now != nil {
+				now[i] = str
+			}
+			v = str
+		} else if v, err = readAny(r, f.Type(), 1); err != nil {
+			return fmt.Errorf("field %s: %w", f.Name(), err)
+		}
+		if err := setSourceField(s, f.Name(), v); err != nil {
+			return err
+		}
+	}
+	if now != nil {
+		seen.Store(&now)
+	}
+	return nil
+}
+
+// readSourceString reads a string or ["null", string] field as bytes of the
+// record (nil for null, checked as UTF-8); isStr is false, having read
+// nothing, for a field of another type.
+func readSourceString(r *reader, schema havro.Schema) (b []byte, isStr bool, err error) {
+	switch t := deref(schema).(type) {
+	case *havro.PrimitiveSchema:
+		if t.Type() != havro.String {
+			return nil, false, nil
+		}
+	case *havro.UnionSchema:
+		types := t.Types()
+		if len(types) != 2 || deref(types[0]).Type() != havro.Null || deref(types[1]).Type() != havro.String {
+			return nil, false, nil
+		}
+		i, err := r.unionIndex(2)
+		if err != nil || i == 0 {
+			return nil, true, err
+		}
+	default:
+		return nil, false, nil
+	}
+	if b, err = r.bytes(); err != nil {
+		return nil, true, err
+	}
+	if !utf8.Valid(b) {
+		return nil, true, fmt.Errorf("at byte %d: string is not valid UTF-8", r.off-len(b))
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, true, nil
+}
+
+// setSourceField sets the source block's field name to v; fields it does
+// not know are left out.
+func setSourceField(s *event.Source, name string, v any) error {
+	str, _ := v.(string)
+	switch name {
+	case "version":
+		s.Version = str
+	case "connector":
+		s.Connector = str
+	case "name":
+		s.Name = str
+	case "snapshot":
+		s.Snapshot = str
+	case "db":
+		s.Db = str
+	case "schema":
+		s.Schema = str
+	case "table":
+		s.Table = str
+	case "db_incarnation":
+		s.Incarnation = str
+	case "ts_ms":
+		s.TsMs, _ = v.(int64)
+	case "event_serial_no":
+		s.EventSerialNo, _ = v.(int64)
+	case "change_lsn", "commit_lsn":
+		if str == "" {
+			return nil
+		}
+		l, err := lsn.Parse(str)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", name, err)
+		}
+		if name == "change_lsn" {
+			s.ChangeLSN = l
+		} else {
+			s.CommitLSN = l
 		}
 	}
 	return nil

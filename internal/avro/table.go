@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	havro "github.com/hamba/avro/v2"
 
@@ -34,6 +35,10 @@ type valueLayout struct {
 	table    *catalog.Table
 	plans    []colPlan
 	envelope *havro.RecordSchema
+	// source holds the source block's strings last read, by field index:
+	// they repeat from event to event, and reusing them spares decoding
+	// an allocation per field and event.
+	source atomic.Pointer[[]string]
 }
 
 // keyLayout is a parsed key schema of ours: the plans of the key columns in

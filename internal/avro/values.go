@@ -268,11 +268,43 @@ func twosComplement(n *big.Int) []byte {
 }
 
 func decimalFromBytes(b []byte, p *colPlan) *big.Rat {
+	if len(b) > 0 && len(b) <= 8 && p.scale >= 0 && p.scale <= 18 {
+		// The usual case in machine words: an unscaled value that fits
+		// an int64, reduced before big.Rat normalizes it.
+		n := int64(int8(b[0]))
+		for _, c := range b[1:] {
+			n = n<<8 | int64(c)
+		}
+		d := int64(1)
+		for range p.scale {
+			d *= 10
+		}
+		if g := gcd64(n, d); g > 1 {
+			n, d = n/g, d/g
+		}
+		return new(big.Rat).SetFrac64(n, d)
+	}
 	n := new(big.Int).SetBytes(b)
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 	}
 	return new(big.Rat).SetFrac(n, p.pow10Scale)
+}
+
+// gcd64 is the greatest common divisor of |a| and b > 0, or 1 when a is
+// math.MinInt64, whose magnitude an int64 cannot hold (no reduction then:
+// big.Rat normalizes anyway).
+func gcd64(a, b int64) int64 {
+	if a < 0 {
+		a = -a
+	}
+	for b != 0 {
+		a, b = b, a%b
+	}
+	if a < 0 {
+		return 1
+	}
+	return a
 }
 
 func isGUID(s string) bool {

@@ -30,7 +30,7 @@ type recordID struct {
 // stored: a crash in between writes it there twice, never loses it.
 func (s *runner) deadLetter(ctx context.Context, r *kgo.Record, stage string, cause error) error {
 	id := recordID{r.Topic, r.Partition, r.Offset}
-	if s.dead[id] {
+	if s.isDead(id) {
 		return nil
 	}
 	out := &kgo.Record{Topic: s.cfg.DeadLetterTopic, Key: r.Key, Value: r.Value, Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
@@ -47,7 +47,9 @@ func (s *runner) deadLetter(ctx context.Context, r *kgo.Record, stage string, ca
 	if err != nil {
 		return fmt.Errorf("sink: dead-letter %s/%d@%d (%v): %w", r.Topic, r.Partition, r.Offset, cause, err)
 	}
+	s.deadMu.Lock()
 	s.dead[id] = true
+	s.deadMu.Unlock()
 	s.log.Error("sink: record dead-lettered: it can never be applied; the consumer goes on", "topic", r.Topic, "partition", r.Partition,
 		"offset", r.Offset, "stage", stage, "dead_letter_topic", s.cfg.DeadLetterTopic, "err", cause)
 	s.metrics.deadLettered(r.Topic, stage)
@@ -79,4 +81,12 @@ func (s *runner) isolate(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 		return err
 	}
 	return s.process(ctx, cl, recs[half:])
+}
+
+// isDead reports whether this runner dead-lettered the record: the next
+// batch is decoded while the current one, which may dead-letter, applies.
+func (s *runner) isDead(id recordID) bool {
+	s.deadMu.Lock()
+	defer s.deadMu.Unlock()
+	return s.dead[id]
 }

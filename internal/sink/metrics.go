@@ -23,6 +23,7 @@ type Metrics struct {
 	hbLatency  *prometheus.GaugeVec
 	hbTime     *prometheus.GaugeVec
 	lag        *prometheus.GaugeVec
+	phases     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -49,8 +50,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Source commit time of the last heartbeat applied, per source; time() minus it is how old the target's view of the source is."}, []string{"source"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mssql2adb_consumer_lag_records",
 			Help: "Committed records of a partition after the last one this consumer fetched (transaction markers not counted), per topic and partition; 0 when caught up."}, []string{"topic", "partition"}),
+		phases: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mssql2adb_consumer_phase_seconds_total",
+			Help: "Where the consumer's time goes, by phase: fetch (waiting for Kafka), decode, prepare (offsets, sources, table DDL), copy (into staging), merge (set-based statements), commit."}, []string{"phase"}),
 	}
-	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.hbLatency, m.hbTime, m.lag)
+	reg.MustRegister(m.batches, m.records, m.events, m.applySecs, m.nextOffset, m.sourceLag, m.dead, m.hbLatency, m.hbTime, m.lag, m.phases)
 	return m
 }
 
@@ -113,4 +116,12 @@ func (m *Metrics) fetched(p kgo.FetchTopicPartition) {
 		gap--
 	}
 	m.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(max(gap, 0)))
+}
+
+// ObservePhase adds took to the time spent in phase; apply.Config.Observe
+// takes it for the target's phases.
+func (m *Metrics) ObservePhase(phase string, took time.Duration) {
+	if m != nil {
+		m.phases.WithLabelValues(phase).Add(took.Seconds())
+	}
 }

@@ -63,6 +63,11 @@ type Config struct {
 	ExcludeTopics []string
 	// MaxBatchEvents bounds the records of one target transaction; default 10000.
 	MaxBatchEvents int
+	// MaxBatchBytes bounds the key and value bytes of one target
+	// transaction's records, and of one fetch; default 16 MiB. A batch
+	// closes at the first record that reaches it (one larger record is a
+	// batch of its own).
+	MaxBatchBytes int
 	// MaxBatchWait is how long to gather more records once some arrived,
 	// before applying a partial batch; default 500ms.
 	MaxBatchWait time.Duration
@@ -140,6 +145,9 @@ func (c *Config) validate(d Deps) error {
 	if c.MaxBatchEvents <= 0 {
 		c.MaxBatchEvents = 10000
 	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
+	}
 	if c.MaxBatchWait <= 0 {
 		c.MaxBatchWait = 500 * time.Millisecond
 	}
@@ -187,7 +195,7 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 	}
 	s := &runner{cfg: cfg, dec: d.Decoder, app: d.Applier, log: log, metrics: d.Metrics,
 		topics: map[string]topicState{}, stale: map[string][]string{}, dead: map[recordID]bool{},
-		rebalance: make(chan struct{}, 1)}
+		wanted: make(chan struct{})}
 	if cfg.DeadLetterTopic != "" {
 		// Records up to the producer's MAX_MESSAGE_BYTES default go there too.
 		dlq, err := kgo.NewClient(append(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ConnOpts...),
@@ -211,6 +219,11 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		kgo.ConsumeRegex(),
 		kgo.ConsumeTopics(TopicPattern(cfg.TopicPrefix)),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// A fetch is buffered while a batch is gathered: bound it by a
+		// quarter of the batch, since it is compressed (the broker still
+		// returns a larger record alone).
+		kgo.FetchMaxBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
+		kgo.FetchMaxPartitionBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Offsets come from the target (adjustOffsets); an offset that is
@@ -256,14 +269,14 @@ type runner struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	dlq  *kgo.Client
-	dead map[recordID]bool // records dead-lettered by this runner
+	dlq    *kgo.Client
+	deadMu sync.Mutex
+	dead   map[recordID]bool // records dead-lettered by this runner
 
-	// rebalance holds a token while a rebalance waits for the loop to
-	// call AllowRebalance; interrupt is closed for the step under way when
-	// one does (both used by the loop's goroutine only, but rebalance).
-	rebalance chan struct{}
-	interrupt chan struct{}
+	// wanted is closed once a rebalance waits for the loop to call
+	// AllowRebalance, and replaced when it does.
+	rbMu   sync.Mutex
+	wanted chan struct{}
 
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
@@ -286,59 +299,147 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 	return out, nil
 }
 
+// loop applies batch after batch, reading and decoding the next batch while
+// the target applies the current one: the consumer's CPU and the target's
+// work overlap. Rebalances are allowed between batches, when the next batch
+// is already read: should its partitions move, applying it is still exact,
+// since the target skips what its stored offsets say was applied and never
+// moves an offset back (the new owner and this one serialize on the
+// offsets' row locks).
+//
+// A rebalance that waits while a batch is being retried (or decoded) does
+// not wait for the retries: that batch is given up (see guardedStep), and
+// so is the one read ahead, and every partition they hold is rewound to
+// its first record, so that nothing after a given-up record is applied
+// before it.
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
-	for {
-		recs, err := s.gather(ctx, cl)
-		if err == nil {
-			err = s.guardedStep(ctx, cl, recs)
+	var inflight chan error // the batch being applied; nil when none
+	var inflightRecs []*kgo.Record
+	wait := func() error {
+		if inflight == nil {
+			return nil
 		}
-		s.allowRebalance(cl)
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	// On the way out, the batch in flight ends first, then the group may
+	// rebalance (Close leaves the group, which a blocked rebalance stalls).
+	defer cl.AllowRebalance()
+	defer func() { _ = wait() }()
+	for {
+		began := time.Now()
+		recs, err := s.gather(ctx, cl, inflight != nil)
+		s.metrics.ObservePhase("fetch", time.Since(began))
+		var pre *apply.Batch
+		if err == nil && len(recs) > 0 && !s.hasStale() {
+			var b apply.Batch
+			if b, err = s.decodeBatch(ctx, recs); err == nil {
+				pre = &b
+			}
+		}
+		werr := wait()
+		gaveUp := errors.Is(werr, errGaveUp)
+		if gaveUp || errors.Is(err, retry.ErrInterrupted) && ctx.Err() == nil {
+			held := append(slices.Clone(recs), inflightRecs...)
+			if !gaveUp {
+				held = recs
+			}
+			s.rewind(cl, held)
+			s.log.Warn("sink: gave a batch up for a rebalance; it is read again afterwards", "records", len(held), "err", errors.Join(werr, err))
+			werr, err, recs, pre = nil, nil, nil, nil
+		}
+		inflightRecs = nil
+		if werr != nil {
+			return werr
+		}
 		if err != nil {
 			return err
 		}
+		s.allowRebalance(cl)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if len(recs) == 0 && !s.hasStale() {
+			continue
+		}
+		done := make(chan error, 1)
+		inflight, inflightRecs = done, recs
+		go func() { done <- s.guardedStep(ctx, cl, recs, pre) }()
 	}
 }
 
 // errRebalance cancels an attempt that outlived RebalanceGrace.
 var errRebalance = errors.New("sink: a rebalance waits for this batch")
 
+// errGaveUp is guardedStep's answer for a batch it gave up.
+var errGaveUp = errors.New("sink: batch given up for a rebalance")
+
+// wantRebalance tells the batch under way (and a decode being retried)
+// that a rebalance waits for this consumer.
 func (s *runner) wantRebalance() {
+	s.rbMu.Lock()
+	defer s.rbMu.Unlock()
 	select {
-	case s.rebalance <- struct{}{}:
+	case <-s.wanted:
 	default:
+		close(s.wanted)
 	}
+}
+
+// rebalanceWanted is closed once a rebalance waits for this consumer.
+func (s *runner) rebalanceWanted() <-chan struct{} {
+	s.rbMu.Lock()
+	defer s.rbMu.Unlock()
+	return s.wanted
 }
 
 func (s *runner) allowRebalance(cl *kgo.Client) {
+	s.rbMu.Lock()
 	select {
-	case <-s.rebalance:
+	case <-s.wanted:
+		s.wanted = make(chan struct{})
 	default:
 	}
+	s.rbMu.Unlock()
 	cl.AllowRebalance()
 }
 
-// guardedStep runs step, giving its batch up when a rebalance waits for it:
-// waits between retries end at once, an attempt under way after
-// RebalanceGrace. A batch given up is read again from its first record
-// (the target skips what it already holds), by this consumer if it keeps
-// the partition, else by the one that gets it, from the target's offsets.
-func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+// rewind makes the client read every partition of recs again from its
+// first record among them.
+func (s *runner) rewind(cl *kgo.Client, recs []*kgo.Record) {
+	to := map[string]map[int32]kgo.EpochOffset{}
+	for _, r := range recs {
+		if to[r.Topic] == nil {
+			to[r.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		if o, ok := to[r.Topic][r.Partition]; !ok || r.Offset < o.Offset {
+			to[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
+	}
+	if len(to) > 0 {
+		cl.SetOffsets(to)
+	}
+}
+
+// guardedStep runs step, giving its batch up (errGaveUp) when a rebalance
+// waits for it: waits between retries end at once, an attempt under way
+// after RebalanceGrace. The loop rewinds a batch given up; it is read again
+// from its first record (the target skips what it already holds), by this
+// consumer if it keeps the partition, else by the one that gets it, from
+// the target's offsets.
+func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, pre *apply.Batch) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	interrupt := make(chan struct{})
-	s.interrupt = interrupt
+	wanted := s.rebalanceWanted()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		select {
 		case <-done:
 			return
-		case <-s.rebalance:
+		case <-wanted:
 		}
-		close(interrupt)
 		t := time.NewTimer(s.cfg.RebalanceGrace)
 		defer t.Stop()
 		select {
@@ -347,28 +448,19 @@ func (s *runner) guardedStep(ctx context.Context, cl *kgo.Client, recs []*kgo.Re
 			cancel(errRebalance)
 		}
 	}()
-	err := s.step(sctx, cl, recs)
+	err := s.step(sctx, cl, recs, pre)
 	if err == nil || ctx.Err() != nil || !(errors.Is(err, retry.ErrInterrupted) || errors.Is(context.Cause(sctx), errRebalance)) {
 		return err
 	}
-	rewind := map[string]map[int32]kgo.EpochOffset{}
-	for _, r := range recs {
-		if rewind[r.Topic] == nil {
-			rewind[r.Topic] = map[int32]kgo.EpochOffset{}
-		}
-		if _, ok := rewind[r.Topic][r.Partition]; !ok {
-			rewind[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
-		}
-	}
-	cl.SetOffsets(rewind)
-	s.log.Warn("sink: gave a batch up for a rebalance; it is read again afterwards", "records", len(recs), "err", err)
-	return nil
+	return fmt.Errorf("%w: %w", errGaveUp, err)
 }
 
 // step deals with stale topics found so far, then applies recs but for the
-// records of stale topics (read nothing of them until dealt with).
-func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+// records of stale topics (read nothing of them until dealt with). pre,
+// when not nil, is recs already decoded.
+func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, pre *apply.Batch) error {
 	if stale := s.takeStale(); len(stale) > 0 {
+		pre = nil
 		recs = slices.DeleteFunc(recs, func(r *kgo.Record) bool { _, ok := stale[r.Topic]; return ok })
 		if err := s.handleStale(ctx, cl, stale); err != nil {
 			return err
@@ -381,7 +473,8 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 	// STALE_STATE=rebuild the topic's tables are rebuilt and the batch
 	// applied again (its records of the rebuilt topic are then skipped).
 	for rebuilt := map[string]bool{}; ; {
-		err := s.process(ctx, cl, recs)
+		err := s.processDecoded(ctx, cl, recs, pre)
+		pre = nil // decoded again after a rebuild: the topic's id may change
 		var changed *apply.SourceChangedError
 		var moved *apply.TopicChangedError
 		var topic string
@@ -406,11 +499,14 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) e
 }
 
 // gather polls until it has MaxBatchEvents records or MaxBatchWait has passed
-// since the first arrived. Rebalances stay blocked until AllowRebalance.
-func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, error) {
+// since the first arrived. Rebalances stay blocked until AllowRebalance;
+// holding says a batch is being applied, so that an idle poll must not let
+// a rebalance go on either.
+func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
-	for len(recs) < s.cfg.MaxBatchEvents {
+	size := 0
+	for len(recs) < s.cfg.MaxBatchEvents && size < s.cfg.MaxBatchBytes {
 		// An idle poll ends every second, so that stale topics found at an
 		// assignment are dealt with (step) even when nothing arrives.
 		left := time.Second
@@ -450,7 +546,10 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 			return nil, ferr
 		}
 		n := len(recs)
-		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+		fetches.EachRecord(func(r *kgo.Record) {
+			recs = append(recs, r)
+			size += len(r.Key) + len(r.Value)
+		})
 		fetches.EachPartition(s.metrics.fetched)
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
@@ -459,7 +558,7 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 			break
 		}
 		if len(recs) == 0 {
-			if s.hasStale() {
+			if s.hasStale() || holding {
 				break
 			}
 			// Holding nothing, let a rebalance waiting on this poll go on.
@@ -472,13 +571,29 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client) ([]*kgo.Record, err
 // process decodes recs, applies them in one target transaction with their
 // offsets, then commits the offsets to Kafka for monitoring.
 func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record) error {
+	return s.processDecoded(ctx, cl, recs, nil)
+}
+
+// decodeBatch is batch, timed.
+func (s *runner) decodeBatch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
+	began := time.Now()
 	b, err := s.batch(ctx, recs)
-	if err != nil {
+	s.metrics.ObservePhase("decode", time.Since(began))
+	return b, err
+}
+
+// processDecoded is process with recs decoded already into pre, unless nil.
+func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, pre *apply.Batch) error {
+	var b apply.Batch
+	var err error
+	if pre != nil {
+		b = *pre
+	} else if b, err = s.decodeBatch(ctx, recs); err != nil {
 		return err
 	}
 	began := time.Now()
 	p := s.cfg.Retry
-	p.Interrupt = s.interrupt
+	p.Interrupt = s.rebalanceWanted()
 	err = p.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
 		return s.app.Apply(ctx, b)
 	})
@@ -535,7 +650,7 @@ func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, er
 		if len(r.Value) == 0 {
 			continue // a tombstone after a delete: for compaction only
 		}
-		if s.dead[recordID{r.Topic, r.Partition, r.Offset}] {
+		if s.isDead(recordID{r.Topic, r.Partition, r.Offset}) {
 			continue
 		}
 		e, err := s.decode(ctx, r)
@@ -566,7 +681,7 @@ func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error
 	}
 	var e *event.Event
 	p := s.cfg.Retry
-	p.Interrupt = s.interrupt
+	p.Interrupt = s.rebalanceWanted()
 	p.Transient = func(err error) bool {
 		return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
 	}

@@ -1,0 +1,205 @@
+// Command bench is `make bench`: in one run on the embedded stack (kfake,
+// the embedded schema registry, a throwaway PostgreSQL) it measures, for the
+// same generated rows, PostgreSQL's binary COPY (the ceiling), a
+// row-at-a-time INSERT … ON CONFLICT baseline, the producer's path from
+// change events to acknowledged Kafka records, and the consumer program
+// (bin/consumer, a separate process) applying insert-only, update-heavy and
+// delete-mixed streams. It prints one table and writes it as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/registry"
+)
+
+type options struct {
+	rows         int
+	baselineRows int
+	partitions   int
+	consumer     string
+	jsonPath     string
+	only         string
+	largeRows    int
+}
+
+// Result is one row of the table.
+type Result struct {
+	What    string             `json:"what"`
+	Rows    int                `json:"rows"` // rows or events processed
+	Seconds float64            `json:"seconds"`
+	PerSec  float64            `json:"per_sec"`
+	Ceiling float64            `json:"x_ceiling,omitempty"` // PerSec / the ceiling's
+	PeakRSS int64              `json:"peak_rss_bytes,omitempty"`
+	Phases  map[string]float64 `json:"phase_seconds,omitempty"`
+	Note    string             `json:"note,omitempty"`
+}
+
+// Report is the JSON file.
+type Report struct {
+	Started    time.Time `json:"started"`
+	Rows       int       `json:"rows"`
+	Partitions int       `json:"partitions"`
+	GoMaxProcs string    `json:"cores"`
+	Results    []Result  `json:"results"`
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.rows, "rows", envInt("BENCH_ROWS", 1_000_000), "rows (events) per measurement; BENCH_ROWS")
+	flag.IntVar(&o.baselineRows, "baseline-rows", envInt("BENCH_BASELINE_ROWS", 100_000), "rows of the row-at-a-time baseline (it is slow), at most -rows; BENCH_BASELINE_ROWS")
+	flag.IntVar(&o.largeRows, "large-rows", envInt("BENCH_LARGE_ROWS", 200), "rows of 3 MB values in the large-values run; BENCH_LARGE_ROWS")
+	flag.IntVar(&o.partitions, "partitions", 3, "partitions per change topic")
+	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
+	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed")
+	flag.Parse()
+	o.baselineRows = min(o.baselineRows, o.rows)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func (o options) want(name string) bool {
+	if o.only == "" {
+		return true
+	}
+	for _, s := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(s) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, o options) error {
+	if _, err := os.Stat(o.consumer); err != nil {
+		return fmt.Errorf("consumer program: %w (run make build)", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	slog.SetDefault(log)
+	broker, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", int(o.partitions))
+	if err != nil {
+		return fmt.Errorf("start Kafka: %w", err)
+	}
+	defer broker.Close()
+	brokers := broker.Addrs()
+	reg, err := registry.New(ctx, registry.Config{Brokers: brokers, Topic: "_bench_schemas", Logger: log})
+	if err == nil {
+		err = reg.Start(ctx, "127.0.0.1:0")
+	}
+	if err != nil {
+		return fmt.Errorf("start schema registry: %w", err)
+	}
+	defer reg.Close()
+	pg, err := pgcluster.Start(ctx, pgcluster.Options{})
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer pg.Stop()
+	env := stack{brokers: brokers, registry: "http://" + reg.Addr(), pg: pg}
+
+	rep := Report{Started: time.Now().UTC(), Rows: o.rows, Partitions: o.partitions, GoMaxProcs: strconv.Itoa(numCPU())}
+	progress := func(r Result) {
+		rep.Results = append(rep.Results, r)
+		fmt.Fprintf(os.Stderr, "bench: %s: %.0f/s in %.1fs\n", r.What, r.PerSec, r.Seconds)
+	}
+	var ceiling float64
+	if o.want("ceiling") {
+		r, err := copyCeiling(ctx, env, o.rows)
+		if err != nil {
+			return fmt.Errorf("ceiling: %w", err)
+		}
+		ceiling = r.PerSec
+		progress(r)
+	}
+	if o.want("baseline") {
+		r, err := rowAtATime(ctx, env, o.baselineRows)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		progress(r)
+	}
+	for i, w := range workloads {
+		if !o.want(w.name) {
+			continue
+		}
+		prefix := fmt.Sprintf("bench%d", i)
+		pr, err := produce(ctx, env, prefix, w, o)
+		if err != nil {
+			return fmt.Errorf("%s: produce: %w", w.name, err)
+		}
+		progress(pr)
+		cr, err := consume(ctx, env, prefix, w, o)
+		if err != nil {
+			return fmt.Errorf("%s: consume: %w", w.name, err)
+		}
+		progress(cr)
+	}
+	for i := range rep.Results {
+		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && !strings.HasPrefix(r.What, "producer") && !strings.Contains(r.What, "large-values") {
+			r.Ceiling = r.PerSec / ceiling
+		}
+	}
+	printTable(rep)
+	if o.jsonPath != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("\nwritten to %s\n", o.jsonPath)
+	}
+	return nil
+}
+
+var phaseOrder = []string{"fetch", "decode", "prepare", "compact", "copy", "merge", "commit"}
+
+func printTable(rep Report) {
+	fmt.Printf("\n%d rows per run, %d partitions, %s cores, %s\n\n", rep.Rows, rep.Partitions, rep.GoMaxProcs, rep.Started.Format(time.RFC3339))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "what\trows\tseconds\trows/s\t× COPY\tpeak RSS MiB\twhere the time goes\t")
+	for _, r := range rep.Results {
+		x, rss := "", ""
+		if r.Ceiling > 0 {
+			x = fmt.Sprintf("%.2f", r.Ceiling)
+		}
+		if r.PeakRSS > 0 {
+			rss = fmt.Sprintf("%d", r.PeakRSS>>20)
+		}
+		var ph []string
+		for _, p := range phaseOrder {
+			if s, ok := r.Phases[p]; ok {
+				ph = append(ph, fmt.Sprintf("%s %.1fs", p, s))
+			}
+		}
+		where := strings.Join(ph, ", ")
+		if r.Note != "" {
+			where = strings.TrimPrefix(where+"; "+r.Note, "; ")
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.0f\t%s\t%s\t%s\t\n", r.What, r.Rows, r.Seconds, r.PerSec, x, rss, where)
+	}
+	w.Flush()
+}

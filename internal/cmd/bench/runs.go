@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/mssql2adb/mssql2adb/internal/apply"
+	"github.com/mssql2adb/mssql2adb/internal/avro"
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/relay"
+)
+
+// maxMessage is the change topics' max.message.bytes, the producer's default.
+var maxMessage = "67108864"
+
+type stack struct {
+	brokers  []string
+	registry string
+	pg       *pgcluster.Cluster
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+// freshTable creates database db with the target table the consumer would
+// create for t (same types, same key), and connects to it.
+func (s stack) freshTable(ctx context.Context, db string, t *catalog.Table) (*pgx.Conn, *apply.TargetTable, error) {
+	if err := s.pg.CreateDatabase(ctx, db); err != nil {
+		return nil, nil, err
+	}
+	conn, err := pgx.Connect(ctx, s.pg.DSN(db))
+	if err != nil {
+		return nil, nil, err
+	}
+	tt, err := apply.TargetTableFor(t)
+	if err != nil {
+		conn.Close(ctx)
+		return nil, nil, err
+	}
+	for _, stmt := range []string{apply.CreateSchema(tt.Schema), apply.Postgres{}.CreateTable(tt)} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			conn.Close(ctx)
+			return nil, nil, err
+		}
+	}
+	return conn, tt, nil
+}
+
+func columnNames(tt *apply.TargetTable) []string {
+	names := make([]string, len(tt.Columns))
+	for i, c := range tt.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// chunks generates the rows in chunks of values pgx encodes natively, so
+// that the generation is not timed.
+func chunks(rows int, each func([][]any) error) error {
+	const size = 50_000
+	buf := make([][]any, 0, size)
+	for i := 0; i < rows; i++ {
+		buf = append(buf, pgValues(rowValues(int64(i), 0)))
+		if len(buf) == size || i == rows-1 {
+			if err := each(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
+}
+
+// copyCeiling is PostgreSQL's binary COPY of the rows into an empty table
+// with the same key, in one transaction: only the COPY calls are timed.
+func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
+	t := benchTable("bench", "Ceiling")
+	conn, tt, err := s.freshTable(ctx, "ceiling", t)
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	var took time.Duration
+	err = chunks(rows, func(c [][]any) error {
+		began := time.Now()
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{tt.Schema, tt.Name}, columnNames(tt), pgx.CopyFromRows(c))
+		took += time.Since(began)
+		return err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	began := time.Now()
+	if err := tx.Commit(ctx); err != nil {
+		return Result{}, err
+	}
+	took += time.Since(began)
+	return Result{What: "PostgreSQL binary COPY into an empty table with the same key (ceiling)", Rows: rows,
+		Seconds: took.Seconds(), PerSec: float64(rows) / took.Seconds()}, nil
+}
+
+// rowAtATime is one INSERT … ON CONFLICT DO UPDATE per row, 1,000 rows per
+// transaction, as JDBC-style sinks do.
+func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
+	t := benchTable("bench", "Baseline")
+	conn, tt, err := s.freshTable(ctx, "baseline", t)
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close(ctx)
+	names := columnNames(tt)
+	var ph, set []string
+	for i, n := range names {
+		ph = append(ph, "$"+strconv.Itoa(i+1))
+		if i > 0 {
+			set = append(set, fmt.Sprintf("%s = EXCLUDED.%s", pgx.Identifier{n}.Sanitize(), pgx.Identifier{n}.Sanitize()))
+		}
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = pgx.Identifier{n}.Sanitize()
+	}
+	sql := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s", tt.Ident(),
+		strings.Join(quoted, ", "), strings.Join(ph, ", "), quoted[0], strings.Join(set, ", "))
+	var took time.Duration
+	err = chunks(rows, func(c [][]any) error {
+		began := time.Now()
+		defer func() { took += time.Since(began) }()
+		for i := 0; i < len(c); i += 1000 {
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			for _, r := range c[i:min(i+1000, len(c))] {
+				if _, err := tx.Exec(ctx, sql, r...); err != nil {
+					return err
+				}
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{What: "one INSERT … ON CONFLICT per row, 1,000 per transaction (baseline)", Rows: rows,
+		Seconds: took.Seconds(), PerSec: float64(rows) / took.Seconds()}, nil
+}
+
+// produce writes the workload's events to Kafka the way the producer does
+// (relay: Avro encoding with registered schemas, a tombstone after each
+// delete, transactions of 5,000 events with a state record), and times it.
+// The source's reads are not included: see the note.
+func produce(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
+	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
+	topic := relay.Topic(prefix, t)
+	state := prefix + "._state"
+	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
+	if err != nil {
+		return Result{}, err
+	}
+	defer adm.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(adm), []kafka.TopicSpec{
+		{Name: topic, Partitions: int32(o.partitions), ReplicationFactor: -1, Configs: map[string]*string{"max.message.bytes": &maxMessage}},
+		{Name: state, Partitions: 1, ReplicationFactor: -1},
+	}); err != nil {
+		return Result{}, err
+	}
+	srcl, err := sr.NewClient(sr.URLs(s.registry))
+	if err != nil {
+		return Result{}, err
+	}
+	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer", StateTopic: state,
+		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20)}})
+	if err != nil {
+		return Result{}, err
+	}
+	defer tw.Close()
+	rl := relay.New(relay.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix}, avro.NewCodec(srcl, prefix), tw, nil, nil)
+	batch := 5000
+	if w.table != nil {
+		batch = 10 // large values: as the producer's MAX_MESSAGE_BYTES-bound batches would be
+	}
+	var (
+		events []*event.Event
+		took   time.Duration
+		n      int
+	)
+	flush := func() error {
+		began := time.Now()
+		err := rl.Handle(ctx, events, map[string]int{"n": n})
+		took += time.Since(began)
+		events = events[:0]
+		return err
+	}
+	err = w.events(t, w.rowsFor(o), func(e *event.Event) error {
+		events = append(events, e)
+		n++
+		if len(events) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(events) > 0 {
+		err = flush()
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{What: "producer " + w.name + ": events → acknowledged Kafka records", Rows: n, Seconds: took.Seconds(),
+		PerSec: float64(n) / took.Seconds(), Note: "Avro encoding and transactional writes, in-process kfake; source reads not included"}, nil
+}
+
+// consume runs the consumer program on the workload's topic into a fresh
+// database, from process start until every partition's offset stored in
+// the target reaches the end of the topic.
+func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
+	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
+	topic := relay.Topic(prefix, t)
+	db := "consumer_" + strings.ReplaceAll(w.name, "-", "_")
+	if err := s.pg.CreateDatabase(ctx, db); err != nil {
+		return Result{}, err
+	}
+	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
+	if err != nil {
+		return Result{}, err
+	}
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
+	adm.Close()
+	if err != nil {
+		return Result{}, err
+	}
+	// Every partition ends with a transaction's commit marker, which
+	// the consumer never reads: its stored next offset stops one short.
+	var want int64
+	ends.Each(func(l kadm.ListedOffset) { want += max(l.Offset-1, 0) })
+	addr, err := freeAddr()
+	if err != nil {
+		return Result{}, err
+	}
+	cmd := exec.CommandContext(ctx, o.consumer)
+	cmd.Env = append(os.Environ(),
+		"KAFKA_BROKERS="+strings.Join(s.brokers, ","), "SCHEMA_REGISTRY_URL="+s.registry, "TARGET_DSN="+s.pg.DSN(db),
+		"TOPIC_PREFIX="+prefix, "GROUP_ID="+prefix+"-bench", "HTTP_ADDR="+addr, "LOG_LEVEL=warn", "BAD_RECORDS=stop")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		return Result{}, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill(); <-exited }()
+	conn, err := connectRetry(ctx, s.pg.DSN(db))
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close(ctx)
+	var rss int64
+	for {
+		var got int64
+		err := conn.QueryRow(ctx, "SELECT coalesce(sum(next_offset), 0)::bigint FROM mssql2adb.consumer_offsets WHERE topic = $1", topic).Scan(&got)
+		if err == nil && got >= want {
+			break
+		}
+		if r := peakRSS(cmd.Process.Pid); r > rss {
+			rss = r
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			return Result{}, fmt.Errorf("the consumer exited before applying everything: %v", err)
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	took := time.Since(began)
+	if r := peakRSS(cmd.Process.Pid); r > rss {
+		rss = r
+	}
+	phases, err := scrapePhases(ctx, addr)
+	if err != nil {
+		return Result{}, err
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	n := w.rowsFor(o)
+	return Result{What: "consumer " + w.name + " (" + w.what + ")", Rows: n, Seconds: took.Seconds(),
+		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
+		Note: "events/s, process start to last offset stored"}, nil
+}
+
+func connectRetry(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	for try := 0; ; try++ {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err == nil || try == 50 {
+			return conn, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// peakRSS is the process's VmHWM in bytes, 0 when unknown.
+func peakRSS(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// scrapePhases reads mssql2adb_consumer_phase_seconds_total from the
+// consumer's /metrics.
+func scrapePhases(ctx context.Context, addr string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape the consumer's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), `mssql2adb_consumer_phase_seconds_total{phase="`)
+		if !ok {
+			continue
+		}
+		name, val, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out, sc.Err()
+}
