@@ -14,17 +14,17 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
-func TestMain(m *testing.M) { pgcluster.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const group = "g1"
 
 func newApplier(t testing.TB) (*Applier, *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgcluster.ForTest(t))
+	cfg, err := pgxpool.ParseConfig(pgtest.ForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

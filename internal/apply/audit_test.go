@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mssql2adb/mssql2adb/internal/event"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
 // TestAuditCountsEachProcessedRecordOnce checks Config.Audit: one row per
@@ -16,7 +16,7 @@ import (
 // batch, and for a partly redelivered batch only the new records.
 func TestAuditCountsEachProcessedRecordOnce(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgcluster.ForTest(t))
+	pool, err := pgxpool.New(ctx, pgtest.ForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

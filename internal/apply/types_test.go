@@ -14,7 +14,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
 func rat(s string) *big.Rat {
@@ -212,7 +212,7 @@ func TestNULCharacters(t *testing.T) {
 // must not reuse the first staging table's column types.
 func TestStagingOfTablesWithSameColumnNames(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgcluster.ForTest(t))
+	cfg, err := pgxpool.ParseConfig(pgtest.ForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

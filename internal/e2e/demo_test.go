@@ -11,7 +11,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
 	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 )
 
@@ -29,7 +29,7 @@ func TestDemoTwiceAgainstOneTarget(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", demoBin, "../cmd/demo").CombinedOutput(); err != nil {
 		t.Fatalf("build the demo: %v\n%s", err, out)
 	}
-	target := pgcluster.ForTest(t)
+	target := pgtest.ForTest(t)
 	for run := 1; run <= 2; run++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)

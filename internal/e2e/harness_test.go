@@ -28,7 +28,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 	"github.com/mssql2adb/mssql2adb/internal/verify"
@@ -66,7 +66,7 @@ func runMain(m *testing.M) int {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
-		_ = pgcluster.StopShared()
+		_ = pgtest.StopShared()
 	}()
 	for _, p := range []struct{ name, out *string }{{name: ptr("producer"), out: &shared.producerBin}, {name: ptr("consumer"), out: &shared.consumerBin}} {
 		*p.out = filepath.Join(dir, *p.name)
@@ -158,7 +158,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.src.Close() })
-	e.targetDSN = pgcluster.ForTest(t)
+	e.targetDSN = pgtest.ForTest(t)
 	if e.target, err = pgxpool.New(ctx, e.targetDSN); err != nil {
 		t.Fatal(err)
 	}

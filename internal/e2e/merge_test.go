@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
 // shardRows returns a shard's customer rows as the merged target should
@@ -215,7 +215,7 @@ func TestMergedShards(t *testing.T) {
 	converge(e.target, procs...)
 
 	t.Run("replay into a fresh target", func(t *testing.T) {
-		dsn := pgcluster.ForTest(t)
+		dsn := pgtest.ForTest(t)
 		target, err := pgxpool.New(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
 // TestReplayRebuildsTargetFromTopicsAlone checks issue 5's replay promises:
@@ -81,7 +81,7 @@ func TestReplayRebuildsTargetFromTopicsAlone(t *testing.T) {
 	}
 
 	t.Run("new group, empty target", func(t *testing.T) {
-		dsn := pgcluster.ForTest(t)
+		dsn := pgtest.ForTest(t)
 		target, err := pgxpool.New(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
 // schemaCheck makes the producer look for DDL every second rather than
@@ -137,7 +137,7 @@ func TestAddColumnEndToEnd(t *testing.T) {
 	prod.waitLog(t, "source: switched capture instance", time.Second)
 
 	// Replay across the changes: a new group into an empty target.
-	dsn := pgcluster.ForTest(t)
+	dsn := pgtest.ForTest(t)
 	fresh, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 )
 
-func TestMain(m *testing.M) { pgcluster.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func ordersTable() *catalog.Table {
 	return &catalog.Table{Database: "shop", Schema: "sales", Name: "Orders", PrimaryKey: []string{"Id"},
@@ -30,7 +30,7 @@ func orderTable() *catalog.Table {
 func target(t *testing.T, rc route.Config, tables []*catalog.Table, user string, setup ...string) Target {
 	t.Helper()
 	ctx := context.Background()
-	dsn := pgcluster.ForTest(t)
+	dsn := pgtest.ForTest(t)
 	admin, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -14,10 +14,10 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
-func TestMain(m *testing.M) { pgcluster.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // shardEvent is a change of shard db's customer1 at source position n.
 func shardEvent(tbl *catalog.Table, op event.Op, n uint32, before, after event.Row) *event.Event {
@@ -32,7 +32,7 @@ func shardEvent(tbl *catalog.Table, op event.Op, n uint32, before, after event.R
 // deletes of one shard never touch the other's rows.
 func TestMergedShardsKeepTheirOwnRows(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgcluster.ForTest(t))
+	pool, err := pgxpool.New(ctx, pgtest.ForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,10 +24,10 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
-	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 )
 
-func TestMain(m *testing.M) { pgcluster.Main(m) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const prefix = "src"
 
@@ -107,7 +107,7 @@ func (c *countingApplier) origins() []apply.Origin {
 
 func newTarget(t *testing.T) (*apply.Applier, *pgxpool.Pool) {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgcluster.ForTest(t))
+	pool, err := pgxpool.New(context.Background(), pgtest.ForTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package pgcluster
+// Package pgtest gives tests fresh PostgreSQL databases: on a server named
+// by TARGET_DSN, or on one throwaway cluster (internal/pgcluster) that a
+// test binary starts on first use and stops when its tests end. It is for
+// tests only; the programs and the dev stack use pgcluster directly.
+package pgtest
 
 import (
 	"context"
@@ -12,13 +16,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 )
 
 // shared is the one cluster a test binary starts on first use. It is the
 // package's only mutable state, by purpose: a test binary shares one server.
 var shared struct {
 	mu      sync.Mutex
-	cluster *Cluster
+	cluster *pgcluster.Cluster
 	err     error
 	seq     atomic.Int64
 }
@@ -41,7 +47,7 @@ func ForTest(t testing.TB) string {
 		admin = c.DSN("postgres")
 	}
 	name := fmt.Sprintf("t_%d_%d_%s", os.Getpid(), shared.seq.Add(1), sanitize(t.Name()))
-	if err := CreateDatabase(ctx, admin, name); err != nil {
+	if err := pgcluster.CreateDatabase(ctx, admin, name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -70,7 +76,7 @@ func StopShared() error {
 }
 
 // Main runs the tests and then stops the shared cluster; use it as
-// func TestMain(m *testing.M) { pgcluster.Main(m) }.
+// func TestMain(m *testing.M) { pgtest.Main(m) }.
 func Main(m *testing.M) {
 	code := m.Run()
 	if err := StopShared(); err != nil {
@@ -82,11 +88,11 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedCluster(ctx context.Context) (*Cluster, error) {
+func sharedCluster(ctx context.Context) (*pgcluster.Cluster, error) {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.cluster == nil && shared.err == nil {
-		shared.cluster, shared.err = Start(ctx, Options{})
+		shared.cluster, shared.err = pgcluster.Start(ctx, pgcluster.Options{})
 	}
 	return shared.cluster, shared.err
 }
