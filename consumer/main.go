@@ -153,12 +153,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dialect := cfg.TargetDialect
-	if dialect == "auto" {
-		dialect = ""
-	}
 	metrics := sink.NewMetrics(reg)
-	applier, err := apply.New(ctx, pool, apply.Config{Dialect: dialect, Observe: metrics.ObservePhase, BookkeepingSchema: cfg.MetaSchema, Logger: log,
+	applier, err := apply.New(ctx, pool, apply.Config{Dialect: cfg.TargetDialect, Observe: metrics.ObservePhase, BookkeepingSchema: cfg.MetaSchema, Logger: log,
 		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, TableSettings: router.Settings, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
 		StripNUL: cfg.StripNUL == "on"})
 	if err != nil {
