@@ -26,6 +26,8 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.deleteStmt(ev, x, w)
 	case *tsql.TruncateTableStmt:
 		return s.truncate(ev, x)
+	case *tsql.DeclareCursorStmt, *tsql.CursorStmt, *tsql.FetchStmt:
+		return s.cursorStmt(ev, st, w)
 	case *tsql.DeclareStmt:
 		for _, v := range x.Vars {
 			if v.Table != nil {

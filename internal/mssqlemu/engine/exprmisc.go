@@ -122,6 +122,8 @@ func (ev *evaluator) globalVar(name string) (any, sqltypes.Type, error) {
 		return int64(s.spid), sqltypes.SmallIntType, nil
 	case "@@ROWCOUNT":
 		return s.rowcount, sqltypes.IntType, nil
+	case "@@FETCH_STATUS":
+		return s.fetchStatus, sqltypes.IntType, nil
 	case "@@ERROR":
 		return int64(s.lastError), sqltypes.IntType, nil
 	case "@@IDENTITY":

@@ -14,7 +14,7 @@ var _ tds.SessionResetter = (*session)(nil)
 // being reused): an open transaction is rolled back unless keepTransaction
 // (the "reset, keep transaction" flag), SET options return to their login
 // defaults, @@ERROR/@@IDENTITY/@@ROWCOUNT are cleared and the current
-// database becomes the login's again.
+// database becomes the login's again; global cursors are deallocated.
 func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.ResultWriter) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -41,6 +41,8 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 	s.rowcount = 0
 	s.lastError = 0
 	s.identity = nil
+	s.cursors = nil // sp_reset_connection deallocates the global cursors
+	s.fetchStatus = fetchNotFetch
 	loginDB := "master"
 	if s.login.Database != "" {
 		if d := s.e.db(s.login.Database); d != nil {

@@ -44,13 +44,17 @@ type session struct {
 	globalTemps []*Table              // ##temp tables this session created
 	tempProcs   map[string]*procedure // #procedures of this session
 	fr          *frame                // the frame of the statement running
+	cursors     map[string]*cursor    // GLOBAL cursors by lower-case name
+	fetchStatus int64                 // @@FETCH_STATUS
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.
 type frame struct {
 	vars   map[string]*variable
 	tables map[string]*Table // table variables
-	text   string            // the batch text, for DDL history
+	// cursors are the LOCAL cursors of the batch or procedure.
+	cursors map[string]*cursor
+	text    string // the batch text, for DDL history
 }
 
 type variable struct {
@@ -63,7 +67,7 @@ func newFrame(text string) *frame {
 }
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
-	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions,
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions, fetchStatus: fetchNotFetch,
 		connected: e.cfg.Now(), connID: sqltypes.NewGUID()}
 }
 
