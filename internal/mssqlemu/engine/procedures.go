@@ -229,7 +229,16 @@ func (s *session) execUserProc(ctx context.Context, p *procedure, x *tsql.ExecSt
 	if err != nil {
 		return err
 	}
+	pw, _ := w.(tds.ProcWriter)
+	if pw != nil {
+		pw.EnterProc()
+	}
 	status, inner, err := s.runProc(ctx, p, args, w)
+	if pw != nil {
+		if werr := pw.ExitProc(status, err == nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -138,8 +138,14 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := s.exec(ctx, st, fr, w)
+		tw := &doneTracker{ResultWriter: w}
+		err := s.exec(ctx, st, fr, tw)
 		if err == nil {
+			if ownsDone(st) && !tw.done {
+				if err := w.Done(0, false); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err == errBreak || err == errContinue {
@@ -219,20 +225,29 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if err != nil {
 			return err
 		}
+		if err := w.Done(0, false); err != nil {
+			return err
+		}
+		// A branch or loop body is a statement list of one: it ends
+		// with its own DONE, and its errors are handled as any
+		// statement's.
 		if ok {
-			return s.exec(ctx, x.Then, fr, w)
+			return s.runList(ctx, []tsql.Statement{x.Then}, fr, w)
 		}
 		if x.Else != nil {
-			return s.exec(ctx, x.Else, fr, w)
+			return s.runList(ctx, []tsql.Statement{x.Else}, fr, w)
 		}
 		return nil
 	case *tsql.WhileStmt:
 		for {
 			ok, err := s.evalCond(x.Cond, fr)
-			if err != nil || !ok {
+			if err != nil {
 				return err
 			}
-			err = s.exec(ctx, x.Body, fr, w)
+			if err := w.Done(0, false); err != nil || !ok {
+				return err
+			}
+			err = s.runList(ctx, []tsql.Statement{x.Body}, fr, w)
 			if err == errBreak {
 				return nil
 			}
@@ -492,4 +507,46 @@ func (s *session) execDynamic(ctx context.Context, x *tsql.ExecStmt, fr *frame, 
 		return err
 	}
 	return s.runText(ctx, sb.String(), newFrame(""), w)
+}
+
+// doneTracker notes whether a statement ended itself with a DONE (a
+// result set, a row count, PRINT) or a DONEPROC.
+type doneTracker struct {
+	tds.ResultWriter
+	done bool
+}
+
+func (d *doneTracker) Done(count int64, hasCount bool) error {
+	d.done = true
+	return d.ResultWriter.Done(count, hasCount)
+}
+
+// EnterProc and ExitProc pass a procedure's bounds on when the writer
+// marks them.
+func (d *doneTracker) EnterProc() {
+	if pw, ok := d.ResultWriter.(tds.ProcWriter); ok {
+		pw.EnterProc()
+	}
+}
+
+func (d *doneTracker) ExitProc(status int32, ok bool) error {
+	d.done = true
+	if pw, isPW := d.ResultWriter.(tds.ProcWriter); isPW {
+		return pw.ExitProc(status, ok)
+	}
+	return nil
+}
+
+// ownsDone reports whether a statement ends with a DONE of its own when it
+// sent none: "A DONE token is returned for each SQL statement in the SQL
+// batch except variable declarations", and DONEINPROC "for each executed
+// SQL statement within a stored procedure" (MS-TDS 2.2.7.6, 2.2.7.7).
+// Blocks are not statements of their own; IF and WHILE send one per
+// evaluation of their condition (exec).
+func ownsDone(st tsql.Statement) bool {
+	switch st.(type) {
+	case *tsql.DeclareStmt, *tsql.BlockStmt, *tsql.TryCatchStmt, *tsql.IfStmt, *tsql.WhileStmt:
+		return false
+	}
+	return true
 }
