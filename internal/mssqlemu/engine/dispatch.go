@@ -75,6 +75,9 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		}
 		return nil
 	case *tsql.SetValueStmt:
+		if handled, err := s.setDateOption(ev, x, w); handled {
+			return err
+		}
 		if err := ev.checkValueOption(x); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
@@ -43,6 +44,7 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 	s.identity = nil
 	s.cursors = nil // sp_reset_connection deallocates the global cursors
 	s.fetchStatus = fetchNotFetch
+	s.dates, s.dateFirstSet = sqltypes.DateSettings{}, 0
 	loginDB := "master"
 	if s.login.Database != "" {
 		if d := s.e.db(s.login.Database); d != nil {

@@ -46,6 +46,9 @@ type session struct {
 	fr          *frame                // the frame of the statement running
 	cursors     map[string]*cursor    // GLOBAL cursors by lower-case name
 	fetchStatus int64                 // @@FETCH_STATUS
+
+	dates        sqltypes.DateSettings // SET LANGUAGE and DATEFORMAT (language.go)
+	dateFirstSet int64                 // SET DATEFIRST; 0 means the language's
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.
