@@ -10,10 +10,11 @@ import (
 // the date order and first day of the week SET LANGUAGE brings, and the
 // month names dates are read with
 // (https://learn.microsoft.com/en-us/sql/t-sql/statements/set-language-transact-sql).
-// Only languages whose rows are known with certainty are listed: their
-// values are those of SQL Server's sys.syslanguages (langid, dateformat,
-// datefirst, lcid, months, shortmonths), the same on every version since
-// SQL Server 2005.
+// Only a few languages are listed, with the values of SQL Server's
+// sys.syslanguages rows (langid, dateformat, datefirst, lcid, months,
+// shortmonths) as far as they are known here; the capitalisation of the
+// full month names of Français and русский was not checked against a
+// server (matching ignores case, so only sys.syslanguages shows it).
 type Language struct {
 	LangID      int
 	DateFormat  string // mdy or dmy
