@@ -94,7 +94,6 @@ func (s *session) cursorStmt(ev *evaluator, st tsql.Statement, w tds.ResultWrite
 				return err
 			}
 			c.open, c.cols, c.rows, c.pos = true, rel.cols, rel.rows, -1
-			s.rowcount = int64(len(rel.rows))
 		case "CLOSE":
 			if !c.open {
 				return msg(16917, 16, 1, "Cursor is not open.")
@@ -107,6 +106,11 @@ func (s *session) cursorStmt(ev *evaluator, st tsql.Statement, w tds.ResultWrite
 			} else {
 				delete(s.cursors, key)
 			}
+		}
+		if x.Op != "OPEN" {
+			// "DEALLOCATE CURSOR, CLOSE CURSOR ... reset the ROWCOUNT
+			// value to 0" (https://learn.microsoft.com/en-us/sql/t-sql/functions/rowcount-transact-sql).
+			s.rowcount = 0
 		}
 		return w.Done(0, false)
 	case *tsql.FetchStmt:
