@@ -77,4 +77,19 @@ END`)
 	if ends != 10 || notices != 1 {
 		t.Errorf("EXEC dbo.counted: %d DONEINPROC/DONEPROC tokens and %d messages, want 10 and 1", ends, notices)
 	}
+	// "SET NOCOUNT ON prevents the sending of DONEINPROC messages to the
+	// client for each statement in a stored procedure": only the result
+	// set's and the procedure's remain.
+	// https://learn.microsoft.com/en-us/sql/t-sql/statements/set-nocount-transact-sql
+	exec(t, ctx, db, `CREATE PROCEDURE dbo.quiet AS
+BEGIN
+	SET NOCOUNT ON
+	DECLARE @i int = 0
+	SET @i = 1
+	WHILE @i < 3 SET @i = @i + 1
+	SELECT @i AS i
+END`)
+	if ends, _ := statementEnds(t, ctx, db, "EXEC dbo.quiet"); ends != 2 {
+		t.Errorf("EXEC dbo.quiet: %d DONEINPROC/DONEPROC tokens, want 2", ends)
+	}
 }

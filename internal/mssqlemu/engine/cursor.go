@@ -78,7 +78,7 @@ func (s *session) cursorStmt(ev *evaluator, st tsql.Statement, w tds.ResultWrite
 			*scope = map[string]*cursor{}
 		}
 		(*scope)[key] = &cursor{name: x.Name, local: x.Local, scroll: x.Scroll, query: x.Query, vars: snap}
-		return w.Done(0, false)
+		return s.plainDone(w)
 	case *tsql.CursorStmt:
 		c := s.findCursor(fr, x.Name, x.Global)
 		if c == nil {
@@ -112,7 +112,7 @@ func (s *session) cursorStmt(ev *evaluator, st tsql.Statement, w tds.ResultWrite
 			// value to 0" (https://learn.microsoft.com/en-us/sql/t-sql/functions/rowcount-transact-sql).
 			s.rowcount = 0
 		}
-		return w.Done(0, false)
+		return s.plainDone(w)
 	case *tsql.FetchStmt:
 		return s.fetch(ev, x, w)
 	}
@@ -205,7 +205,7 @@ func (s *session) fetch(ev *evaluator, x *tsql.FetchStmt, w tds.ResultWriter) er
 	} else {
 		s.rowcount = 0
 	}
-	return w.Done(0, false)
+	return s.plainDone(w)
 }
 
 // cursorStatus is CURSOR_STATUS('local' | 'global', name)

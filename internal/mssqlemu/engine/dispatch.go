@@ -173,7 +173,7 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			return err
 		}
 		// SQL Server ends a PRINT with its own DONE, as any statement.
-		return w.Done(0, false)
+		return s.plainDone(w)
 	case *tsql.RaiserrorStmt:
 		return s.raiserror(ev, x)
 	case *tsql.ThrowStmt:

@@ -196,7 +196,9 @@ func (s *session) runProc(ctx context.Context, p *procedure, args []procArg, w t
 	if err != nil {
 		return 0, nil, err
 	}
+	s.procDepth++
 	err = s.runList(ctx, p.body, fr, w)
+	s.procDepth--
 	var rs *returnSignal
 	if errors.As(err, &rs) {
 		return rs.status, fr, nil

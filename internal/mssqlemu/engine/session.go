@@ -46,6 +46,7 @@ type session struct {
 	fr          *frame                // the frame of the statement running
 	cursors     map[string]*cursor    // GLOBAL cursors by lower-case name
 	fetchStatus int64                 // @@FETCH_STATUS
+	procDepth   int                   // nesting of user procedures running
 
 	dates        sqltypes.DateSettings // SET LANGUAGE and DATEFORMAT (language.go)
 	dateFirstSet int64                 // SET DATEFIRST; 0 means the language's
@@ -145,7 +146,7 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 		err := s.exec(ctx, st, fr, tw)
 		if err == nil {
 			if ownsDone(st) && !tw.done {
-				if err := w.Done(0, false); err != nil {
+				if err := s.plainDone(w); err != nil {
 					return err
 				}
 			}
@@ -228,7 +229,7 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if err != nil {
 			return err
 		}
-		if err := w.Done(0, false); err != nil {
+		if err := s.plainDone(w); err != nil {
 			return err
 		}
 		// A branch or loop body is a statement list of one: it ends
@@ -247,7 +248,7 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 			if err != nil {
 				return err
 			}
-			if err := w.Done(0, false); err != nil || !ok {
+			if err := s.plainDone(w); err != nil || !ok {
 				return err
 			}
 			err = s.runList(ctx, []tsql.Statement{x.Body}, fr, w)
@@ -552,4 +553,25 @@ func ownsDone(st tsql.Statement) bool {
 		return false
 	}
 	return true
+}
+
+// plainDone ends a statement without a result set or row count. Inside a
+// stored procedure under SET NOCOUNT ON no token is sent: "SET NOCOUNT ON
+// prevents the sending of DONEINPROC messages to the client for each
+// statement in a stored procedure"
+// (https://learn.microsoft.com/en-us/sql/t-sql/statements/set-nocount-transact-sql).
+func (s *session) plainDone(w tds.ResultWriter) error {
+	if s.nocount && s.procDepth > 0 {
+		return nil
+	}
+	return w.Done(0, false)
+}
+
+// countDone ends a statement that changed count rows: with the count
+// unless NOCOUNT is on, and as plainDone then.
+func (s *session) countDone(w tds.ResultWriter, count int64) error {
+	if s.nocount {
+		return s.plainDone(w)
+	}
+	return w.Done(count, true)
 }
