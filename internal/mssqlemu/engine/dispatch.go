@@ -71,6 +71,8 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 				s.nocount = x.On
 			case "XACT_ABORT":
 				s.xactAbort = x.On
+			case "FMTONLY":
+				s.fmtOnly = x.On
 			}
 		}
 		return nil
@@ -345,6 +347,9 @@ func (s *session) selectStmt(ev *evaluator, sel *tsql.SelectStmt, w tds.ResultWr
 	rel, err := ev.query(sel, nil)
 	if err != nil {
 		return err
+	}
+	if s.fmtOnly {
+		rel.rows = nil // SET FMTONLY ON: the columns only (fmtonly.go)
 	}
 	if err := w.Columns(resultColumns(rel)); err != nil {
 		return err

@@ -45,6 +45,7 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 	s.cursors = nil // sp_reset_connection deallocates the global cursors
 	s.fetchStatus = fetchNotFetch
 	s.dates, s.dateFirstSet = sqltypes.DateSettings{}, 0
+	s.fmtOnly = false
 	loginDB := "master"
 	if s.login.Database != "" {
 		if d := s.e.db(s.login.Database); d != nil {

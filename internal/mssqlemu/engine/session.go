@@ -47,6 +47,7 @@ type session struct {
 	cursors     map[string]*cursor    // GLOBAL cursors by lower-case name
 	fetchStatus int64                 // @@FETCH_STATUS
 	procDepth   int                   // nesting of user procedures running
+	fmtOnly     bool                  // SET FMTONLY ON (fmtonly.go)
 
 	dates        sqltypes.DateSettings // SET LANGUAGE and DATEFORMAT (language.go)
 	dateFirstSet int64                 // SET DATEFIRST; 0 means the language's
@@ -141,6 +142,12 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 	for _, st := range stmts {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if s.fmtOnly && !runsUnderFmtOnly(st) {
+			if err := s.plainDone(w); err != nil {
+				return err
+			}
+			continue
 		}
 		tw := &doneTracker{ResultWriter: w}
 		err := s.exec(ctx, st, fr, tw)
