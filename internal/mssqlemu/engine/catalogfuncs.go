@@ -70,6 +70,13 @@ func (ev *evaluator) catalogFunc(name string, args []any, types []sqltypes.Type)
 		return s.e.db(v)
 	}
 	switch name {
+	case "CURSOR_STATUS":
+		scope, ok1 := str(0)
+		cname, ok2 := str(1)
+		if !ok1 || !ok2 {
+			return nil, sqltypes.SmallIntType, true, nil
+		}
+		return s.cursorStatus(ev.fr, scope, cname), sqltypes.SmallIntType, true, nil
 	case "OBJECT_ID":
 		v, ok := str(0)
 		if !ok {

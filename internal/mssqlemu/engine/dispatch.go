@@ -26,6 +26,8 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 		return s.deleteStmt(ev, x, w)
 	case *tsql.TruncateTableStmt:
 		return s.truncate(ev, x)
+	case *tsql.DeclareCursorStmt, *tsql.CursorStmt, *tsql.FetchStmt:
+		return s.cursorStmt(ev, st, w)
 	case *tsql.DeclareStmt:
 		for _, v := range x.Vars {
 			if v.Table != nil {
@@ -69,10 +71,15 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 				s.nocount = x.On
 			case "XACT_ABORT":
 				s.xactAbort = x.On
+			case "FMTONLY":
+				s.fmtOnly = x.On
 			}
 		}
 		return nil
 	case *tsql.SetValueStmt:
+		if handled, err := s.setDateOption(ev, x, w); handled {
+			return err
+		}
 		if err := ev.checkValueOption(x); err != nil {
 			return err
 		}
@@ -168,7 +175,7 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			return err
 		}
 		// SQL Server ends a PRINT with its own DONE, as any statement.
-		return w.Done(0, false)
+		return s.plainDone(w)
 	case *tsql.RaiserrorStmt:
 		return s.raiserror(ev, x)
 	case *tsql.ThrowStmt:
@@ -340,6 +347,9 @@ func (s *session) selectStmt(ev *evaluator, sel *tsql.SelectStmt, w tds.ResultWr
 	rel, err := ev.query(sel, nil)
 	if err != nil {
 		return err
+	}
+	if s.fmtOnly {
+		rel.rows = nil // SET FMTONLY ON: the columns only (fmtonly.go)
 	}
 	if err := w.Columns(resultColumns(rel)); err != nil {
 		return err

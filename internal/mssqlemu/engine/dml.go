@@ -243,7 +243,7 @@ func (s *session) insert(ev *evaluator, x *tsql.InsertStmt, w tds.ResultWriter) 
 		count++
 	}
 	s.rowcount = count
-	return w.Done(count, !s.nocount)
+	return s.countDone(w, count)
 }
 
 func toInt64(v any) (int64, bool) {
@@ -511,7 +511,7 @@ func (s *session) update(ev *evaluator, x *tsql.UpdateStmt, w tds.ResultWriter) 
 		}
 	}
 	s.rowcount = int64(len(chains))
-	return w.Done(int64(len(chains)), !s.nocount)
+	return s.countDone(w, int64(len(chains)))
 }
 
 func (s *session) deleteStmt(ev *evaluator, x *tsql.DeleteStmt, w tds.ResultWriter) error {
@@ -542,7 +542,7 @@ func (s *session) deleteStmt(ev *evaluator, x *tsql.DeleteStmt, w tds.ResultWrit
 		}
 	}
 	s.rowcount = int64(len(chains))
-	return w.Done(int64(len(chains)), !s.nocount)
+	return s.countDone(w, int64(len(chains)))
 }
 
 func (s *session) truncate(ev *evaluator, x *tsql.TruncateTableStmt) error {

@@ -74,7 +74,14 @@ func (ev *evaluator) cast(xe tsql.Expr, dt *tsql.DataType, style tsql.Expr, try 
 		// collation (CAST and CONVERT, "Collation of the output").
 		t.Collation = vt.Collation
 	}
-	out, err := sqltypes.Convert(v, vt, t, st)
+	var out any
+	if str, ok := v.(string); ok && st < 0 && t.ID.IsDateTime() {
+		// Character strings are read as dates with the session's
+		// language and date format.
+		out, err = sqltypes.ParseDateTimeIn(str, t, ev.s.dates)
+	} else {
+		out, err = sqltypes.Convert(v, vt, t, st)
+	}
 	if err != nil {
 		if try {
 			return nil, t, nil
@@ -122,6 +129,8 @@ func (ev *evaluator) globalVar(name string) (any, sqltypes.Type, error) {
 		return int64(s.spid), sqltypes.SmallIntType, nil
 	case "@@ROWCOUNT":
 		return s.rowcount, sqltypes.IntType, nil
+	case "@@FETCH_STATUS":
+		return s.fetchStatus, sqltypes.IntType, nil
 	case "@@ERROR":
 		return int64(s.lastError), sqltypes.IntType, nil
 	case "@@IDENTITY":
@@ -131,9 +140,11 @@ func (ev *evaluator) globalVar(name string) (any, sqltypes.Type, error) {
 	case "@@SERVICENAME":
 		return "MSSQLSERVER", sqltypes.NVarCharType(128), nil
 	case "@@LANGUAGE":
-		return "us_english", sqltypes.NVarCharType(128), nil
+		return s.language().Name, sqltypes.NVarCharType(128), nil
+	case "@@LANGID":
+		return int64(s.language().LangID), sqltypes.SmallIntType, nil
 	case "@@DATEFIRST":
-		return int64(7), sqltypes.TinyIntType, nil
+		return s.dateFirst(), sqltypes.TinyIntType, nil
 	case "@@LOCK_TIMEOUT":
 		return s.lockTimeout, sqltypes.IntType, nil
 	case "@@MAX_PRECISION":

@@ -342,7 +342,7 @@ func (ev *evaluator) call(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, err
 		if err != nil || v == nil {
 			return nil, sqltypes.IntType, err
 		}
-		n, err := datePart(part, v)
+		n, err := datePart(part, v, ev.s.dateFirst())
 		return n, sqltypes.IntType, err
 	case "EOMONTH":
 		v, _, err := ev.dateArgs(append(args[:1:1], args[0]), append(types[:1:1], types[0]))

@@ -38,7 +38,8 @@ func (ev *evaluator) dateArgs(args []any, types []sqltypes.Type) (any, any, erro
 	return out[0], out[1], nil
 }
 
-func datePart(part string, v any) (int64, error) {
+// datePart is DATEPART; weekday counts from dateFirst (@@DATEFIRST).
+func datePart(part string, v any, dateFirst int64) (int64, error) {
 	tm, ok := sqltypes.ToTime(v)
 	if !ok {
 		return 0, msg(8116, 16, 1, "Argument data type is invalid for argument 2 of datepart function.")
@@ -55,7 +56,7 @@ func datePart(part string, v any) (int64, error) {
 	case "day", "dd", "d":
 		return int64(tm.Day()), nil
 	case "weekday", "dw", "w":
-		return int64(tm.Weekday()) + 1, nil
+		return weekday(int(tm.Weekday()), dateFirst), nil
 	case "hour", "hh":
 		return int64(tm.Hour()), nil
 	case "minute", "mi", "n":

@@ -196,7 +196,9 @@ func (s *session) runProc(ctx context.Context, p *procedure, args []procArg, w t
 	if err != nil {
 		return 0, nil, err
 	}
+	s.procDepth++
 	err = s.runList(ctx, p.body, fr, w)
+	s.procDepth--
 	var rs *returnSignal
 	if errors.As(err, &rs) {
 		return rs.status, fr, nil
@@ -229,7 +231,16 @@ func (s *session) execUserProc(ctx context.Context, p *procedure, x *tsql.ExecSt
 	if err != nil {
 		return err
 	}
+	pw, _ := w.(tds.ProcWriter)
+	if pw != nil {
+		pw.EnterProc()
+	}
 	status, inner, err := s.runProc(ctx, p, args, w)
+	if pw != nil {
+		if werr := pw.ExitProc(status, err == nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if err != nil {
 		return err
 	}

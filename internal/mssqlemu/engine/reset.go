@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tds"
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
@@ -14,7 +15,7 @@ var _ tds.SessionResetter = (*session)(nil)
 // being reused): an open transaction is rolled back unless keepTransaction
 // (the "reset, keep transaction" flag), SET options return to their login
 // defaults, @@ERROR/@@IDENTITY/@@ROWCOUNT are cleared and the current
-// database becomes the login's again.
+// database becomes the login's again; global cursors are deallocated.
 func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.ResultWriter) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -41,6 +42,10 @@ func (s *session) ResetSession(ctx context.Context, keepTransaction bool, w tds.
 	s.rowcount = 0
 	s.lastError = 0
 	s.identity = nil
+	s.cursors = nil // sp_reset_connection deallocates the global cursors
+	s.fetchStatus = fetchNotFetch
+	s.dates, s.dateFirstSet = sqltypes.DateSettings{}, 0
+	s.fmtOnly = false
 	loginDB := "master"
 	if s.login.Database != "" {
 		if d := s.e.db(s.login.Database); d != nil {

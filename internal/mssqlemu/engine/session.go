@@ -44,13 +44,22 @@ type session struct {
 	globalTemps []*Table              // ##temp tables this session created
 	tempProcs   map[string]*procedure // #procedures of this session
 	fr          *frame                // the frame of the statement running
+	cursors     map[string]*cursor    // GLOBAL cursors by lower-case name
+	fetchStatus int64                 // @@FETCH_STATUS
+	procDepth   int                   // nesting of user procedures running
+	fmtOnly     bool                  // SET FMTONLY ON (fmtonly.go)
+
+	dates        sqltypes.DateSettings // SET LANGUAGE and DATEFORMAT (language.go)
+	dateFirstSet int64                 // SET DATEFIRST; 0 means the language's
 }
 
 // frame holds one batch's (or sp_executesql's) local variables.
 type frame struct {
 	vars   map[string]*variable
 	tables map[string]*Table // table variables
-	text   string            // the batch text, for DDL history
+	// cursors are the LOCAL cursors of the batch or procedure.
+	cursors map[string]*cursor
+	text    string // the batch text, for DDL history
 }
 
 type variable struct {
@@ -63,7 +72,7 @@ func newFrame(text string) *frame {
 }
 
 func newSession(e *Engine, spid int32, db string, req tds.LoginRequest) *session {
-	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions,
+	return &session{e: e, spid: spid, login: req, dbName: db, iso: tsql.ReadCommitted, lockTimeout: -1, options: defaultOptions, fetchStatus: fetchNotFetch,
 		connected: e.cfg.Now(), connID: sqltypes.NewGUID()}
 }
 
@@ -134,8 +143,20 @@ func (s *session) runList(ctx context.Context, stmts []tsql.Statement, fr *frame
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := s.exec(ctx, st, fr, w)
+		if s.fmtOnly && !runsUnderFmtOnly(st) {
+			if err := s.plainDone(w); err != nil {
+				return err
+			}
+			continue
+		}
+		tw := &doneTracker{ResultWriter: w}
+		err := s.exec(ctx, st, fr, tw)
 		if err == nil {
+			if ownsDone(st) && !tw.done {
+				if err := s.plainDone(w); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err == errBreak || err == errContinue {
@@ -215,20 +236,29 @@ func (s *session) exec(ctx context.Context, st tsql.Statement, fr *frame, w tds.
 		if err != nil {
 			return err
 		}
+		if err := s.plainDone(w); err != nil {
+			return err
+		}
+		// A branch or loop body is a statement list of one: it ends
+		// with its own DONE, and its errors are handled as any
+		// statement's.
 		if ok {
-			return s.exec(ctx, x.Then, fr, w)
+			return s.runList(ctx, []tsql.Statement{x.Then}, fr, w)
 		}
 		if x.Else != nil {
-			return s.exec(ctx, x.Else, fr, w)
+			return s.runList(ctx, []tsql.Statement{x.Else}, fr, w)
 		}
 		return nil
 	case *tsql.WhileStmt:
 		for {
 			ok, err := s.evalCond(x.Cond, fr)
-			if err != nil || !ok {
+			if err != nil {
 				return err
 			}
-			err = s.exec(ctx, x.Body, fr, w)
+			if err := s.plainDone(w); err != nil || !ok {
+				return err
+			}
+			err = s.runList(ctx, []tsql.Statement{x.Body}, fr, w)
 			if err == errBreak {
 				return nil
 			}
@@ -488,4 +518,67 @@ func (s *session) execDynamic(ctx context.Context, x *tsql.ExecStmt, fr *frame, 
 		return err
 	}
 	return s.runText(ctx, sb.String(), newFrame(""), w)
+}
+
+// doneTracker notes whether a statement ended itself with a DONE (a
+// result set, a row count, PRINT) or a DONEPROC.
+type doneTracker struct {
+	tds.ResultWriter
+	done bool
+}
+
+func (d *doneTracker) Done(count int64, hasCount bool) error {
+	d.done = true
+	return d.ResultWriter.Done(count, hasCount)
+}
+
+// EnterProc and ExitProc pass a procedure's bounds on when the writer
+// marks them.
+func (d *doneTracker) EnterProc() {
+	if pw, ok := d.ResultWriter.(tds.ProcWriter); ok {
+		pw.EnterProc()
+	}
+}
+
+func (d *doneTracker) ExitProc(status int32, ok bool) error {
+	d.done = true
+	if pw, isPW := d.ResultWriter.(tds.ProcWriter); isPW {
+		return pw.ExitProc(status, ok)
+	}
+	return nil
+}
+
+// ownsDone reports whether a statement ends with a DONE of its own when it
+// sent none: "A DONE token is returned for each SQL statement in the SQL
+// batch except variable declarations", and DONEINPROC "for each executed
+// SQL statement within a stored procedure" (MS-TDS 2.2.7.6, 2.2.7.7).
+// Blocks are not statements of their own; IF and WHILE send one per
+// evaluation of their condition (exec).
+func ownsDone(st tsql.Statement) bool {
+	switch st.(type) {
+	case *tsql.DeclareStmt, *tsql.BlockStmt, *tsql.TryCatchStmt, *tsql.IfStmt, *tsql.WhileStmt:
+		return false
+	}
+	return true
+}
+
+// plainDone ends a statement without a result set or row count. Inside a
+// stored procedure under SET NOCOUNT ON no token is sent: "SET NOCOUNT ON
+// prevents the sending of DONEINPROC messages to the client for each
+// statement in a stored procedure"
+// (https://learn.microsoft.com/en-us/sql/t-sql/statements/set-nocount-transact-sql).
+func (s *session) plainDone(w tds.ResultWriter) error {
+	if s.nocount && s.procDepth > 0 {
+		return nil
+	}
+	return w.Done(0, false)
+}
+
+// countDone ends a statement that changed count rows: with the count
+// unless NOCOUNT is on, and as plainDone then.
+func (s *session) countDone(w tds.ResultWriter, count int64) error {
+	if s.nocount {
+		return s.plainDone(w)
+	}
+	return w.Done(count, true)
 }

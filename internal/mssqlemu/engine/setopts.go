@@ -21,7 +21,7 @@ func emulatedOnOff(option string) (on, ok bool) {
 	case "ANSI_NULLS", "ANSI_NULL_DFLT_ON", "ANSI_PADDING", "ANSI_WARNINGS", "CONCAT_NULL_YIELDS_NULL", "QUOTED_IDENTIFIER":
 		return true, true
 	case "ANSI_DEFAULTS", // ON would turn on IMPLICIT_TRANSACTIONS
-		"ANSI_NULL_DFLT_OFF", "FMTONLY", "IMPLICIT_TRANSACTIONS", "NOEXEC", "NUMERIC_ROUNDABORT", "PARSEONLY",
+		"ANSI_NULL_DFLT_OFF", "IMPLICIT_TRANSACTIONS", "NOEXEC", "NUMERIC_ROUNDABORT", "PARSEONLY",
 		"SHOWPLAN_ALL", "SHOWPLAN_TEXT", "SHOWPLAN_XML":
 		return false, true
 	}
@@ -44,20 +44,14 @@ func checkOnOff(option string, on bool) error {
 	return nil
 }
 
-// checkValueOption refuses SET ROWCOUNT, DATEFORMAT, DATEFIRST and
-// LANGUAGE values other than the defaults the engine behaves as.
+// checkValueOption refuses SET ROWCOUNT values other than the default the
+// engine behaves as (LANGUAGE, DATEFORMAT and DATEFIRST are language.go's).
 func (ev *evaluator) checkValueOption(x *tsql.SetValueStmt) error {
 	option := strings.ToUpper(x.Option)
 	var want []string
 	switch option {
 	case "ROWCOUNT":
 		want = []string{"0"}
-	case "DATEFORMAT":
-		want = []string{"mdy"}
-	case "DATEFIRST":
-		want = []string{"7"}
-	case "LANGUAGE":
-		want = []string{"us_english", "english"}
 	default:
 		return nil
 	}

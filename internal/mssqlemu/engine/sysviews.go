@@ -97,6 +97,16 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 				int64(0), "MULTI_USER", false, int64(0), "ONLINE", si, sid, db.ReadCommittedSnap, rm, rmd, db.CDCEnabled, false, int64(0), "NONE"})
 		}
 		return rel
+	case "syslanguages":
+		// The columns whose values sqltypes.Languages holds; days,
+		// upgrade and msglangid are left out rather than guessed.
+		rel := &relation{cols: cols(c("langid", tSmall), c("dateformat", sqltypes.Type{ID: sqltypes.NChar, Length: 3, Collation: sqltypes.DefaultCollation}), c("datefirst", tTiny), c("name", tName),
+			c("alias", tName), cn("months", sqltypes.NVarCharType(372)), cn("shortmonths", sqltypes.NVarCharType(132)), c("lcid", tInt))}
+		for _, l := range sqltypes.Languages {
+			rel.rows = append(rel.rows, []any{int64(l.LangID), l.DateFormat, int64(l.DateFirst), l.Name, l.Alias,
+				strings.Join(l.Months, ","), strings.Join(l.ShortMonths, ","), int64(l.LCID)})
+		}
+		return rel
 	case "schemas":
 		rel := &relation{cols: cols(c("name", tName), c("schema_id", tInt), cn("principal_id", tInt))}
 		for _, sc := range sortedSchemas(d) {

@@ -224,11 +224,15 @@ func toFloat(v any, from, to Type) (float64, error) {
 }
 
 func toDateTime(v any, from, to Type, style int) (any, error) {
+	return toDateTimeIn(v, from, to, style, DateSettings{})
+}
+
+func toDateTimeIn(v any, from, to Type, style int, ds DateSettings) (any, error) {
 	var c civil
 	switch x := v.(type) {
 	case string:
-		dmy := style == 3 || style == 103 || style == 4 || style == 104 || style == 5 || style == 105
-		p, ok := parseCivil(x, dmy)
+		dmy := style == 3 || style == 103 || style == 4 || style == 104 || style == 5 || style == 105 || style < 0 && ds.dmy()
+		p, ok := parseCivil(x, dmy, ds.lang())
 		if !ok {
 			return nil, errf(241, "Conversion failed when converting date and/or time from character string.")
 		}

@@ -163,17 +163,16 @@ var (
 	reSlash   = regexp.MustCompile(`^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})`)
 	reYSlash  = regexp.MustCompile(`^(\d{4})[/.](\d{1,2})[/.](\d{1,2})`)
 	reCompact = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})(?:$|[\sT])`)
-	reAlpha   = regexp.MustCompile(`(?i)^([a-z]{3})[a-z]*\s+(\d{1,2}),?\s+(\d{4})`)
-	reAlphaD  = regexp.MustCompile(`(?i)^(\d{1,2})\s+([a-z]{3})[a-z]*,?\s+(\d{4})`)
+	reAlpha   = regexp.MustCompile(`^(\pL+)\.?\s+(\d{1,2}),?\s+(\d{4})`)
+	reAlphaD  = regexp.MustCompile(`^(\d{1,2})\s+(\pL+)\.?,?\s+(\d{4})`)
 	reTime    = regexp.MustCompile(`(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.:](\d{1,7}))?)?\s*(AM|PM)?$`)
 	reTimeAP  = regexp.MustCompile(`(?i)^(\d{1,2})\s*(AM|PM)$`)
 )
 
-var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-
-// parseCivil reads a date/time string as SQL Server does under
-// us_english (DATEFORMAT mdy); dmy is set by CONVERT styles 3/103/104/105.
-func parseCivil(s string, dmy bool) (civil, bool) {
+// parseCivil reads a date/time string as SQL Server does, with month names
+// of lang; dmy is the date order (SET DATEFORMAT, SET LANGUAGE, or CONVERT
+// styles 3/103/104/105).
+func parseCivil(s string, dmy bool, lang *Language) (civil, bool) {
 	s = strings.TrimSpace(s)
 	var c civil
 	if s == "" {
@@ -221,10 +220,10 @@ func parseCivil(s string, dmy bool) (civil, bool) {
 		}
 		rest, hasDate = s[len(m[0]):], true
 	} else if m := reAlpha.FindStringSubmatch(s); m != nil {
-		mo = monthIndex(m[1])
+		mo = lang.month(m[1])
 		d, y, rest, hasDate = atoi(m[2]), atoi(m[3]), s[len(m[0]):], mo > 0
 	} else if m := reAlphaD.FindStringSubmatch(s); m != nil {
-		mo = monthIndex(m[2])
+		mo = lang.month(m[2])
 		d, y, rest, hasDate = atoi(m[1]), atoi(m[3]), s[len(m[0]):], mo > 0
 	}
 	if hasDate {
@@ -276,14 +275,4 @@ func parseCivil(s string, dmy bool) (civil, bool) {
 	}
 	c.ticks = int64(h*3600+mi*60+sec)*ticksPerSecond + frac
 	return c, true
-}
-
-func monthIndex(s string) int {
-	s = strings.ToLower(s)
-	for i, n := range monthNames {
-		if n == s {
-			return i + 1
-		}
-	}
-	return 0
 }

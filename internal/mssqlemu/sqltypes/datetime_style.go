@@ -1,9 +1,6 @@
 package sqltypes
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Date and time styles of CONVERT, as Microsoft's table gives them:
 // https://learn.microsoft.com/en-us/sql/t-sql/functions/cast-and-convert-transact-sql#date-and-time-styles
@@ -63,7 +60,7 @@ func (p dtParts) iso8601Fraction() string {
 // styleParts returns style's date part, its time part (either may be
 // empty) and what joins them; ok is false for an unknown style.
 func styleParts(p dtParts, style int) (date, tod, sep string, ok bool) {
-	mon := strings.ToUpper(monthNames[p.mo-1][:1]) + monthNames[p.mo-1][1:]
+	mon := USEnglish.ShortMonths[p.mo-1]
 	yy := fmt.Sprintf("%02d", p.y%100)
 	h12, ampm := p.h%12, "AM"
 	if h12 == 0 {

@@ -117,6 +117,18 @@ type ResultWriter interface {
 	TransactionRolledBack(descriptor uint64) error
 }
 
+// ProcWriter is implemented by ResultWriters that mark the statements of
+// a stored procedure run by EXEC in a batch, as SQL Server does (MS-TDS
+// 2.2.7.7 and 2.2.7.8: "A DONEINPROC token is sent for each executed SQL
+// statement within a stored procedure"; a DONEPROC "is also generated for
+// stored procedures executed through SQL statements"). Between EnterProc
+// and ExitProc statements end with DONEINPROC; ExitProc with ok sends the
+// procedure's RETURNSTATUS and DONEPROC.
+type ProcWriter interface {
+	EnterProc()
+	ExitProc(status int32, ok bool) error
+}
+
 // Message is an SQL Server message: an error when Class > 10, else
 // information. Numbers, classes and states follow SQL Server's own.
 type Message struct {

@@ -27,6 +27,7 @@ type response struct {
 	err error // write error: the connection is unusable
 
 	inProc          bool     // statement DONEs are DONEINPROC (RPC)
+	procDepth       int      // procedures entered by EXEC in a batch
 	call            *RPCCall // the RPC call running, for RETURNVALUE ordinals
 	cols            []Column
 	stmtHasCols     bool
@@ -39,7 +40,10 @@ type response struct {
 	fatal bool
 }
 
-var _ ResultWriter = (*response)(nil)
+var (
+	_ ResultWriter = (*response)(nil)
+	_ ProcWriter   = (*response)(nil)
+)
 
 func newResponse(c *conn, ctx context.Context) *response {
 	return &response{c: c, ctx: ctx}
@@ -202,7 +206,7 @@ func (r *response) Done(count int64, hasCount bool) error {
 		cmd = cmdSelect
 	}
 	tok := tokDone
-	if r.inProc {
+	if r.inProc || r.procDepth > 0 {
 		tok = tokDoneInProc
 	}
 	if count < 0 {
@@ -210,6 +214,23 @@ func (r *response) Done(count int64, hasCount bool) error {
 	}
 	r.setPending(tok, status, cmd, uint64(count))
 	r.cols, r.stmtHasCols, r.stmtErr = nil, false, false
+	return r.err
+}
+
+// EnterProc starts a stored procedure run by EXEC.
+func (r *response) EnterProc() { r.procDepth++ }
+
+// ExitProc ends it: RETURNSTATUS and DONEPROC when it ran to its end.
+func (r *response) ExitProc(status int32, ok bool) error {
+	r.procDepth--
+	if !ok {
+		return r.err
+	}
+	if err := r.check(); err != nil {
+		return err
+	}
+	r.token(func(w *wbuf) { writeReturnStatus(w, status) })
+	r.setPending(tokDoneProc, doneFinal, cmdNone, 0)
 	return r.err
 }
 

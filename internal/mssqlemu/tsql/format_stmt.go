@@ -287,7 +287,9 @@ func (f *formatter) controlStmt(s Statement) {
 	case nil:
 		f.w("<nil>")
 	default:
-		f.w("<?>")
+		if !f.formatCursor(s) {
+			f.w("<?>")
+		}
 	}
 }
 

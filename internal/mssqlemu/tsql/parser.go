@@ -302,7 +302,14 @@ func (p *parser) parseStatement(batchStart bool) (Statement, error) {
 	case "SET":
 		return p.parseSet()
 	case "DECLARE":
+		if p.cursorAhead() {
+			return p.parseDeclareCursor()
+		}
 		return p.parseDeclare()
+	case "OPEN", "CLOSE", "DEALLOCATE":
+		return p.parseCursorStmt()
+	case "FETCH":
+		return p.parseFetch()
 	case "EXEC", "EXECUTE":
 		p.i++
 		return p.parseExecBody(t.pos(), false)

@@ -119,7 +119,9 @@ func (w *walker) node(n Node) {
 	case *ExecArg:
 		w.node(n.Value)
 	default:
-		w.control(n)
+		if !w.walkCursor(n) {
+			w.control(n)
+		}
 	}
 }
 
