@@ -498,7 +498,9 @@ func (a *Applier) ensureTable(ctx context.Context, tx pgx.Tx, t *TargetTable, pe
 		return err
 	}
 	if len(cols) == 0 {
-		if a.noSchemaSync {
+		// The bookkeeping schema's tables (the heartbeat's) are the
+		// consumer's own, made whatever SYNC_SCHEMA says.
+		if a.noSchemaSync && t.Schema != a.bk {
 			return &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("does not exist, and schema synchronization is off (SYNC_SCHEMA=off): "+
 				"create it with a primary key or unique index on (%s), or set SYNC_SCHEMA=on", strings.Join(t.Key, ", "))}
 		}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -83,10 +84,86 @@ func Transient(err error) bool {
 	return false
 }
 
+// stableAfter is how long writes must go on without a failure before an
+// outage is said to be over: a pass may write batches (heartbeats, say)
+// before it meets the one that keeps failing, and that is no recovery.
+const stableAfter = 2 * time.Second
+
+// outage is the state of a failure under way, logged once when it begins
+// and once when writes have gone on for stableAfter.
+type outage struct {
+	mu       sync.Mutex
+	log      *slog.Logger
+	began    time.Time // zero: none under way
+	attempts int
+	confirm  *time.Timer // pending "over"
+}
+
+// failed records a failed pass and reports whether it begins an outage.
+func (o *outage) failed(err error, window time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.confirm != nil {
+		o.confirm.Stop()
+		o.confirm = nil
+	}
+	o.attempts++
+	if !o.began.IsZero() {
+		o.log.Debug("capture: still failing", "attempt", o.attempts, "err", err)
+		return false
+	}
+	o.began = time.Now()
+	o.log.Warn("capture: outage, retrying from the last committed position", "cause", err, "retry_window", window)
+	return true
+}
+
+// wrote records a successful write: the outage is over once writes go on
+// for stableAfter without another failure.
+func (o *outage) wrote() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.began.IsZero() || o.confirm != nil {
+		return
+	}
+	o.confirm = time.AfterFunc(stableAfter, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.confirm == nil {
+			return
+		}
+		o.log.Info("capture: outage over, writing again", "lasted", time.Since(o.began).Round(time.Second), "attempts", o.attempts)
+		o.began, o.attempts, o.confirm = time.Time{}, 0, nil
+	})
+}
+
+// since is how long the outage under way has lasted, with its attempts.
+func (o *outage) since() (time.Duration, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return time.Since(o.began), o.attempts
+}
+
+// stop ends the outage's bookkeeping when Run returns; with done (the
+// source finished, or the program stops) an outage whose writes had
+// resumed is over at once.
+func (o *outage) stop(done bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.confirm == nil {
+		return
+	}
+	o.confirm.Stop()
+	if done {
+		o.log.Info("capture: outage over, writing again", "lasted", time.Since(o.began).Round(time.Second), "attempts", o.attempts)
+	}
+	o.confirm = nil
+}
+
 // Run loops until ctx ends (nil), the source is done (nil: the snapshot
 // alone was asked for), or an error that is not transient, or transient for
 // longer than the retry window, stops it. An outage is logged once when it
-// begins, with its cause, and once when it ends, not at every attempt.
+// begins, with its cause, and once when writes have gone on for
+// stableAfter, not at every attempt.
 func Run(ctx context.Context, cfg Config, d Deps) error {
 	log := d.Logger
 	if log == nil {
@@ -103,10 +180,9 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 	bo := p.Backoff()
 	var (
 		w          Writer
-		outage     time.Time // zero: none under way
-		attempts   int
 		resnapshot bool
 	)
+	out := &outage{log: log}
 	defer func() {
 		if w != nil {
 			w.Close()
@@ -133,15 +209,12 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 				if err := w.Write(ctx, b); err != nil {
 					return err
 				}
-				if !outage.IsZero() {
-					log.Info("capture: outage over, writing again", "lasted", time.Since(outage).Round(time.Second), "attempts", attempts)
-					outage, attempts = time.Time{}, 0
-					bo.Reset()
-				}
+				out.wrote()
 				return nil
 			})
 		}()
 		if ctx.Err() != nil || err == nil { // err == nil: SYNC_INCREMENTAL=off and the snapshot is done
+			out.stop(true)
 			return nil
 		}
 		ready(false, err.Error())
@@ -155,27 +228,26 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 			w = nil
 		}
 		if !Transient(err) {
+			out.stop(false)
 			return err
 		}
-		attempts++
+		if out.failed(err, p.Window) {
+			bo.Reset()
+		}
 		if p.OnRetry != nil {
 			p.OnRetry("capture")
 		}
-		if outage.IsZero() {
-			outage = time.Now()
-			log.Warn("capture: outage, retrying from the last committed position", "cause", err, "retry_window", p.Window)
-		} else {
-			log.Debug("capture: still failing", "attempt", attempts, "err", err)
-		}
-		if p.Window < 0 || time.Since(outage) >= p.Window {
+		lasted, attempts := out.since()
+		if p.Window < 0 || lasted >= p.Window {
 			return fmt.Errorf("capture: gave up after %d attempts in %s (RETRY_WINDOW %s): %w",
-				attempts, time.Since(outage).Round(time.Second), p.Window, err)
+				attempts, lasted.Round(time.Second), p.Window, err)
 		}
-		wait := min(bo.Next(), p.Window-time.Since(outage))
+		wait := min(bo.Next(), p.Window-lasted)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			out.stop(true)
 			return nil
 		case <-t.C:
 		}

@@ -134,3 +134,80 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+// flapping is a reader whose passes write a batch that succeeds (a
+// heartbeat before the change that fails) and then the failing one, until
+// the writer is fixed.
+type flapping struct{ passes int }
+
+func (f *flapping) Run(ctx context.Context, _ source.Position, emit func(context.Context, source.Batch) error) error {
+	f.passes++
+	before := source.Position{Snapshot: source.SnapshotPosition{Done: true}}
+	before.Stream.CommitLSN[9] = byte(f.passes)
+	if err := emit(ctx, source.Batch{Position: before}); err != nil {
+		return err
+	}
+	after := before
+	after.Stream.CommitLSN[8] = 1
+	return emit(ctx, source.Batch{Position: after})
+}
+
+type failPast struct {
+	n     *int
+	until int
+}
+
+func (w *failPast) Write(_ context.Context, b source.Batch) error {
+	if b.Position.Stream.CommitLSN[8] == 1 {
+		*w.n++
+		if *w.n <= w.until {
+			return fmt.Errorf("register schema: %w", kafka.ErrRetriable)
+		}
+	}
+	return nil
+}
+func (w *failPast) Close() {}
+
+// TestFlappingPassesAreOneOutage: a pass that writes a batch before the one
+// that keeps failing does not end the outage; the outage is logged once
+// when it begins and once when writes go on.
+func TestFlappingPassesAreOneOutage(t *testing.T) {
+	var buf bytes.Buffer
+	var n int
+	r := &flapping{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := Run(ctx, Config{Retry: retry.Policy{Window: time.Hour, Initial: time.Millisecond, Max: 2 * time.Millisecond}}, Deps{
+		Reader: &stopAfter{r: r, cancel: cancel, passes: 5},
+		Load:   func(context.Context) (source.Position, error) { return source.Position{}, nil },
+		NewWriter: func(context.Context) (Writer, error) {
+			return &failPast{n: &n, until: 3}, nil
+		},
+		Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(buf.String(), "capture: outage,"); got != 1 {
+		t.Errorf("outage begun logged %d times, want once:\n%s", got, buf.String())
+	}
+	if got := strings.Count(buf.String(), "capture: outage over"); got != 1 {
+		t.Errorf("outage end logged %d times, want once:\n%s", got, buf.String())
+	}
+}
+
+// stopAfter ends the run (by cancelling) after the given number of passes
+// of r, so that a reader that never returns nil can be tested.
+type stopAfter struct {
+	r      *flapping
+	cancel context.CancelFunc
+	passes int
+}
+
+func (s *stopAfter) Run(ctx context.Context, pos source.Position, emit func(context.Context, source.Batch) error) error {
+	err := s.r.Run(ctx, pos, emit)
+	if err == nil && s.r.passes >= s.passes {
+		s.cancel()
+	}
+	return err
+}

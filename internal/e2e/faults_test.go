@@ -44,6 +44,21 @@ func warnings(log, msg string) int {
 	return n
 }
 
+// outageLogged waits until the producer's log holds as many ends of
+// capture outages as beginnings (an end is logged once writes have gone on
+// for a couple of seconds), for at most ten seconds, and returns both.
+func outageLogged(p *process) (began, ended int) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log := p.output()
+		began, ended = warnings(log, "capture: outage,"), lines(log, "capture: outage over")
+		if began == ended || time.Now().After(deadline) {
+			return began, ended
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // lines counts the log lines holding all of msgs.
 func lines(log string, msgs ...string) int {
 	n := 0
@@ -121,12 +136,12 @@ func TestSourceOutageRecovers(t *testing.T) {
 	if attempts > 30 {
 		t.Errorf("%d connection attempts to SQL Server in a 4s outage: a busy loop", attempts)
 	}
-	log := prod.output()
-	if n := warnings(log, "capture: outage,"); n != 1 {
-		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", n, log)
+	began, ended := outageLogged(prod)
+	if began != 1 {
+		t.Errorf("the outage was logged at warn level %d times, want once when it began:\n%s", began, prod.output())
 	}
-	if lines(log, "capture: outage over") != 1 {
-		t.Errorf("the outage's end was not logged once:\n%s", log)
+	if ended != 1 {
+		t.Errorf("the outage's end was logged %d times, want once:\n%s", ended, prod.output())
 	}
 }
 
@@ -227,11 +242,10 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 	if p := rep.problems(); p != "" {
 		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
 	}
-	log := prod.output()
-	began, ended := warnings(log, "capture: outage,"), lines(log, "capture: outage over")
+	began, ended := outageLogged(prod)
 	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
 	if began > 1 || began != ended {
-		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, log)
+		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, prod.output())
 	}
 }
 
@@ -259,7 +273,7 @@ func TestRegistryOutageRecovers(t *testing.T) {
 	if strings.Contains(cons.output(), "dead-letter") {
 		t.Errorf("the consumer dead-lettered records during a registry outage:\n%s", cons.output())
 	}
-	began, ended := warnings(prod.output(), "capture: outage,"), lines(prod.output(), "capture: outage over")
+	began, ended := outageLogged(prod)
 	t.Logf("producer: %d outages logged, %d ends; consumer: %d failures logged, %d recoveries", began, ended,
 		warnings(cons.output(), "transient failure"), lines(cons.output(), "recovered"))
 	if began > 1 || began != ended {
