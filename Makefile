@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 STACK_DIR ?= .devstack
 PG_BIN ?= /usr/lib/postgresql/15/bin
-TEST_TIMEOUT ?= 14m
+TEST_TIMEOUT ?= 25m
 
 PROGRAMS := producer consumer mssqlemu devstack demo
 
@@ -73,7 +73,7 @@ test:
 	CHAOS_REPORT=$(CURDIR)/.chaos-report $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	@cat .chaos-report 2>/dev/null || true
 
-# chaos runs only the crash test, with more trials than make test's 6 and its
+# chaos runs only the crash test, with more trials than make test's 4 and its
 # summary printed: CHAOS_TRIALS=50 make chaos; CHAOS_SEED=<seed> reproduces a run.
 CHAOS_TRIALS ?= 20
 chaos:

@@ -32,10 +32,10 @@ import (
 // commit in another order than they began (deadlock victims are
 // rolled back and counted), and then checks that the target equals the source row for row and
 // that the consumers' audit shows every committed change record applied
-// exactly once. CHAOS_TRIALS sets the number of trials (default 6) and
+// exactly once. CHAOS_TRIALS sets the number of trials (default 4) and
 // CHAOS_SEED the random seed, which every run prints.
 func TestChaos(t *testing.T) {
-	trials := 6
+	trials := 4
 	if v := os.Getenv("CHAOS_TRIALS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
