@@ -95,7 +95,11 @@ func run(ctx context.Context) error {
 	}
 	defer pool.Close()
 	target := fmt.Sprintf("%s:%d/%s", pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database)
-	if err := policy.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
+	// A server that is starting up or shutting down (57P03, 57P01) answers
+	// with an error the generic classifier does not know: it is an outage.
+	connect := policy
+	connect.Transient = func(err error) bool { return retry.IsTransient(err) || apply.IsTransient(err) }
+	if err := connect.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
 		return fmt.Errorf("%w (check TARGET_DSN and that the database is up)", err)
 	}
 	router, err := newRouter(cfg)
