@@ -54,6 +54,13 @@ type Config struct {
 	// changes committed after it starts. NoStream turns streaming off
 	// (incremental synchronization): Run returns once the snapshot is done.
 	NoSnapshot, NoStream bool
+	// ResnapshotLost takes a new snapshot of a table whose changes the CDC
+	// cleanup job removed before they were read, while the other tables
+	// stream on (the producer's RETENTION_LOSS=resnapshot); the table's
+	// events carry a new incarnation from then on (event.TableIncarnation)
+	// so that consumers replace its rows. Otherwise, and always when
+	// NoSnapshot is set, Run fails with a *RetentionError.
+	ResnapshotLost bool
 	// Name is the logical server name put in every event's Source.Name (the
 	// topic prefix); Version is this program's version for Source.Version.
 	Name    string

@@ -54,6 +54,11 @@ type TableSnapshot struct {
 	// Stopped says why the table is no longer read (DDL the pipeline cannot
 	// follow, CDC disabled); empty while it is read.
 	Stopped string
+	// Resnapshot is the capture instance's minimum LSN when changes of the
+	// table were found cleaned up before they were read and the table was
+	// snapshotted again (Config.ResnapshotLost); zero if never. Its events
+	// carry it in their incarnation (event.TableIncarnation).
+	Resnapshot lsn.LSN
 	// Estimate is the table's estimated rows when its snapshot (re)started,
 	// StartedMs when it first started and UpdatedMs when its last chunk
 	// was read (Unix milliseconds): for progress shown without the
@@ -162,6 +167,7 @@ type tableSnapshotJSON struct {
 	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
 	Added          []string `json:"added,omitempty"`
 	Stopped        string   `json:"stopped,omitempty"`
+	Resnapshot     string   `json:"resnapshot,omitempty"`
 	Estimate       int64    `json:"estimate,omitempty"`
 	StartedMs      int64    `json:"started_ms,omitempty"`
 	UpdatedMs      int64    `json:"updated_ms,omitempty"`
@@ -186,6 +192,9 @@ func (p Position) MarshalJSON() ([]byte, error) {
 				Estimate: t.Estimate, StartedMs: t.StartedMs, UpdatedMs: t.UpdatedMs}
 			if !t.InstanceMinLSN.IsZero() {
 				tj.InstanceMinLSN = t.InstanceMinLSN.String()
+			}
+			if !t.Resnapshot.IsZero() {
+				tj.Resnapshot = t.Resnapshot.String()
 			}
 			j.Snapshot.Tables[k] = tj
 		}
@@ -221,6 +230,9 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 				Estimate: tj.Estimate, StartedMs: tj.StartedMs, UpdatedMs: tj.UpdatedMs}
 			if t.InstanceMinLSN, err = parseLSN(tj.InstanceMinLSN); err != nil {
 				return fmt.Errorf("source position: table %s: %w", k, err)
+			}
+			if t.Resnapshot, err = parseLSN(tj.Resnapshot); err != nil {
+				return fmt.Errorf("source position: table %s: resnapshot: %w", k, err)
 			}
 			q.Snapshot.Tables[k] = t
 		}

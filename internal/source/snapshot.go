@@ -223,7 +223,7 @@ func (r *Reader) sourceBlock(ts *tableState, snap string, tsMs int64, change, co
 	}
 	return event.Source{Version: r.cfg.Version, Connector: "sqlserver", Name: r.cfg.Name, TsMs: tsMs, Snapshot: snap,
 		Db: ts.t.Database, Schema: ts.t.Schema, Table: ts.t.Name, ChangeLSN: change, CommitLSN: commit, EventSerialNo: serial,
-		Incarnation: inc}
+		Incarnation: event.TableIncarnation(inc, ts.resnapshot)}
 }
 
 // estimateRows returns the table's row count from sys.partitions, else
