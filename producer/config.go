@@ -40,6 +40,7 @@ type Config struct {
 	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
 	SyncIncremental   string        `env:"SYNC_INCREMENTAL,default=on" help:"on streams the changes after the snapshot (DTS's incremental synchronization); off exits (status 0) once the snapshot is done."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
+	RetentionLoss     string        `env:"RETENTION_LOSS,default=stop" help:"What to do when the CDC cleanup job removed changes of a table that the producer had not read yet (it was down or behind for longer than the retention): stop (say which table, its position and the capture instance's minimum LSN, and exit) or resnapshot (take a new snapshot of just those tables while the others stream on; consumers replace those tables' rows with the new snapshot's, so rows deleted meanwhile go too)."`
 	HeartbeatTable    string        `env:"HEARTBEAT_TABLE,default=dbo.dts_log_heart_beat" help:"Heartbeat table in the source database (schema.table; off: none), as DTS's: created and enabled for CDC at start when the login may (otherwise the precheck gives a DBA the statements), one row per SOURCE_NAME updated every HEARTBEAT_INTERVAL. Its changes travel like a table's, so the consumer measures latency and the position moves while the tables are idle; the consumer never writes them into user tables."`
 	HeartbeatInterval time.Duration `env:"HEARTBEAT_INTERVAL,default=1s" help:"How often the producer updates its heartbeat row."`
 	PrecheckSkip      []string      `env:"PRECHECK_SKIP" help:"Comma-separated precheck items to let fail without refusing to start (see Precheck); a name that is no item is refused."`
@@ -124,6 +125,9 @@ func (c *Config) validate() error {
 	}
 	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
 		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)
+	}
+	if c.RetentionLoss != "stop" && c.RetentionLoss != "resnapshot" {
+		return fmt.Errorf("RETENTION_LOSS %q: want stop or resnapshot", c.RetentionLoss)
 	}
 	if c.HeartbeatInterval <= 0 {
 		return fmt.Errorf("HEARTBEAT_INTERVAL %s: want a positive duration", c.HeartbeatInterval)

@@ -25,6 +25,7 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{"negative duration", "RETRY_WINDOW", "-1m", `RETRY_WINDOW "-1m": want a duration of at least 0s`},
 		{"negative size", "MAX_BATCH_EVENTS", "-5", `MAX_BATCH_EVENTS "-5": want at least 0`},
 		{"unknown choice", "STALE_POSITION", "maybe", `STALE_POSITION "maybe": want stop or resnapshot`},
+		{"unknown retention choice", "RETENTION_LOSS", "rebuild", `RETENTION_LOSS "rebuild": want stop or resnapshot`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -135,6 +135,7 @@ func run(ctx context.Context) error {
 		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
+		ResnapshotLost: cfg.RetentionLoss == "resnapshot",
 	}
 	tables, warnings, err := source.Discover(ctx, db, scfg)
 	if err != nil {

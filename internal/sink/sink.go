@@ -472,26 +472,36 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 	// A batch that meets a changed source or topic is not applied; with
 	// STALE_STATE=rebuild the topic's tables are rebuilt and the batch
 	// applied again (its records of the rebuilt topic are then skipped).
+	// So is a table the producer snapshotted again because CDC cleanup
+	// removed changes it never read (RETENTION_LOSS=resnapshot), whatever
+	// STALE_STATE says: its new snapshot replaces the rows, since rows
+	// deleted meanwhile are in no event.
 	for rebuilt := map[string]bool{}; ; {
 		err := s.processDecoded(ctx, cl, recs, pre)
 		pre = nil // decoded again after a rebuild: the topic's id may change
 		var changed *apply.SourceChangedError
 		var moved *apply.TopicChangedError
 		var topic string
-		staleTopic := false
+		staleTopic, resnapshot := false, false
 		switch {
 		case errors.As(err, &changed):
-			topic = changed.Topic
+			topic, resnapshot = changed.Topic, changed.Stored.Resnapshot(changed.Found)
 		case errors.As(err, &moved):
 			topic, staleTopic = moved.Topic, true
 		default:
 			return err
 		}
-		if s.cfg.OnStale != OnStaleRebuild || topic == "" || rebuilt[topic] {
+		if (s.cfg.OnStale != OnStaleRebuild && !resnapshot) || topic == "" || rebuilt[topic] {
 			return err
 		}
 		rebuilt[topic] = true
-		s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
+		if resnapshot {
+			s.log.Warn("sink: the producer took a new snapshot of a table whose changes CDC cleanup removed before they were read (RETENTION_LOSS=resnapshot): "+
+				"replacing the rows of the tables the topic feeds with the topic's", "topic", topic, "table", changed.Target,
+				"rows_of", changed.Stored.String(), "new_snapshot", changed.Found.String())
+		} else {
+			s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
+		}
 		if err := s.rebuild(ctx, cl, topic, staleTopic); err != nil {
 			return err
 		}
