@@ -26,6 +26,7 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{"negative duration", "BATCH_MAX_WAIT", "-1s", `BATCH_MAX_WAIT "-1s": want a duration of at least 0s`},
 		{"negative session timeout", "KAFKA_SESSION_TIMEOUT", "-10s", `KAFKA_SESSION_TIMEOUT "-10s"`},
 		{"negative size", "BATCH_MAX_EVENTS", "-1", `BATCH_MAX_EVENTS "-1": want at least 0`},
+		{"negative statement timeout", "TARGET_STATEMENT_TIMEOUT", "-5m", `TARGET_STATEMENT_TIMEOUT "-5m": want a duration of at least 0s`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -85,9 +85,9 @@ func run(ctx context.Context) error {
 		log.Warn(w)
 	}
 
-	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN)
 	if err != nil {
-		return fmt.Errorf("TARGET_DSN does not parse (postgres://user:pass@host:5432/db or key=value form): %w", err)
+		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -176,6 +176,7 @@ func run(ctx context.Context) error {
 		MaxBatchBytes:   cfg.BatchMaxBytes,
 		MaxBatchWait:    cfg.BatchMaxWait,
 		Retry:           policy,
+		ApplyTimeout:    cfg.StatementTimeout,
 		OnStale:         cfg.StaleState,
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
@@ -251,7 +252,11 @@ func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("TARGET_DSN: %w", err)
 	}

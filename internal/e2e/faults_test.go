@@ -190,6 +190,47 @@ func TestTargetRestartRecovers(t *testing.T) {
 		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
 }
 
+// The target stalls while the consumer applies a batch, and the connections
+// open then never answer again (a server or network that died without a
+// reset; a failover), while new connections get through: the attempt is
+// abandoned after TARGET_STATEMENT_TIMEOUT and the batch applied on a new
+// connection, once.
+func TestTargetStallMidApplyRecovers(t *testing.T) {
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.targetDSN)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on", "TARGET_STATEMENT_TIMEOUT=3s",
+		"TARGET_DSN="+withPassword(dsn, targetPassword)))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Stall)
+	e.changes(10)
+	time.Sleep(2 * time.Second) // the consumer is in the middle of applying them
+	proxy.Hold()
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+	prod.kill(syscall.SIGTERM)
+	ctx := context.Background()
+	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	log := cons.output()
+	t.Logf("%d change records, %d applications, %d duplicates; the consumer logged %d failures and %d recoveries",
+		rep.records, rep.applications, rep.duplicates(), warnings(log, "transient failure"), lines(log, "recovered"))
+	if lines(log, "TARGET_STATEMENT_TIMEOUT") < 1 {
+		t.Errorf("the consumer never said an attempt outlasted TARGET_STATEMENT_TIMEOUT:\n%s", log)
+	}
+}
+
 // For two seconds every connection that ends a transaction (EndTxn) is cut
 // before the broker answers, in the middle of the producer's transactions:
 // the client retries on new connections or the producer rebuilds its

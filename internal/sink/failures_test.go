@@ -179,3 +179,49 @@ func TestFetchAuthorizationErrorStops(t *testing.T) {
 		t.Fatalf("Run returned %v, want TOPIC_AUTHORIZATION_FAILED", err)
 	}
 }
+
+// hangingApplier's first Apply waits until its context ends, as an attempt
+// on a connection to a target that stopped answering does.
+type hangingApplier struct {
+	*apply.Applier
+	mu   sync.Mutex
+	hung int
+}
+
+func (h *hangingApplier) Apply(ctx context.Context, b apply.Batch) error {
+	h.mu.Lock()
+	first := h.hung == 0
+	h.hung++
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return fmt.Errorf("read from the target: %w", ctx.Err())
+	}
+	return h.Applier.Apply(ctx, b)
+}
+
+// An attempt that outlasts ApplyTimeout is abandoned and the batch applied
+// again; without a bound the consumer would wait for ever.
+func TestApplyTimeoutRetriesAHungAttempt(t *testing.T) {
+	brokers := newKafka(t)
+	target, pool := newTarget(t)
+	produce(t, brokers, &kgo.Record{Topic: topics[0], Partition: 0, Value: []byte("c,1,x,1")})
+	cfg := testConfig(brokers, "g")
+	cfg.ApplyTimeout = 200 * time.Millisecond
+	cfg.Retry = retry.Policy{Initial: time.Millisecond, Max: time.Millisecond, Logger: quiet}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &hangingApplier{Applier: target}
+	done := start(ctx, cfg, Deps{Logger: quiet, Decoder: newDecoder(), Applier: h})
+	waitCaughtUp(t, target, "g", endOffsets(t, brokers), done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpTables(t, pool); got != "A 1 x\n" {
+		t.Errorf("target holds %q", got)
+	}
+	if h.hung < 2 {
+		t.Errorf("%d attempts, want the hung one and another", h.hung)
+	}
+}

@@ -82,6 +82,13 @@ type Config struct {
 	// Waits between retries end at once. Default 20s, well inside kgo's
 	// default rebalance timeout of 60s.
 	RebalanceGrace time.Duration
+	// ApplyTimeout bounds one attempt to apply a batch (TARGET_STATEMENT_TIMEOUT):
+	// a target that stops answering without closing the connection (a
+	// server or network that died without a reset) would otherwise hold
+	// the attempt for as long as TCP keeps the connection. The attempt's
+	// context ends, pgx closes the connection, and the batch is retried on
+	// a new one within Retry's window. Zero: no bound.
+	ApplyTimeout time.Duration
 	// OnStale says what to do when the target's offsets do not belong to
 	// the topic as it is now (deleted and recreated, another cluster,
 	// records removed) or a table's rows come from another life of the
@@ -604,8 +611,10 @@ func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo
 	began := time.Now()
 	p := s.cfg.Retry
 	p.Interrupt = s.rebalanceWanted()
+	transient := p.Transient
+	p.Transient = func(err error) bool { return errors.As(err, new(*ApplyTimeoutError)) || transient(err) }
 	err = p.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
-		return s.app.Apply(ctx, b)
+		return s.applyOnce(ctx, b)
 	})
 	if err != nil && s.cfg.DeadLetterTopic != "" && s.poison(err) {
 		return s.isolate(ctx, cl, recs, err)
@@ -634,6 +643,35 @@ func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo
 		s.log.Warn("sink: commit offsets to Kafka (monitoring only)", "err", err)
 	}
 	return nil
+}
+
+// ApplyTimeoutError is an attempt to apply a batch that did not end within
+// Config.ApplyTimeout; it is retried.
+type ApplyTimeoutError struct {
+	Timeout time.Duration
+	Events  int
+	Err     error // what the abandoned attempt returned
+}
+
+func (e *ApplyTimeoutError) Error() string {
+	return fmt.Sprintf("the target did not finish applying a batch of %d events within %s (TARGET_STATEMENT_TIMEOUT): "+
+		"it stopped answering, or the batch needs longer (raise TARGET_STATEMENT_TIMEOUT then); the attempt ended with: %v", e.Events, e.Timeout, e.Err)
+}
+
+// applyOnce is one attempt to apply b, bounded by Config.ApplyTimeout.
+func (s *runner) applyOnce(ctx context.Context, b apply.Batch) error {
+	if s.cfg.ApplyTimeout <= 0 {
+		return s.app.Apply(ctx, b)
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	defer cancel()
+	err := s.app.Apply(actx, b)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		// Not wrapping err: it holds context.DeadlineExceeded, which the
+		// classifier takes for the end of the caller's context.
+		return &ApplyTimeoutError{Timeout: s.cfg.ApplyTimeout, Events: len(b.Events), Err: err}
+	}
+	return err
 }
 
 func (s *runner) poison(err error) bool { return s.cfg.Poison != nil && s.cfg.Poison(err) }
