@@ -5,14 +5,18 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 )
 
@@ -287,6 +291,87 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
 	if began > 1 || began != ended {
 		t.Errorf("outages logged %d times, their end %d times; want each once:\n%s", began, ended, prod.output())
+	}
+}
+
+// Kafka itself behind a fault proxy, every connection of both programs
+// through it (the broker advertises the proxy's address): at the first
+// EndTxn after changes are made, in the middle of the producer's
+// transaction, every connection is cut and new ones refused for three
+// seconds; later Kafka stalls for longer than the consumer's session
+// timeout while changes flow. Both programs recover by themselves, and
+// every committed change record is applied exactly once.
+func TestKafkaBehindProxyRecovers(t *testing.T) {
+	if shared.broker == nil {
+		t.Skip("KAFKA_BROKERS is set: this test starts its own embedded broker behind a proxy")
+	}
+	e := newEnv(t)
+	ctx := context.Background()
+	b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	proxy, err := faultproxy.Start(b.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	if err := b.Cluster().Advertise(0, proxy.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	kvars := "KAFKA_BROKERS=" + proxy.Addr()
+	e.createSampleTables()
+	e.seed(1, 100)
+	prod := e.start(shared.producerBin, "producer", e.producerVars(kvars))
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on", kvars))
+	e.converge(convergeWithin, prod, cons)
+
+	cut := make(chan struct{})
+	var once sync.Once
+	b.Cluster().ControlKey(kmsg.EndTxn.Int16(), func(kmsg.Request) (kmsg.Response, error, bool) {
+		once.Do(func() { proxy.Set(faultproxy.Refuse); close(cut) })
+		return nil, nil, false // the broker ends the transaction; its answer finds the connection gone
+	})
+	e.changes(10)
+	select {
+	case <-cut:
+	case <-time.After(convergeWithin):
+		t.Fatal("the producer never ended a transaction")
+	}
+	time.Sleep(3 * time.Second)
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Stall)
+	e.changes(30)
+	time.Sleep(consumerSessionTimeout + 2*time.Second)
+	proxy.Set(faultproxy.Forward)
+	e.changes(40)
+	e.converge(convergeWithin, prod, cons)
+
+	prod.kill(syscall.SIGTERM)
+	cl, err := kgo.NewClient(kafka.ClientOpts([]string{proxy.Addr()})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs, ends, err := e.committedRecords(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	began, ended := outageLogged(prod)
+	t.Logf("%d change records, %d applications, %d duplicates; %d connections through the proxy; the producer logged %d outages and %d ends, the consumer %d failures and %d recoveries",
+		rep.records, rep.applications, rep.duplicates(), proxy.Accepted(), began, ended,
+		warnings(cons.output(), "transient failure"), lines(cons.output(), "recovered"))
+	if began != ended {
+		t.Errorf("the producer logged %d outages and %d ends; want as many ends:\n%s", began, ended, prod.output())
 	}
 }
 
