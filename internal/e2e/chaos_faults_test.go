@@ -15,12 +15,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
-// TestChaosFaults puts SQL Server, the schema registry and the target each
-// behind a fault proxy and, under the chaos test's random workload, cuts,
+// TestChaosFaults puts SQL Server, the schema registry, the target and
+// Kafka (a broker of its own that advertises the proxy, when the suite's
+// broker is embedded) each behind a fault proxy and, under the chaos test's random workload, cuts,
 // stalls or refuses one of them at a time, at random moments and for a
 // random time; the target's open connections are sometimes held for good
 // (a server that died without a reset). After each fault a probe row is
@@ -124,11 +128,34 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 		name string
 		p    *faultproxy.Proxy
 	}{{"sqlserver", srcProxy}, {"registry", regProxy}, {"target", tgtProxy}}
-	pvars := e.producerVars("STATE_TOPIC="+e.chaosStateTopic(), "MSSQL_DSN="+srcDSN, "SCHEMA_REGISTRY_URL="+regURL,
+	brokers := shared.brokers
+	if shared.broker != nil {
+		// A broker of the trial's own that advertises a proxy's address,
+		// so that every Kafka connection goes through it.
+		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		kp, err := faultproxy.Start(b.Addrs()[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(kp.Close)
+		if err := b.Cluster().Advertise(0, kp.Addr()); err != nil {
+			t.Fatal(err)
+		}
+		brokers = kp.Addr()
+		proxies = append(proxies, struct {
+			name string
+			p    *faultproxy.Proxy
+		}{"kafka", kp})
+	}
+	pvars := e.producerVars("KAFKA_BROKERS="+brokers, "STATE_TOPIC="+e.chaosStateTopic(), "MSSQL_DSN="+srcDSN, "SCHEMA_REGISTRY_URL="+regURL,
 		"MAX_BATCH_EVENTS="+strconv.Itoa(10+r.IntN(40)), "LOG_LEVEL=info")
 	// Held target connections are found out after TARGET_STATEMENT_TIMEOUT:
 	// short here, to keep the run short.
-	cvars := e.consumerVars("APPLY_AUDIT=on", "SCHEMA_REGISTRY_URL="+regURL, "TARGET_DSN="+withPassword(tgtDSN, targetPassword),
+	cvars := e.consumerVars("KAFKA_BROKERS="+brokers, "APPLY_AUDIT=on", "SCHEMA_REGISTRY_URL="+regURL, "TARGET_DSN="+withPassword(tgtDSN, targetPassword),
 		"TARGET_STATEMENT_TIMEOUT=5s", "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)), "LOG_LEVEL=info")
 	prod := e.start(shared.producerBin, "producer", pvars)
 	c1 := e.start(shared.consumerBin, "consumer-1", cvars)
@@ -212,7 +239,12 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 	st.txns, st.rollbacks, st.deadlocks = w.txns.Load(), w.rollbacks.Load(), w.deadlocks.Load()
 	e.converge(2*convergeWithin, procs...)
 	prod.kill(syscall.SIGTERM)
-	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
+	cl, err := kgo.NewClient(kafka.ClientOpts(strings.Split(brokers, ","))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs, ends, err := e.committedRecords(ctx, cl)
 	if err != nil {
 		t.Fatal(err)
 	}
