@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +19,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
+	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
 )
 
@@ -151,6 +154,71 @@ func TestSourceOutageRecovers(t *testing.T) {
 
 // The target PostgreSQL restarts (fast shutdown, then start) while two
 // consumers apply changes: they retry, catch up, and apply nothing twice.
+// The SQL Server service restarts (the emulator closes every connection,
+// refuses new ones for three seconds, and serves the same data again) while
+// the producer streams: the producer resumes from the position Kafka holds,
+// logs the outage once and its end once, and every change is applied once.
+func TestSourceRestartRecovers(t *testing.T) {
+	if os.Getenv("MSSQL_DSN") != "" {
+		t.Skip("MSSQL_DSN is set: this test restarts an emulator of its own")
+	}
+	e := newEnv(t)
+	ctx := context.Background()
+	emu, err := mssqlemu.Start(ctx, mssqlemu.Config{Addr: "127.0.0.1:0", SAPassword: "E2e_Passw0rd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Close() })
+	// The test's database on that emulator rather than the shared one.
+	master, err := sql.Open("sqlserver", emu.DSN("master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	for _, q := range []string{"CREATE DATABASE " + e.name, "ALTER DATABASE " + e.name + " SET ALLOW_SNAPSHOT_ISOLATION ON"} {
+		if _, err := master.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	e.src.Close()
+	e.srcDSN = emu.DSN(e.name)
+	if e.src, err = sql.Open("sqlserver", e.srcDSN); err != nil {
+		t.Fatal(err)
+	}
+	e.createSampleTables()
+	e.seed(1, 100)
+	prod := e.start(shared.producerBin, "producer", e.producerVars())
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on"))
+	e.converge(convergeWithin, prod, cons)
+
+	e.changes(10)
+	if err := emu.Restart(ctx, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The test's own pooled connections were cut too.
+	e.src.Close()
+	if e.src, err = sql.Open("sqlserver", e.srcDSN); err != nil {
+		t.Fatal(err)
+	}
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+	prod.kill(syscall.SIGTERM)
+	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	began, ended := outageLogged(prod)
+	t.Logf("%d change records, %d applications, %d duplicates; the producer logged %d outages and %d ends", rep.records, rep.applications, rep.duplicates(), began, ended)
+	if began != 1 || ended != 1 {
+		t.Errorf("the producer logged %d outages and %d ends; want the restart logged once, and its end once:\n%s", began, ended, prod.output())
+	}
+}
+
 func TestTargetRestartRecovers(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
