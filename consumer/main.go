@@ -261,7 +261,8 @@ func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) 
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
 	defer kcl.Close()
-	tables, err := status.Collect(ctx, kcl, pool, status.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: *stateTopic, Group: cfg.GroupID, MetaSchema: cfg.MetaSchema})
+	tables, err := status.Collect(ctx, kcl, pool, status.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: *stateTopic, Group: cfg.GroupID, MetaSchema: cfg.MetaSchema,
+		DeadLetterTopic: cfg.DeadLetterTopic})
 	if err != nil {
 		return err
 	}
