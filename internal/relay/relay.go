@@ -165,7 +165,7 @@ func (r *Relay) oldKey(ctx context.Context, topic string, e *event.Event, key []
 	if err != nil {
 		return nil, err
 	}
-	if fmt.Sprintf("%#v", k0) == fmt.Sprintf("%#v", k1) {
+	if k0.Equal(k1) {
 		return nil, nil // the usual update: same key, nothing more to encode
 	}
 	var b []byte
