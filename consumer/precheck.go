@@ -44,7 +44,7 @@ func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *k
 // the settings are wrong.
 func runPrecheck(ctx context.Context, cfg *Config) error {
 	exit2 := func(err error) error { return &config.ExitError{Code: 2, Err: err} }
-	router, err := newRouter(*cfg)
+	router, err := cfg.router()
 	if err != nil {
 		return exit2(err)
 	}
