@@ -69,4 +69,12 @@
 // null, BACKWARD compatible with the previous one. Decode always returns the
 // writer's shape (its Table); Conform re-shapes an event to the current
 // table, nil in columns the writer did not have.
+//
+// # Repeats kept on purpose
+//
+// encodeSource and setSourceField spell out the source block field by field,
+// one line each: they are the list of Debezium's fields, read once per event;
+// a loop over a table of accessors or reflection would hide that list and
+// cost more per event. TestSourceEncoderMatchesSchemaFile ties them to
+// schemas/source.avsc.
 package avro
