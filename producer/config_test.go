@@ -1,9 +1,12 @@
 package main
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/config/configtest"
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 )
 
 // Malformed settings are refused before anything connects, in one line
@@ -20,4 +23,51 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "negative size", Key: "MAX_BATCH_EVENTS", Value: "-5", Want: `MAX_BATCH_EVENTS "-5": want at least 0`},
 		{Name: "unknown choice", Key: "STALE_POSITION", Value: "maybe", Want: `STALE_POSITION "maybe": want stop or resnapshot`},
 	})
+}
+
+// The heartbeat table is captured whatever TABLES, INCLUDE_TABLES and
+// EXCLUDE_TABLES say; without a heartbeat they alone decide.
+func TestSourceConfigCapturesTheHeartbeatTable(t *testing.T) {
+	hb := &heartbeat.Config{Schema: "dbo", Table: "dts_log_heart_beat"}
+	tests := []struct {
+		name       string
+		cfg        Config
+		hb         *heartbeat.Config
+		wantTables []string
+		selected   map[string]bool // schema.table → picked by Select (nil Select picks all)
+	}{
+		{"no selection", Config{HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil, nil},
+		{"TABLES", Config{Tables: []string{"dbo.a"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, []string{"dbo.a", "dbo.dts_log_heart_beat"}, nil},
+		{"INCLUDE_TABLES", Config{IncludeTables: []string{"dbo.a"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil,
+			map[string]bool{"dbo.a": true, "dbo.b": false, "dbo.dts_log_heart_beat": true}},
+		{"EXCLUDE_TABLES naming it", Config{ExcludeTables: []string{"dbo.dts*"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil,
+			map[string]bool{"dbo.a": true, "dbo.dts_log_heart_beat": true}},
+		{"no heartbeat", Config{Tables: []string{"dbo.a"}, ExcludeTables: []string{"dbo.dts*"}, HeartbeatTable: "off"}, nil, []string{"dbo.a"},
+			map[string]bool{"dbo.a": true, "dbo.dts_log_heart_beat": false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := tt.cfg.sourceConfig("shop", tt.hb, nil)
+			if !slices.Equal(sc.Tables, tt.wantTables) {
+				t.Errorf("Tables = %q, want %q", sc.Tables, tt.wantTables)
+			}
+			for name, want := range tt.selected {
+				schema, table, _ := strings.Cut(name, ".")
+				if got := sc.Select == nil || sc.Select(schema, table); got != want {
+					t.Errorf("Select(%s) = %v, want %v", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestTransactionalIDDefault(t *testing.T) {
+	c := Config{SourceName: "eu"}
+	if got := c.transactionalID("shop"); got != "mssql2adb-eu-shop" {
+		t.Errorf("default TRANSACTIONAL_ID = %q", got)
+	}
+	c.TransactionalID = "mine"
+	if got := c.transactionalID("shop"); got != "mine" {
+		t.Errorf("TRANSACTIONAL_ID set: %q", got)
+	}
 }
