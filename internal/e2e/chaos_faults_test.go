@@ -244,16 +244,8 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
+	rep := e.auditCommitted(t, cl)
 	st.events, st.applications, st.duplicates = rep.records, rep.applications, rep.duplicates()
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
 	if len(st.faults) == 0 {
 		t.Error("no fault was injected: the run tested nothing")
 	}

@@ -203,15 +203,7 @@ func TestSourceRestartRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, cons)
 	prod.kill(syscall.SIGTERM)
-	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, kafkaClient(t))
 	began, ended := outageLogged(prod)
 	t.Logf("%d change records, %d applications, %d duplicates; the producer logged %d outages and %d ends", rep.records, rep.applications, rep.duplicates(), began, ended)
 	if began != 1 || ended != 1 {
@@ -247,16 +239,7 @@ func TestTargetRestartRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, c1, c2)
 	prod.kill(syscall.SIGTERM)
-	cl := kafkaClient(t)
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, kafkaClient(t))
 	t.Logf("%d change records, %d applications, %d duplicates; the consumers logged %d failures of the target and %d recoveries",
 		rep.records, rep.applications, rep.duplicates(),
 		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
@@ -285,16 +268,7 @@ func TestTargetStallMidApplyRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, cons)
 	prod.kill(syscall.SIGTERM)
-	ctx := context.Background()
-	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, kafkaClient(t))
 	log := cons.output()
 	t.Logf("%d change records, %d applications, %d duplicates; the consumer logged %d failures and %d recoveries",
 		rep.records, rep.applications, rep.duplicates(), warnings(log, "transient failure"), lines(log, "recovered"))
@@ -345,16 +319,7 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, cons)
 	prod.kill(syscall.SIGTERM)
-	ctx := context.Background()
-	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	e.auditCommitted(t, kafkaClient(t))
 	began, ended := outageLogged(prod)
 	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
 	if began > 1 || began != ended {
@@ -425,15 +390,7 @@ func TestKafkaBehindProxyRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, cl)
 	began, ended := outageLogged(prod)
 	t.Logf("%d change records, %d applications, %d duplicates; %d connections through the proxy; the producer logged %d outages and %d ends, the consumer %d failures and %d recoveries",
 		rep.records, rep.applications, rep.duplicates(), proxy.Accepted(), began, ended,
