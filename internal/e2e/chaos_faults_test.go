@@ -19,7 +19,6 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/faultproxy"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
-	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
 )
 
 // TestChaosFaults puts SQL Server, the schema registry, the target and
@@ -42,32 +41,14 @@ func TestChaosFaults(t *testing.T) {
 		}
 		length = time.Duration(n) * time.Second
 	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CHAOS_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
-		}
-		seed = n
-	}
+	seed := chaosSeed(t)
 	repro := fmt.Sprintf("chaos-faults: seed %d (reproduce with CHAOS_SEED=%d CHAOS_FAULTS_SECONDS=%d)", seed, seed, int(length/time.Second))
-	fmt.Println(repro)
-	t.Log(repro)
+	chaosPrint(t, repro)
 	began := time.Now()
 	st := faultTrial(t, rand.New(rand.NewPCG(seed, 0)), length)
 	summary := fmt.Sprintf("chaos-faults: %s in %s", st, time.Since(began).Round(time.Second))
-	fmt.Println(summary)
-	t.Log(summary)
-	if path := os.Getenv("CHAOS_REPORT"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
-		fmt.Fprintf(f, "%s\n%s\n", repro, summary)
-		if err := f.Close(); err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
-	}
+	chaosPrint(t, summary)
+	chaosReport(t, repro, summary)
 }
 
 // A fault is what a proxy does to a service for a while.
@@ -130,21 +111,7 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 	}{{"sqlserver", srcProxy}, {"registry", regProxy}, {"target", tgtProxy}}
 	brokers := shared.brokers
 	if shared.broker != nil {
-		// A broker of the trial's own that advertises a proxy's address,
-		// so that every Kafka connection goes through it.
-		b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(b.Close)
-		kp, err := faultproxy.Start(b.Addrs()[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(kp.Close)
-		if err := b.Cluster().Advertise(0, kp.Addr()); err != nil {
-			t.Fatal(err)
-		}
+		_, kp := kafkaBehindProxy(t)
 		brokers = kp.Addr()
 		proxies = append(proxies, struct {
 			name string

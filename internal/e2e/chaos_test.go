@@ -43,16 +43,8 @@ func TestChaos(t *testing.T) {
 		}
 		trials = n
 	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CHAOS_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
-		}
-		seed = n
-	}
-	fmt.Printf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)\n", seed, seed, trials)
-	t.Logf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)", seed, seed, trials)
+	seed := chaosSeed(t)
+	chaosPrint(t, fmt.Sprintf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)", seed, seed, trials))
 	var total chaosStats
 	began := time.Now()
 	for i := range trials {
@@ -63,19 +55,46 @@ func TestChaos(t *testing.T) {
 		})
 	}
 	summary := fmt.Sprintf("chaos: %d trials, %s in %s", trials, total, time.Since(began).Round(time.Second))
-	fmt.Println(summary)
-	t.Log(summary)
-	// go test shows a passing package's output only with -v: CHAOS_REPORT
-	// names a file the summary is appended to, which make test prints.
-	if path := os.Getenv("CHAOS_REPORT"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
-		fmt.Fprintf(f, "chaos: seed %d\n%s\n", seed, summary)
-		if err := f.Close(); err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
+	chaosPrint(t, summary)
+	chaosReport(t, fmt.Sprintf("chaos: seed %d", seed), summary)
+}
+
+// chaosSeed is CHAOS_SEED, or a new seed.
+func chaosSeed(t *testing.T) uint64 {
+	t.Helper()
+	v := os.Getenv("CHAOS_SEED")
+	if v == "" {
+		return uint64(time.Now().UnixNano())
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
+	}
+	return n
+}
+
+// chaosPrint prints line on stdout (make chaos runs -v) and in the test log.
+func chaosPrint(t *testing.T, line string) {
+	t.Helper()
+	fmt.Println(line)
+	t.Log(line)
+}
+
+// chaosReport appends lines to the file CHAOS_REPORT names, which make
+// test prints: go test shows a passing package's output only with -v.
+func chaosReport(t *testing.T, lines ...string) {
+	t.Helper()
+	path := os.Getenv("CHAOS_REPORT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("CHAOS_REPORT: %v", err)
+	}
+	fmt.Fprintln(f, strings.Join(lines, "\n"))
+	if err := f.Close(); err != nil {
+		t.Fatalf("CHAOS_REPORT: %v", err)
 	}
 }
 

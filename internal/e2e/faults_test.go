@@ -40,6 +40,27 @@ func behind(t *testing.T, dsn string) (string, *faultproxy.Proxy) {
 	return u.String(), p
 }
 
+// kafkaBehindProxy starts an embedded broker of the test's own behind a
+// fault proxy, which the broker advertises as its address: every Kafka
+// connection goes through the proxy, not only the bootstrap one.
+func kafkaBehindProxy(t *testing.T) (*kafkatest.Broker, *faultproxy.Proxy) {
+	t.Helper()
+	b, err := kafkatest.StartBroker(context.Background(), "127.0.0.1:0", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	p, err := faultproxy.Start(b.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if err := b.Cluster().Advertise(0, p.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	return b, p
+}
+
 // warnings counts the log lines at warn level or above holding msg.
 func warnings(log, msg string) int {
 	n := 0
@@ -339,20 +360,7 @@ func TestKafkaBehindProxyRecovers(t *testing.T) {
 		t.Skip("KAFKA_BROKERS is set: this test starts its own embedded broker behind a proxy")
 	}
 	e := newEnv(t)
-	ctx := context.Background()
-	b, err := kafkatest.StartBroker(ctx, "127.0.0.1:0", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	proxy, err := faultproxy.Start(b.Addrs()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	if err := b.Cluster().Advertise(0, proxy.Addr()); err != nil {
-		t.Fatal(err)
-	}
+	b, proxy := kafkaBehindProxy(t)
 	kvars := "KAFKA_BROKERS=" + proxy.Addr()
 	e.createSampleTables()
 	e.seed(1, 100)
