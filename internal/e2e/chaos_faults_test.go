@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -146,17 +144,8 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 	}
 	probed() // the pipeline runs
 
-	wctx, stopWork := context.WithCancel(ctx)
-	w := &workload{db: e.src}
-	w.next.Store(int64(seeded) + 1)
-	werrs := make([]error, workloadSessions)
-	var wg sync.WaitGroup
-	for i := range workloadSessions {
-		wg.Add(1)
-		wseed := r.Uint64()
-		go func() { defer wg.Done(); werrs[i] = w.run(wctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
-	}
-	defer func() { stopWork(); wg.Wait() }()
+	w, stopWork := startWorkload(e, r, seeded)
+	defer stopWork() //nolint:errcheck // stopped and checked below; this only ends it on failure
 
 	// Faults of one to four seconds in a short run, up to half a minute
 	// in a long one.
@@ -198,9 +187,7 @@ func faultTrial(t *testing.T, r *rand.Rand, length time.Duration) faultStats {
 		st.faults = append(st.faults, f)
 		st.recoveries = append(st.recoveries, probed())
 	}
-	stopWork()
-	wg.Wait()
-	if werr := errors.Join(werrs...); werr != nil {
+	if werr := stopWork(); werr != nil {
 		t.Fatalf("workload: %v", werr)
 	}
 	st.txns, st.rollbacks, st.deadlocks = w.txns.Load(), w.rollbacks.Load(), w.deadlocks.Load()

@@ -196,19 +196,8 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 		m.p = e.start(m.bin, m.name, m.vars)
 	}
 
-	wctx, stopWork := context.WithCancel(ctx)
-	w := &workload{db: e.src}
-	w.next.Store(int64(seeded) + 1)
-	// Several sessions at once: their transactions interleave, wait for
-	// each other's rows and commit out of begin order.
-	werrs := make([]error, workloadSessions)
-	var wg sync.WaitGroup
-	for i := range workloadSessions {
-		wg.Add(1)
-		wseed := r.Uint64()
-		go func() { defer wg.Done(); werrs[i] = w.run(wctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
-	}
-	defer func() { stopWork(); wg.Wait() }()
+	w, stopWork := startWorkload(e, r, seeded)
+	defer stopWork() //nolint:errcheck // stopped and checked below; this only ends it on failure
 
 	kills := 3 + r.IntN(4)
 	// Half the trials add a column to dbo.customer under the workload and
@@ -309,9 +298,7 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 	}
 	st.regroup = max(st.regroup, took)
 	time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
-	stopWork()
-	wg.Wait()
-	if werr := errors.Join(werrs...); werr != nil {
+	if werr := stopWork(); werr != nil {
 		t.Fatalf("workload: %v", werr)
 	}
 	st.txns, st.rollbacks, st.deadlocks = w.txns.Load(), w.rollbacks.Load(), w.deadlocks.Load()
@@ -433,6 +420,24 @@ type workload struct {
 	db                         *sql.DB
 	next                       atomic.Int64
 	txns, rollbacks, deadlocks atomic.Int64
+}
+
+// startWorkload runs the workload on e's source database in
+// workloadSessions sessions at once (their transactions interleave, wait
+// for each other's rows and commit out of begin order), inserting ids
+// after seeded; stop ends it and returns the first error of a session.
+func startWorkload(e *env, r *rand.Rand, seeded int) (w *workload, stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w = &workload{db: e.src}
+	w.next.Store(int64(seeded) + 1)
+	errs := make([]error, workloadSessions)
+	var wg sync.WaitGroup
+	for i := range workloadSessions {
+		wg.Add(1)
+		wseed := r.Uint64()
+		go func() { defer wg.Done(); errs[i] = w.run(ctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
+	}
+	return w, func() error { cancel(); wg.Wait(); return errors.Join(errs...) }
 }
 
 // workloadSessions is how many sessions run the workload at once.
