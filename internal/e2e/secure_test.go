@@ -59,6 +59,7 @@ func securedStack(t *testing.T) []string {
 // it converges, no log shows a password, and a wrong Kafka or registry
 // password stops the program at once with one error naming the settings.
 func TestSecureConnections(t *testing.T) {
+	t.Parallel()
 	if shared.broker == nil {
 		t.Skip("KAFKA_BROKERS is set: this test starts its own secured broker")
 	}

@@ -38,6 +38,7 @@ func (e *env) consumerStatus(t *testing.T) map[string]status.Table {
 // phase, position, records and the group's lag, counting transaction
 // markers as no lag.
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 50)
