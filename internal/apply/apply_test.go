@@ -171,6 +171,13 @@ func TestDuplicateBatchIsNoOp(t *testing.T) {
 	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "6|new" {
 		t.Errorf("partial redelivery: got %q, want 6|new", got)
 	}
+	// Status counts each event applied once: the create, the delete and
+	// the new event of the partial redelivery.
+	var applied int64
+	if err := pool.QueryRow(context.Background(), `SELECT applied_events FROM "`+DefaultBookkeepingSchema+`".consumer_offsets WHERE group_id = $1 AND topic = $2`,
+		group, topic).Scan(&applied); err != nil || applied != 3 {
+		t.Errorf("applied_events = %d (%v), want 3", applied, err)
+	}
 }
 
 func TestOlderEventsNeverMoveARowBack(t *testing.T) {

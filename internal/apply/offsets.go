@@ -107,11 +107,11 @@ func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]S
 func (a *Applier) storeOffsets(ctx context.Context, tx pgx.Tx, stmt, group string, offs []Offset) error {
 	n := len(offs)
 	topics, parts, nexts := make([]string, n), make([]int32, n), make([]int64, n)
-	ids, clusters := make([]string, n), make([]string, n)
+	ids, clusters, events := make([]string, n), make([]string, n), make([]int64, n)
 	for i, o := range offs {
-		topics[i], parts[i], nexts[i], ids[i], clusters[i] = o.Topic, o.Partition, o.Next, o.TopicID, o.ClusterID
+		topics[i], parts[i], nexts[i], ids[i], clusters[i], events[i] = o.Topic, o.Partition, o.Next, o.TopicID, o.ClusterID, o.Events
 	}
-	if _, err := tx.Exec(ctx, stmt, group, topics, parts, nexts, ids, clusters); err != nil {
+	if _, err := tx.Exec(ctx, stmt, group, topics, parts, nexts, ids, clusters, events); err != nil {
 		return fmt.Errorf("apply: store offsets of group %s: %w", group, err)
 	}
 	return nil
@@ -123,7 +123,8 @@ func (a *Applier) storeOffsets(ctx context.Context, tx pgx.Tx, stmt, group strin
 // starting together may both add one, and the loser finds it on its retry.
 func (a *Applier) migrateOffsets(ctx context.Context) error {
 	for try := 0; ; try++ {
-		err := a.addMissingColumns(ctx, "consumer_offsets", []TargetColumn{{Name: "topic_id", Type: "text"}, {Name: "cluster_id", Type: "text"}})
+		err := a.addMissingColumns(ctx, "consumer_offsets", []TargetColumn{{Name: "topic_id", Type: "text"}, {Name: "cluster_id", Type: "text"},
+			{Name: "applied_events", Type: "bigint"}})
 		if err == nil || try == 2 || ctx.Err() != nil {
 			return err
 		}
