@@ -269,6 +269,16 @@ func selectOffsets(bkSchema string) string {
 		"WHERE group_id = $1 AND topic = ANY($2::text[])"
 }
 
+// insertMissingOffsets makes the offsets rows ($2 topics, $3 partitions,
+// pairwise) a group has not stored yet, with next offset 0, so that
+// lockOffsets has a row to lock; they are updated before the transaction
+// commits.
+func insertMissingOffsets(bkSchema string) string {
+	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets (group_id, topic, partition, next_offset)\n" +
+		"SELECT $1, b.topic, b.partition, 0 FROM unnest($2::text[], $3::integer[]) AS b(topic, partition)\n" +
+		"ON CONFLICT (group_id, topic, partition) DO NOTHING"
+}
+
 // lockOffsets reads the stored offsets of a batch's partitions ($2 topics,
 // $3 partitions, pairwise) and, with lock, locks them in one order, so that
 // a zombie consumer applying the same partitions waits for its successor.
