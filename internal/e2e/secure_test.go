@@ -85,7 +85,7 @@ func TestSecureConnections(t *testing.T) {
 		want      string
 	}{
 		{"producer, wrong Kafka password", shared.producerBin, e.producerVars(append(sec, "KAFKA_SASL_PASSWORD=wrong-pw")...),
-			"check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
+			"check KAFKA_SASL_MECHANISM and its credentials (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
 		{"consumer, wrong registry password", shared.consumerBin, e.consumerVars(append(sec, "SCHEMA_REGISTRY_PASSWORD=wrong-pw")...),
 			"check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD"},
 		{"consumer, plaintext client", shared.consumerBin, e.consumerVars(append(sec, "KAFKA_TLS=off", "KAFKA_TLS_CA_FILE=")...),
