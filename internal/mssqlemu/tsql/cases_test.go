@@ -15,6 +15,7 @@ var parseCases = []struct {
 	{"comments", "SELECT /* a /* nested */ comment */ 1 -- trailing\n, 2 -- end", 1},
 	{"case-insensitive keywords", "sElEcT tOp 3 * fRoM t wHeRe a iS nOt NuLl", 1},
 	{"semicolons optional", "SELECT 1 SELECT 2;SELECT 3;;", 3},
+	{"clr type methods", `SELECT hierarchyid::GetRoot(), hierarchyid::Parse('/1/').ToString(), @h.GetAncestor(1).GetLevel(), node.ToString(), o.node.IsDescendantOf(@h), geometry::Point(1, 2, 0).STX FROM dbo.org AS o WHERE o.node.GetLevel() = 1`, 1},
 
 	// Database, schema, USE.
 	{"create database", "CREATE DATABASE [inventory]; USE inventory", 2},
