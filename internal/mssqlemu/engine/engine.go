@@ -159,6 +159,8 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e.mu.Lock() // CREATE/ALTER LOGIN change the logins
+	defer e.mu.Unlock()
 	if l := e.login(req.User); l != nil {
 		if subtle.ConstantTimeCompare([]byte(req.Password), []byte(l.Password)) != 1 {
 			return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
@@ -169,8 +171,11 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 		return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
 			Text: fmt.Sprintf("Login failed for user '%s'.", req.User)}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if req.NewPassword != "" {
+		// LOGIN7's ChangePassword: the login, authenticated with its
+		// old password, now has the new one (MS-TDS 2.2.6.4).
+		e.setPassword(req.User, req.NewPassword)
+	}
 	dbName := "master"
 	if req.Database != "" {
 		d := e.db(req.Database)

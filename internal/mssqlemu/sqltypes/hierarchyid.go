@@ -2,7 +2,7 @@ package sqltypes
 
 // hierarchyid's logical form (/1/-2.18/) and its binary form, the one SQL
 // Server stores, sends over TDS and gives CAST(... AS varbinary), as
-// [MS-SSCLRT] 2.1.1 "HIERARCHYID" describes it
+// [MS-SSCLRT]'s HIERARCHYID structure describes it
 // (https://learn.microsoft.com/en-us/openspecs/sql_server_protocols/ms-ssclrt/):
 // each label of a level is a bit field L (which range the integer is in),
 // O (its offset in the range, with fixed anti-ambiguity bits) and F (1: the
@@ -22,7 +22,7 @@ import (
 // the empty path.
 type HierarchyPath [][]int64
 
-// hidPattern is one row of [MS-SSCLRT]'s table of label ranges: the bits of
+// hidPattern is one row of [MS-SSCLRT]'s table of label ranges (HIERARCHYID structure): the bits of
 // L followed by those of O, 'x' marking the offset's bits (most significant
 // first) and '0'/'1' the fixed ones; F follows.
 type hidPattern struct {

@@ -9,7 +9,7 @@ import (
 // TestHierarchyIDBinary: the two worked examples of [MS-SSCLRT] 3.2
 // "HIERARCHYID Structure" (/1/ is 01011000; /1/-2.18/ is 01011001 11111011
 // 00000101 01000000), the root as zero bytes, and a label at each end of
-// every range of 2.1.1's table, each read back to its logical form.
+// every range of the structure's table, each read back to its logical form.
 // https://learn.microsoft.com/en-us/openspecs/sql_server_protocols/ms-ssclrt/eed8aa55-6eb3-4962-acd4-633e3cfe9242
 func TestHierarchyIDBinary(t *testing.T) {
 	for _, tc := range []struct {

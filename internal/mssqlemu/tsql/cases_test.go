@@ -20,6 +20,7 @@ var parseCases = []struct {
 	// Database, schema, USE.
 	{"create database", "CREATE DATABASE [inventory]; USE inventory", 2},
 	{"create schema", "CREATE SCHEMA hr AUTHORIZATION dbo", 1},
+	{"logins and users", "CREATE LOGIN [app] WITH PASSWORD = 'pa''ss', CHECK_POLICY=OFF, DEFAULT_DATABASE = [shop]\nCREATE USER app; CREATE USER u2 FOR LOGIN app WITH DEFAULT_SCHEMA = dbo; CREATE USER u3 WITHOUT LOGIN; ALTER LOGIN app WITH PASSWORD = 'new' OLD_PASSWORD = 'pa''ss'; DROP USER IF EXISTS u2; DROP USER app; DROP LOGIN app", 8},
 	{"drop database", "DROP DATABASE IF EXISTS a, b", 1},
 
 	// CREATE / ALTER / DROP TABLE.
