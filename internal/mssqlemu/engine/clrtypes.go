@@ -193,9 +193,3 @@ func isPrefix(parent, node sqltypes.HierarchyPath) bool {
 	}
 	return true
 }
-
-// spatialMethod is filled in by geometry support; until then the methods
-// of geometry and geography are refused by name.
-var spatialMethod = func(f *tsql.FuncCall, id sqltypes.TypeID, recv any, args []any, types []sqltypes.Type) (any, sqltypes.Type, error) {
-	return nil, sqltypes.Type{}, errNoMethod(id, f.Name.Object)
-}

@@ -228,6 +228,8 @@ func Convert(v any, from, to Type, style int) (any, error) {
 		}
 	case to.ID == HierarchyID:
 		return toHierarchyID(v, from)
+	case to.ID == Geometry || to.ID == Geography:
+		return toSpatial(v, from, to)
 	case to.ID.IsBinary():
 		b, err := toBytes(v, from, style)
 		if err != nil {
@@ -367,8 +369,11 @@ func ToString(v any, from Type, style int) (string, error) {
 	case float32:
 		return formatFloat(float64(x), 32, style), nil
 	case []byte:
-		if from.ID == HierarchyID {
+		switch from.ID {
+		case HierarchyID:
 			return HierarchyIDString(x)
+		case Geometry, Geography:
+			return spatialString(x, from.ID == Geography)
 		}
 		if style == 1 || style == 2 {
 			h := strings.ToUpper(hex.EncodeToString(x))

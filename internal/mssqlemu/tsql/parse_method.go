@@ -15,6 +15,7 @@ var clrMethods = map[string]bool{
 	"STAsText": true, "AsTextZM": true, "STGeometryType": true, "STNumPoints": true,
 	"STIsEmpty": true, "STSrid": true, "STX": true, "STY": true, "Lat": true, "Long": true,
 	"STPointN": true, "STStartPoint": true, "STEndPoint": true, "STAsBinary": true,
+	"STIsValid": true, "STNumGeometries": true, "STGeometryN": true,
 }
 
 func isCLRMethod(name string) bool { return clrMethods[name] }
