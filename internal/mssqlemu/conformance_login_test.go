@@ -1,6 +1,7 @@
 package mssqlemu_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -108,5 +109,59 @@ func TestConformanceLoginPasswordChange(t *testing.T) {
 	}
 	if _, err := login(as("Third-pass3!", "")); errNumber(err) != 18456 {
 		t.Errorf("login after DROP LOGIN: %v; want Msg 18456", err)
+	}
+}
+
+// TestConformancePrincipalViews: the idiom of setup scripts, IF NOT EXISTS
+// (SELECT ... FROM sys.server_principals / sys.database_principals) CREATE
+// LOGIN / CREATE USER, runs once and then finds what it made; sa, the
+// fixed roles and the fixed users are listed with their documented
+// principal_ids.
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-server-principals-transact-sql
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-sql-logins-transact-sql
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-database-principals-transact-sql
+func TestConformancePrincipalViews(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name := "conf_p_" + hex.EncodeToString(b[:])
+	setup := `IF NOT EXISTS (SELECT 1 FROM sys.server_principals WHERE name = N'` + name + `')
+    CREATE LOGIN [` + name + `] WITH PASSWORD = N'P-principal1!', CHECK_POLICY = OFF;
+IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'` + name + `')
+    CREATE USER [` + name + `] FOR LOGIN [` + name + `] WITH DEFAULT_SCHEMA = dbo;`
+	exec(t, ctx, db, setup)
+	exec(t, ctx, db, setup) // the second run finds both and creates nothing
+	t.Cleanup(func() {
+		_, _ = db.ExecContext(context.Background(), "DROP USER IF EXISTS ["+name+"]")
+		_, _ = db.ExecContext(context.Background(), "DROP LOGIN ["+name+"]")
+	})
+	var typ, typeDesc, schema string
+	var loginSID, userSID []byte
+	var policy bool
+	if err := db.QueryRowContext(ctx, `SELECT sp.type, sp.type_desc, sp.sid, l.is_policy_checked
+FROM sys.server_principals sp JOIN sys.sql_logins l ON l.principal_id = sp.principal_id WHERE sp.name = @p1`, name).
+		Scan(&typ, &typeDesc, &loginSID, &policy); err != nil || typ != "S" || typeDesc != "SQL_LOGIN" || len(loginSID) == 0 {
+		t.Errorf("login row: %q %q 0x%x %v, %v", typ, typeDesc, loginSID, policy, err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT type, default_schema_name, sid FROM sys.database_principals WHERE name = @p1", name).
+		Scan(&typ, &schema, &userSID); err != nil || typ != "S" || schema != "dbo" || !bytes.Equal(userSID, loginSID) {
+		t.Errorf("user row: %q %q 0x%x (login 0x%x), %v", typ, schema, userSID, loginSID, err)
+	}
+	for _, tc := range []struct {
+		q    string
+		args []any
+		want int
+	}{
+		{"SELECT principal_id FROM sys.server_principals WHERE name = @p1", []any{"sa"}, 1},
+		{"SELECT principal_id FROM sys.server_principals WHERE name = @p1", []any{"sysadmin"}, 3},
+		{"SELECT principal_id FROM sys.database_principals WHERE name = @p1", []any{"dbo"}, 1},
+		{"SELECT principal_id FROM sys.database_principals WHERE name = @p1", []any{"db_owner"}, 16384},
+		{"SELECT COUNT(*) FROM sys.server_principals WHERE name = @p1", []any{name}, 1},
+	} {
+		var got int
+		if err := db.QueryRowContext(ctx, tc.q, tc.args...).Scan(&got); err != nil || got != tc.want {
+			t.Errorf("%s %v = %d, %v; want %d", tc.q, tc.args, got, err, tc.want)
+		}
 	}
 }

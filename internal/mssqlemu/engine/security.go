@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/tsql"
 )
@@ -58,6 +60,23 @@ func (s *session) roleMember(server bool, role string) any {
 // user WITHOUT LOGIN.
 type dbUser struct {
 	Name, Login, DefaultSchema string
+	id                         int32 // principal_id in sys.database_principals
+	sid                        []byte
+	created                    time.Time
+}
+
+// newPrincipal gives a login its principal_id, a random security
+// identifier (as SQL Server gives SQL logins) and its creation time.
+// Callers hold e.mu or own e.
+func (e *Engine) newPrincipal(l *Login, now time.Time) {
+	if e.nextPrincipal < 256 {
+		e.nextPrincipal = 256
+	}
+	l.id = e.nextPrincipal
+	e.nextPrincipal++
+	l.sid = make([]byte, 16)
+	_, _ = rand.Read(l.sid) // crypto/rand.Read does not fail on supported platforms
+	l.created = now
 }
 
 // loginStmt runs CREATE, ALTER and DROP LOGIN. Logins are SQL logins with a
@@ -78,7 +97,9 @@ func (s *session) loginStmt(x *tsql.LoginStmt) error {
 		if x.Password == nil {
 			return msg(102, 15, 1, fmt.Sprintf("Incorrect syntax near '%s'.", x.Name))
 		}
-		e.cfg.Logins = append(e.cfg.Logins, Login{Name: x.Name, Password: *x.Password})
+		l := Login{Name: x.Name, Password: *x.Password}
+		e.newPrincipal(&l, e.cfg.Now())
+		e.cfg.Logins = append(e.cfg.Logins, l)
 		s.onRollback(func() { e.dropLogin(x.Name) })
 		return nil
 	case "ALTER":
@@ -167,7 +188,7 @@ func (s *session) userStmt(x *tsql.UserStmt) error {
 	if u != nil {
 		return msg(15023, 16, 1, fmt.Sprintf("User, group, or role '%s' already exists in the current database.", x.Name))
 	}
-	nu := &dbUser{Name: x.Name, DefaultSchema: x.DefaultSchema}
+	nu := &dbUser{Name: x.Name, DefaultSchema: x.DefaultSchema, id: d.nextUserID(), created: s.e.cfg.Now()}
 	if !x.NoLogin {
 		nu.Login = x.Login
 		if nu.Login == "" {
@@ -177,7 +198,7 @@ func (s *session) userStmt(x *tsql.UserStmt) error {
 		if l == nil {
 			return msg(15007, 16, 1, fmt.Sprintf("'%s' is not a valid login or you do not have permission.", nu.Login))
 		}
-		nu.Login = l.Name
+		nu.Login, nu.sid = l.Name, l.sid
 		for _, other := range d.users {
 			if strings.EqualFold(other.Login, nu.Login) {
 				return msg(15063, 16, 1, "The login already has an account under a different user name.")
@@ -190,4 +211,16 @@ func (s *session) userStmt(x *tsql.UserStmt) error {
 	d.users[key] = nu
 	s.onRollback(func() { delete(d.users, key) })
 	return nil
+}
+
+// nextUserID is the principal_id of a new user: after the highest in use,
+// from 5 up (0 to 4 are public, dbo, guest, INFORMATION_SCHEMA and sys).
+func (d *Database) nextUserID() int32 {
+	id := int32(5)
+	for _, u := range d.users {
+		if u.id >= id {
+			id = u.id + 1
+		}
+	}
+	return id
 }
