@@ -19,6 +19,7 @@ import (
 // https://learn.microsoft.com/en-us/sql/t-sql/data-types/getancestor-database-engine
 // https://learn.microsoft.com/en-us/sql/t-sql/data-types/isdescendantof-database-engine
 // https://learn.microsoft.com/en-us/sql/t-sql/data-types/getreparentedvalue-database-engine
+// https://learn.microsoft.com/en-us/sql/t-sql/data-types/getdescendant-database-engine
 func TestConformanceHierarchyID(t *testing.T) {
 	ctx := context.Background()
 	db := freshDB(t, ctx)
@@ -42,6 +43,27 @@ SELECT @h.GetLevel(), @h.GetAncestor(1).ToString(), @h.GetAncestor(4).ToString()
 	if err != nil || level != 3 || parent != "/1/2/" || past.Valid || !self || !under || other || reparented != "/5/6/2/3/" {
 		t.Errorf("methods of /1/2/3/: level %d, ancestor %q, past the root %v, self %v, under /1/ %v, under /2/ %v, reparented %q, %v",
 			level, parent, past, self, under, other, reparented, err)
+	}
+	// GetDescendant's page, example D: between /3/1/0/ and /3/1/1/ comes
+	// /3/1/0.1/; with NULL children, a first child, one after and one before.
+	var between, first, after, before string
+	err = db.QueryRowContext(ctx, `DECLARE @Manager hierarchyid, @Child1 hierarchyid, @Child2 hierarchyid;
+SET @Manager = CAST('/3/1/' AS hierarchyid);
+SET @Child1 = CAST('/3/1/0/' AS hierarchyid);
+SET @Child2 = CAST('/3/1/1/' AS hierarchyid);
+SELECT @Manager.GetDescendant(@Child1, @Child2).ToString(), @Manager.GetDescendant(NULL, NULL).ToString(),
+  @Manager.GetDescendant(@Child2, NULL).ToString(), @Manager.GetDescendant(NULL, @Child1).ToString()`).Scan(&between, &first, &after, &before)
+	if err != nil || between != "/3/1/0.1/" || first != "/3/1/1/" || after != "/3/1/2/" || before != "/3/1/-1/" {
+		t.Errorf("GetDescendant: %q %q %q %q, %v; want /3/1/0.1/ /3/1/1/ /3/1/2/ /3/1/-1/", between, first, after, before, err)
+	}
+	for _, q := range []string{
+		"SELECT CAST('/3/1/' AS hierarchyid).GetDescendant('/3/2/', NULL)",        // not a child
+		"SELECT CAST('/3/1/' AS hierarchyid).GetDescendant('/3/1/2/', '/3/1/1/')", // child1 >= child2
+	} {
+		var v []byte
+		if err := db.QueryRowContext(ctx, q).Scan(&v); errNumber(err) != 6522 {
+			t.Errorf("%s: %v; want Msg 6522", q, err)
+		}
 	}
 	// A column: methods on it, CAST both ways, and ORDER BY in depth-first order.
 	if _, err := db.ExecContext(ctx, `CREATE TABLE dbo.org (node hierarchyid PRIMARY KEY, name nvarchar(20));

@@ -96,18 +96,18 @@ func hierarchyMethod(f *tsql.FuncCall, recv any, args []any, types []sqltypes.Ty
 	resultType := map[string]sqltypes.Type{
 		"GetRoot": hierarchyIDType, "Parse": hierarchyIDType, "ToString": sqltypes.NVarCharType(4000),
 		"GetLevel": sqltypes.SmallIntType, "GetAncestor": hierarchyIDType, "IsDescendantOf": sqltypes.BitType,
-		"GetReparentedValue": hierarchyIDType,
+		"GetReparentedValue": hierarchyIDType, "GetDescendant": hierarchyIDType,
 	}
 	rt, ok := resultType[method]
 	if !ok || static != (method == "GetRoot" || method == "Parse") || f.Property {
 		return nil, sqltypes.Type{}, errNoMethod(sqltypes.HierarchyID, method)
 	}
-	want := map[string]int{"GetRoot": 0, "Parse": 1, "ToString": 0, "GetLevel": 0, "GetAncestor": 1, "IsDescendantOf": 1, "GetReparentedValue": 2}
+	want := map[string]int{"GetRoot": 0, "Parse": 1, "ToString": 0, "GetLevel": 0, "GetAncestor": 1, "IsDescendantOf": 1, "GetReparentedValue": 2, "GetDescendant": 2}
 	if err := methodArgc(f, sqltypes.HierarchyID, want[method]); err != nil {
 		return nil, rt, err
 	}
 	for _, a := range args {
-		if a == nil {
+		if a == nil && method != "GetDescendant" { // GetDescendant gives NULL children a meaning
 			return nil, rt, nil
 		}
 	}
@@ -157,6 +157,34 @@ func hierarchyMethod(f *tsql.FuncCall, recv any, args []any, types []sqltypes.Ty
 			return nil, rt, err
 		}
 		return isPrefix(p, h), rt, nil
+	case "GetDescendant":
+		var kids [2]sqltypes.HierarchyPath
+		for i, a := range args {
+			if a == nil {
+				continue
+			}
+			c, err := hierarchyArg(a, types[i])
+			if err != nil {
+				return nil, rt, err
+			}
+			if len(c) != len(h)+1 || !isPrefix(h, c) {
+				return nil, rt, msg(6522, 16, 2, "A .NET Framework error occurred during execution of user-defined routine or aggregate \"hierarchyid\": "+
+					fmt.Sprintf("Microsoft.SqlServer.Types.HierarchyIdException: SqlHierarchyId.GetDescendant failed because 'child%d' must be a child of 'this'.  'child%d' was '%s' and 'this' was '%s'.", i+1, i+1, c, h))
+			}
+			kids[i] = c
+		}
+		var lo, hi []int64
+		if kids[0] != nil {
+			lo = kids[0][len(h)]
+		}
+		if kids[1] != nil {
+			hi = kids[1][len(h)]
+			if lo != nil && !labelLess(lo, hi) {
+				return nil, rt, msg(6522, 16, 2, "A .NET Framework error occurred during execution of user-defined routine or aggregate \"hierarchyid\": "+
+					fmt.Sprintf("Microsoft.SqlServer.Types.HierarchyIdException: SqlHierarchyId.GetDescendant failed because 'child1' must be less than 'child2'.  'child1' was '%s' and 'child2' was '%s'.", kids[0], kids[1]))
+			}
+		}
+		return encode(append(append(sqltypes.HierarchyPath{}, h...), labelBetween(lo, hi)))
 	default: // GetReparentedValue(oldRoot, newRoot)
 		oldRoot, err := hierarchyArg(args[0], types[0])
 		if err != nil {
@@ -192,4 +220,47 @@ func isPrefix(parent, node sqltypes.HierarchyPath) bool {
 		}
 	}
 	return true
+}
+
+// labelLess orders two labels of one level: component by component, a
+// label before the longer ones it begins (1 < 1.1 < 1.2 < 2).
+func labelLess(a, b []int64) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
+// labelBetween is GetDescendant's new label: greater than lo and less than
+// hi (nil: unbounded). With neither it is 1; past lo alone the next
+// integer; before hi alone the integer below; between two, the next
+// integer after lo when it fits, else lo's label extended by a dotted
+// component (between /0/ and /1/ comes /0.1/, the example of
+// GetDescendant's page).
+// https://learn.microsoft.com/en-us/sql/t-sql/data-types/getdescendant-database-engine
+func labelBetween(lo, hi []int64) []int64 {
+	switch {
+	case lo == nil && hi == nil:
+		return []int64{1}
+	case hi == nil:
+		return []int64{lo[0] + 1}
+	case lo == nil:
+		if len(hi) == 1 {
+			return []int64{hi[0] - 1}
+		}
+		return []int64{hi[0]} // k comes before k.x
+	}
+	if next := []int64{lo[0] + 1}; labelLess(next, hi) {
+		return next
+	}
+	var restLo, restHi []int64
+	if len(lo) > 1 {
+		restLo = lo[1:]
+	}
+	if lo[0] == hi[0] {
+		restHi = hi[1:] // hi is longer, as lo < hi
+	}
+	return append([]int64{lo[0]}, labelBetween(restLo, restHi)...)
 }
