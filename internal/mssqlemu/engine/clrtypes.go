@@ -58,19 +58,28 @@ func (ev *evaluator) clrCall(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, 
 			return nil, sqltypes.Type{}, msg(243, 16, 1, fmt.Sprintf("Type %s is not a defined system type.", f.TypeName))
 		}
 	}
-	args := make([]any, len(f.Args))
-	types := make([]sqltypes.Type, len(f.Args))
-	for i, a := range f.Args {
-		v, t, err := ev.eval(a, rc)
-		if err != nil {
-			return nil, t, err
-		}
-		args[i], types[i] = v, t
+	args, types, err := ev.evalArgs(f.Args, rc)
+	if err != nil {
+		return nil, sqltypes.Type{}, err
 	}
 	if id == sqltypes.HierarchyID {
 		return hierarchyMethod(f, recv, args, types)
 	}
 	return spatialMethod(f, id, recv, args, types)
+}
+
+// evalArgs evaluates a call's arguments in order.
+func (ev *evaluator) evalArgs(list []tsql.Expr, rc *rowCtx) ([]any, []sqltypes.Type, error) {
+	args := make([]any, len(list))
+	types := make([]sqltypes.Type, len(list))
+	for i, a := range list {
+		v, t, err := ev.eval(a, rc)
+		if err != nil {
+			return nil, nil, err
+		}
+		args[i], types[i] = v, t
+	}
+	return args, types, nil
 }
 
 // methodArgc is SQL Server's Msg 10024-like refusal of a wrong argument count.

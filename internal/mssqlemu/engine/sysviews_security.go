@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/mssql2adb/mssql2adb/internal/mssqlemu/sqltypes"
 )
 
@@ -96,10 +99,6 @@ func sortedUsers(d *Database) []*dbUser {
 	for _, u := range d.users {
 		out = append(out, u)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].id < out[j-1].id; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b *dbUser) int { return cmp.Compare(a.id, b.id) })
 	return out
 }

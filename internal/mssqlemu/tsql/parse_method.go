@@ -31,19 +31,7 @@ func (p *parser) parseStaticMethod(t *token) (Expr, error) {
 	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}
-	call := &FuncCall{Pos: t.pos(), Name: ObjectName{Pos: m.pos(), Object: m.val}, TypeName: lowerASCII(t.val)}
-	if p.acceptOp(")") {
-		return p.parseMethods(call)
-	}
-	args, err := p.parseScalarList()
-	if err != nil {
-		return nil, err
-	}
-	call.Args = args
-	if err := p.expectOp(")"); err != nil {
-		return nil, err
-	}
-	return p.parseMethods(call)
+	return p.callRest(&FuncCall{Pos: t.pos(), Name: ObjectName{Pos: m.pos(), Object: m.val}, TypeName: lowerASCII(t.val)})
 }
 
 // parseMethods parses the .Method(args) and .Property that follow x.
@@ -70,7 +58,12 @@ func (p *parser) parseMethods(x Expr) (Expr, error) {
 
 // methodArgs parses a method's arguments after its '(' and what follows.
 func (p *parser) methodArgs(pos Pos, recv Expr, method string) (Expr, error) {
-	call := &FuncCall{Pos: pos, Name: ObjectName{Pos: pos, Object: method}, Receiver: recv}
+	return p.callRest(&FuncCall{Pos: pos, Name: ObjectName{Pos: pos, Object: method}, Receiver: recv})
+}
+
+// callRest parses a method call's arguments after its '(' and the methods
+// called on its result.
+func (p *parser) callRest(call *FuncCall) (Expr, error) {
 	if !p.acceptOp(")") {
 		args, err := p.parseScalarList()
 		if err != nil {
