@@ -171,7 +171,7 @@ func TestUnsupportedColumnsAreLeftOut(t *testing.T) {
 		`EXEC sys.sp_cdc_enable_db`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'odd', @role_name = NULL`,
 		`INSERT INTO dbo.odd (id, name, c_hierarchyid, c_variant, c_geometry, c_geography, amount)
-			VALUES (1, N'snap', 0x58, 42, 0x000000000101, 0xE6100000010C0000000000000000, 1.50)`,
+			VALUES (1, N'snap', 0x58, 42, 0x00000000010C00000000000000000000000000000000, 0xE6100000010C00000000000000000000000000000000, 1.50)`,
 		`INSERT INTO dbo.odd (id, name) VALUES (2, NULL)`)
 	prod := e.start(shared.producerBin, "producer", e.producerVars())
 	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())

@@ -98,4 +98,20 @@ func TestConformanceSpatial(t *testing.T) {
 	if !bytes.Equal(b, nil) {
 		t.Errorf("POINT(1) gave 0x%x", b)
 	}
+	// Bytes that are no instance are refused when converted, as SQL Server
+	// deserializes them (Msg 6522, 24210); an instance's bytes convert.
+	for _, tc := range []struct {
+		q    string
+		want int32
+	}{
+		{"SELECT CAST(0x000000000101 AS geometry)", 6522},
+		{"SELECT CAST(0xE6100000010C0000000000000000 AS geography)", 6522},
+		{"SELECT CAST(0x00000000010C00000000000000000000000000000000 AS geometry).STAsText()", 0},
+		{"SELECT CAST(0xE6100000010C00000000000000000000000000000000 AS geography).STAsText()", 0},
+	} {
+		var out any
+		if err := db.QueryRowContext(ctx, tc.q).Scan(&out); errNumber(err) != tc.want {
+			t.Errorf("%s: %v; want Msg %d (0: none)", tc.q, err, tc.want)
+		}
+	}
 }

@@ -737,14 +737,16 @@ func toSpatial(v any, from, to Type) (any, error) {
 	case string:
 		return spatialFromString(x, geography)
 	case []byte:
-		if (from.ID == Geometry || from.ID == Geography) && from.ID != to.ID {
+		if from.ID == to.ID {
+			return x, nil
+		}
+		if from.ID == Geometry || from.ID == Geography {
 			break
 		}
-		// SQL Server refuses bytes that are not an instance (Msg 6522,
-		// 24210); the emulator keeps them as given and refuses them only
-		// when a method or CAST to text reads them, so that callers which
-		// store placeholder bytes in these columns keep working (see the
-		// README's emulator section).
+		// SQL Server refuses bytes that are not an instance (Msg 6522).
+		if _, err := DeserializeSpatial(x, geography); err != nil {
+			return nil, err
+		}
 		return x, nil
 	}
 	return nil, errf(529, "Explicit conversion from data type %s to %s is not allowed.", srcName(from), to.ID.Name())
