@@ -132,7 +132,8 @@ func run(ctx context.Context) error {
 	}
 	scfg := source.Config{
 		Database: database, Tables: tablesToCapture, Select: selects, SnapshotChunkRows: cfg.SnapshotChunkRows,
-		PollInterval: cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
+		SnapshotParallelism: cfg.SnapshotParallel,
+		PollInterval:        cfg.PollInterval, MaxBatchEvents: cfg.MaxBatchEvents, Logger: log, Name: cfg.SourceName,
 		NoSnapshot: cfg.SyncFullData == "off", NoStream: cfg.SyncIncremental == "off",
 		SchemaCheckInterval: cfg.SchemaCheck, ManualCaptureInstances: cfg.CaptureInstances == "manual",
 	}

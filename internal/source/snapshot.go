@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -506,8 +507,12 @@ func splitRange(lo, hi int64, n int) []KeyRange {
 	if hi < lo || n < 2 {
 		return []KeyRange{{}}
 	}
-	// Unsigned arithmetic: hi - lo may not fit in an int64.
+	// Unsigned arithmetic: the count of values, hi - lo + 1, may not fit
+	// in an int64 (nor, for the whole bigint range, in a uint64).
 	span, un := uint64(hi)-uint64(lo), uint64(n)
+	if span < math.MaxUint64 {
+		span++
+	}
 	var bounds []int64
 	for i := uint64(1); i < un; i++ {
 		off := span/un*i + span%un*i/un
