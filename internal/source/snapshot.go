@@ -102,12 +102,16 @@ func (r *Reader) snapshot(ctx context.Context, pos *Position, emit func(context.
 		queue <- u
 	}
 	close(queue)
-	g, gctx := errgroup.WithContext(ctx)
+	// The readers share ctx and stop at their next chunk once one failed
+	// (snapRun.err), rather than through a canceled context: go-mssqldb
+	// can hand back a connection whose rollback was interrupted by a
+	// cancellation still being read (a data race on the session).
+	var g errgroup.Group
 	for range readers {
-		g.Go(func() error { return s.reader(gctx, iso, queue) })
+		g.Go(func() error { return s.fail(s.reader(ctx, iso, queue)) })
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return s.first(err)
 	}
 	pos.Snapshot.Done = true
 	if err := emit(ctx, Batch{Position: pos.clone()}); err != nil {
@@ -136,7 +140,37 @@ type snapRun struct {
 	mu  sync.Mutex
 	pos *Position
 	pr  *progressLog
-	err error // the first emit error: no batch is emitted after it
+	err error // the first error of any reader: no batch is emitted after it
+}
+
+// fail records err, if it is the first, so that the other readers stop;
+// it returns err.
+func (s *snapRun) fail(err error) error {
+	if err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err
+		}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// first is the first error recorded, else err.
+func (s *snapRun) first(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	return err
+}
+
+// failed is the first error recorded by any reader, nil while none is.
+func (s *snapRun) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // reader reads parts from queue in one transaction, on its own connection,
@@ -167,7 +201,7 @@ func (s *snapRun) reader(ctx context.Context, iso sql.IsolationLevel, queue <-ch
 	r.cfg.Logger.Info("source: snapshot reader started", "database", r.cfg.Database, "snapshot_lsn", snapLSN.String(),
 		"stream_from_after", from.String())
 	for u := range queue {
-		if err := ctx.Err(); err != nil {
+		if err := s.failed(); err != nil {
 			return err
 		}
 		if err := s.read(ctx, tx, u, snapLSN); err != nil {
@@ -195,6 +229,9 @@ func (s *snapRun) read(ctx context.Context, tx *sql.Tx, u snapUnit, snapLSN lsn.
 	s.pr.begin(ts, st.Rows)
 	s.mu.Unlock()
 	for {
+		if err := s.failed(); err != nil {
+			return err
+		}
 		args, err := chunkArgs(ts, part, n+1)
 		if err != nil {
 			return err
@@ -303,7 +340,7 @@ func (s *snapRun) commit(ctx context.Context, u snapUnit, part KeyRange, events 
 	}
 	if len(events) > 0 || part.Done {
 		if err := s.emit(ctx, Batch{Events: events, Position: pos.clone()}); err != nil {
-			s.err = err
+			s.err = err // under mu: the other readers stop
 			return err
 		}
 	}
