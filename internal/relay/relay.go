@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -203,7 +201,7 @@ func (r *Relay) oldKey(ctx context.Context, topic string, ti *tableInfo, e *even
 			return nil, fmt.Errorf("table %s: the update's rows have %d and %d values, fewer than its key columns", e.Table.QualifiedName(), len(e.Before), len(e.After))
 		}
 		k0[i] = e.Before[j]
-		same = same && sameKeyValue(e.Before[j], e.After[j])
+		same = same && event.Same(e.Before[j], e.After[j])
 	}
 	if same {
 		return nil, nil // the usual update: same key, nothing more to encode
@@ -221,49 +219,6 @@ func (r *Relay) oldKey(ctx context.Context, topic string, ti *tableInfo, e *even
 		return nil, err
 	}
 	return b, nil
-}
-
-// sameKeyValue reports whether two primary-key values of an event.Row are
-// identical, type and representation included (a datetimeoffset's zone
-// too, which its Kafka key carries).
-func sameKeyValue(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case int64:
-		y, ok := b.(int64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case float32:
-		y, ok := b.(float32)
-		return ok && x == y
-	case time.Duration:
-		y, ok := b.(time.Duration)
-		return ok && x == y
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case *big.Rat:
-		y, ok := b.(*big.Rat)
-		return ok && x.Cmp(y) == 0
-	case time.Time:
-		y, ok := b.(time.Time)
-		if !ok || !x.Equal(y) {
-			return false
-		}
-		_, xo := x.Zone()
-		_, yo := y.Zone()
-		return xo == yo
-	}
-	return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b)
 }
 
 // observe counts a written batch's events by table and operation.
