@@ -407,7 +407,7 @@ func TestNilSliceIsNull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := e.After[3]; !event.Same(got, tc.want) {
+		if got := e.After[3]; !sameValue(got, tc.want) {
 			t.Errorf("%#v decoded as %#v, want %#v", tc.in, got, tc.want)
 		}
 	}

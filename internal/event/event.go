@@ -4,11 +4,6 @@
 package event
 
 import (
-	"bytes"
-	"math"
-	"math/big"
-	"time"
-
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 )
@@ -160,39 +155,4 @@ func (e *Event) Key() (Row, error) {
 		}
 	}
 	return k, nil
-}
-
-// Same reports whether two values of an event.Row are identical by the
-// types Row documents: a decimal's value, a time's instant and zone offset
-// (a datetimeoffset's Avro form carries it), a float's bits, bytes, and
-// == for the rest.
-func Same(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case *big.Rat:
-		y, ok := b.(*big.Rat)
-		return ok && x.Cmp(y) == 0
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case float64:
-		y, ok := b.(float64)
-		return ok && math.Float64bits(x) == math.Float64bits(y)
-	case float32:
-		y, ok := b.(float32)
-		return ok && math.Float32bits(x) == math.Float32bits(y)
-	case time.Time:
-		y, ok := b.(time.Time)
-		if !ok || !x.Equal(y) {
-			return false
-		}
-		_, ox := x.Zone()
-		_, oy := y.Zone()
-		return ox == oy
-	}
-	if IsUnchanged(a) {
-		return IsUnchanged(b)
-	}
-	return a == b
 }

@@ -15,7 +15,7 @@ import (
 // path: the values go-mssqldb scans for one row of issue 12's 10-column
 // table (int, bigint, two nvarchar, decimal, float, bit, date, datetime2,
 // uniqueidentifier) converted to an event.Row and made an event, as
-// readChunk and snapRun.read do. relay's BenchmarkHandle measures the rest
+// readChunk and snapRun.read do. publish's BenchmarkPublish measures the rest
 // (Avro encoding, Kafka records).
 func BenchmarkSnapshotRowToEvent(b *testing.B) {
 	tbl := benchkit.Table()

@@ -1,4 +1,4 @@
-package relay
+package publish
 
 import (
 	"context"
@@ -23,10 +23,10 @@ func (w *discardWriter) WriteBatch(_ context.Context, recs []*kgo.Record, _ *kgo
 	return nil
 }
 
-// BenchmarkHandle measures the producer's path before Kafka: a batch of
+// BenchmarkPublish measures the producer's path before Kafka: a batch of
 // 1,000 events of benchTable encoded to Avro (Schema Registry wire format)
 // and made into Kafka records with the position, metrics counted.
-func BenchmarkHandle(b *testing.B) {
+func BenchmarkPublish(b *testing.B) {
 	for _, op := range []event.Op{event.OpRead, event.OpCreate, event.OpUpdate, event.OpDelete} {
 		b.Run(op.String(), func(b *testing.B) {
 			reg := srfake.New()
@@ -59,14 +59,14 @@ func BenchmarkHandle(b *testing.B) {
 				NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 			pos := map[string]string{"lsn": commit.String()}
 			ctx := context.Background()
-			if err := r.Handle(ctx, events, pos); err != nil { // registers the schemas
+			if err := r.Publish(ctx, events, pos); err != nil { // registers the schemas
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			done := benchkit.ReportCPU(b, n, "event")
 			for b.Loop() {
-				if err := r.Handle(ctx, events, pos); err != nil {
+				if err := r.Publish(ctx, events, pos); err != nil {
 					b.Fatal(err)
 				}
 			}
