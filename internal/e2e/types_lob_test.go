@@ -65,6 +65,7 @@ func largeValues(seed string, size int) []lob {
 // image, and the (max) types and xml, which it repeats. Setting one large
 // value to NULL must still reach the target.
 func TestLargeValuesAndUnchangedLOBs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		size int    // bytes per value, about
@@ -162,6 +163,7 @@ func testLargeValues(t *testing.T, size int) {
 // one warning at start-up, the target table lacks them, and the other
 // columns flow through the snapshot, inserts and updates.
 func TestUnsupportedColumnsAreLeftOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.exec(`CREATE TABLE dbo.odd (id int NOT NULL PRIMARY KEY, name nvarchar(20) NULL, c_rowversion rowversion,
 			c_hierarchyid hierarchyid NULL, c_variant sql_variant NULL, c_geometry geometry NULL, c_geography geography NULL,

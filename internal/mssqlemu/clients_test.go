@@ -123,14 +123,21 @@ except pymssql.Error as e:
 conn.close()
 `
 
-func TestPymssqlWorkflow(t *testing.T) {
+// pythonWithPymssql returns the Python that has pymssql, or skips the test.
+func pythonWithPymssql(t *testing.T) string {
+	t.Helper()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("/usr/bin/python3 not installed; skipping the pymssql workflow")
+		t.Skip("/usr/bin/python3 not installed")
 	}
 	if err := osexec.Command(py, "-c", "import pymssql").Run(); err != nil {
-		t.Skip("pymssql not importable (apt-get install python3-pymssql); skipping the pymssql workflow")
+		t.Skip("pymssql not importable (apt-get install python3-pymssql)")
 	}
+	return py
+}
+
+func TestPymssqlWorkflow(t *testing.T) {
+	py := pythonWithPymssql(t)
 	for _, enc := range []string{"off", "require"} {
 		t.Run("encryption "+enc, func(t *testing.T) {
 			emu := startEmu(t)
