@@ -36,6 +36,7 @@ type Config struct {
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
 	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<SOURCE_NAME>-<database>. Keep it stable: it fences a second producer for the same source."`
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
+	SnapshotParallel  int           `env:"SNAPSHOT_PARALLELISM,default=4" min:"1" help:"Snapshot readers at once, each in its own SNAPSHOT transaction on its own connection: several tables, and key ranges of a large table with an integer first key column, are read in parallel. 1 reads the tables one after the other. Memory grows by about one chunk per reader."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
 	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
@@ -197,7 +198,7 @@ func (c *Config) sourceConfig(database string, hb *heartbeat.Config, log *slog.L
 		}
 	}
 	return source.Config{
-		Database: database, Tables: tables, Select: selects, SnapshotChunkRows: c.SnapshotChunkRows,
+		Database: database, Tables: tables, Select: selects, SnapshotChunkRows: c.SnapshotChunkRows, SnapshotParallelism: c.SnapshotParallel,
 		PollInterval: c.PollInterval, MaxBatchEvents: c.MaxBatchEvents, Logger: log, Name: c.SourceName,
 		NoSnapshot: c.SyncFullData == "off", NoStream: c.SyncIncremental == "off",
 		SchemaCheckInterval: c.SchemaCheck, ManualCaptureInstances: c.CaptureInstances == "manual",

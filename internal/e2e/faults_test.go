@@ -107,6 +107,7 @@ func lines(log string, msgs ...string) int {
 // connection attempts, not a busy loop), logs the outage once when it
 // begins and once when it ends, and catches up.
 func TestTargetOutageRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)
@@ -141,6 +142,7 @@ func TestTargetOutageRecovers(t *testing.T) {
 // streams: the producer resumes from the position Kafka holds, logs the
 // outage once with its cause and once when it ends, and nothing is lost.
 func TestSourceOutageRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)
@@ -233,6 +235,7 @@ func TestSourceRestartRecovers(t *testing.T) {
 }
 
 func TestTargetRestartRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c, err := pgcluster.Start(ctx, pgcluster.Options{})
@@ -413,6 +416,7 @@ func TestKafkaBehindProxyRecovers(t *testing.T) {
 // look up a new schema: both wait and go on (a registry outage is retried,
 // never dead-lettered), and nothing is lost.
 func TestRegistryOutageRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)

@@ -25,6 +25,12 @@ type Config struct {
 	// SnapshotChunkRows is the number of rows read per snapshot query and
 	// emitted per snapshot batch (default 10000).
 	SnapshotChunkRows int
+	// SnapshotParallelism is how many snapshot readers run at once, each in
+	// its own SNAPSHOT transaction on its own connection (default 1: one
+	// reader, tables one after the other). Above 1, several tables are read
+	// at once and a table of at least two chunks with an integer first key
+	// column is split into up to this many ranges of that column.
+	SnapshotParallelism int
 	// PollInterval is the wait between two reads of the change tables when
 	// the last read found nothing new (default 500ms).
 	PollInterval time.Duration
@@ -75,6 +81,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.SnapshotChunkRows <= 0 {
 		c.SnapshotChunkRows = 10000
+	}
+	if c.SnapshotParallelism <= 0 {
+		c.SnapshotParallelism = 1
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 500 * time.Millisecond

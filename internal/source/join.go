@@ -141,7 +141,8 @@ func (r *Reader) snapshotLate(ctx context.Context, ts *tableState, pos *Position
 	}
 	r.cfg.Logger.Info("source: snapshot of one table while the others stream", "table", ts.t.QualifiedName(), "snapshot_lsn", snapLSN.String(),
 		"isolation", iso.String(), "rows_done", st.Rows)
-	if err := r.snapshotTable(ctx, tx, ts, snapLSN, pos, emit, newProgressLog(r, 0)); err != nil {
+	s := &snapRun{r: r, pos: pos, emit: emit, pr: newProgressLog(r, 0)}
+	if err := s.read(ctx, tx, snapUnit{ts: ts, rng: -1}, snapLSN); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
@@ -65,6 +66,23 @@ type TableSnapshot struct {
 	// producer (consumer status), never for correctness.
 	Estimate             int64
 	StartedMs, UpdatedMs int64
+	// Ranges, when set, split the table's snapshot into ranges of its first
+	// key column read in parallel (see Config.SnapshotParallelism); each
+	// keeps its own progress and LastKey is unused. Rows and Done are then
+	// the sums over the ranges.
+	Ranges []KeyRange
+}
+
+// KeyRange is one part of a table's snapshot: the rows whose first key
+// column k satisfies From <= k < To (an empty bound is open), read in key
+// order by keyset pagination like a whole table.
+type KeyRange struct {
+	From, To string
+	Done     bool
+	Rows     int64
+	// LastKey is the whole primary key of the last row emitted from the
+	// range, as text (see keyText); nil before its first chunk.
+	LastKey []string
 }
 
 // StreamPosition is the position in the change tables.
@@ -142,6 +160,12 @@ func (p Position) clone() Position {
 		for k, v := range p.Snapshot.Tables {
 			v.LastKey = append([]string(nil), v.LastKey...)
 			v.Added = append([]string(nil), v.Added...)
+			if v.Ranges != nil {
+				v.Ranges = slices.Clone(v.Ranges)
+				for i := range v.Ranges {
+					v.Ranges[i].LastKey = append([]string(nil), v.Ranges[i].LastKey...)
+				}
+			}
 			c.Snapshot.Tables[k] = v
 		}
 	}
@@ -164,16 +188,25 @@ type snapshotJSON struct {
 }
 
 type tableSnapshotJSON struct {
-	Done           bool     `json:"done,omitempty"`
-	Rows           int64    `json:"rows"`
-	LastKey        []string `json:"last_key,omitempty"`
-	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
-	Added          []string `json:"added,omitempty"`
-	Stopped        string   `json:"stopped,omitempty"`
-	Resnapshot     string   `json:"resnapshot,omitempty"`
-	Estimate       int64    `json:"estimate,omitempty"`
-	StartedMs      int64    `json:"started_ms,omitempty"`
-	UpdatedMs      int64    `json:"updated_ms,omitempty"`
+	Done           bool        `json:"done,omitempty"`
+	Rows           int64       `json:"rows"`
+	LastKey        []string    `json:"last_key,omitempty"`
+	InstanceMinLSN string      `json:"instance_min_lsn,omitempty"`
+	Added          []string    `json:"added,omitempty"`
+	Stopped        string      `json:"stopped,omitempty"`
+	Resnapshot     string      `json:"resnapshot,omitempty"`
+	Estimate       int64       `json:"estimate,omitempty"`
+	StartedMs      int64       `json:"started_ms,omitempty"`
+	UpdatedMs      int64       `json:"updated_ms,omitempty"`
+	Ranges         []rangeJSON `json:"ranges,omitempty"`
+}
+
+type rangeJSON struct {
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+	Done    bool     `json:"done,omitempty"`
+	Rows    int64    `json:"rows"`
+	LastKey []string `json:"last_key,omitempty"`
 }
 
 type streamJSON struct {
@@ -199,6 +232,9 @@ func (p Position) MarshalJSON() ([]byte, error) {
 			}
 			if !t.Resnapshot.IsZero() {
 				tj.Resnapshot = t.Resnapshot.String()
+			}
+			for _, kr := range t.Ranges {
+				tj.Ranges = append(tj.Ranges, rangeJSON(kr))
 			}
 			j.Snapshot.Tables[k] = tj
 		}
@@ -237,6 +273,9 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 			}
 			if t.Resnapshot, err = parseLSN(tj.Resnapshot); err != nil {
 				return fmt.Errorf("source position: table %s: resnapshot: %w", k, err)
+			}
+			for _, rj := range tj.Ranges {
+				t.Ranges = append(t.Ranges, KeyRange(rj))
 			}
 			q.Snapshot.Tables[k] = t
 		}

@@ -256,6 +256,11 @@ func NewCluster(opts ...Opt) (*Cluster, error) {
 				c.sasls.scram512 = make(map[string]scramAuth)
 			}
 			c.sasls.scram512[mu.u] = newScramAuth(saslScram512, p)
+		case saslOAuth: // mssql2adb patch: p is the user's bearer token
+			if c.sasls.oauth == nil {
+				c.sasls.oauth = make(map[string]string)
+			}
+			c.sasls.oauth[p] = mu.u
 		default:
 			return nil, fmt.Errorf("unknown SASL mechanism %v", mu.m)
 		}
