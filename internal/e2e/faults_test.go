@@ -182,6 +182,7 @@ func TestSourceOutageRecovers(t *testing.T) {
 // the producer streams: the producer resumes from the position Kafka holds,
 // logs the outage once and its end once, and every change is applied once.
 func TestSourceRestartRecovers(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("MSSQL_DSN") != "" {
 		t.Skip("MSSQL_DSN is set: this test restarts an emulator of its own")
 	}
@@ -275,6 +276,7 @@ func TestTargetRestartRecovers(t *testing.T) {
 // abandoned after TARGET_STATEMENT_TIMEOUT and the batch applied on a new
 // connection, once.
 func TestTargetStallMidApplyRecovers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)
@@ -359,6 +361,7 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 // timeout while changes flow. Both programs recover by themselves, and
 // every committed change record is applied exactly once.
 func TestKafkaBehindProxyRecovers(t *testing.T) {
+	t.Parallel()
 	if shared.broker == nil {
 		t.Skip("KAFKA_BROKERS is set: this test starts its own embedded broker behind a proxy")
 	}

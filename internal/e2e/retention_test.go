@@ -14,6 +14,7 @@ import (
 // others stream on, and the consumer (default settings) replaces the
 // table's rows with the new snapshot's: the deleted rows go too.
 func TestRetentionLossResnapshotsTheTable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)
