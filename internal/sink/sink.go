@@ -63,10 +63,12 @@ type Config struct {
 	ExcludeTopics []string
 	// MaxBatchEvents bounds the records of one target transaction; default 10000.
 	MaxBatchEvents int
-	// MaxBatchBytes bounds the key and value bytes of one target
-	// transaction's records, and of one fetch; default 16 MiB. A batch
-	// closes at the first record that reaches it (one larger record is a
-	// batch of its own).
+	// MaxBatchBytes bounds the memory one batch holds: its records' key
+	// and value bytes plus the events decoded from them (estimated from
+	// the last batch, see memory.go); default 16 MiB. A batch closes at the
+	// first record that reaches it (one larger record is a batch of its
+	// own). At most two batches are held, the one applied and the one read
+	// ahead, and a fetch is capped at a quarter of it.
 	MaxBatchBytes int
 	// MaxBatchWait is how long to gather more records once some arrived,
 	// before applying a partial batch; default 500ms.
@@ -278,6 +280,12 @@ type runner struct {
 	rbMu   sync.Mutex
 	wanted chan struct{}
 
+	// decodedRatio is the decoded bytes per record byte of the last batch
+	// decoded (see memory.go); gather weighs records by it. Read and
+	// written by the loop's goroutine only.
+	decodedRatio float64
+	recordSize   float64 // the mean record bytes of that batch
+
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
 	stale  map[string][]string   // stale topics not yet dealt with, with findings
@@ -336,6 +344,10 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 			var b apply.Batch
 			if b, err = s.decodeBatch(ctx, recs); err == nil {
 				pre = &b
+				if raw := recordsBytes(recs); raw > 0 {
+					s.decodedRatio = float64(batchBytes(pre)) / float64(raw)
+					s.recordSize = float64(raw) / float64(len(recs))
+				}
 			}
 		}
 		werr := wait()
@@ -505,7 +517,13 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
-	size := 0
+	// size counts each record with the events it decodes into (memory.go):
+	// MaxBatchBytes bounds the memory a batch holds, not only its records.
+	size, raw := 0, 0
+	weight := 1 + s.decodedRatio
+	if s.decodedRatio == 0 {
+		weight = 1 + initialDecodedRatio
+	}
 	for len(recs) < s.cfg.MaxBatchEvents && size < s.cfg.MaxBatchBytes {
 		// An idle poll ends every second, so that stale topics found at an
 		// assignment are dealt with (step) even when nothing arrives.
@@ -516,7 +534,11 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 			}
 		}
 		pctx, cancel := context.WithTimeout(ctx, left)
-		fetches := cl.PollRecords(pctx, s.cfg.MaxBatchEvents-len(recs))
+		mean := 0.0
+		if len(recs) > 0 {
+			mean = float64(raw) / float64(len(recs))
+		}
+		fetches := cl.PollRecords(pctx, s.pollLimit(len(recs), size, weight, mean))
 		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -548,7 +570,8 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 		n := len(recs)
 		fetches.EachRecord(func(r *kgo.Record) {
 			recs = append(recs, r)
-			size += len(r.Key) + len(r.Value)
+			raw += recordBytes(r)
+			size += int(float64(recordBytes(r)) * weight)
 		})
 		fetches.EachPartition(s.metrics.fetched)
 		if n == 0 && len(recs) > 0 {
