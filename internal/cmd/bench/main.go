@@ -34,6 +34,8 @@ type options struct {
 	jsonPath     string
 	only         string
 	largeRows    int
+	producer     string
+	snapshotRows int
 }
 
 // Result is one row of the table.
@@ -70,9 +72,11 @@ func main() {
 	flag.IntVar(&o.baselineRows, "baseline-rows", envInt("BENCH_BASELINE_ROWS", 100_000), "rows of the row-at-a-time baseline (it is slow), at most -rows; BENCH_BASELINE_ROWS")
 	flag.IntVar(&o.largeRows, "large-rows", envInt("BENCH_LARGE_ROWS", 200), "rows of 3 MB values in the large-values run; BENCH_LARGE_ROWS")
 	flag.IntVar(&o.partitions, "partitions", 3, "partitions per change topic")
+	flag.IntVar(&o.snapshotRows, "snapshot-rows", envInt("BENCH_SNAPSHOT_ROWS", 200_000), "rows of the table the producer snapshots from the SQL Server emulator, then updates once each; BENCH_SNAPSHOT_ROWS")
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
+	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source")
 	flag.Parse()
 	o.baselineRows = min(o.baselineRows, o.rows)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,8 +100,10 @@ func (o options) want(name string) bool {
 }
 
 func run(ctx context.Context, o options) error {
-	if _, err := os.Stat(o.consumer); err != nil {
-		return fmt.Errorf("consumer program: %w (run make build)", err)
+	for _, p := range []string{o.consumer, o.producer} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("program: %w (run make build)", err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	slog.SetDefault(log)
@@ -158,6 +164,11 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("%s: consume: %w", w.name, err)
 		}
 		progress(cr)
+	}
+	if o.want("source") {
+		if err := fromSource(ctx, env, o, progress); err != nil {
+			return fmt.Errorf("producer from the emulator: %w", err)
+		}
 	}
 	for i := range rep.Results {
 		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && !strings.HasPrefix(r.What, "producer") && !strings.Contains(r.What, "large-values") {

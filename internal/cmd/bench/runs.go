@@ -239,8 +239,13 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 // the target reaches the end of the topic.
 func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
 	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
-	topic := relay.Topic(prefix, t)
-	db := "consumer_" + strings.ReplaceAll(w.name, "-", "_")
+	return consumeTopic(ctx, s, o, prefix, relay.Topic(prefix, t), "consumer_"+strings.ReplaceAll(w.name, "-", "_"),
+		"consumer "+w.name+" ("+w.what+")", w.rowsFor(o))
+}
+
+// consumeTopic runs the consumer program on topic (named with prefix) into
+// a fresh database db, until it stored the topic's end offsets; n events.
+func consumeTopic(ctx context.Context, s stack, o options, prefix, topic, db, what string, n int) (Result, error) {
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
 		return Result{}, err
 	}
@@ -306,8 +311,7 @@ func consume(ctx context.Context, s stack, prefix string, w workload, o options)
 		return Result{}, err
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	n := w.rowsFor(o)
-	return Result{What: "consumer " + w.name + " (" + w.what + ")", Rows: n, Seconds: took.Seconds(),
+	return Result{What: what, Rows: n, Seconds: took.Seconds(),
 		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
 		Note: "events/s, process start to last offset stored"}, nil
 }
@@ -348,32 +352,52 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-// scrapePhases reads mssql2adb_consumer_phase_seconds_total from the
-// consumer's /metrics.
-func scrapePhases(ctx context.Context, addr string) (map[string]float64, error) {
+// scrape calls each with the text after the metric name (labels, then
+// the value) of every sample of metric on a program's /metrics.
+func scrape(ctx context.Context, addr, metric string, each func(rest string)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("scrape the consumer's metrics: %w", err)
+		return fmt.Errorf("scrape metrics at %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
-	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), `mssql2adb_consumer_phase_seconds_total{phase="`)
-		if !ok {
-			continue
-		}
-		name, val, ok := strings.Cut(rest, `"} `)
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(val, 64); err == nil {
-			out[name] = v
+		if rest, ok := strings.CutPrefix(sc.Text(), metric); ok && (rest[0] == '{' || rest[0] == ' ') {
+			each(rest)
 		}
 	}
-	return out, sc.Err()
+	return sc.Err()
+}
+
+// scrapePhases reads mssql2adb_consumer_phase_seconds_total from the
+// consumer's /metrics.
+func scrapePhases(ctx context.Context, addr string) (map[string]float64, error) {
+	out := map[string]float64{}
+	err := scrape(ctx, addr, "mssql2adb_consumer_phase_seconds_total", func(rest string) {
+		rest, ok := strings.CutPrefix(rest, `{phase="`)
+		if !ok {
+			return
+		}
+		if name, val, ok := strings.Cut(rest, `"} `); ok {
+			if v, err := strconv.ParseFloat(val, 64); err == nil {
+				out[name] = v
+			}
+		}
+	})
+	return out, err
+}
+
+// scrapeSum is the sum of metric's samples.
+func scrapeSum(ctx context.Context, addr, metric string) (float64, error) {
+	var sum float64
+	err := scrape(ctx, addr, metric, func(rest string) {
+		if v, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64); err == nil {
+			sum += v
+		}
+	})
+	return sum, err
 }
