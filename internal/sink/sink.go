@@ -323,6 +323,9 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	var inflight chan error // the batch being applied; nil when none
 	var inflightRecs []*kgo.Record
+	// idle is closed while no batch is being applied (gather).
+	idle := make(chan struct{})
+	close(idle)
 	wait := func() error {
 		if inflight == nil {
 			return nil
@@ -337,7 +340,7 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	defer func() { _ = wait() }()
 	for {
 		began := time.Now()
-		recs, err := s.gather(ctx, cl, inflight != nil)
+		recs, err := s.gather(ctx, cl, inflight != nil, idle)
 		s.metrics.ObservePhase("fetch", time.Since(began))
 		var pre *apply.Batch
 		if err == nil && len(recs) > 0 && !s.hasStale() {
@@ -375,9 +378,13 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 		if len(recs) == 0 && !s.hasStale() {
 			continue
 		}
-		done := make(chan error, 1)
-		inflight, inflightRecs = done, recs
-		go func() { done <- s.guardedStep(ctx, cl, recs, pre) }()
+		done, finished := make(chan error, 1), make(chan struct{})
+		inflight, inflightRecs, idle = done, recs, finished
+		go func() {
+			err := s.guardedStep(ctx, cl, recs, pre)
+			close(finished) // before done: once wait returns, idle is closed
+			done <- err
+		}()
 	}
 }
 
@@ -514,7 +521,14 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 // since the first arrived. Rebalances stay blocked until AllowRebalance;
 // holding says a batch is being applied, so that an idle poll must not let
 // a rebalance go on either.
-func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
+//
+// The batch also closes early when the target is idle (idle is closed: no
+// batch in flight) and nothing more is buffered: waiting would only add
+// latency, since nothing else is using the target. While a batch is
+// applied, the next one grows until that batch is done: at a low rate
+// batches are small and applied at once, at a high one they grow up to
+// the bounds, and BATCH_MAX_WAIT only caps the wait.
+func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool, idle <-chan struct{}) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
 	// size counts each record with the events it decodes into (memory.go):
@@ -528,18 +542,42 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 		// An idle poll ends every second, so that stale topics found at an
 		// assignment are dealt with (step) even when nothing arrives.
 		left := time.Second
+		drain := false // take what is buffered, without waiting
 		if len(recs) > 0 {
 			if left = time.Until(deadline); left <= 0 {
 				break
 			}
+			select {
+			case <-idle:
+				drain = true
+			default:
+			}
 		}
-		pctx, cancel := context.WithTimeout(ctx, left)
 		mean := 0.0
 		if len(recs) > 0 {
 			mean = float64(raw) / float64(len(recs))
 		}
-		fetches := cl.PollRecords(pctx, s.pollLimit(len(recs), size, weight, mean))
-		cancel()
+		limit := s.pollLimit(len(recs), size, weight, mean)
+		var fetches kgo.Fetches
+		var waited error // why a waiting poll ended early, if it did
+		if drain {
+			fetches = cl.PollRecords(nil, limit) // a nil context: drain, never wait
+		} else {
+			pctx, cancel := context.WithTimeout(ctx, left)
+			if len(recs) > 0 {
+				// Stop waiting for more once the target is idle.
+				go func() {
+					select {
+					case <-idle:
+						cancel()
+					case <-pctx.Done():
+					}
+				}()
+			}
+			fetches = cl.PollRecords(pctx, limit)
+			waited = pctx.Err()
+			cancel()
+		}
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -577,7 +615,10 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
 		}
-		if pctx.Err() != nil && (len(recs) > 0 || s.hasStale()) {
+		if drain && n == len(recs) {
+			break // the target is idle and nothing more is buffered
+		}
+		if waited != nil && (len(recs) > 0 || s.hasStale()) {
 			break
 		}
 		if len(recs) == 0 {

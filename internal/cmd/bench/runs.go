@@ -175,7 +175,11 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 // delete, transactions of 5,000 events with a state record), and times it.
 // The source's reads are not included: see the note.
 func produce(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
-	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
+	return produceTable(ctx, s, prefix, w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_")), w, w.rowsFor(o), o)
+}
+
+// produceTable is produce into the topic of table t, with rows events.
+func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table, w workload, rows int, o options) (Result, error) {
 	topic := relay.Topic(prefix, t)
 	state := prefix + "._state"
 	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
@@ -193,13 +197,13 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 	if err != nil {
 		return Result{}, err
 	}
-	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer", StateTopic: state,
+	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer-" + t.Name, StateTopic: state,
 		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20)}})
 	if err != nil {
 		return Result{}, err
 	}
 	defer tw.Close()
-	rl := relay.New(relay.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix}, avro.NewCodec(srcl, prefix), tw, nil, nil)
+	rl := relay.New(relay.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix + "-" + t.Name}, avro.NewCodec(srcl, prefix), tw, nil, nil)
 	batch := 5000
 	if w.table != nil {
 		batch = 10 // large values: as the producer's MAX_MESSAGE_BYTES-bound batches would be
@@ -216,7 +220,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 		events = events[:0]
 		return err
 	}
-	err = w.events(t, w.rowsFor(o), func(e *event.Event) error {
+	err = w.events(t, rows, func(e *event.Event) error {
 		events = append(events, e)
 		n++
 		if len(events) == batch {
@@ -246,6 +250,14 @@ func consume(ctx context.Context, s stack, prefix string, w workload, o options)
 // consumeTopic runs the consumer program on topic (named with prefix) into
 // a fresh database db, until it stored the topic's end offsets; n events.
 func consumeTopic(ctx context.Context, s stack, o options, prefix, topic, db, what string, n int) (Result, error) {
+	return consumeTopics(ctx, s, o, prefix, []string{topic}, db, what, n, 1)
+}
+
+// consumeTopics runs procs consumer programs in one group on topics into a
+// fresh database db, from their start until the offsets stored in the
+// target reach the topics' ends; n events. The peak RSS is the largest of
+// the processes', the phases their sum.
+func consumeTopics(ctx context.Context, s stack, o options, prefix string, topics []string, db, what string, n, procs int) (Result, error) {
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
 		return Result{}, err
 	}
@@ -253,7 +265,7 @@ func consumeTopic(ctx context.Context, s stack, o options, prefix, topic, db, wh
 	if err != nil {
 		return Result{}, err
 	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topics...)
 	adm.Close()
 	if err != nil {
 		return Result{}, err
@@ -262,55 +274,81 @@ func consumeTopic(ctx context.Context, s stack, o options, prefix, topic, db, wh
 	// the consumer never reads: its stored next offset stops one short.
 	var want int64
 	ends.Each(func(l kadm.ListedOffset) { want += max(l.Offset-1, 0) })
-	addr, err := freeAddr()
-	if err != nil {
-		return Result{}, err
+	type proc struct {
+		cmd    *exec.Cmd
+		addr   string
+		exited chan error
 	}
-	cmd := exec.CommandContext(ctx, o.consumer)
-	cmd.Env = append(os.Environ(),
-		"KAFKA_BROKERS="+strings.Join(s.brokers, ","), "SCHEMA_REGISTRY_URL="+s.registry, "TARGET_DSN="+s.pg.DSN(db),
-		"TOPIC_PREFIX="+prefix, "GROUP_ID="+prefix+"-bench", "HTTP_ADDR="+addr, "LOG_LEVEL=warn", "BAD_RECORDS=stop")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	var ps []proc
+	defer func() {
+		for _, p := range ps {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	}()
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		return Result{}, err
+	for range procs {
+		addr, err := freeAddr()
+		if err != nil {
+			return Result{}, err
+		}
+		cmd := exec.CommandContext(ctx, o.consumer)
+		cmd.Env = append(os.Environ(), consumerEnv(s, prefix, db, addr)...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return Result{}, err
+		}
+		p := proc{cmd, addr, make(chan error, 1)}
+		go func() { p.exited <- cmd.Wait() }()
+		ps = append(ps, p)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }()
 	conn, err := connectRetry(ctx, s.pg.DSN(db))
 	if err != nil {
 		return Result{}, err
 	}
 	defer conn.Close(ctx)
 	var rss int64
+	sample := func() {
+		for _, p := range ps {
+			if r := peakRSS(p.cmd.Process.Pid); r > rss {
+				rss = r
+			}
+		}
+	}
 	for {
 		var got int64
-		err := conn.QueryRow(ctx, "SELECT coalesce(sum(next_offset), 0)::bigint FROM mssql2adb.consumer_offsets WHERE topic = $1", topic).Scan(&got)
+		err := conn.QueryRow(ctx, "SELECT coalesce(sum(next_offset), 0)::bigint FROM mssql2adb.consumer_offsets WHERE topic = ANY($1)", topics).Scan(&got)
 		if err == nil && got >= want {
 			break
 		}
-		if r := peakRSS(cmd.Process.Pid); r > rss {
-			rss = r
+		sample()
+		for _, p := range ps {
+			select {
+			case err := <-p.exited:
+				p.exited <- err
+				return Result{}, fmt.Errorf("a consumer exited before applying everything: %v", err)
+			default:
+			}
 		}
 		select {
-		case err := <-exited:
-			exited <- err
-			return Result{}, fmt.Errorf("the consumer exited before applying everything: %v", err)
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	took := time.Since(began)
-	if r := peakRSS(cmd.Process.Pid); r > rss {
-		rss = r
+	sample()
+	phases := map[string]float64{}
+	for _, p := range ps {
+		ph, err := scrapePhases(ctx, p.addr)
+		if err != nil {
+			return Result{}, err
+		}
+		for k, v := range ph {
+			phases[k] += v
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	phases, err := scrapePhases(ctx, addr)
-	if err != nil {
-		return Result{}, err
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
 	return Result{What: what, Rows: n, Seconds: took.Seconds(),
 		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
 		Note: "events/s, process start to last offset stored"}, nil

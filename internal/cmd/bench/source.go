@@ -214,10 +214,7 @@ func runProducer(ctx context.Context, o options, env stack, src source, prefix s
 		return producerRun{}, err
 	}
 	cmd := exec.CommandContext(ctx, o.producer)
-	cmd.Env = append(append(os.Environ(),
-		"MSSQL_DSN="+src.emu.DSN(src.db), "KAFKA_BROKERS="+strings.Join(env.brokers, ","), "SCHEMA_REGISTRY_URL="+env.registry,
-		"TOPIC_PREFIX="+prefix, "STATE_TOPIC="+prefix+"._state", "HTTP_ADDR="+addr, "LOG_LEVEL=warn",
-		"TOPIC_PARTITIONS="+strconv.Itoa(o.partitions), "HEARTBEAT_TABLE=off"), extra...)
+	cmd.Env = append(append(append(os.Environ(), producerEnv(env, o, src, prefix)...), "HTTP_ADDR="+addr), extra...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
