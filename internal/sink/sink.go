@@ -71,7 +71,9 @@ type Config struct {
 	// ahead, and a fetch is capped at a quarter of it.
 	MaxBatchBytes int
 	// MaxBatchWait is how long to gather more records once some arrived,
-	// before applying a partial batch; default 500ms.
+	// while a batch is being applied, before applying a partial batch
+	// (with none being applied, gather stops as soon as nothing more is
+	// buffered); default 500ms.
 	MaxBatchWait time.Duration
 	// Retry says how long a failing Apply is retried; the zero value is
 	// retry's default (720 minutes), retrying apply.IsTransient and
