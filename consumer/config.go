@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
 
@@ -95,4 +97,42 @@ func (c *Config) validate() error {
 		c.GroupID = "mssql2adb-" + c.TopicPrefix
 	}
 	return nil
+}
+
+// router loads the task options: selection, names, merges, operations.
+func (c *Config) router() (*route.Router, error) {
+	rc := route.Config{Include: c.IncludeTables, Exclude: c.ExcludeTables, Operations: c.Operations, FoldNames: c.QuoteNames == "off"}
+	if c.HeartbeatTable != "off" {
+		schema, table, _ := strings.Cut(c.HeartbeatTable, ".") // checked by validate
+		rc.Heartbeat, rc.HeartbeatTarget = [2]string{schema, table}, [2]string{c.MetaSchema, "heartbeat"}
+	}
+	if c.MappingFile != "" {
+		f, err := route.LoadFile(c.MappingFile)
+		if err != nil {
+			return nil, fmt.Errorf("MAPPING_FILE: %w", err)
+		}
+		rc.File = f
+	}
+	return route.New(rc)
+}
+
+// groupOpts are the consumer's extra Kafka client options. New change
+// topics (a table enabled later) and, after a member dies, topics it alone
+// had discovered must be found quickly: the group assigns only topics its
+// members have seen in metadata.
+func (c *Config) groupOpts() []kgo.Opt {
+	opts := []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second), kgo.SessionTimeout(c.SessionTimeout)}
+	if c.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(c.InstanceID))
+	}
+	return opts
+}
+
+// deadLetterTopic is where bad records go: DEAD_LETTER_TOPIC when
+// BAD_RECORDS=deadletter, else none ("").
+func (c *Config) deadLetterTopic() string {
+	if c.BadRecords != "deadletter" {
+		return ""
+	}
+	return c.DeadLetterTopic
 }

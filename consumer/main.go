@@ -9,15 +9,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -36,7 +32,6 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
-	"github.com/mssql2adb/mssql2adb/internal/status"
 )
 
 const summary = `Applies every change topic <TOPIC_PREFIX>.<database>.<schema>.<table> to the
@@ -47,28 +42,19 @@ GROUP_ID to share the work.`
 func main() { config.Main("consumer", summary, &Config{}, run) }
 
 func run(ctx context.Context) error {
-	// `consumer precheck` exits 2 when the settings are wrong, 1 when an
-	// item failed; see runPrecheck.
-	command := len(os.Args) > 1 && os.Args[1] == "precheck"
 	var cfg Config
-	err := config.Load(ctx, &cfg, nil)
-	if err == nil {
-		err = cfg.validate()
-	}
-	if err != nil && command {
-		return &config.ExitError{Code: 2, Err: err}
-	}
+	command, err := config.LoadCommand(ctx, os.Args[1:], &cfg, cfg.validate)
 	if err != nil {
 		return err
 	}
-	if command {
+	if command == "precheck" {
 		return runPrecheck(ctx, &cfg)
 	}
 	kopts, err := cfg.Kafka.Opts()
 	if err != nil {
 		return err
 	}
-	if len(os.Args) > 1 && os.Args[1] == "status" {
+	if command == "status" {
 		return runStatus(ctx, cfg, kopts, os.Args[2:])
 	}
 	sropts, err := cfg.Registry.Opts(cfg.SchemaRegistryURL)
@@ -102,7 +88,7 @@ func run(ctx context.Context) error {
 	if err := connect.Do(ctx, "connect to the target database "+target, pool.Ping); err != nil {
 		return fmt.Errorf("%w (check TARGET_DSN and that the database is up)", err)
 	}
-	router, err := newRouter(cfg)
+	router, err := cfg.router()
 	if err != nil {
 		return err
 	}
@@ -110,30 +96,23 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("KAFKA_BROKERS: %w", err)
 	}
+	deadLetter := cfg.deadLetterTopic()
 	err = policy.Do(ctx, "reach Kafka", func(ctx context.Context) error { return kafka.Ping(ctx, kcl) })
-	if err == nil && cfg.BadRecords == "deadletter" {
-		err = kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{{Name: cfg.DeadLetterTopic, Partitions: 1, ReplicationFactor: -1,
-			Configs: map[string]*string{"cleanup.policy": ptr("delete"), "max.message.bytes": ptr("100663296")}}})
+	if err == nil && deadLetter != "" {
+		err = kafka.EnsureTopics(ctx, kadm.NewClient(kcl), []kafka.TopicSpec{sink.DeadLetterTopic(deadLetter)})
 	}
 	if err != nil {
 		kcl.Close()
 		return err
-	}
-	deadLetter := ""
-	if cfg.BadRecords == "deadletter" {
-		deadLetter = cfg.DeadLetterTopic
 	}
 	srcl, err := sr.NewClient(sropts...)
 	if err != nil {
 		kcl.Close()
 		return fmt.Errorf("SCHEMA_REGISTRY_URL: %w", err)
 	}
-	if err := policy.Do(ctx, "reach the schema registry", func(ctx context.Context) error {
-		_, err := srcl.Subjects(ctx)
-		return secure.Explain(err)
-	}); err != nil {
+	if err := secure.ReachRegistry(ctx, policy, srcl, cfg.SchemaRegistryURL); err != nil {
 		kcl.Close()
-		return fmt.Errorf("%w (check SCHEMA_REGISTRY_URL=%s)", err, secure.Redact(cfg.SchemaRegistryURL))
+		return err
 	}
 	// The same items as `consumer precheck`, over the tables of every change
 	// topic already in the registry: a failed one (a rule that cannot apply
@@ -181,7 +160,7 @@ func run(ctx context.Context) error {
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },
 		ConnOpts:        kopts,
 		Fatal:           route.IsRuleError,
-		ClientOpts:      groupOpts(cfg),
+		ClientOpts:      cfg.groupOpts(),
 		Heartbeat:       func(e *event.Event) bool { return router.IsHeartbeat(e.Table) },
 	}, sink.Deps{Decoder: router.Wrap(codec), Applier: applier, Logger: log, Metrics: metrics})
 }
@@ -208,67 +187,4 @@ func registryTables(ctx context.Context, log *slog.Logger, policy retry.Policy, 
 // latestTables is the table of the latest schema of each change topic of prefix.
 func latestTables(ctx context.Context, codec *avro.Codec, prefix string) ([]*catalog.Table, []error, error) {
 	return codec.LatestTables(ctx, regexp.MustCompile(sink.TopicPattern(prefix)).MatchString)
-}
-
-// newRouter loads the task options: selection, names, merges, operations.
-func newRouter(cfg Config) (*route.Router, error) {
-	rc := route.Config{Include: cfg.IncludeTables, Exclude: cfg.ExcludeTables, Operations: cfg.Operations, FoldNames: cfg.QuoteNames == "off"}
-	if cfg.HeartbeatTable != "off" {
-		schema, table, _ := strings.Cut(cfg.HeartbeatTable, ".") // checked by validate
-		rc.Heartbeat, rc.HeartbeatTarget = [2]string{schema, table}, [2]string{cfg.MetaSchema, "heartbeat"}
-	}
-	if cfg.MappingFile != "" {
-		f, err := route.LoadFile(cfg.MappingFile)
-		if err != nil {
-			return nil, fmt.Errorf("MAPPING_FILE: %w", err)
-		}
-		rc.File = f
-	}
-	return route.New(rc)
-}
-
-// groupOpts are the consumer's extra Kafka client options. New change
-// topics (a table enabled later) and, after a member dies, topics it alone
-// had discovered must be found quickly: the group assigns only topics its
-// members have seen in metadata.
-func groupOpts(cfg Config) []kgo.Opt {
-	opts := []kgo.Opt{kgo.MetadataMaxAge(5 * time.Second), kgo.SessionTimeout(cfg.SessionTimeout)}
-	if cfg.InstanceID != "" {
-		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
-	}
-	return opts
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// runStatus is `consumer status [--json] [--state-topic T]`: what the
-// pipeline of TOPIC_PREFIX and GROUP_ID is doing, from Kafka and the
-// target's bookkeeping, without any of its processes running.
-func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) error {
-	fs := flag.NewFlagSet("consumer status", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	stateTopic := fs.String("state-topic", "_mssql2adb_state", "the producers' STATE_TOPIC")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	pool, err := pgxpool.New(ctx, cfg.TargetDSN)
-	if err != nil {
-		return fmt.Errorf("TARGET_DSN: %w", err)
-	}
-	defer pool.Close()
-	kcl, err := kgo.NewClient(kafka.ClientOpts(cfg.KafkaBrokers, kopts...)...)
-	if err != nil {
-		return fmt.Errorf("KAFKA_BROKERS: %w", err)
-	}
-	defer kcl.Close()
-	tables, err := status.Collect(ctx, kcl, pool, status.Config{TopicPrefix: cfg.TopicPrefix, StateTopic: *stateTopic, Group: cfg.GroupID, MetaSchema: cfg.MetaSchema})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(tables)
-	}
-	return status.Print(os.Stdout, tables)
 }

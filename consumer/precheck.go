@@ -14,6 +14,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
+	"github.com/mssql2adb/mssql2adb/internal/precheck/targetcheck"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 )
@@ -28,7 +29,7 @@ const (
 // source tables come from its schemas), then the target.
 func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *kgo.Client, srcl *sr.Client,
 	tables func(context.Context) ([]*catalog.Table, error)) []precheck.Item {
-	tg := precheck.Target{Pool: pool, Dialect: cfg.TargetDialect, MetaSchema: cfg.MetaSchema, Router: router,
+	tg := targetcheck.Target{Pool: pool, Dialect: cfg.TargetDialect, MetaSchema: cfg.MetaSchema, Router: router,
 		ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off", Tables: tables, TablesNeeds: []string{itemRegistry}}
 	return append([]precheck.Item{
 		precheck.Reach(itemKafka, "Kafka at "+strings.Join(cfg.KafkaBrokers, ","), "check KAFKA_BROKERS and that the brokers run",
@@ -43,7 +44,7 @@ func precheckItems(cfg *Config, pool *pgxpool.Pool, router *route.Router, kcl *k
 // the settings are wrong.
 func runPrecheck(ctx context.Context, cfg *Config) error {
 	exit2 := func(err error) error { return &config.ExitError{Code: 2, Err: err} }
-	router, err := newRouter(*cfg)
+	router, err := cfg.router()
 	if err != nil {
 		return exit2(err)
 	}

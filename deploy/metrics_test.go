@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mssql2adb/mssql2adb/internal/obs"
-	"github.com/mssql2adb/mssql2adb/internal/relay"
+	"github.com/mssql2adb/mssql2adb/internal/publish"
 	"github.com/mssql2adb/mssql2adb/internal/sink"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
@@ -59,7 +59,7 @@ func exported(t *testing.T) map[string]bool {
 	t.Helper()
 	d := &describing{reg: prometheus.NewRegistry(), names: map[string]bool{}}
 	// The producer's.
-	relay.NewMetrics(d)
+	publish.NewMetrics(d)
 	source.RegisterMetrics(d, func() source.Progress { return source.Progress{} })
 	obs.NewRetries(d, "producer")
 	// The consumer's.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/publish"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/selection"
 	"github.com/mssql2adb/mssql2adb/internal/source"
@@ -157,5 +160,42 @@ func (c *Config) selects(database string) func(schema, table string) bool {
 	}
 	return func(schema, table string) bool {
 		return selection.Selected(c.IncludeTables, c.ExcludeTables, database, schema, table)
+	}
+}
+
+// transactionalID is TRANSACTIONAL_ID, by default derived from the source:
+// stable across restarts, so that a second producer of the same source is
+// fenced.
+func (c *Config) transactionalID(database string) string {
+	if c.TransactionalID != "" {
+		return c.TransactionalID
+	}
+	return "mssql2adb-" + c.SourceName + "-" + database
+}
+
+// topics is how the producer creates its topics.
+func (c *Config) topics() publish.TopicSettings {
+	return publish.TopicSettings{Prefix: c.TopicPrefix, StateTopic: c.StateTopic, Partitions: c.TopicPartitions,
+		Replication: c.TopicReplication, Cleanup: c.TopicCleanup, MaxMessageBytes: c.MaxMessageBytes}
+}
+
+// sourceConfig is the source reader's configuration. hb is the heartbeat table
+// when it is ready (nil: none): TABLES, INCLUDE_TABLES and EXCLUDE_TABLES
+// pick user tables, and the heartbeat table is captured whatever they say.
+func (c *Config) sourceConfig(database string, hb *heartbeat.Config, log *slog.Logger) source.Config {
+	tables, selects := c.Tables, c.selects(database)
+	if hb != nil {
+		if len(c.Tables) > 0 {
+			tables = append(slices.Clone(c.Tables), c.HeartbeatTable)
+		}
+		if pick := selects; pick != nil {
+			selects = func(schema, table string) bool { return heartbeat.Is(*hb, schema, table) || pick(schema, table) }
+		}
+	}
+	return source.Config{
+		Database: database, Tables: tables, Select: selects, SnapshotChunkRows: c.SnapshotChunkRows,
+		PollInterval: c.PollInterval, MaxBatchEvents: c.MaxBatchEvents, Logger: log, Name: c.SourceName,
+		NoSnapshot: c.SyncFullData == "off", NoStream: c.SyncIncremental == "off",
+		SchemaCheckInterval: c.SchemaCheck, ManualCaptureInstances: c.CaptureInstances == "manual",
 	}
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"context"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/sethvargo/go-envconfig"
-
-	"github.com/mssql2adb/mssql2adb/internal/config"
+	"github.com/mssql2adb/mssql2adb/internal/config/configtest"
+	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 )
 
 // Malformed settings are refused before anything connects, in one line
@@ -18,31 +17,57 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		"KAFKA_BROKERS":       "127.0.0.1:9092",
 		"SCHEMA_REGISTRY_URL": "http://127.0.0.1:8081",
 	}
-	for _, tt := range []struct {
-		name, key, value, want string
+	configtest.CheckRefusals(t, base, "S3cret_pw", func() (any, func() error) { var c Config; return &c, c.validate }, []configtest.Refusal{
+		{Name: "unparsable DSN", Key: "MSSQL_DSN", Value: "sqlserver://sa:S3cret_pw@127.0.0.1:notaport?database=db", Want: "MSSQL_DSN does not parse"},
+		{Name: "negative duration", Key: "RETRY_WINDOW", Value: "-1m", Want: `RETRY_WINDOW "-1m": want a duration of at least 0s`},
+		{Name: "negative size", Key: "MAX_BATCH_EVENTS", Value: "-5", Want: `MAX_BATCH_EVENTS "-5": want at least 0`},
+		{Name: "unknown choice", Key: "STALE_POSITION", Value: "maybe", Want: `STALE_POSITION "maybe": want stop or resnapshot`},
+	})
+}
+
+// The heartbeat table is captured whatever TABLES, INCLUDE_TABLES and
+// EXCLUDE_TABLES say; without a heartbeat they alone decide.
+func TestSourceConfigCapturesTheHeartbeatTable(t *testing.T) {
+	hb := &heartbeat.Config{Schema: "dbo", Table: "dts_log_heart_beat"}
+	tests := []struct {
+		name       string
+		cfg        Config
+		hb         *heartbeat.Config
+		wantTables []string
+		selected   map[string]bool // schema.table → picked by Select (nil Select picks all)
 	}{
-		{"unparsable DSN", "MSSQL_DSN", "sqlserver://sa:S3cret_pw@127.0.0.1:notaport?database=db", "MSSQL_DSN does not parse"},
-		{"negative duration", "RETRY_WINDOW", "-1m", `RETRY_WINDOW "-1m": want a duration of at least 0s`},
-		{"negative size", "MAX_BATCH_EVENTS", "-5", `MAX_BATCH_EVENTS "-5": want at least 0`},
-		{"unknown choice", "STALE_POSITION", "maybe", `STALE_POSITION "maybe": want stop or resnapshot`},
-	} {
+		{"no selection", Config{HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil, nil},
+		{"TABLES", Config{Tables: []string{"dbo.a"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, []string{"dbo.a", "dbo.dts_log_heart_beat"}, nil},
+		{"INCLUDE_TABLES", Config{IncludeTables: []string{"dbo.a"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil,
+			map[string]bool{"dbo.a": true, "dbo.b": false, "dbo.dts_log_heart_beat": true}},
+		{"EXCLUDE_TABLES naming it", Config{ExcludeTables: []string{"dbo.dts*"}, HeartbeatTable: "dbo.dts_log_heart_beat"}, hb, nil,
+			map[string]bool{"dbo.a": true, "dbo.dts_log_heart_beat": true}},
+		{"no heartbeat", Config{Tables: []string{"dbo.a"}, ExcludeTables: []string{"dbo.dts*"}, HeartbeatTable: "off"}, nil, []string{"dbo.a"},
+			map[string]bool{"dbo.a": true, "dbo.dts_log_heart_beat": false}},
+	}
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range base {
-				env[k] = v
+			sc := tt.cfg.sourceConfig("shop", tt.hb, nil)
+			if !slices.Equal(sc.Tables, tt.wantTables) {
+				t.Errorf("Tables = %q, want %q", sc.Tables, tt.wantTables)
 			}
-			env[tt.key] = tt.value
-			var cfg Config
-			err := config.Load(context.Background(), &cfg, envconfig.MapLookuper(env))
-			if err == nil {
-				err = cfg.validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
-			}
-			if strings.Contains(err.Error(), "S3cret_pw") || strings.Contains(err.Error(), "\n") {
-				t.Errorf("the error repeats the password or spans lines: %v", err)
+			for name, want := range tt.selected {
+				schema, table, _ := strings.Cut(name, ".")
+				if got := sc.Select == nil || sc.Select(schema, table); got != want {
+					t.Errorf("Select(%s) = %v, want %v", name, got, want)
+				}
 			}
 		})
+	}
+}
+
+func TestTransactionalIDDefault(t *testing.T) {
+	c := Config{SourceName: "eu"}
+	if got := c.transactionalID("shop"); got != "mssql2adb-eu-shop" {
+		t.Errorf("default TRANSACTIONAL_ID = %q", got)
+	}
+	c.TransactionalID = "mine"
+	if got := c.transactionalID("shop"); got != "mine" {
+		t.Errorf("TRANSACTIONAL_ID set: %q", got)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 	"github.com/mssql2adb/mssql2adb/internal/precheck"
+	"github.com/mssql2adb/mssql2adb/internal/publish"
 	"github.com/mssql2adb/mssql2adb/internal/secure"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
@@ -61,12 +62,12 @@ func (c *clients) Close() error {
 // precheckItems are the producer's items: Kafka and the registry, then
 // SQL Server (whose retention item compares the position stored in Kafka).
 func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
-	stateKey := cfg.TopicPrefix + "." + database
+	stateKey := publish.StateKey(cfg.TopicPrefix, database)
 	quiet := slog.New(slog.DiscardHandler)
 	hb, _ := cfg.heartbeat() // checked by validate
 	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, Select: cfg.selects(database), PositionNeeds: []string{itemKafka}, Heartbeat: hb,
 		Position: func(ctx context.Context) (lsn.LSN, error) {
-			pos, err := loadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
+			pos, err := publish.LoadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
 			if errors.Is(err, kerr.UnknownTopicOrPartition) {
 				return lsn.LSN{}, nil // a first start: the producer creates the state topic
 			}

@@ -1,8 +1,8 @@
-// Package schemas holds the fixed Avro schemas, embedded in the binaries:
-// the envelope's source block (Debezium's SQL Server Source record), the
-// heartbeat key and value; and the JSON Schema of the producer's state
-// record. Table row schemas are not here: internal/avro generates them from
-// the source catalog.
+// Package schemas holds the fixed schemas, embedded in the binaries: the
+// envelope's source block (Debezium's SQL Server Source record, Avro) and
+// the JSON Schema of the producer's state record. Table row schemas are not
+// here: internal/avro generates them from the source catalog, the heartbeat
+// table's too (the heartbeat travels as a captured table).
 package schemas
 
 import _ "embed"
@@ -13,18 +13,6 @@ import _ "embed"
 //go:embed source.avsc
 var Source string
 
-// HeartbeatKey is the key schema of heartbeat records
-// (io.debezium.connector.common.ServerNameKey).
-//
-//go:embed heartbeat_key.avsc
-var HeartbeatKey string
-
-// Heartbeat is the value schema of heartbeat records
-// (io.debezium.connector.common.Heartbeat, plus optional position fields).
-//
-//go:embed heartbeat.avsc
-var Heartbeat string
-
 // StateJSON is the JSON Schema of the value of a state topic record: the
 // producer's source position (internal/source's Position in JSON).
 //
@@ -34,8 +22,6 @@ var StateJSON string
 // All returns every fixed Avro schema by file name, for tests and tools.
 func All() map[string]string {
 	return map[string]string{
-		"source.avsc":        Source,
-		"heartbeat_key.avsc": HeartbeatKey,
-		"heartbeat.avsc":     Heartbeat,
+		"source.avsc": Source,
 	}
 }

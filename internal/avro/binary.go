@@ -10,10 +10,12 @@ import (
 	havro "github.com/hamba/avro/v2"
 )
 
-// The Avro binary encoding, written by hand rather than through hamba's
-// reflection codec: the codec controls every conversion (no time zone, no
-// rounding of decimals), allocates little, and a malformed record yields an
-// error, never a panic or a huge allocation.
+// The Avro binary encoding of the rows, written by hand rather than through
+// hamba's reflection codec: the codec controls every conversion (no time
+// zone, no rounding of decimals), allocates little, and a malformed record
+// yields an error, never a panic or a huge allocation: every length and
+// count is checked against the bytes the record has left. The envelope's
+// other fields are hamba's (hamba.go).
 
 // writer appends Avro binary values to a byte slice.
 type writer struct{ b []byte }
@@ -52,6 +54,7 @@ var errTruncated = errors.New("record is truncated")
 type reader struct {
 	b   []byte
 	off int
+	h   *havro.Reader // hamba's, reading through r (see readVal)
 }
 
 func (r *reader) remaining() int { return len(r.b) - r.off }
@@ -163,86 +166,64 @@ func (r *reader) unionIndex(n int) (int, error) {
 	return int(v), nil
 }
 
-// maxDepth bounds the nesting readAny follows, against recursive schemas.
+// maxDepth bounds the nesting skip follows, against recursive schemas.
 const maxDepth = 32
 
-// readAny reads one value of any schema, generically: null → nil, boolean →
-// bool, int → int32, long → int64, float → float32, double → float64, bytes
-// and fixed → []byte (copied), string and enum → string, array → []any,
-// map → map[string]any, record → map[string]any, union → the branch's value.
-// It serves the envelope's fields other than the rows, and skipping.
-func readAny(r *reader, s havro.Schema, depth int) (any, error) {
+// skip reads past one value of schema s: the envelope's transaction block
+// and fields a later writer adds. It stays here rather than in hamba: hamba's
+// skip decoders trust an array or map block's item count, so a corrupt
+// count of 2^62 items of an empty type (null, an empty record) loops for
+// ever; readBlocks refuses a count larger than the bytes left.
+func skip(r *reader, s havro.Schema, depth int) error {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("schema nests deeper than %d levels", maxDepth)
+		return fmt.Errorf("schema nests deeper than %d levels", maxDepth)
 	}
+	var err error
 	switch s := deref(s).(type) {
 	case *havro.NullSchema:
-		return nil, nil
 	case *havro.PrimitiveSchema:
 		switch s.Type() {
 		case havro.Boolean:
-			return r.boolean()
-		case havro.Int:
-			return r.int()
-		case havro.Long:
-			return r.long()
+			_, err = r.boolean()
+		case havro.Int, havro.Long:
+			_, err = r.long()
 		case havro.Float:
-			return r.float()
+			_, err = r.fixed(4)
 		case havro.Double:
-			return r.double()
-		case havro.String:
-			return r.str()
-		case havro.Bytes:
-			b, err := r.bytes()
-			return append([]byte{}, b...), err
+			_, err = r.fixed(8)
+		case havro.String, havro.Bytes:
+			_, err = r.bytes()
+		default:
+			err = fmt.Errorf("cannot read Avro type %s", s.Type())
 		}
 	case *havro.FixedSchema:
-		b, err := r.fixed(s.Size())
-		return append([]byte{}, b...), err
+		_, err = r.fixed(s.Size())
 	case *havro.EnumSchema:
-		i, err := r.unionIndex(len(s.Symbols()))
-		if err != nil {
-			return nil, err
-		}
-		return s.Symbols()[i], nil
+		_, err = r.unionIndex(len(s.Symbols()))
 	case *havro.UnionSchema:
-		i, err := r.unionIndex(len(s.Types()))
-		if err != nil {
-			return nil, err
+		var i int
+		if i, err = r.unionIndex(len(s.Types())); err == nil {
+			err = skip(r, s.Types()[i], depth+1)
 		}
-		return readAny(r, s.Types()[i], depth+1)
 	case *havro.RecordSchema:
-		m := make(map[string]any, len(s.Fields()))
 		for _, f := range s.Fields() {
-			v, err := readAny(r, f.Type(), depth+1)
-			if err != nil {
-				return nil, fmt.Errorf("field %s: %w", f.Name(), err)
+			if err := skip(r, f.Type(), depth+1); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name(), err)
 			}
-			m[f.Name()] = v
 		}
-		return m, nil
 	case *havro.ArraySchema:
-		var out []any
-		err := readBlocks(r, func() error {
-			v, err := readAny(r, s.Items(), depth+1)
-			out = append(out, v)
-			return err
-		})
-		return out, err
+		err = readBlocks(r, func() error { return skip(r, s.Items(), depth+1) })
 	case *havro.MapSchema:
-		out := map[string]any{}
-		err := readBlocks(r, func() error {
-			k, err := r.str()
-			if err != nil {
+		err = readBlocks(r, func() error {
+			if _, err := r.bytes(); err != nil {
 				return err
 			}
-			v, err := readAny(r, s.Values(), depth+1)
-			out[k] = v
-			return err
+			return skip(r, s.Values(), depth+1)
 		})
-		return out, err
+	default:
+		err = fmt.Errorf("cannot read Avro type %s", s.Type())
 	}
-	return nil, fmt.Errorf("cannot read Avro type %s", s.Type())
+	return err
 }
 
 // readBlocks reads the blocks of an array or a map, calling item per item.

@@ -57,9 +57,11 @@
 // that a value never rounds past 23:59:59.999999 or 9999-12-31
 // 23:59:59.999999 (no 24:00:00, no year 10000);
 // datetimeoffset keeps its offset and full precision as ISO-8601 text.
-// hamba parses schemas and checks compatibility. Decode never panics on
-// bad input (FuzzDecode); errors about the record's own bytes wrap
-// ErrMalformed, so a consumer can tell them from a registry outage.
+// hamba parses schemas, checks compatibility and decodes the envelope's
+// other fields (op, ts_ms, unchanged, the source block's numbers), with
+// limits on what a corrupt length may allocate. Decode never panics on bad
+// input (FuzzDecode); errors about the record's own bytes wrap ErrMalformed,
+// so a consumer can tell them from a registry outage.
 //
 // # Evolution
 //
@@ -67,4 +69,12 @@
 // null, BACKWARD compatible with the previous one. Decode always returns the
 // writer's shape (its Table); Conform re-shapes an event to the current
 // table, nil in columns the writer did not have.
+//
+// # Repeats kept on purpose
+//
+// encodeSource and setSourceField spell out the source block field by field,
+// one line each: they are the list of Debezium's fields, read once per event;
+// a loop over a table of accessors or reflection would hide that list and
+// cost more per event. TestSourceEncoderMatchesSchemaFile ties them to
+// schemas/source.avsc.
 package avro

@@ -51,15 +51,7 @@ const unchangedDoc = "Names (source column names) of large-value columns that th
 // order. The text is canonical: the same table gives the same bytes every
 // time, so the registry returns the same id across restarts.
 func KeySchema(prefix string, t *catalog.Table) (string, error) {
-	ns, err := namespaceOf(prefix, t)
-	if err != nil {
-		return "", err
-	}
-	plans, err := planTable(t)
-	if err != nil {
-		return "", err
-	}
-	names, err := fieldNames(t)
+	ns, plans, names, err := schemaParts(prefix, t)
 	if err != nil {
 		return "", err
 	}
@@ -82,6 +74,21 @@ func KeySchema(prefix string, t *catalog.Table) (string, error) {
 	return b.String(), nil
 }
 
+// schemaParts is what both of a table's schemas are built from: the
+// namespace, each column's type plan and each column's Avro field name.
+func schemaParts(prefix string, t *catalog.Table) (ns string, plans []colPlan, names []string, err error) {
+	if ns, err = namespaceOf(prefix, t); err != nil {
+		return "", nil, nil, err
+	}
+	if plans, err = planTable(t); err != nil {
+		return "", nil, nil, err
+	}
+	if names, err = fieldNames(t); err != nil {
+		return "", nil, nil, err
+	}
+	return ns, plans, names, nil
+}
+
 // ValueSchema returns the Avro schema of a table's message values: record
 // <prefix>.<db>.<schema>.<table>.Envelope with Debezium's fields before,
 // after (both the nullable record ...Value, one field per column in source
@@ -89,15 +96,7 @@ func KeySchema(prefix string, t *catalog.Table) (string, error) {
 // and transaction, plus our optional unchanged (see the package doc). The
 // text is canonical, as KeySchema's.
 func ValueSchema(prefix string, t *catalog.Table) (string, error) {
-	ns, err := namespaceOf(prefix, t)
-	if err != nil {
-		return "", err
-	}
-	plans, err := planTable(t)
-	if err != nil {
-		return "", err
-	}
-	names, err := fieldNames(t)
+	ns, plans, names, err := schemaParts(prefix, t)
 	if err != nil {
 		return "", err
 	}

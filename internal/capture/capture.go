@@ -35,7 +35,7 @@ type Reader interface {
 var _ Reader = (*source.Reader)(nil)
 
 // Writer writes one batch of events with the position it reaches, all or
-// nothing (a relay over a Kafka transactional writer).
+// nothing (a publish.Publisher over a Kafka transactional writer).
 type Writer interface {
 	Write(ctx context.Context, b source.Batch) error
 	Close()

@@ -38,12 +38,20 @@ func Load(ctx context.Context, cfg any, lookuper envconfig.Lookuper) error {
 	if lookuper == nil {
 		lookuper = envconfig.OsLookuper()
 	}
-	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: cfg, Lookuper: lookuper})
+	rec := &recordingLookuper{l: lookuper}
+	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: cfg, Lookuper: rec})
 	if err == nil {
 		return checkRanges(reflect.ValueOf(cfg), lookuper)
 	}
-	for _, s := range Describe(cfg) {
-		if strings.Contains(err.Error(), s.Name) || strings.HasPrefix(err.Error(), s.Field+":") {
+	// go-envconfig's errors name the struct field in their text only; it
+	// stops at the first field that fails, right after looking that
+	// field's variable up, so the last variable looked up is the one at
+	// fault. Errors in the struct's tags are the program's, not the user's.
+	if rec.last != "" && !isTagError(err) {
+		for _, s := range Describe(cfg) {
+			if s.Name != rec.last {
+				continue
+			}
 			if errors.Is(err, envconfig.ErrMissingRequired) {
 				return fmt.Errorf("setting %s is required: %s", s.Name, s.Help)
 			}
@@ -51,6 +59,34 @@ func Load(ctx context.Context, cfg any, lookuper envconfig.Lookuper) error {
 		}
 	}
 	return fmt.Errorf("settings: %w", err)
+}
+
+// recordingLookuper remembers the last variable go-envconfig looked up.
+type recordingLookuper struct {
+	l    envconfig.Lookuper
+	last string
+}
+
+func (r *recordingLookuper) Lookup(key string) (string, bool) {
+	r.last = key
+	return r.l.Lookup(key)
+}
+
+// Unwrap lets go-envconfig expand ${VAR} in a default through the
+// underlying lookuper, so an expansion does not count as the last variable.
+func (r *recordingLookuper) Unwrap() envconfig.Lookuper { return r.l }
+
+// isTagError reports whether err is a mistake in the settings struct's tags
+// or types, which no variable can fix.
+func isTagError(err error) bool {
+	for _, e := range []error{envconfig.ErrInvalidEnvvarName, envconfig.ErrMissingKey, envconfig.ErrNoInitNotPtr, envconfig.ErrNotPtr,
+		envconfig.ErrNotStruct, envconfig.ErrPrefixNotStruct, envconfig.ErrPrivateField, envconfig.ErrRecursivePointer,
+		envconfig.ErrRecursiveStruct, envconfig.ErrRequiredAndDefault, envconfig.ErrUnknownOption} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkRanges refuses a number or duration below its field's `min` tag

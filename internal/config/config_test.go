@@ -37,6 +37,13 @@ func TestLoad(t *testing.T) {
 			wantErr: "setting SAMPLE_WAIT",
 		},
 		{
+			// The variable at fault is the one go-envconfig stopped at,
+			// not one whose name appears in the error's text.
+			name:    "a bad value that quotes another variable's name blames its own",
+			env:     map[string]string{"SAMPLE_DSN": "x", "SAMPLE_WAIT": "SAMPLE_DSN"},
+			wantErr: "setting SAMPLE_WAIT: ",
+		},
+		{
 			name: "defaults apply, including a list with commas",
 			env:  map[string]string{"SAMPLE_DSN": "x"},
 			check: func(t *testing.T, s sample) {

@@ -94,3 +94,22 @@ func (e *ExitError) Error() string {
 }
 
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// LoadCommand loads a program's settings into cfg, checks them with
+// validate, and returns the command named by args[0] ("" when args is
+// empty). A bad setting is an error; for the precheck command an ExitError
+// with status 2, since its status 1 means a precheck item failed.
+func LoadCommand(ctx context.Context, args []string, cfg any, validate func() error) (string, error) {
+	command := ""
+	if len(args) > 0 {
+		command = args[0]
+	}
+	err := Load(ctx, cfg, nil)
+	if err == nil {
+		err = validate()
+	}
+	if err != nil && command == "precheck" {
+		return command, &ExitError{Code: 2, Err: err}
+	}
+	return command, err
+}

@@ -81,3 +81,37 @@ func TestRunUntilSignalExitError(t *testing.T) {
 		t.Errorf("ExitError: status %d, stderr %q", got, stderr.String())
 	}
 }
+
+func TestLoadCommand(t *testing.T) {
+	bad := errors.New("TOPIC_PREFIX: bad")
+	tests := []struct {
+		name     string
+		args     []string
+		validate error
+		command  string
+		exitCode int // 0: a plain error, or none when validate is nil
+	}{
+		{"run", nil, nil, "", 0},
+		{"precheck", []string{"precheck"}, nil, "precheck", 0},
+		{"bad setting", nil, bad, "", 0},
+		{"bad setting for precheck exits 2", []string{"precheck"}, bad, "precheck", 2},
+		{"bad setting for status", []string{"status", "--json"}, bad, "status", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SAMPLE_DSN", "x")
+			var s sample
+			command, err := LoadCommand(context.Background(), tt.args, &s, func() error { return tt.validate })
+			if command != tt.command || !errors.Is(err, tt.validate) {
+				t.Fatalf("LoadCommand = %q, %v; want %q, %v", command, err, tt.command, tt.validate)
+			}
+			var exit *ExitError
+			if got := errors.As(err, &exit); got != (tt.exitCode != 0) || got && exit.Code != tt.exitCode {
+				t.Fatalf("err = %#v, want exit status %d", err, tt.exitCode)
+			}
+			if s.DSN != "x" {
+				t.Fatalf("settings not loaded: %+v", s)
+			}
+		})
+	}
+}

@@ -168,6 +168,23 @@ func (a auditReport) problems() string {
 	return b.String()
 }
 
+// auditCommitted waits until e's consumers have applied every change record
+// committed in the topics (final: the producer has stopped), audits them
+// (audit) and reports any problem as a test error.
+func (e *env) auditCommitted(t *testing.T, cl *kgo.Client) auditReport {
+	t.Helper()
+	recs, ends, err := e.committedRecords(context.Background(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitApplied(t, e.target, e.name, ends, convergeWithin)
+	rep := audit(t, e.target, e.name, recs)
+	if p := rep.problems(); p != "" {
+		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
+	}
+	return rep
+}
+
 // audit compares group's audit rows in target with the committed change
 // records: each must be applied exactly once, nothing else applied, and no
 // source change may reach the target from two records.

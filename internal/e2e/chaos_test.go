@@ -305,16 +305,8 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 	// The topics are final once the producer stops; then every committed
 	// change record must have been applied exactly once.
 	procs[0].p.kill(syscall.SIGTERM)
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
+	rep := e.auditCommitted(t, cl)
 	st.events, st.applications, st.duplicates = rep.records, rep.applications, rep.duplicates()
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
 	if rep.records < seeded*4 {
 		t.Errorf("only %d change records for %d seeded rows: the trial tested little", rep.records, seeded*4)
 	}

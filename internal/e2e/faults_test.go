@@ -175,16 +175,7 @@ func TestTargetRestartRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, c1, c2)
 	prod.kill(syscall.SIGTERM)
-	cl := kafkaClient(t)
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, kafkaClient(t))
 	t.Logf("%d change records, %d applications, %d duplicates; the consumers logged %d failures of the target and %d recoveries",
 		rep.records, rep.applications, rep.duplicates(),
 		warnings(c1.output()+c2.output(), "transient failure"), lines(c1.output()+c2.output(), "recovered"))
@@ -232,16 +223,7 @@ func TestKafkaTransactionCutRecovers(t *testing.T) {
 	e.changes(20)
 	e.converge(convergeWithin, prod, cons)
 	prod.kill(syscall.SIGTERM)
-	ctx := context.Background()
-	recs, ends, err := e.committedRecords(ctx, kafkaClient(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Errorf("audit of %d committed change records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	e.auditCommitted(t, kafkaClient(t))
 	began, ended := outageLogged(prod)
 	t.Logf("%d EndTxn connections cut; the producer logged %d outages and %d ends", cuts, began, ended)
 	if began > 1 || began != ended {

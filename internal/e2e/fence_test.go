@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -15,7 +14,6 @@ import (
 // the last committed position, and no change reaches the target twice.
 func TestSecondProducerFencesFirst(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
 	e.createSampleTables()
 	e.seed(1, 200)
 	first := e.start(shared.producerBin, "producer-1", e.producerVars())
@@ -48,16 +46,7 @@ func TestSecondProducerFencesFirst(t *testing.T) {
 	e.converge(convergeWithin, second, c)
 
 	second.kill(syscall.SIGTERM)
-	cl := kafkaClient(t)
-	recs, ends, err := e.committedRecords(ctx, cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitApplied(t, e.target, e.name, ends, convergeWithin)
-	rep := audit(t, e.target, e.name, recs)
-	if p := rep.problems(); p != "" {
-		t.Fatalf("audit of %d records, %d applications:\n%s", rep.records, rep.applications, p)
-	}
+	rep := e.auditCommitted(t, kafkaClient(t))
 	if rep.records < 800 {
 		t.Fatalf("only %d change records: the test proved little", rep.records)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"flag"
@@ -27,7 +28,6 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/devstack"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 	"github.com/mssql2adb/mssql2adb/internal/kafka/kafkatest"
-	"github.com/mssql2adb/mssql2adb/internal/mssqlemu"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
 	"github.com/mssql2adb/mssql2adb/internal/registry"
 	"github.com/mssql2adb/mssql2adb/internal/source"
@@ -103,15 +103,65 @@ func runMain(m *testing.M) int {
 	}
 	shared.mssqlDSN = os.Getenv("MSSQL_DSN")
 	if shared.mssqlDSN == "" {
-		emu, err := mssqlemu.Start(ctx, mssqlemu.Config{Addr: "127.0.0.1:0", SAPassword: "E2e_Passw0rd"})
+		stop, dsn, err := startEmulator(dir, "E2e_Passw0rd")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
-		closers = append(closers, func() { _ = emu.Close() })
-		shared.mssqlDSN = emu.DSN("master")
+		closers = append(closers, stop)
+		shared.mssqlDSN = dsn
 	}
 	return m.Run()
+}
+
+// startEmulator builds bin/mssqlemu WITHOUT the race detector and runs it as
+// a process of its own, as SQL Server would be: the emulator is the
+// stand-in, not the code under test (its own package tests run with -race),
+// and under the race detector its per-byte work on megabyte values made it
+// the suite's bottleneck. The process is killed if the test binary dies.
+func startEmulator(dir, password string) (stop func(), dsn string, err error) {
+	bin := filepath.Join(dir, "mssqlemu")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/mssqlemu")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, "", fmt.Errorf("build mssqlemu: %w", err)
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-sa-password", password)
+	cmd.Env = minimalEnv()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	logf, err := os.Create(filepath.Join(dir, "mssqlemu.log"))
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("start mssqlemu: %w", err)
+	}
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		logf.Close()
+	}
+	// The first line says where it listens; the rest is drained so the
+	// emulator never blocks on a full pipe.
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		stop()
+		return nil, "", fmt.Errorf("mssqlemu said nothing on start (log in %s)", logf.Name())
+	}
+	addr, ok := strings.CutPrefix(lines.Text(), "mssqlemu listening on ")
+	if !ok {
+		stop()
+		return nil, "", fmt.Errorf("mssqlemu: unexpected first line %q", lines.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	u := url.URL{Scheme: "sqlserver", User: url.UserPassword("sa", password), Host: addr,
+		RawQuery: url.Values{"database": {"master"}, "encrypt": {"disable"}}.Encode()}
+	return stop, u.String(), nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -127,8 +127,12 @@ func TestTaskOptionsAtStart(t *testing.T) {
 	if strings.Contains(out, "retrying") {
 		t.Errorf("a mapping error was retried; log:\n%s", out)
 	}
-	if got := e.targetLines(fmt.Sprintf(`SELECT count(*)::text FROM mssql2adb.consumer_offsets WHERE group_id = '%s-bad'`, e.name)); got != "0" {
-		t.Errorf("the consumer with a bad mapping applied records (%s offsets stored) before refusing it", got)
+	// No bookkeeping at all is as good as none for that group: the refusal
+	// may come before the consumer creates its schema.
+	if e.targetLines(`SELECT (to_regclass('mssql2adb.consumer_offsets') IS NOT NULL)::text`) == "true" {
+		if got := e.targetLines(fmt.Sprintf(`SELECT count(*)::text FROM mssql2adb.consumer_offsets WHERE group_id = '%s-bad'`, e.name)); got != "0" {
+			t.Errorf("the consumer with a bad mapping applied records (%s offsets stored) before refusing it", got)
+		}
 	}
 
 	cons = e.start(shared.consumerBin, "consumer-use", e.consumerVars("EXISTING_TABLES=use"))

@@ -205,6 +205,13 @@ func TestDroppedColumnReported(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Status tells the operator which table stopped, and why.
+	if tb := e.consumerStatus(t)["dbo.Student"]; tb.Phase != "stopped" || !strings.Contains(tb.Stopped, "column age was dropped") {
+		t.Errorf("status of the stopped dbo.Student: %+v", tb)
+	}
+	if tb := e.consumerStatus(t)["dbo.customer"]; tb.Phase != "streaming" {
+		t.Errorf("status of dbo.customer: %+v", tb)
+	}
 	// The target table of the stopped one is left as it was.
 	var cols int
 	if err := e.target.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.columns WHERE table_name = 'Student' AND column_name = 'age'`).Scan(&cols); err != nil || cols != 1 {

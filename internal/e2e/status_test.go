@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/status"
 )
@@ -67,11 +70,35 @@ func TestStatus(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	// A record no consumer can decode is dead-lettered; status counts it
+	// against its topic and shows its error.
+	cl := kafkaClient(t)
+	topic := e.name + "." + e.name + ".dbo.enrolment"
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte("not Avro")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cons = e.start(shared.consumerBin, "consumer", e.consumerVars())
+	deadline = time.Now().Add(convergeWithin)
+	for {
+		tb := e.consumerStatus(t)["dbo.enrolment"]
+		if tb.DeadLettered == 1 && strings.Contains(tb.LastError, "malformed record") && tb.LastErrorTime != "" {
+			break
+		}
+		if time.Now().After(deadline) || cons.exited() {
+			t.Fatalf("dbo.enrolment with a dead-lettered record: %+v\nconsumer log:\n%s", tb, cons.output())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if tb := e.consumerStatus(t)["dbo.customer"]; tb.SourceTime == "" || tb.DeadLettered != 0 {
+		t.Errorf("dbo.customer: want its position's commit time and no dead letters: %+v", tb)
+	}
+	cons.kill(syscall.SIGTERM)
 	// The table form names the columns an operator reads.
 	cmd := exec.Command(shared.consumerBin, "status")
 	cmd.Env = append(minimalEnv(), e.consumerVars()...)
 	out, err := cmd.Output()
-	if err != nil || !strings.Contains(string(out), "LAG SECONDS") || !strings.Contains(string(out), "streaming") {
+	if err != nil || !strings.Contains(string(out), "LAG SECONDS") || !strings.Contains(string(out), "streaming") ||
+		!strings.Contains(string(out), "last error") {
 		t.Fatalf("consumer status: %v\n%s", err, out)
 	}
 	t.Logf("consumer status:\n%s", out)

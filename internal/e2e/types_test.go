@@ -397,7 +397,8 @@ func short(s string) string {
 // when one of procs has exited.
 func (e *env) eventually(within time.Duration, what string, check func() []string, procs ...*process) {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
+	start := time.Now()
+	deadline := start.Add(within)
 	for {
 		for _, p := range procs {
 			if p.exited() {
@@ -406,6 +407,7 @@ func (e *env) eventually(within time.Duration, what string, check func() []strin
 		}
 		diffs := check()
 		if len(diffs) == 0 {
+			e.t.Logf("%s: as expected after %s", what, time.Since(start).Round(time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {

@@ -25,10 +25,18 @@ const (
 // with control records, up to the first transaction marker of rec's
 // producer id, and returns whether that marker is a commit.
 //
-// WriteBatch checks every commit this way because kgo 1.22.3 can, under
-// load, end a transaction it was asked to commit with an abort and report
-// success (it logs "no produce succeeded in this transaction but produces
-// were attempted; issuing an abort" although a produce succeeded).
+// WriteBatch checks every commit this way because kgo can end a
+// transaction it was asked to commit with an abort and report success:
+// franz-go v1.22.3, pkg/kgo/txn.go, (*Client).EndTransaction, the branch
+// where no partition is marked added to the transaction although records
+// were produced in it (KIP-890 part 2: the mark is set only when a Produce
+// v12+ response for the partition is handled, pkg/kgo/sink.go). It logs "no
+// produce succeeded in this transaction but produces were attempted;
+// issuing an abort", switches the commit to an abort and returns nil. Under
+// load it has been seen to take that branch although a produce succeeded
+// (the same bookkeeping was fixed once before, twmb/franz-go#967).
+// TestKgoCommitCanEndInAbort shows the silent abort; when it fails, kgo has
+// changed and this read-back can go.
 func commitLanded(ctx context.Context, cl *kgo.Client, rec *kgo.Record) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()

@@ -174,20 +174,10 @@ func (r *Registry) usages(id int, withDeleted bool) []subjectVersion {
 }
 
 func (r *Registry) getIDVersions(w http.ResponseWriter, req *http.Request) {
-	id, aerr := parseID(req)
-	if aerr != nil {
-		fail(w, aerr)
+	us, ok := r.idUsages(w, req)
+	if !ok {
 		return
 	}
-	r.mu.RLock()
-	_, known := r.st.byID[id]
-	us := r.usages(id, flag(req, "deleted"))
-	r.mu.RUnlock()
-	if !known {
-		fail(w, errSchemaNotFound(strconv.Itoa(id)))
-		return
-	}
-	sortUsages(us)
 	type sv struct {
 		Subject string `json:"subject"`
 		Version int    `json:"version"`
@@ -200,20 +190,10 @@ func (r *Registry) getIDVersions(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Registry) getIDSubjects(w http.ResponseWriter, req *http.Request) {
-	id, aerr := parseID(req)
-	if aerr != nil {
-		fail(w, aerr)
+	us, ok := r.idUsages(w, req)
+	if !ok {
 		return
 	}
-	r.mu.RLock()
-	_, known := r.st.byID[id]
-	us := r.usages(id, flag(req, "deleted"))
-	r.mu.RUnlock()
-	if !known {
-		fail(w, errSchemaNotFound(strconv.Itoa(id)))
-		return
-	}
-	sortUsages(us)
 	out := []string{}
 	for _, u := range us {
 		if len(out) == 0 || out[len(out)-1] != u.Subject {
@@ -221,6 +201,27 @@ func (r *Registry) getIDSubjects(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	reply(w, out)
+}
+
+// idUsages is the subject versions, sorted, of the schema id the request
+// names (with ?deleted=true, deleted ones too); false when it answered
+// with an error instead.
+func (r *Registry) idUsages(w http.ResponseWriter, req *http.Request) ([]subjectVersion, bool) {
+	id, aerr := parseID(req)
+	if aerr != nil {
+		fail(w, aerr)
+		return nil, false
+	}
+	r.mu.RLock()
+	_, known := r.st.byID[id]
+	us := r.usages(id, flag(req, "deleted"))
+	r.mu.RUnlock()
+	if !known {
+		fail(w, errSchemaNotFound(strconv.Itoa(id)))
+		return nil, false
+	}
+	sortUsages(us)
+	return us, true
 }
 
 func sortUsages(us []subjectVersion) {

@@ -46,13 +46,6 @@ type Policy struct {
 // between attempts.
 var ErrInterrupted = errors.New("retry interrupted")
 
-// Retry runs fn until it succeeds, fails with an error that is not transient,
-// ctx ends, or window has passed since the first failure; op names the
-// operation in logs and errors ("read change tables of db1").
-func Retry(ctx context.Context, window time.Duration, op string, fn func(context.Context) error) error {
-	return Policy{Window: window}.Do(ctx, op, fn)
-}
-
 // Do runs fn under the policy. The returned error wraps fn's last error.
 func (p Policy) Do(ctx context.Context, op string, fn func(context.Context) error) error {
 	p = p.withDefaults()

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/mssql2adb/mssql2adb/internal/kafka"
 )
 
 // Headers a dead-lettered record carries besides its own: where it was read
@@ -89,4 +91,14 @@ func (s *runner) isDead(id recordID) bool {
 	s.deadMu.Lock()
 	defer s.deadMu.Unlock()
 	return s.dead[id]
+}
+
+// DeadLetterTopic is how the consumer creates its dead-letter topic
+// (BAD_RECORDS=deadletter): one partition, cleaned by retention rather than
+// compaction (it holds records of many topics, whose keys may collide), and
+// room for the largest change event (96 MiB).
+func DeadLetterTopic(name string) kafka.TopicSpec {
+	deleted, maxBytes := "delete", "100663296"
+	return kafka.TopicSpec{Name: name, Partitions: 1, ReplicationFactor: -1,
+		Configs: map[string]*string{"cleanup.policy": &deleted, "max.message.bytes": &maxBytes}}
 }

@@ -25,7 +25,7 @@ func Example() {
 	}
 	cfg := source.Config{Database: "shop", PollInterval: 500 * time.Millisecond, Name: "prod", Logger: slog.Default()}
 	var tables []*catalog.Table
-	err = retry.Retry(ctx, retry.DefaultWindow, "discover tables of shop", func(ctx context.Context) error {
+	err = retry.Policy{Window: retry.DefaultWindow}.Do(ctx, "discover tables of shop", func(ctx context.Context) error {
 		var warnings []source.Warning
 		tables, warnings, err = source.Discover(ctx, db, cfg)
 		for _, w := range warnings {

@@ -74,6 +74,9 @@ type StreamPosition struct {
 	Last ChangeKey
 	// Emitted counts the events of CommitLSN emitted so far (for logs).
 	Emitted int64
+	// CommitMs is CommitLSN's commit time at the source (Unix
+	// milliseconds; 0 when not known): for status, never for correctness.
+	CommitMs int64
 }
 
 // ChangeKey is the order of a change inside its transaction: __$seqval,
@@ -173,6 +176,7 @@ type streamJSON struct {
 	SeqVal    string `json:"seqval,omitempty"`
 	Operation int    `json:"operation,omitempty"`
 	Emitted   int64  `json:"emitted,omitempty"`
+	CommitMs  int64  `json:"commit_ms,omitempty"`
 }
 
 // MarshalJSON writes the versioned JSON form.
@@ -190,7 +194,7 @@ func (p Position) MarshalJSON() ([]byte, error) {
 			j.Snapshot.Tables[k] = tj
 		}
 	}
-	j.Stream = streamJSON{CommitLSN: p.Stream.CommitLSN.String(), InTx: p.Stream.InTx, Emitted: p.Stream.Emitted}
+	j.Stream = streamJSON{CommitLSN: p.Stream.CommitLSN.String(), InTx: p.Stream.InTx, Emitted: p.Stream.Emitted, CommitMs: p.Stream.CommitMs}
 	if p.Stream.InTx {
 		j.Stream.SeqVal = p.Stream.Last.SeqVal.String()
 		j.Stream.Operation = p.Stream.Last.Operation
@@ -225,7 +229,7 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 			q.Snapshot.Tables[k] = t
 		}
 	}
-	q.Stream.InTx, q.Stream.Emitted = j.Stream.InTx, j.Stream.Emitted
+	q.Stream.InTx, q.Stream.Emitted, q.Stream.CommitMs = j.Stream.InTx, j.Stream.Emitted, j.Stream.CommitMs
 	if q.Stream.CommitLSN, err = parseLSN(j.Stream.CommitLSN); err != nil {
 		return fmt.Errorf("source position: commit lsn: %w", err)
 	}

@@ -47,13 +47,13 @@ func TestPositionJSONRoundTrip(t *testing.T) {
 
 func TestPositionJSONForm(t *testing.T) {
 	p := Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(0x1a8), Done: true},
-		Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 3, Last: ChangeKey{SeqVal: mkLSN(0x2a1), Operation: 4}}}
+		Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 3, Last: ChangeKey{SeqVal: mkLSN(0x2a1), Operation: 4}, CommitMs: 1700000000123}}
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `{"v":1,"snapshot":{"started":true,"lsn":"00000000:00000001:00a8","done":true},` +
-		`"stream":{"commit_lsn":"00000000:00000002:00a0","in_tx":true,"seqval":"00000000:00000002:00a1","operation":4,"emitted":3}}`
+		`"stream":{"commit_lsn":"00000000:00000002:00a0","in_tx":true,"seqval":"00000000:00000002:00a1","operation":4,"emitted":3,"commit_ms":1700000000123}}`
 	if string(b) != want {
 		t.Errorf("JSON\n got %s\nwant %s", b, want)
 	}

@@ -130,7 +130,7 @@ func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Cont
 		return b.emitted, err
 	}
 	if to.Compare(pos.Stream.CommitLSN) > 0 {
-		pos.Stream = StreamPosition{CommitLSN: to}
+		pos.Stream = StreamPosition{CommitLSN: to, CommitMs: r.times.m[to]} // its time only when already read
 	}
 	if err := r.finishSwitches(ctx, pos, emit); err != nil {
 		return b.emitted, err
@@ -487,6 +487,9 @@ func (b *batcher) send(ctx context.Context, events []*event.Event, p Position) e
 	if len(events) == 0 {
 		return nil
 	}
+	// The last event is of p.Stream.CommitLSN's transaction, whether whole
+	// or split.
+	p.Stream.CommitMs = events[len(events)-1].Source.TsMs
 	if err := b.emit(ctx, Batch{Events: events, Position: p}); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/sink"
 	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
@@ -31,9 +32,11 @@ type Table struct {
 	Topic  string `json:"topic"`
 	Source string `json:"source"` // database.schema.table
 	Target string `json:"target,omitempty"`
-	// Phase is "snapshot" (with SnapshotRows read so far), "streaming", or
-	// "not started" when the producer has saved no position yet.
+	// Phase is "snapshot" (with SnapshotRows read so far), "streaming",
+	// "stopped" (the producer no longer reads the table; Stopped says why)
+	// or "not started" when the producer has saved no position yet.
 	Phase        string `json:"phase"`
+	Stopped      string `json:"stopped,omitempty"`
 	SnapshotRows int64  `json:"snapshot_rows,omitempty"`
 	// SnapshotRowsTotal is the producer's estimate of the table's rows;
 	// SnapshotETASeconds the time left at the rate so far (0: unknown).
@@ -42,6 +45,9 @@ type Table struct {
 	// SourcePosition is the producer's saved commit LSN (the snapshot's LSN
 	// while it runs).
 	SourcePosition string `json:"source_position,omitempty"`
+	// SourceTime is SourcePosition's commit time at the source (RFC 3339,
+	// UTC), when the producer recorded it.
+	SourceTime string `json:"source_time,omitempty"`
 	// KafkaRecords counts the topic's records (committed, below the last
 	// stable offsets; transaction markers included).
 	KafkaRecords int64 `json:"kafka_records"`
@@ -57,6 +63,13 @@ type Table struct {
 	LagSeconds float64 `json:"lag_seconds"`
 	// Stale says the stored offsets do not belong to the topic as it is.
 	Stale string `json:"stale,omitempty"`
+	// DeadLettered counts the topic's records the group wrote to the
+	// dead-letter topic (among its last DeadLetterLimit records);
+	// LastError is the error of the latest of them and LastErrorTime when
+	// it was written (RFC 3339, UTC).
+	DeadLettered  int64  `json:"dead_lettered"`
+	LastError     string `json:"last_error,omitempty"`
+	LastErrorTime string `json:"last_error_time,omitempty"`
 }
 
 // Config says where to look.
@@ -67,12 +80,20 @@ type Config struct {
 	MetaSchema  string
 	// CountLimit bounds the records read to count a partition's lag exactly.
 	CountLimit int64
+	// DeadLetterTopic is the consumers' DEAD_LETTER_TOPIC; empty: not read.
+	DeadLetterTopic string
+	// DeadLetterLimit bounds the dead-letter records read per partition
+	// (the latest ones).
+	DeadLetterLimit int64
 }
 
 // Collect gathers the status of every change topic of the prefix.
 func Collect(ctx context.Context, cl *kgo.Client, pool *pgxpool.Pool, cfg Config) ([]Table, error) {
 	if cfg.CountLimit <= 0 {
 		cfg.CountLimit = 10000
+	}
+	if cfg.DeadLetterLimit <= 0 {
+		cfg.DeadLetterLimit = 100000
 	}
 	adm := kadm.NewClient(cl)
 	all, err := adm.ListTopics(ctx)
@@ -93,6 +114,10 @@ func Collect(ctx context.Context, cl *kgo.Client, pool *pgxpool.Pool, cfg Config
 	if err != nil {
 		return nil, err
 	}
+	dead, err := loadDeadLetters(ctx, cl, adm, cfg)
+	if err != nil {
+		return nil, err
+	}
 	var out []Table
 	for _, topic := range topics {
 		t, err := collectTopic(ctx, cl, adm, all[topic], stored[topic], cfg)
@@ -107,15 +132,23 @@ func Collect(ctx context.Context, cl *kgo.Client, pool *pgxpool.Pool, cfg Config
 		}
 		db, table := f.db, f.table
 		t.Target, t.Source = f.target, db+"."+table
+		if d, ok := dead[topic]; ok {
+			t.DeadLettered, t.LastError, t.LastErrorTime = d.count, d.lastError, rfc3339(d.lastTime)
+		}
 		t.Phase = "not started"
 		if pos, ok := positions[db]; ok {
 			snap := pos.Snapshot.Tables[table]
+			if pos.Stream.CommitMs > 0 {
+				t.SourceTime = rfc3339(time.UnixMilli(pos.Stream.CommitMs))
+			}
 			switch {
+			case snap.Stopped != "":
+				t.Phase, t.Stopped, t.SourcePosition = "stopped", snap.Stopped, pos.Stream.CommitLSN.String()
 			case !pos.Snapshot.Done && !snap.Done:
-				t.Phase, t.SnapshotRows, t.SourcePosition = "snapshot", snap.Rows, pos.Snapshot.LSN.String()
+				t.Phase, t.SnapshotRows, t.SourcePosition, t.SourceTime = "snapshot", snap.Rows, pos.Snapshot.LSN.String(), ""
 				t.SnapshotRowsTotal, t.SnapshotETASeconds = snapshotETA(snap, time.Now())
 			case pos.Stream.CommitLSN.IsZero():
-				t.Phase, t.SourcePosition = "streaming", pos.Snapshot.LSN.String()
+				t.Phase, t.SourcePosition, t.SourceTime = "streaming", pos.Snapshot.LSN.String(), ""
 			default:
 				t.Phase, t.SourcePosition = "streaming", pos.Stream.CommitLSN.String()
 			}
@@ -149,6 +182,68 @@ func loadPositions(ctx context.Context, cl *kgo.Client, cfg Config) (map[string]
 		return nil, fmt.Errorf("status: %w", err)
 	}
 	return out, nil
+}
+
+// deadLetters is what the group dead-lettered of one topic.
+type deadLetters struct {
+	count     int64
+	lastError string
+	lastTime  time.Time
+}
+
+// loadDeadLetters reads the latest records of the dead-letter topic and
+// sums them up by the topic they came from, for the group's records only.
+// A missing topic means nothing was dead-lettered.
+func loadDeadLetters(ctx context.Context, cl *kgo.Client, adm *kadm.Client, cfg Config) (map[string]deadLetters, error) {
+	out := map[string]deadLetters{}
+	if cfg.DeadLetterTopic == "" {
+		return out, nil
+	}
+	ends, err := adm.ListEndOffsets(ctx, cfg.DeadLetterTopic)
+	if err != nil {
+		return nil, fmt.Errorf("status: %s: list end offsets: %w", cfg.DeadLetterTopic, err)
+	}
+	from := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil {
+			from[o.Partition] = max(0, o.Offset-cfg.DeadLetterLimit)
+		}
+	})
+	if len(from) == 0 {
+		return out, nil
+	}
+	_, err = kafka.ReadCommitted(ctx, cl, cfg.DeadLetterTopic, from, func(r *kgo.Record) error {
+		h := headers(r)
+		if h[sink.HeaderGroup] != cfg.Group {
+			return nil
+		}
+		d := out[h[sink.HeaderTopic]]
+		d.count++
+		if !r.Timestamp.Before(d.lastTime) {
+			d.lastError, d.lastTime = h[sink.HeaderError], r.Timestamp
+		}
+		out[h[sink.HeaderTopic]] = d
+		return nil
+	})
+	if err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return nil, fmt.Errorf("status: read the dead-letter topic: %w", err)
+	}
+	return out, nil
+}
+
+func headers(r *kgo.Record) map[string]string {
+	m := make(map[string]string, len(r.Headers))
+	for _, h := range r.Headers {
+		m[h.Key] = string(h.Value)
+	}
+	return m
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 type storedOffset struct {
@@ -272,7 +367,7 @@ func collectTopic(ctx context.Context, cl *kgo.Client, adm *kadm.Client, d kadm.
 // Print writes tables as one aligned table, one line each.
 func Print(w io.Writer, tables []Table) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tTARGET\tPHASE\tSOURCE POSITION\tKAFKA RECORDS\tAPPLIED\tLAG\tLAG SECONDS\tNOTE")
+	fmt.Fprintln(tw, "SOURCE\tTARGET\tPHASE\tSOURCE POSITION\tSOURCE TIME\tKAFKA RECORDS\tAPPLIED\tLAG\tLAG SECONDS\tDEAD-LETTERED\tNOTE")
 	slices.SortFunc(tables, func(a, b Table) int { return strings.Compare(a.Source, b.Source) })
 	for _, t := range tables {
 		phase := t.Phase
@@ -287,10 +382,29 @@ func Print(w io.Writer, tables []Table) error {
 		if t.LagSeconds > 0 {
 			secs = fmt.Sprintf("%.1f", t.LagSeconds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", t.Source, orDash(t.Target), phase, orDash(t.SourcePosition),
-			t.KafkaRecords, t.Applied, lag, secs, t.Stale)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%d\t%s\n", t.Source, orDash(t.Target), phase, orDash(t.SourcePosition),
+			orDash(t.SourceTime), t.KafkaRecords, t.Applied, lag, secs, t.DeadLettered, note(t))
 	}
 	return tw.Flush()
+}
+
+// note is the NOTE column: what needs an operator, most urgent first.
+func note(t Table) string {
+	var parts []string
+	if t.Stopped != "" {
+		parts = append(parts, "stopped: "+t.Stopped)
+	}
+	if t.Stale != "" {
+		parts = append(parts, t.Stale)
+	}
+	if t.LastError != "" {
+		e := t.LastError
+		if r := []rune(e); len(r) > 100 {
+			e = string(r[:100]) + "…"
+		}
+		parts = append(parts, "last error "+t.LastErrorTime+": "+e)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func orDash(s string) string {

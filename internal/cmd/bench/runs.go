@@ -25,7 +25,7 @@ import (
 	"github.com/mssql2adb/mssql2adb/internal/event"
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster"
-	"github.com/mssql2adb/mssql2adb/internal/relay"
+	"github.com/mssql2adb/mssql2adb/internal/publish"
 )
 
 // maxMessage is the change topics' max.message.bytes, the producer's default.
@@ -171,7 +171,7 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 }
 
 // produce writes the workload's events to Kafka the way the producer does
-// (relay: Avro encoding with registered schemas, a tombstone after each
+// (publish: Avro encoding with registered schemas, a tombstone after each
 // delete, transactions of 5,000 events with a state record), and times it.
 // The source's reads are not included: see the note.
 func produce(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
@@ -180,7 +180,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 
 // produceTable is produce into the topic of table t, with rows events.
 func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table, w workload, rows int, o options) (Result, error) {
-	topic := relay.Topic(prefix, t)
+	topic := publish.Topic(prefix, t)
 	state := prefix + "._state"
 	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
 	if err != nil {
@@ -203,7 +203,7 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 		return Result{}, err
 	}
 	defer tw.Close()
-	rl := relay.New(relay.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix + "-" + t.Name}, avro.NewCodec(srcl, prefix), tw, nil, nil)
+	rl := publish.New(publish.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix + "-" + t.Name}, avro.NewCodec(srcl, prefix), tw, nil, nil)
 	batch := 5000
 	if w.table != nil {
 		batch = 10 // large values: as the producer's MAX_MESSAGE_BYTES-bound batches would be
@@ -215,7 +215,7 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 	)
 	flush := func() error {
 		began := time.Now()
-		err := rl.Handle(ctx, events, map[string]int{"n": n})
+		err := rl.Publish(ctx, events, map[string]int{"n": n})
 		took += time.Since(began)
 		events = events[:0]
 		return err
@@ -243,7 +243,7 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 // the target reaches the end of the topic.
 func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
 	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
-	r, err := consumeTopic(ctx, s, o, prefix, relay.Topic(prefix, t), "consumer_"+strings.ReplaceAll(w.name, "-", "_"),
+	r, err := consumeTopic(ctx, s, o, prefix, publish.Topic(prefix, t), "consumer_"+strings.ReplaceAll(w.name, "-", "_"),
 		"consumer "+w.name+" ("+w.what+")", w.rowsFor(o))
 	r.vsCeiling = w.table == nil // not the large values: another table
 	return r, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mssql2adb/mssql2adb/internal/relay"
+	"github.com/mssql2adb/mssql2adb/internal/publish"
 )
 
 // scaleTables is how many tables (topics) the scale-out run spreads its
@@ -25,7 +25,7 @@ func scaleOut(ctx context.Context, env stack, o options, progress func(Result)) 
 		if _, err := produceTable(ctx, env, prefix, t, w, per, o); err != nil {
 			return fmt.Errorf("produce %s: %w", t.Name, err)
 		}
-		topics = append(topics, relay.Topic(prefix, t))
+		topics = append(topics, publish.Topic(prefix, t))
 	}
 	for k := 1; k <= o.consumers; k++ {
 		what := fmt.Sprintf("%d consumer process(es), one group, %d topics × %d partitions, insert-only", k, scaleTables, o.partitions)

@@ -1,4 +1,8 @@
-package precheck
+// Package targetcheck holds the consumer's precheck items for the target
+// database (PostgreSQL or AnalyticDB for PostgreSQL). It is apart from
+// internal/precheck so that the producer, which links precheck for its
+// source items, does not link the PostgreSQL driver.
+package targetcheck
 
 import (
 	"context"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/apply"
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 )
 
@@ -44,11 +49,11 @@ type Target struct {
 
 // Items are the target's items, in order. They share what they learn, so
 // use the items of one Target in one Run.
-func (t Target) Items() []Item {
+func (t Target) Items() []precheck.Item {
 	st := &targetState{Target: t}
 	conn := []string{TargetConnection}
 	routed := []string{TargetConnection, SourceTables}
-	return []Item{
+	return []precheck.Item{
 		{Name: TargetConnection, Check: st.connection},
 		{Name: SourceTables, Needs: t.TablesNeeds, Check: st.sourceTables},
 		{Name: MappingEntries, Needs: []string{SourceTables}, Check: st.mappingEntries},
@@ -75,10 +80,10 @@ type routedTable struct {
 
 func (r routedTable) ident() string { return pgx.Identifier{r.target.Schema, r.target.Name}.Sanitize() }
 
-func (s *targetState) connection(ctx context.Context) Result {
+func (s *targetState) connection(ctx context.Context) precheck.Result {
 	var user, db, version string
 	if err := s.Pool.QueryRow(ctx, "SELECT current_user, current_database(), version()").Scan(&user, &db, &version); err != nil {
-		return Fail("check TARGET_DSN (host, port, user, password, database) and that the server accepts connections",
+		return precheck.Fail("check TARGET_DSN (host, port, user, password, database) and that the server accepts connections",
 			"cannot log in to the target: %v", err)
 	}
 	var err error
@@ -88,16 +93,16 @@ func (s *targetState) connection(ctx context.Context) Result {
 		s.dialect, err = apply.DetectDialect(ctx, s.Pool)
 	}
 	if err != nil {
-		return Fail("set TARGET_DIALECT to postgres or adbpg", "%v", err)
+		return precheck.Fail("set TARGET_DIALECT to postgres or adbpg", "%v", err)
 	}
 	v, _, _ := strings.Cut(version, ",")
-	return Pass("logged in as %s to database %s (%s; dialect %s)", user, db, v, s.dialect.Name())
+	return precheck.Pass("logged in as %s to database %s (%s; dialect %s)", user, db, v, s.dialect.Name())
 }
 
-func (s *targetState) sourceTables(ctx context.Context) Result {
+func (s *targetState) sourceTables(ctx context.Context) precheck.Result {
 	tables, err := s.Tables(ctx)
 	if err != nil {
-		return Fail("", "cannot list the source tables of the change topics: %v", err)
+		return precheck.Fail("", "cannot list the source tables of the change topics: %v", err)
 	}
 	s.tables = tables
 	for _, t := range tables {
@@ -108,24 +113,24 @@ func (s *targetState) sourceTables(ctx context.Context) Result {
 		s.routed = append(s.routed, routedTable{src: t, target: rt, err: err})
 	}
 	if len(tables) == 0 {
-		return Warn("start the producer first to check names, settings and existing tables against the source tables",
+		return precheck.Warn("start the producer first to check names, settings and existing tables against the source tables",
 			"the schema registry holds no change topic's schema yet")
 	}
-	return Pass("%d source tables in the change topics, %d synchronized", len(tables), len(s.routed))
+	return precheck.Pass("%d source tables in the change topics, %d synchronized", len(tables), len(s.routed))
 }
 
-func (s *targetState) mappingEntries(ctx context.Context) Result {
+func (s *targetState) mappingEntries(ctx context.Context) precheck.Result {
 	if len(s.tables) == 0 {
-		return Pass("no source table to match the rules against yet")
+		return precheck.Pass("no source table to match the rules against yet")
 	}
 	if un := s.Router.Unmatched(s.tables); len(un) > 0 {
-		return Warn("correct the pattern (database.schema.table, * and ? within a part) or remove the entry",
+		return precheck.Warn("correct the pattern (database.schema.table, * and ? within a part) or remove the entry",
 			"entries that match no source table: %s", strings.Join(un, "; "))
 	}
-	return Pass("every table pattern and mapping rule matches a source table")
+	return precheck.Pass("every table pattern and mapping rule matches a source table")
 }
 
-func (s *targetState) names(ctx context.Context) Result {
+func (s *targetState) names(ctx context.Context) precheck.Result {
 	var bad []string
 	byTarget := map[string][]routedTable{}
 	for _, r := range s.routed {
@@ -157,13 +162,13 @@ func (s *targetState) names(ctx context.Context) Result {
 	}
 	if len(bad) > 0 {
 		slices.Sort(bad)
-		return Fail("map the names apart in the mapping file (target_schema, target_table, columns), set merge: true for shards, or TARGET_QUOTE_NAMES=on",
+		return precheck.Fail("map the names apart in the mapping file (target_schema, target_table, columns), set merge: true for shards, or TARGET_QUOTE_NAMES=on",
 			"%s", strings.Join(bad, "; "))
 	}
-	return Pass("%d target tables, names valid", len(byTarget))
+	return precheck.Pass("%d target tables, names valid", len(byTarget))
 }
 
-func (s *targetState) settings(ctx context.Context) Result {
+func (s *targetState) settings(ctx context.Context) precheck.Result {
 	var bad, ignored, ao []string
 	for _, r := range s.routed {
 		var se *route.SettingsError
@@ -182,25 +187,25 @@ func (s *targetState) settings(ctx context.Context) Result {
 	}
 	switch {
 	case len(bad) > 0:
-		return Fail("correct the mapping file: the distribution key inside the primary key, the primary key containing the source key",
+		return precheck.Fail("correct the mapping file: the distribution key inside the primary key, the primary key containing the source key",
 			"%s", strings.Join(bad, "; "))
 	case len(ignored) > 0:
-		return Warn("", "the postgres dialect has no table types, distribution or append-optimized storage; ignored for %s", strings.Join(ignored, ", "))
+		return precheck.Warn("", "the postgres dialect has no table types, distribution or append-optimized storage; ignored for %s", strings.Join(ignored, ", "))
 	case len(ao) > 0:
-		return Warn("use storage heap on AnalyticDB for PostgreSQL 6",
+		return precheck.Warn("use storage heap on AnalyticDB for PostgreSQL 6",
 			"append-optimized storage for %s: the consumer's INSERT … ON CONFLICT needs AnalyticDB for PostgreSQL 7 on such tables", strings.Join(ao, ", "))
 	}
-	return Pass("AnalyticDB table settings valid")
+	return precheck.Pass("AnalyticDB table settings valid")
 }
 
-func (s *targetState) permissions(ctx context.Context) Result {
+func (s *targetState) permissions(ctx context.Context) precheck.Result {
 	var user, db string
 	var connect, create, temp bool
 	err := s.Pool.QueryRow(ctx, `SELECT current_user, current_database(), has_database_privilege(current_database(), 'CONNECT'),
   has_database_privilege(current_database(), 'CREATE'), has_database_privilege(current_database(), 'TEMPORARY')`).
 		Scan(&user, &db, &connect, &create, &temp)
 	if err != nil {
-		return Fail("", "cannot read the user's privileges: %v", err)
+		return precheck.Fail("", "cannot read the user's privileges: %v", err)
 	}
 	var missing, fixes []string
 	grant := func(what, stmt string) {
@@ -230,7 +235,7 @@ FROM pg_namespace WHERE nspname = $1`, sc).Scan(&exists, &usage, &screate)
 			continue
 		}
 		if err != nil {
-			return Fail("", "cannot read the privileges on schema %s: %v", sc, err)
+			return precheck.Fail("", "cannot read the privileges on schema %s: %v", sc, err)
 		}
 		if !usage || !screate {
 			qs := pgx.Identifier{sc}.Sanitize()
@@ -249,7 +254,7 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 
 			continue // created by the consumer, which then owns it
 		}
 		if err != nil {
-			return Fail("", "cannot read the privileges on %s: %v", r.ident(), err)
+			return precheck.Fail("", "cannot read the privileges on %s: %v", r.ident(), err)
 		}
 		if slices.Contains(ok, false) {
 			grant("SELECT, INSERT, UPDATE, DELETE on "+r.ident(), "GRANT SELECT, INSERT, UPDATE, DELETE ON "+r.ident()+" TO "+quser+";")
@@ -258,12 +263,12 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 
 	if len(missing) > 0 {
 		slices.Sort(fixes)
 		fixes = slices.Compact(fixes)
-		return Fail(strings.Join(fixes, " "), "user %s lacks %s", user, strings.Join(missing, "; "))
+		return precheck.Fail(strings.Join(fixes, " "), "user %s lacks %s", user, strings.Join(missing, "; "))
 	}
-	return Pass("user %s may connect, create the schemas and tables it needs, stage and write rows", user)
+	return precheck.Pass("user %s may connect, create the schemas and tables it needs, stage and write rows", user)
 }
 
-func (s *targetState) existing(ctx context.Context) Result {
+func (s *targetState) existing(ctx context.Context) precheck.Result {
 	var foreign, adopted, missing []string
 	for _, r := range s.routed {
 		if r.err != nil {
@@ -279,7 +284,7 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 
 				missing = append(missing, r.ident())
 			}
 		case err != nil:
-			return Fail("", "cannot look up %s: %v", r.ident(), err)
+			return precheck.Fail("", "cannot look up %s: %v", r.ident(), err)
 		case !ours && (s.ExistingTables == apply.ExistingUse || s.NoSchemaSync):
 			adopted = append(adopted, r.ident())
 		case !ours:
@@ -290,13 +295,13 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 
 	}
 	switch {
 	case len(foreign) > 0:
-		return Fail("map the source table to another target name in the mapping file, rename or drop the existing table, or set EXISTING_TABLES=use",
+		return precheck.Fail("map the source table to another target name in the mapping file, rename or drop the existing table, or set EXISTING_TABLES=use",
 			"%s", strings.Join(foreign, "; "))
 	case len(missing) > 0:
-		return Fail("create them with a primary key on the source key, or set SYNC_SCHEMA=on",
+		return precheck.Fail("create them with a primary key on the source key, or set SYNC_SCHEMA=on",
 			"target tables missing while SYNC_SCHEMA=off: %s", strings.Join(missing, ", "))
 	case len(adopted) > 0:
-		return Warn("", "existing tables will be written into (EXISTING_TABLES=use or SYNC_SCHEMA=off), only the columns they have: %s", strings.Join(adopted, ", "))
+		return precheck.Warn("", "existing tables will be written into (EXISTING_TABLES=use or SYNC_SCHEMA=off), only the columns they have: %s", strings.Join(adopted, ", "))
 	}
-	return Pass("no target table conflicts with the existing-table mode (%s)", s.ExistingTables)
+	return precheck.Pass("no target table conflicts with the existing-table mode (%s)", s.ExistingTables)
 }

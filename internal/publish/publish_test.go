@@ -1,4 +1,4 @@
-package relay
+package publish
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func (f *fakeWriter) WriteBatch(_ context.Context, recs []*kgo.Record, state *kg
 	return nil
 }
 
-func TestHandleWritesEventsTombstonesAndPositionTogether(t *testing.T) {
+func TestPublishWritesEventsTombstonesAndPositionTogether(t *testing.T) {
 	tbl := &catalog.Table{Database: "dtstestdata", Schema: "dbo", Name: "customer",
 		Columns: []catalog.Column{{Name: "id", Type: "int"}, {Name: "name", Type: "nvarchar", Length: 10}}, PrimaryKey: []string{"id"}}
 	w := &fakeWriter{}
@@ -47,7 +47,7 @@ func TestHandleWritesEventsTombstonesAndPositionTogether(t *testing.T) {
 		{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1), "a"}},
 		{Table: tbl, Op: event.OpDelete, Before: event.Row{int64(2), "b"}},
 	}
-	if err := r.Handle(context.Background(), events, map[string]string{"lsn": "x"}); err != nil {
+	if err := r.Publish(context.Background(), events, map[string]string{"lsn": "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if w.calls != 1 || len(w.records) != 3 {
@@ -64,17 +64,17 @@ func TestHandleWritesEventsTombstonesAndPositionTogether(t *testing.T) {
 	}
 }
 
-func TestHandleWritesNothingWhenEncodingFails(t *testing.T) {
+func TestPublishWritesNothingWhenEncodingFails(t *testing.T) {
 	tbl := &catalog.Table{Database: "d", Schema: "s", Name: "t", Columns: []catalog.Column{{Name: "id", Type: "int"}}, PrimaryKey: []string{"id"}}
 	w := &fakeWriter{}
 	r := New(Config{TopicPrefix: "p", StateTopic: "state", StateKey: "k"}, fakeEnc{fail: true}, w, nil, slog.Default())
-	err := r.Handle(context.Background(), []*event.Event{{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1)}}}, 1)
+	err := r.Publish(context.Background(), []*event.Event{{Table: tbl, Op: event.OpCreate, After: event.Row{int64(1)}}}, 1)
 	if err == nil || w.calls != 0 {
 		t.Fatalf("err = %v, calls = %d: a failed encode must write nothing", err, w.calls)
 	}
 }
 
-func TestHandleTombstonesTheOldKeyOfAKeyChange(t *testing.T) {
+func TestPublishTombstonesTheOldKeyOfAKeyChange(t *testing.T) {
 	tbl := &catalog.Table{Database: "d", Schema: "dbo", Name: "t",
 		Columns: []catalog.Column{{Name: "id", Type: "int"}, {Name: "v", Type: "nvarchar", Length: 10}}, PrimaryKey: []string{"id"}}
 	tests := []struct {
@@ -91,7 +91,7 @@ func TestHandleTombstonesTheOldKeyOfAKeyChange(t *testing.T) {
 			w := &fakeWriter{}
 			r := New(Config{TopicPrefix: "p", StateTopic: "state", StateKey: "k"}, fakeEnc{}, w, nil, slog.Default())
 			e := &event.Event{Table: tbl, Op: event.OpUpdate, Before: tt.before, After: event.Row{int64(1), "b"}}
-			if err := r.Handle(context.Background(), []*event.Event{e}, 1); err != nil {
+			if err := r.Publish(context.Background(), []*event.Event{e}, 1); err != nil {
 				t.Fatal(err)
 			}
 			var got []string

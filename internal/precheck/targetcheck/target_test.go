@@ -1,4 +1,4 @@
-package precheck
+package targetcheck
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/pgcluster/pgtest"
+	"github.com/mssql2adb/mssql2adb/internal/precheck"
 	"github.com/mssql2adb/mssql2adb/internal/route"
 )
 
@@ -61,9 +62,9 @@ func target(t *testing.T, rc route.Config, tables []*catalog.Table, user string,
 		Tables: func(context.Context) ([]*catalog.Table, error) { return tables, nil }}
 }
 
-func checkTarget(t *testing.T, tg Target, item string, want Status, says ...string) {
+func checkTarget(t *testing.T, tg Target, item string, want precheck.Status, says ...string) {
 	t.Helper()
-	rep := Run(context.Background(), tg.Items(), nil)
+	rep := precheck.Run(context.Background(), tg.Items(), nil)
 	res, ok := rep.Find(item)
 	if !ok {
 		t.Fatalf("no result for %s", item)
@@ -81,9 +82,9 @@ func checkTarget(t *testing.T, tg Target, item string, want Status, says ...stri
 
 func TestTargetAllPassed(t *testing.T) {
 	tg := target(t, route.Config{}, []*catalog.Table{ordersTable()}, "")
-	rep := Run(context.Background(), tg.Items(), nil)
+	rep := precheck.Run(context.Background(), tg.Items(), nil)
 	for _, r := range rep {
-		if r.Status != Passed {
+		if r.Status != precheck.Passed {
 			t.Errorf("%s: %s: %s %s", r.Item, r.Status, r.Detail, r.Fix)
 		}
 	}
@@ -91,8 +92,8 @@ func TestTargetAllPassed(t *testing.T) {
 
 func TestTargetConnectionFails(t *testing.T) {
 	tg := target(t, route.Config{}, []*catalog.Table{ordersTable()}, "nobody")
-	checkTarget(t, tg, TargetConnection, Failed, `role "nobody" does not exist`, "TARGET_DSN")
-	checkTarget(t, tg, TargetTables, NotChecked, "needs target_connection")
+	checkTarget(t, tg, TargetConnection, precheck.Failed, `role "nobody" does not exist`, "TARGET_DSN")
+	checkTarget(t, tg, TargetTables, precheck.NotChecked, "needs target_connection")
 }
 
 func TestTargetPermissions(t *testing.T) {
@@ -102,7 +103,7 @@ func TestTargetPermissions(t *testing.T) {
 		"CREATE ROLE app LOGIN PASSWORD 'pw'",
 		`CREATE SCHEMA sales`, `GRANT USAGE ON SCHEMA sales TO app`,
 		`CREATE TABLE sales."Orders" ("Id" int PRIMARY KEY, "Amount" numeric(10,2), __source_lsn bytea)`)
-	checkTarget(t, tg, TargetPermissions, Failed,
+	checkTarget(t, tg, TargetPermissions, precheck.Failed,
 		"user app lacks CREATE on database", "(to create schema mssql2adb)", "USAGE and CREATE on schema sales",
 		`SELECT, INSERT, UPDATE, DELETE on "sales"."Orders"`,
 		`GRANT CREATE ON DATABASE`, `GRANT USAGE, CREATE ON SCHEMA "sales" TO "app";`, `GRANT SELECT, INSERT, UPDATE, DELETE ON "sales"."Orders" TO "app";`)
@@ -111,32 +112,32 @@ func TestTargetPermissions(t *testing.T) {
 func TestTargetTableExists(t *testing.T) {
 	tg := target(t, route.Config{}, []*catalog.Table{ordersTable()}, "",
 		`CREATE SCHEMA sales`, `CREATE TABLE sales."Orders" ("Id" int PRIMARY KEY)`)
-	checkTarget(t, tg, TargetTables, Failed,
+	checkTarget(t, tg, TargetTables, precheck.Failed,
 		`target table "sales"."Orders" exists and was not created by this program (EXISTING_TABLES=intercept), source shop.sales.Orders`, "set EXISTING_TABLES=use")
 	tg.ExistingTables = "use"
-	checkTarget(t, tg, TargetTables, Warning, `will be written into`)
+	checkTarget(t, tg, TargetTables, precheck.Warning, `will be written into`)
 }
 
 func TestTargetTableMissingWithoutSchemaSync(t *testing.T) {
 	tg := target(t, route.Config{}, []*catalog.Table{ordersTable()}, "")
 	tg.NoSchemaSync = true
-	checkTarget(t, tg, TargetTables, Failed, `missing while SYNC_SCHEMA=off: "sales"."Orders"`)
+	checkTarget(t, tg, TargetTables, precheck.Failed, `missing while SYNC_SCHEMA=off: "sales"."Orders"`)
 }
 
 func TestTargetNames(t *testing.T) {
 	tg := target(t, route.Config{FoldNames: true}, []*catalog.Table{orderTable()}, "")
-	checkTarget(t, tg, TargetNames, Failed, `target table name "order" is a reserved word`, "TARGET_QUOTE_NAMES=on")
+	checkTarget(t, tg, TargetNames, precheck.Failed, `target table name "order" is a reserved word`, "TARGET_QUOTE_NAMES=on")
 	other := ordersTable()
 	other.Database = "shop2"
-	checkTarget(t, target(t, route.Config{}, []*catalog.Table{ordersTable(), other}, ""), TargetNames, Failed,
+	checkTarget(t, target(t, route.Config{}, []*catalog.Table{ordersTable(), other}, ""), TargetNames, precheck.Failed,
 		`shop.sales.Orders and shop2.sales.Orders: the topic of each carries rows of another source table for the same target table "sales"."Orders"`)
 	two := route.Config{File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orders", TargetTable: "all_orders"}, {Source: "shop.sales.order", TargetTable: "all_orders2"}}}}
-	checkTarget(t, target(t, two, []*catalog.Table{ordersTable(), orderTable()}, ""), TargetNames, Passed)
+	checkTarget(t, target(t, two, []*catalog.Table{ordersTable(), orderTable()}, ""), TargetNames, precheck.Passed)
 }
 
 func TestTargetMappingEntryMatchesNothing(t *testing.T) {
 	rc := route.Config{Include: []string{"shop.sales.*"}, File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orderz", TargetTable: "o"}}}}
-	checkTarget(t, target(t, rc, []*catalog.Table{ordersTable()}, ""), MappingEntries, Warning,
+	checkTarget(t, target(t, rc, []*catalog.Table{ordersTable()}, ""), MappingEntries, precheck.Warning,
 		`entries that match no source table: tables[0] (source "shop.sales.orderz")`)
 }
 
@@ -144,7 +145,7 @@ func TestTargetTableSettings(t *testing.T) {
 	bad := route.Config{File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orders", DistributionKey: []string{"Amount"}}}}}
 	tg := target(t, bad, []*catalog.Table{ordersTable()}, "")
 	tg.Dialect = "adbpg"
-	checkTarget(t, tg, TableSettings, Failed, `table shop.sales.Orders: mapping file: distribution_key column "Amount" is not in the primary key (Id)`)
+	checkTarget(t, tg, TableSettings, precheck.Failed, `table shop.sales.Orders: mapping file: distribution_key column "Amount" is not in the primary key (Id)`)
 	ok := route.Config{File: &route.File{Tables: []route.Rule{{Source: "shop.sales.orders", TableType: "replicated"}}}}
-	checkTarget(t, target(t, ok, []*catalog.Table{ordersTable()}, ""), TableSettings, Warning, `the postgres dialect has no table types`, `"sales"."Orders"`)
+	checkTarget(t, target(t, ok, []*catalog.Table{ordersTable()}, ""), TableSettings, precheck.Warning, `the postgres dialect has no table types`, `"sales"."Orders"`)
 }

@@ -1,8 +1,10 @@
-// Package relay moves change events from the SQL Server source to Kafka:
-// each batch the source emits is encoded and written, together with the
-// source position it reaches, in one Kafka transaction. It is the producer's
-// main loop, with its dependencies passed in so tests can replace them.
-package relay
+// Package publish writes one batch of change events to Kafka: each event
+// encoded (the Avro codec) to its table's topic, with tombstones for
+// compaction, and the source position the batch reaches as the state record,
+// all in one Kafka transaction. It also names and creates the topics, and
+// reads the position back at start. The loop that reads the source and
+// calls it, with retries, is internal/capture.Run.
+package publish
 
 import (
 	"bytes"
@@ -10,14 +12,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/event"
-	"github.com/mssql2adb/mssql2adb/internal/kafka"
+	"github.com/mssql2adb/mssql2adb/internal/source"
 )
 
 // Encoder turns an event into a Kafka key and value (the Avro codec).
@@ -30,57 +31,9 @@ type Writer interface {
 	WriteBatch(ctx context.Context, records []*kgo.Record, state *kgo.Record) error
 }
 
-// Topic is the change topic of a table: <prefix>.<database>.<schema>.<table>,
-// made valid for Kafka by kafka.ChangeTopicName (characters Kafka refuses
-// become '_', an overlong name ends with a hash). Check a set of tables with
-// CheckTopics before writing: the rule can give two tables one topic.
-func Topic(prefix string, t *catalog.Table) string {
-	return kafka.ChangeTopicName(prefix, t.Database, t.Schema, t.Name)
-}
-
-// CheckTopics returns the change topic of each table, in order, or an error
-// naming two tables that would share a topic, or whose topics Kafka would
-// take for one (it treats '.' and '_' alike): writing both to one topic
-// would mix two tables' keys and schemas, so the producer refuses to start.
-// It also refuses a database whose topic part starts with '_': the
-// consumer leaves <prefix>._… topics alone, as internal ones.
-func CheckTopics(prefix string, tables []*catalog.Table) ([]string, error) {
-	if err := kafka.ValidateTopicPrefix(prefix); err != nil {
-		return nil, fmt.Errorf("TOPIC_PREFIX: %w", err)
-	}
-	topics := make([]string, len(tables))
-	seen := make(map[string]int, len(tables))
-	for i, t := range tables {
-		topics[i] = Topic(prefix, t)
-		if strings.HasPrefix(topics[i], prefix+"._") {
-			return nil, fmt.Errorf("table %s: its topic %s starts with %s._, which consumers skip as internal; a database name that begins with '_' or another character Kafka refuses cannot be captured with this prefix",
-				bracketed(t), topics[i], prefix)
-		}
-		k := kafka.TopicCollisionKey(topics[i])
-		j, ok := seen[k]
-		if !ok {
-			seen[k] = i
-			continue
-		}
-		if topics[j] == topics[i] {
-			return nil, fmt.Errorf("tables %s and %s would both write to Kafka topic %s (characters Kafka refuses become '_'); rename one of them, or leave one out with TABLES",
-				bracketed(tables[j]), bracketed(t), topics[i])
-		}
-		return nil, fmt.Errorf("tables %s and %s would write to Kafka topics %s and %s, which Kafka cannot tell apart ('.' and '_' count as one character); rename one of them, or leave one out with TABLES",
-			bracketed(tables[j]), bracketed(t), topics[j], topics[i])
-	}
-	return topics, nil
-}
-
-// bracketed names a table unambiguously, as SQL Server's QUOTENAME would.
-func bracketed(t *catalog.Table) string {
-	q := func(s string) string { return "[" + strings.ReplaceAll(s, "]", "]]") + "]" }
-	return q(t.Database) + "." + q(t.Schema) + "." + q(t.Name)
-}
-
-// Relay encodes and writes batches. It is not safe for concurrent use: the
-// source calls Handle for one batch at a time, in order.
-type Relay struct {
+// Publisher encodes and writes batches. It is not safe for concurrent use:
+// the capture loop publishes one batch at a time, in order.
+type Publisher struct {
 	prefix     string
 	stateTopic string
 	stateKey   string
@@ -90,7 +43,7 @@ type Relay struct {
 	metrics    *Metrics
 }
 
-// Config names where the relay writes.
+// Config names where the publisher writes.
 type Config struct {
 	TopicPrefix string
 	StateTopic  string
@@ -99,16 +52,16 @@ type Config struct {
 	StateKey string
 }
 
-// New returns a relay writing through w.
-func New(cfg Config, enc Encoder, w Writer, m *Metrics, log *slog.Logger) *Relay {
-	return &Relay{prefix: cfg.TopicPrefix, stateTopic: cfg.StateTopic, stateKey: cfg.StateKey, enc: enc, w: w, metrics: m, log: log}
+// New returns a publisher writing through w.
+func New(cfg Config, enc Encoder, w Writer, m *Metrics, log *slog.Logger) *Publisher {
+	return &Publisher{prefix: cfg.TopicPrefix, stateTopic: cfg.StateTopic, stateKey: cfg.StateKey, enc: enc, w: w, metrics: m, log: log}
 }
 
-// Handle writes one batch: every event (a delete followed by its tombstone, so
+// Publish writes one batch: every event (a delete followed by its tombstone, so
 // that compaction can drop the key, and an update that changed the primary
 // key by a tombstone of the old key) and then the position, atomically. The
 // position is any JSON-marshalable value; the producer passes the source's.
-func (r *Relay) Handle(ctx context.Context, events []*event.Event, position any) error {
+func (r *Publisher) Publish(ctx context.Context, events []*event.Event, position any) error {
 	records := make([]*kgo.Record, 0, len(events)+len(events)/4)
 	for _, e := range events {
 		topic := Topic(r.prefix, e.Table)
@@ -146,15 +99,28 @@ func (r *Relay) Handle(ctx context.Context, events []*event.Event, position any)
 	return nil
 }
 
+// Write publishes a batch the source read, with the position it reaches
+// (capture.Writer).
+func (r *Publisher) Write(ctx context.Context, b source.Batch) error {
+	return r.Publish(ctx, b.Events, b.Position)
+}
+
+// Close closes the transactional writer, when it can be closed.
+func (r *Publisher) Close() {
+	if c, ok := r.w.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
 // KeyEncoder is implemented by encoders that can encode a key alone (the
-// Avro codec); the relay then encodes no value for an old key.
+// Avro codec); the publisher then encodes no value for an old key.
 type KeyEncoder interface {
 	EncodeKey(ctx context.Context, topic string, t *catalog.Table, key event.Row) ([]byte, error)
 }
 
 // oldKey returns the Kafka key of update e's before image when it differs
 // from key (the after image's), or nil.
-func (r *Relay) oldKey(ctx context.Context, topic string, e *event.Event, key []byte) ([]byte, error) {
+func (r *Publisher) oldKey(ctx context.Context, topic string, e *event.Event, key []byte) ([]byte, error) {
 	old := *e
 	old.Op, old.After = event.OpDelete, nil
 	k0, err := old.Key()
@@ -165,7 +131,7 @@ func (r *Relay) oldKey(ctx context.Context, topic string, e *event.Event, key []
 	if err != nil {
 		return nil, err
 	}
-	if fmt.Sprintf("%#v", k0) == fmt.Sprintf("%#v", k1) {
+	if k0.Equal(k1) {
 		return nil, nil // the usual update: same key, nothing more to encode
 	}
 	var b []byte
@@ -180,14 +146,14 @@ func (r *Relay) oldKey(ctx context.Context, topic string, e *event.Event, key []
 	return b, nil
 }
 
-// Metrics counts what the relay has written.
+// Metrics counts what the publisher has written.
 type Metrics struct {
 	events  *prometheus.CounterVec
 	batches prometheus.Counter
 	lastTs  prometheus.Gauge
 }
 
-// NewMetrics registers the relay's metrics on reg.
+// NewMetrics registers the publisher's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
