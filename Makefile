@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 25m
 
 PROGRAMS := producer consumer mssqlemu devstack demo
 
-.PHONY: all build deps up down demo test test-short bench bench-micro chaos conformance fmt vet clean help
+.PHONY: all build deps up down demo test test-short bench bench-micro chaos chaos-faults conformance fmt vet clean help
 
 all: build
 
@@ -22,7 +22,8 @@ help:
 	@echo "make down   - stop everything 'make up' started"
 	@echo "make bench  - throughput table: COPY ceiling, row-at-a-time baseline, producer, consumer, latency, 1-3 consumers, memory (BENCH_ROWS, default 1000000)"
 	@echo "make bench-micro - the packages' Go benchmarks"
-	@echo "make chaos  - the crash test alone, CHAOS_TRIALS trials (default 20), seed in CHAOS_SEED"
+	@echo "make chaos  - the crash test, CHAOS_TRIALS trials (default 20), then make chaos-faults; seed in CHAOS_SEED"
+	@echo "make chaos-faults - random network faults of SQL Server, the registry and the target for CHAOS_FAULTS_SECONDS (default 300)"
 	@echo "make conformance - go-mssqldb's own integration suite against bin/mssqlemu (not in make test)"
 
 # deps installs what a fresh Debian machine of this kind lacks: PostgreSQL's
@@ -78,6 +79,15 @@ test:
 CHAOS_TRIALS ?= 20
 chaos:
 	CHAOS_TRIALS=$(CHAOS_TRIALS) $(GO) test -race -count=1 -timeout 60m -run '^TestChaos$$' -v ./internal/e2e/
+	@$(MAKE) --no-print-directory chaos-faults
+
+# chaos-faults cuts, stalls and refuses SQL Server, the registry and the
+# target at random under a live workload (make test runs 12 seconds of it);
+# its summary counts faults by kind, outage and recovery times, events,
+# applications and duplicates. CHAOS_SEED=<seed> reproduces a run.
+CHAOS_FAULTS_SECONDS ?= 300
+chaos-faults:
+	CHAOS_FAULTS_SECONDS=$(CHAOS_FAULTS_SECONDS) $(GO) test -race -count=1 -timeout 60m -run '^TestChaosFaults$$' -v ./internal/e2e/
 
 # conformance runs go-mssqldb's own integration suite, at the version in
 # go.mod, against bin/mssqlemu: the yardstick of the emulator. It is slow and

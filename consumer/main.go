@@ -71,9 +71,9 @@ func run(ctx context.Context) error {
 		log.Warn(w)
 	}
 
-	pcfg, err := pgxpool.ParseConfig(cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN)
 	if err != nil {
-		return fmt.Errorf("TARGET_DSN does not parse (postgres://user:pass@host:5432/db or key=value form): %w", err)
+		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -155,6 +155,7 @@ func run(ctx context.Context) error {
 		MaxBatchBytes:   cfg.BatchMaxBytes,
 		MaxBatchWait:    cfg.BatchMaxWait,
 		Retry:           policy,
+		ApplyTimeout:    cfg.StatementTimeout,
 		OnStale:         cfg.StaleState,
 		DeadLetterTopic: deadLetter,
 		Poison:          func(err error) bool { return errors.Is(err, avro.ErrMalformed) || apply.IsPoison(err) },

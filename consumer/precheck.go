@@ -48,7 +48,11 @@ func runPrecheck(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return exit2(err)
 	}
-	pool, err := pgxpool.New(ctx, cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN)
+	if err != nil {
+		return exit2(err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return exit2(err)
 	}

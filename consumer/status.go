@@ -24,7 +24,11 @@ func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return fmt.Errorf("TARGET_DSN: %w", err)
 	}

@@ -36,6 +36,7 @@ type Config struct {
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
 	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<SOURCE_NAME>-<database>. Keep it stable: it fences a second producer for the same source."`
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
+	SnapshotParallel  int           `env:"SNAPSHOT_PARALLELISM,default=4" min:"1" help:"Snapshot readers at once, each in its own SNAPSHOT transaction on its own connection: several tables, and key ranges of a large table with an integer first key column, are read in parallel. 1 reads the tables one after the other. Memory grows by about one chunk per reader."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
 	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
@@ -43,6 +44,7 @@ type Config struct {
 	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
 	SyncIncremental   string        `env:"SYNC_INCREMENTAL,default=on" help:"on streams the changes after the snapshot (DTS's incremental synchronization); off exits (status 0) once the snapshot is done."`
 	StalePosition     string        `env:"STALE_POSITION,default=stop" help:"What to do when the saved source position belongs to another life of the source database (dropped and recreated, or restored) or lies beyond its highest LSN: stop (say so and exit) or resnapshot (forget it and take a new snapshot of every table)."`
+	RetentionLoss     string        `env:"RETENTION_LOSS,default=stop" help:"What to do when the CDC cleanup job removed changes of a table that the producer had not read yet (it was down or behind for longer than the retention): stop (say which table, its position and the capture instance's minimum LSN, and exit) or resnapshot (take a new snapshot of just those tables while the others stream on; consumers replace those tables' rows with the new snapshot's, so rows deleted meanwhile go too)."`
 	HeartbeatTable    string        `env:"HEARTBEAT_TABLE,default=dbo.dts_log_heart_beat" help:"Heartbeat table in the source database (schema.table; off: none), as DTS's: created and enabled for CDC at start when the login may (otherwise the precheck gives a DBA the statements), one row per SOURCE_NAME updated every HEARTBEAT_INTERVAL. Its changes travel like a table's, so the consumer measures latency and the position moves while the tables are idle; the consumer never writes them into user tables."`
 	HeartbeatInterval time.Duration `env:"HEARTBEAT_INTERVAL,default=1s" help:"How often the producer updates its heartbeat row."`
 	PrecheckSkip      []string      `env:"PRECHECK_SKIP" help:"Comma-separated precheck items to let fail without refusing to start (see Precheck); a name that is no item is refused."`
@@ -128,6 +130,9 @@ func (c *Config) validate() error {
 	if c.StalePosition != "stop" && c.StalePosition != "resnapshot" {
 		return fmt.Errorf("STALE_POSITION %q: want stop or resnapshot", c.StalePosition)
 	}
+	if c.RetentionLoss != "stop" && c.RetentionLoss != "resnapshot" {
+		return fmt.Errorf("RETENTION_LOSS %q: want stop or resnapshot", c.RetentionLoss)
+	}
 	if c.HeartbeatInterval <= 0 {
 		return fmt.Errorf("HEARTBEAT_INTERVAL %s: want a positive duration", c.HeartbeatInterval)
 	}
@@ -193,9 +198,10 @@ func (c *Config) sourceConfig(database string, hb *heartbeat.Config, log *slog.L
 		}
 	}
 	return source.Config{
-		Database: database, Tables: tables, Select: selects, SnapshotChunkRows: c.SnapshotChunkRows,
+		Database: database, Tables: tables, Select: selects, SnapshotChunkRows: c.SnapshotChunkRows, SnapshotParallelism: c.SnapshotParallel,
 		PollInterval: c.PollInterval, MaxBatchEvents: c.MaxBatchEvents, Logger: log, Name: c.SourceName,
 		NoSnapshot: c.SyncFullData == "off", NoStream: c.SyncIncremental == "off",
 		SchemaCheckInterval: c.SchemaCheck, ManualCaptureInstances: c.CaptureInstances == "manual",
+		ResnapshotLost: c.RetentionLoss == "resnapshot",
 	}
 }

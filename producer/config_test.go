@@ -22,6 +22,8 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "negative duration", Key: "RETRY_WINDOW", Value: "-1m", Want: `RETRY_WINDOW "-1m": want a duration of at least 0s`},
 		{Name: "negative size", Key: "MAX_BATCH_EVENTS", Value: "-5", Want: `MAX_BATCH_EVENTS "-5": want at least 0`},
 		{Name: "unknown choice", Key: "STALE_POSITION", Value: "maybe", Want: `STALE_POSITION "maybe": want stop or resnapshot`},
+		{Name: "unknown retention choice", Key: "RETENTION_LOSS", Value: "rebuild", Want: `RETENTION_LOSS "rebuild": want stop or resnapshot`},
+		{Name: "no snapshot reader", Key: "SNAPSHOT_PARALLELISM", Value: "0", Want: `SNAPSHOT_PARALLELISM "0": want at least 1`},
 	})
 }
 
@@ -58,6 +60,14 @@ func TestSourceConfigCapturesTheHeartbeatTable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The snapshot settings reach the source reader.
+func TestSourceConfigPassesSnapshotSettings(t *testing.T) {
+	c := Config{SnapshotChunkRows: 500, SnapshotParallel: 3, HeartbeatTable: "off"}
+	if sc := c.sourceConfig("shop", nil, nil); sc.SnapshotChunkRows != 500 || sc.SnapshotParallelism != 3 {
+		t.Errorf("source config has SnapshotChunkRows %d and SnapshotParallelism %d, want 500 and 3", sc.SnapshotChunkRows, sc.SnapshotParallelism)
 	}
 }
 

@@ -66,6 +66,7 @@ func precheckItems(cfg *Config, database string, c *clients) []precheck.Item {
 	quiet := slog.New(slog.DiscardHandler)
 	hb, _ := cfg.heartbeat() // checked by validate
 	src := precheck.Source{DB: c.db, Database: database, Tables: cfg.Tables, Select: cfg.selects(database), PositionNeeds: []string{itemKafka}, Heartbeat: hb,
+		ResnapshotLost: cfg.RetentionLoss == "resnapshot",
 		Position: func(ctx context.Context) (lsn.LSN, error) {
 			pos, err := publish.LoadPosition(ctx, c.kcl, cfg.StateTopic, stateKey, quiet)
 			if errors.Is(err, kerr.UnknownTopicOrPartition) {

@@ -69,6 +69,10 @@ type Offset struct {
 	// batch whose TopicID differs from the stored one is refused.
 	TopicID   string
 	ClusterID string
+	// Events is the number of the batch's events applied from the
+	// partition, added to its applied_events (for status). Apply counts
+	// them from Batch.From; callers leave it zero.
+	Events int64
 }
 
 // Origin is where one event was read from Kafka.
@@ -216,9 +220,14 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 			events, origins = append(events, e), append(origins, o)
 		}
 	}
+	applied := map[tp]int64{}
+	for _, o := range origins {
+		applied[tp{o.Topic, o.Partition}]++
+	}
 	var advance []Offset
 	for _, o := range b.Offsets {
 		if st, ok := stored[tp{o.Topic, o.Partition}]; !ok || o.Next > st.Next {
+			o.Events = applied[tp{o.Topic, o.Partition}]
 			advance = append(advance, o)
 		}
 	}

@@ -171,6 +171,13 @@ func TestDuplicateBatchIsNoOp(t *testing.T) {
 	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "6|new" {
 		t.Errorf("partial redelivery: got %q, want 6|new", got)
 	}
+	// Status counts each event applied once: the create, the delete and
+	// the new event of the partial redelivery.
+	var applied int64
+	if err := pool.QueryRow(context.Background(), `SELECT applied_events FROM "`+DefaultBookkeepingSchema+`".consumer_offsets WHERE group_id = $1 AND topic = $2`,
+		group, topic).Scan(&applied); err != nil || applied != 3 {
+		t.Errorf("applied_events = %d (%v), want 3", applied, err)
+	}
 }
 
 func TestOlderEventsNeverMoveARowBack(t *testing.T) {
@@ -327,5 +334,65 @@ func TestOffsetLocksArePerPartition(t *testing.T) {
 	defer cancel()
 	if err := a.Apply(actx, b); err != nil {
 		t.Fatalf("batch of partition 1 while partition 0 is locked: %v", err)
+	}
+}
+
+// TestFirstBatchOfAPartitionIsAppliedOnce: a partition's first batch has no
+// offsets row to lock. While one member (a zombie after a rebalance) has it
+// in flight, its successor applying the same records must wait and then
+// skip them, not apply them a second time.
+func TestFirstBatchOfAPartitionIsAppliedOnce(t *testing.T) {
+	a, pool := newApplier(t)
+	ctx := context.Background()
+	tbl := people()
+	mustApply(t, a, batch("other", 0, ev(tbl, event.OpCreate, 1, nil, row(int64(1), "setup", nil)))) // bookkeeping and table made
+	// The first member's transaction, in the middle of partition t/0's first
+	// batch: what Apply writes first, then its row, not committed yet.
+	first, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback(ctx)
+	if _, err := first.Exec(ctx, insertMissingOffsets(DefaultBookkeepingSchema), group, []string{"t"}, []int32{0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Exec(ctx, `INSERT INTO "dbo"."People" ("Id", "Name", "__source_lsn") VALUES (2, 'first', '\x00000000000000000002'::bytea)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Apply(ctx, batch("t", 0, ev(tbl, event.OpCreate, 2, nil, row(int64(2), "second", nil))))
+	}()
+	// The successor waits for the first member's row.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the successor applied partition t/0's first batch while the first member had it in flight (err %v)", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the successor neither waited nor finished")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := first.Exec(ctx, `UPDATE mssql2adb.consumer_offsets SET next_offset = 1 WHERE group_id = $1 AND topic = 't'`, group); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|setup\n2|first" {
+		t.Errorf("target after both members: %q, want the first member's row only", got)
 	}
 }

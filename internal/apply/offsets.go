@@ -1,8 +1,11 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -83,6 +86,17 @@ func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]S
 	if len(topics) == 0 {
 		return stored, nil
 	}
+	if a.dialect.LockOffsets() {
+		// A partition applied for the first time has no row to lock, and
+		// two members (one of them a zombie after a rebalance) would both
+		// apply its first batch. Rows are made first, in one order so two
+		// transactions cannot deadlock; the second waits on the first's
+		// row until it commits, then locks it and sees its offset.
+		sortPairs(topics, parts)
+		if _, err := tx.Exec(ctx, insertMissingOffsets(a.bk), b.Group, topics, parts); err != nil {
+			return nil, fmt.Errorf("apply: make offsets rows of group %s: %w", b.Group, err)
+		}
+	}
 	rows, err := tx.Query(ctx, lockOffsets(a.bk, a.dialect.LockOffsets()), b.Group, topics, parts)
 	if err != nil {
 		return nil, fmt.Errorf("apply: read offsets of group %s: %w", b.Group, err)
@@ -107,11 +121,11 @@ func (a *Applier) lockOffsets(ctx context.Context, tx pgx.Tx, b Batch) (map[tp]S
 func (a *Applier) storeOffsets(ctx context.Context, tx pgx.Tx, stmt, group string, offs []Offset) error {
 	n := len(offs)
 	topics, parts, nexts := make([]string, n), make([]int32, n), make([]int64, n)
-	ids, clusters := make([]string, n), make([]string, n)
+	ids, clusters, events := make([]string, n), make([]string, n), make([]int64, n)
 	for i, o := range offs {
-		topics[i], parts[i], nexts[i], ids[i], clusters[i] = o.Topic, o.Partition, o.Next, o.TopicID, o.ClusterID
+		topics[i], parts[i], nexts[i], ids[i], clusters[i], events[i] = o.Topic, o.Partition, o.Next, o.TopicID, o.ClusterID, o.Events
 	}
-	if _, err := tx.Exec(ctx, stmt, group, topics, parts, nexts, ids, clusters); err != nil {
+	if _, err := tx.Exec(ctx, stmt, group, topics, parts, nexts, ids, clusters, events); err != nil {
 		return fmt.Errorf("apply: store offsets of group %s: %w", group, err)
 	}
 	return nil
@@ -123,7 +137,8 @@ func (a *Applier) storeOffsets(ctx context.Context, tx pgx.Tx, stmt, group strin
 // starting together may both add one, and the loser finds it on its retry.
 func (a *Applier) migrateOffsets(ctx context.Context) error {
 	for try := 0; ; try++ {
-		err := a.addMissingColumns(ctx, "consumer_offsets", []TargetColumn{{Name: "topic_id", Type: "text"}, {Name: "cluster_id", Type: "text"}})
+		err := a.addMissingColumns(ctx, "consumer_offsets", []TargetColumn{{Name: "topic_id", Type: "text"}, {Name: "cluster_id", Type: "text"},
+			{Name: "applied_events", Type: "bigint"}})
 		if err == nil || try == 2 || ctx.Err() != nil {
 			return err
 		}
@@ -183,4 +198,24 @@ func (a *Applier) analyzeDeletedKeys(ctx context.Context, added int64) {
 	if _, err := a.pool.Exec(ctx, "ANALYZE "+quote(a.bk)+".deleted_keys"); err != nil {
 		a.log.Warn("apply: analyze deleted_keys", "err", err)
 	}
+}
+
+// sortPairs sorts the (topic, partition) pairs held in topics and parts.
+func sortPairs(topics []string, parts []int32) {
+	idx := make([]int, len(topics))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(x, y int) int {
+		if c := strings.Compare(topics[x], topics[y]); c != 0 {
+			return c
+		}
+		return cmp.Compare(parts[x], parts[y])
+	})
+	t2, p2 := make([]string, len(topics)), make([]int32, len(parts))
+	for i, j := range idx {
+		t2[i], p2[i] = topics[j], parts[j]
+	}
+	copy(topics, t2)
+	copy(parts, p2)
 }

@@ -136,6 +136,13 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, src RebuildSource) (Re
 	for p, next := range end {
 		offs = append(offs, Offset{Topic: r.Topic, Partition: p, Next: next, TopicID: r.TopicID, ClusterID: r.ClusterID})
 	}
+	// The rebuild's events are counted on one partition's row: only the
+	// topic's sum is shown, and the source does not say which partition
+	// each came from.
+	if len(offs) > 0 {
+		slices.SortFunc(offs, func(x, y Offset) int { return int(x.Partition) - int(y.Partition) })
+		offs[0].Events = int64(res.Events)
+	}
 	if len(offs) > 0 {
 		if err := a.storeOffsets(ctx, tx, setOffsets(a.bk), r.Group, offs); err != nil {
 			return res, err

@@ -113,6 +113,7 @@ func bookkeeping(schema, offsetsSuffix, deletedSuffix, sourcesSuffix string) []s
   updated_at timestamptz NOT NULL DEFAULT now(),
   topic_id text,
   cluster_id text,
+  applied_events bigint,
   PRIMARY KEY (group_id, topic, partition)
 )` + offsetsSuffix,
 		"CREATE TABLE IF NOT EXISTS " + s + `.deleted_keys (
@@ -244,24 +245,38 @@ func keepName(i int) string { return fmt.Sprintf("%s_%d", keepPrefx, i) }
 // cluster it refers to ($5, $6; empty when unknown), so that a consumer can
 // tell stored offsets of a deleted topic from offsets of the topic it reads.
 func upsertOffsets(bkSchema string) string {
-	return storeOffsets(bkSchema) + "\nWHERE o.next_offset < EXCLUDED.next_offset"
+	return storeOffsets(bkSchema, "COALESCE(o.applied_events, 0) + EXCLUDED.applied_events") + "\nWHERE o.next_offset < EXCLUDED.next_offset"
 }
 
 // setOffsets stores the next offsets of a rebuild as they are, even below
-// what is stored: they refer to the topic the rebuild read.
-func setOffsets(bkSchema string) string { return storeOffsets(bkSchema) }
+// what is stored: they refer to the topic the rebuild read. applied_events
+// starts again from the rebuild's events.
+func setOffsets(bkSchema string) string { return storeOffsets(bkSchema, "EXCLUDED.applied_events") }
 
-func storeOffsets(bkSchema string) string {
-	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id)\n" +
-		"SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, '')\n" +
-		"FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[]) AS u(topic, partition, next_offset, topic_id, cluster_id)\n" +
+// storeOffsets is the INSERT … ON CONFLICT of offsets; applied is what an
+// existing row's applied_events becomes.
+func storeOffsets(bkSchema, applied string) string {
+	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id, applied_events)\n" +
+		"SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, ''), u.applied_events\n" +
+		"FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[], $7::bigint[]) AS u(topic, partition, next_offset, topic_id, cluster_id, applied_events)\n" +
 		"ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now(),\n" +
-		"  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id)"
+		"  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id),\n" +
+		"  applied_events = " + applied
 }
 
 func selectOffsets(bkSchema string) string {
 	return "SELECT topic, partition, next_offset, coalesce(topic_id, ''), coalesce(cluster_id, '') FROM " + quote(bkSchema) + ".consumer_offsets\n" +
 		"WHERE group_id = $1 AND topic = ANY($2::text[])"
+}
+
+// insertMissingOffsets makes the offsets rows ($2 topics, $3 partitions,
+// pairwise) a group has not stored yet, with next offset 0, so that
+// lockOffsets has a row to lock; they are updated before the transaction
+// commits.
+func insertMissingOffsets(bkSchema string) string {
+	return "INSERT INTO " + quote(bkSchema) + ".consumer_offsets (group_id, topic, partition, next_offset)\n" +
+		"SELECT $1, b.topic, b.partition, 0 FROM unnest($2::text[], $3::integer[]) AS b(topic, partition)\n" +
+		"ON CONFLICT (group_id, topic, partition) DO NOTHING"
 }
 
 // lockOffsets reads the stored offsets of a batch's partitions ($2 topics,

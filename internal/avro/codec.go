@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -46,7 +47,15 @@ type encPlan struct {
 	keyID, valueID int
 	plans          []colPlan
 	idx            []int // primary-key column indexes, in key order
+	// valueSize is the largest value encoded so far (up to maxSizeHint), the
+	// capacity a value's buffer starts with: growing it as it fills was a
+	// large share of encoding's allocations.
+	valueSize atomic.Int64
 }
+
+// maxSizeHint bounds encPlan.valueSize: one large value must not make every
+// later buffer large.
+const maxSizeHint = 4096
 
 // NewCodec returns a Codec that registers and fetches schemas through cl and
 // names them with prefix (the topic prefix, as Debezium's topic.prefix).
@@ -88,10 +97,14 @@ func (c *Codec) Encode(ctx context.Context, topic string, e *event.Event) (key, 
 	if err := encodeKey(&kw, e.Table, p.plans, p.idx, row); err != nil {
 		return nil, nil, fmt.Errorf("encode %s key: %w", topic, err)
 	}
-	vw := writer{b: make([]byte, 0, 256)}
+	hint := p.valueSize.Load()
+	vw := writer{b: make([]byte, 0, max(hint, 256))}
 	vw.b, _ = c.header.AppendEncode(vw.b, p.valueID, nil)
 	if err := encodeEnvelope(&vw, p.plans, e); err != nil {
 		return nil, nil, fmt.Errorf("encode %s value: %w", topic, err)
+	}
+	if n := int64(len(vw.b)); n > hint && hint < maxSizeHint {
+		p.valueSize.Store(min(n, maxSizeHint))
 	}
 	return kw.b, vw.b, nil
 }

@@ -1,6 +1,7 @@
 package avro
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -175,7 +176,11 @@ func writeLSN(w *writer, l lsn.LSN) {
 		return
 	}
 	w.unionIndex(1)
-	w.str(l.String())
+	// l.String() without its allocation: 0000002a:000001a8:0003.
+	var h [20]byte
+	hex.Encode(h[:], l[:])
+	w.long(22)
+	w.b = append(append(append(append(append(w.b, h[0:8]...), ':'), h[8:16]...), ':'), h[16:20]...)
 }
 
 // decodeRow reads a row record of the table's layout.

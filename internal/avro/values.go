@@ -3,6 +3,7 @@ package avro
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ func encodeNonNull(w *writer, p *colPlan, v any) error {
 		r, ok := v.(*big.Rat)
 		if !ok {
 			return wrongType(p, v)
+		}
+		if writeSmallDecimal(w, r, p) {
+			break
 		}
 		b, err := decimalBytes(r, p)
 		if err != nil {
@@ -246,6 +250,48 @@ func decimalBytes(r *big.Rat, p *colPlan) ([]byte, error) {
 		return nil, fmt.Errorf("%s has more than %d digits", r.FloatString(p.scale), p.precision)
 	}
 	return twosComplement(n), nil
+}
+
+// pow10 holds 10^0 to 10^18, the powers of ten an int64 holds.
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// writeSmallDecimal writes r, the usual decimal, without big.Int
+// arithmetic when its unscaled value fits an int64 and it has at most
+// p.scale decimal places and p.precision digits; it returns false, having
+// written nothing, otherwise (decimalBytes then writes it or says why not).
+func writeSmallDecimal(w *writer, r *big.Rat, p *colPlan) bool {
+	if p.scale >= len(pow10) || !r.Num().IsInt64() || !r.Denom().IsInt64() {
+		return false
+	}
+	num, den := r.Num().Int64(), r.Denom().Int64()
+	scale := pow10[p.scale]
+	if scale%den != 0 {
+		return false // more decimal places than the scale
+	}
+	f := scale / den
+	if num > math.MaxInt64/f || num < math.MinInt64/f {
+		return false
+	}
+	n := num * f
+	if p.precision < len(pow10) && (n >= pow10[p.precision] || n <= -pow10[p.precision]) {
+		return false // more digits than the precision
+	}
+	// The shortest big-endian two's complement of n, as twosComplement.
+	k := 1
+	for k < 8 && (n < -(1<<(8*k-1)) || n >= 1<<(8*k-1)) {
+		k++
+	}
+	w.long(int64(k))
+	for i := k - 1; i >= 0; i-- {
+		w.b = append(w.b, byte(n>>(8*i)))
+	}
+	return true
 }
 
 func twosComplement(n *big.Int) []byte {

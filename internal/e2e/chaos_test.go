@@ -43,16 +43,8 @@ func TestChaos(t *testing.T) {
 		}
 		trials = n
 	}
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("CHAOS_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
-		}
-		seed = n
-	}
-	fmt.Printf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)\n", seed, seed, trials)
-	t.Logf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)", seed, seed, trials)
+	seed := chaosSeed(t)
+	chaosPrint(t, fmt.Sprintf("chaos: seed %d (reproduce with CHAOS_SEED=%d CHAOS_TRIALS=%d)", seed, seed, trials))
 	var total chaosStats
 	began := time.Now()
 	for i := range trials {
@@ -63,19 +55,46 @@ func TestChaos(t *testing.T) {
 		})
 	}
 	summary := fmt.Sprintf("chaos: %d trials, %s in %s", trials, total, time.Since(began).Round(time.Second))
-	fmt.Println(summary)
-	t.Log(summary)
-	// go test shows a passing package's output only with -v: CHAOS_REPORT
-	// names a file the summary is appended to, which make test prints.
-	if path := os.Getenv("CHAOS_REPORT"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
-		fmt.Fprintf(f, "chaos: seed %d\n%s\n", seed, summary)
-		if err := f.Close(); err != nil {
-			t.Fatalf("CHAOS_REPORT: %v", err)
-		}
+	chaosPrint(t, summary)
+	chaosReport(t, fmt.Sprintf("chaos: seed %d", seed), summary)
+}
+
+// chaosSeed is CHAOS_SEED, or a new seed.
+func chaosSeed(t *testing.T) uint64 {
+	t.Helper()
+	v := os.Getenv("CHAOS_SEED")
+	if v == "" {
+		return uint64(time.Now().UnixNano())
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("CHAOS_SEED=%q: want an unsigned number", v)
+	}
+	return n
+}
+
+// chaosPrint prints line on stdout (make chaos runs -v) and in the test log.
+func chaosPrint(t *testing.T, line string) {
+	t.Helper()
+	fmt.Println(line)
+	t.Log(line)
+}
+
+// chaosReport appends lines to the file CHAOS_REPORT names, which make
+// test prints: go test shows a passing package's output only with -v.
+func chaosReport(t *testing.T, lines ...string) {
+	t.Helper()
+	path := os.Getenv("CHAOS_REPORT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatalf("CHAOS_REPORT: %v", err)
+	}
+	fmt.Fprintln(f, strings.Join(lines, "\n"))
+	if err := f.Close(); err != nil {
+		t.Fatalf("CHAOS_REPORT: %v", err)
 	}
 }
 
@@ -177,19 +196,8 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 		m.p = e.start(m.bin, m.name, m.vars)
 	}
 
-	wctx, stopWork := context.WithCancel(ctx)
-	w := &workload{db: e.src}
-	w.next.Store(int64(seeded) + 1)
-	// Several sessions at once: their transactions interleave, wait for
-	// each other's rows and commit out of begin order.
-	werrs := make([]error, workloadSessions)
-	var wg sync.WaitGroup
-	for i := range workloadSessions {
-		wg.Add(1)
-		wseed := r.Uint64()
-		go func() { defer wg.Done(); werrs[i] = w.run(wctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
-	}
-	defer func() { stopWork(); wg.Wait() }()
+	w, stopWork := startWorkload(e, r, seeded)
+	defer stopWork() //nolint:errcheck // stopped and checked below; this only ends it on failure
 
 	kills := 3 + r.IntN(4)
 	// Half the trials add a column to dbo.customer under the workload and
@@ -290,9 +298,7 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 	}
 	st.regroup = max(st.regroup, took)
 	time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
-	stopWork()
-	wg.Wait()
-	if werr := errors.Join(werrs...); werr != nil {
+	if werr := stopWork(); werr != nil {
 		t.Fatalf("workload: %v", werr)
 	}
 	st.txns, st.rollbacks, st.deadlocks = w.txns.Load(), w.rollbacks.Load(), w.deadlocks.Load()
@@ -414,6 +420,24 @@ type workload struct {
 	db                         *sql.DB
 	next                       atomic.Int64
 	txns, rollbacks, deadlocks atomic.Int64
+}
+
+// startWorkload runs the workload on e's source database in
+// workloadSessions sessions at once (their transactions interleave, wait
+// for each other's rows and commit out of begin order), inserting ids
+// after seeded; stop ends it and returns the first error of a session.
+func startWorkload(e *env, r *rand.Rand, seeded int) (w *workload, stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w = &workload{db: e.src}
+	w.next.Store(int64(seeded) + 1)
+	errs := make([]error, workloadSessions)
+	var wg sync.WaitGroup
+	for i := range workloadSessions {
+		wg.Add(1)
+		wseed := r.Uint64()
+		go func() { defer wg.Done(); errs[i] = w.run(ctx, rand.New(rand.NewPCG(wseed, uint64(i)))) }()
+	}
+	return w, func() error { cancel(); wg.Wait(); return errors.Join(errs...) }
 }
 
 // workloadSessions is how many sessions run the workload at once.

@@ -21,6 +21,7 @@ import (
 // the second run must say it rebuilds the tables of the first and end with
 // every table matching, never with rows of both runs.
 func TestDemoTwiceAgainstOneTarget(t *testing.T) {
+	t.Parallel()
 	if shared.broker == nil || os.Getenv("MSSQL_DSN") != "" {
 		t.Skip("runs the demo on embedded stacks of its own")
 	}

@@ -13,6 +13,7 @@ import (
 // stop with a message saying why and what to do, the second carries on from
 // the last committed position, and no change reaches the target twice.
 func TestSecondProducerFencesFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 200)

@@ -462,6 +462,7 @@ func freePort(t *testing.T) string {
 
 // The log check of start finds the passwords the suite's programs get.
 func TestLogsAreCheckedForTheSuitesPasswords(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	got := passwords(append(e.producerVars(), e.consumerVars()...))
 	if !slices.Contains(got, targetPassword) || len(got) < 2 {

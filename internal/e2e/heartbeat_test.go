@@ -35,6 +35,7 @@ func scrape(t *testing.T, addr, series string) (float64, bool) {
 // heartbeat metrics keep moving, heartbeat rows land in the bookkeeping
 // schema only, and the user table holds just its own rows.
 func TestHeartbeatLatencyWhileIdle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.exec("EXEC sys.sp_cdc_enable_db",
 		"CREATE TABLE dbo.item (id int PRIMARY KEY, name nvarchar(20))",

@@ -15,6 +15,7 @@ import (
 // with ours: the wire format, the envelope and the transactions must be what
 // the Kafka ecosystem expects.
 func TestIndependentClientsReadOurTopics(t *testing.T) {
+	t.Parallel()
 	if err := exec.Command("/usr/bin/python3", "-c", "import confluent_kafka, avro, requests").Run(); err != nil {
 		t.Skip("python3-confluent-kafka, python3-avro or python3-requests is not installed (make deps installs them)")
 	}

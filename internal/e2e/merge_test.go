@@ -67,6 +67,7 @@ func mergedRows(t *testing.T, pool *pgxpool.Pool) []string {
 // changes with a kill -9 of every process along the way; then replayed into
 // a fresh target.
 func TestMergedShards(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	master, err := sql.Open("sqlserver", mustDSN(t, shared.mssqlDSN, "master"))

@@ -40,6 +40,7 @@ var kafkaTopicRule = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 // table and column has exactly its source name, and two columns whose Avro
 // names would collide keep their own values.
 func TestRealWorldNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.exec(
 		`CREATE SCHEMA [sales.eu]`,
@@ -223,6 +224,7 @@ func TestRealWorldNames(t *testing.T) {
 // cannot tell apart stop the producer at start, with an error naming both;
 // with one of them left out the other is captured.
 func TestTablesSharingATopicAreRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ a, b string }{
 		{"Order Details", "Order_Details"}, // one topic name
 		{"a.b", "a_b"},                     // '.' and '_' collide in Kafka

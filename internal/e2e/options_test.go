@@ -54,6 +54,7 @@ func (e *env) waitTarget(q, want string, procs ...*process) {
 // and without deletes (its deleted rows stay), selection by pattern, and
 // names folded to lower case without quotes.
 func TestTaskOptions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 20)
@@ -96,6 +97,7 @@ func TestTaskOptions(t *testing.T) {
 // index and a column of its own; a mapping file that maps a column a table
 // lacks is refused when the consumer starts, before it reads a record.
 func TestTaskOptionsAtStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 10)
@@ -154,6 +156,7 @@ func TestTaskOptionsAtStart(t *testing.T) {
 // (incremental synchronization off) takes the snapshot and exits with
 // status 0.
 func TestPhases(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 10)

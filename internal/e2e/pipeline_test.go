@@ -65,6 +65,7 @@ func (e *env) changes(base int) {
 // path: snapshot under a live workload, streaming, each program restarted,
 // and two consumers of one group sharing the partitions.
 func TestSnapshotStreamRestartAndTwoConsumers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 250)
@@ -98,6 +99,7 @@ func TestSnapshotStreamRestartAndTwoConsumers(t *testing.T) {
 // TestProducerRefusesWhatItCannotCapture checks the clear errors for a
 // source that cannot be captured as it is.
 func TestProducerRefusesWhatItCannotCapture(t *testing.T) {
+	t.Parallel()
 	t.Run("database without CDC", func(t *testing.T) {
 		e := newEnv(t)
 		e.exec(`CREATE TABLE dbo.t (id int NOT NULL PRIMARY KEY)`)
@@ -129,6 +131,7 @@ func TestProducerRefusesWhatItCannotCapture(t *testing.T) {
 // retries a dependency that does not answer, logs each retry, and gives up
 // after RETRY_WINDOW with an error naming the dependency.
 func TestUnreachableServicesAreRetriedThenReported(t *testing.T) {
+	t.Parallel()
 	dead := freePort(t) // nothing listens there any more
 	tests := []struct {
 		name, bin string

@@ -79,6 +79,7 @@ func (e *env) waitInstances(want string) {
 // ends equal to the source. A new consumer group then replays the topics
 // across the changes into a fresh target, which must equal the source too.
 func TestAddColumnEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 150)
@@ -154,6 +155,7 @@ func TestAddColumnEndToEnd(t *testing.T) {
 // TestTableEnabledWhileRunning: a table enabled for CDC after the producer
 // started is found, snapshotted and streamed without a restart.
 func TestTableEnabledWhileRunning(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 50)
@@ -181,6 +183,7 @@ func TestTableEnabledWhileRunning(t *testing.T) {
 // TestDroppedColumnReported: DROP COLUMN on a captured table stops that
 // table with a log line saying what to do; the other tables keep flowing.
 func TestDroppedColumnReported(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 50)
@@ -222,6 +225,7 @@ func TestDroppedColumnReported(t *testing.T) {
 // TestAddColumnDuringSnapshot: the ALTER lands while the initial snapshot
 // is being read.
 func TestAddColumnDuringSnapshot(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 1500)
@@ -243,6 +247,7 @@ func TestAddColumnDuringSnapshot(t *testing.T) {
 // producer started again reads the old instance up to the new one's start,
 // then the new one, and drops the old one.
 func TestProducerKilledDuringSwitch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 100)

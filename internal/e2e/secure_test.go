@@ -59,6 +59,7 @@ func securedStack(t *testing.T) []string {
 // it converges, no log shows a password, and a wrong Kafka or registry
 // password stops the program at once with one error naming the settings.
 func TestSecureConnections(t *testing.T) {
+	t.Parallel()
 	if shared.broker == nil {
 		t.Skip("KAFKA_BROKERS is set: this test starts its own secured broker")
 	}
@@ -84,7 +85,7 @@ func TestSecureConnections(t *testing.T) {
 		want      string
 	}{
 		{"producer, wrong Kafka password", shared.producerBin, e.producerVars(append(sec, "KAFKA_SASL_PASSWORD=wrong-pw")...),
-			"check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
+			"check KAFKA_SASL_MECHANISM and its credentials (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
 		{"consumer, wrong registry password", shared.consumerBin, e.consumerVars(append(sec, "SCHEMA_REGISTRY_PASSWORD=wrong-pw")...),
 			"check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD"},
 		{"consumer, plaintext client", shared.consumerBin, e.consumerVars(append(sec, "KAFKA_TLS=off", "KAFKA_TLS_CA_FILE=")...),

@@ -12,6 +12,7 @@ import (
 // within SHUTDOWN_TIMEOUT, saying so, and the restarted pair converges, so
 // the batch each abandoned is written again exactly once.
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 600)

@@ -80,6 +80,7 @@ func (e *env) unchanged(before string) {
 }
 
 func TestTopicsRecreatedUnderRunningConsumer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	state := e.chaosStateTopic()
@@ -110,6 +111,7 @@ func TestTopicsRecreatedUnderRunningConsumer(t *testing.T) {
 }
 
 func TestConsumerPointedAtAnotherKafkaCluster(t *testing.T) {
+	t.Parallel()
 	if shared.broker == nil {
 		t.Skip("KAFKA_BROKERS is set: this test starts a second, embedded cluster")
 	}
@@ -152,6 +154,7 @@ func TestConsumerPointedAtAnotherKafkaCluster(t *testing.T) {
 }
 
 func TestSourceDatabaseRecreatedUnderRunningProducer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	e.createSampleTables()
@@ -198,6 +201,7 @@ func TestSourceDatabaseRecreatedUnderRunningProducer(t *testing.T) {
 }
 
 func TestSameNamedTablesOfTwoSourcesAreNeverMerged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	other := e.name + "_b"

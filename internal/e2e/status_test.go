@@ -38,6 +38,7 @@ func (e *env) consumerStatus(t *testing.T) map[string]status.Table {
 // phase, position, records and the group's lag, counting transaction
 // markers as no lag.
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createSampleTables()
 	e.seed(1, 50)
@@ -53,7 +54,8 @@ func TestStatus(t *testing.T) {
 		if !ok {
 			t.Fatalf("no status for %s: %+v", name, st)
 		}
-		if tb.Phase != "streaming" || tb.LagRecords != 0 || !tb.LagExact || tb.Target != name || tb.KafkaRecords == 0 || tb.SourcePosition == "" {
+		if tb.Phase != "streaming" || tb.LagRecords != 0 || !tb.LagExact || tb.Target != name || tb.KafkaRecords == 0 || tb.SourcePosition == "" ||
+			tb.AppliedEvents == 0 || tb.AppliedEvents > tb.KafkaRecords {
 			t.Errorf("%s caught up: %+v", name, tb)
 		}
 	}

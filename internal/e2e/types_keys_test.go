@@ -121,6 +121,7 @@ var keyCases = []keyCase{
 // inserts. Between the two the producer restarts: its Avro schemas must
 // come back byte-identical, so the registry holds no new version or id.
 func TestKeysOfEveryType(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.exec(`EXEC sys.sp_cdc_enable_db`)
 	for _, kc := range keyCases {

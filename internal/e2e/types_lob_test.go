@@ -65,6 +65,7 @@ func largeValues(seed string, size int) []lob {
 // image, and the (max) types and xml, which it repeats. Setting one large
 // value to NULL must still reach the target.
 func TestLargeValuesAndUnchangedLOBs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		size int    // bytes per value, about
@@ -162,6 +163,7 @@ func testLargeValues(t *testing.T, size int) {
 // one warning at start-up, the target table lacks them, and the other
 // columns flow through the snapshot, inserts and updates.
 func TestUnsupportedColumnsAreLeftOut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.exec(`CREATE TABLE dbo.odd (id int NOT NULL PRIMARY KEY, name nvarchar(20) NULL, c_rowversion rowversion,
 			c_hierarchyid hierarchyid NULL, c_variant sql_variant NULL, c_geometry geometry NULL, c_geography geography NULL,
@@ -169,7 +171,7 @@ func TestUnsupportedColumnsAreLeftOut(t *testing.T) {
 		`EXEC sys.sp_cdc_enable_db`,
 		`EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'odd', @role_name = NULL`,
 		`INSERT INTO dbo.odd (id, name, c_hierarchyid, c_variant, c_geometry, c_geography, amount)
-			VALUES (1, N'snap', 0x58, 42, 0x000000000101, 0xE6100000010C0000000000000000, 1.50)`,
+			VALUES (1, N'snap', 0x58, 42, 0x00000000010C00000000000000000000000000000000, 0xE6100000010C00000000000000000000000000000000, 1.50)`,
 		`INSERT INTO dbo.odd (id, name) VALUES (2, NULL)`)
 	prod := e.start(shared.producerBin, "producer", e.producerVars())
 	cons := e.start(shared.consumerBin, "consumer", e.consumerVars())

@@ -180,6 +180,7 @@ const (
 // NULL. It compares every target value with the text written out in
 // typeCells.
 func TestTypeFidelity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	defs := make([]string, len(typeColumns))
 	for i, c := range typeColumns {

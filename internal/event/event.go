@@ -4,6 +4,8 @@
 package event
 
 import (
+	"strings"
+
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
 )
@@ -108,6 +110,37 @@ func (e *Event) Identity() Identity {
 // the life of its database.
 func (a Identity) SameObject(b Identity) bool {
 	return a.Name == b.Name && a.Database == b.Database && a.Schema == b.Schema && a.Table == b.Table
+}
+
+// resnapshotMark separates, in an event's incarnation, the database's
+// incarnation from the LSN at which the producer took a new snapshot of the
+// event's table because CDC cleanup had removed changes it never read.
+const resnapshotMark = "/resnapshot "
+
+// TableIncarnation is the incarnation the events of a table carry: the
+// database's, followed by the LSN of the table's last new snapshot taken
+// after changes were lost to CDC cleanup (none when at is zero). The LSN is
+// fixed-width hex, so a later snapshot sorts after an earlier one, and
+// both after the database's incarnation alone.
+func TableIncarnation(database string, at lsn.LSN) string {
+	if at.IsZero() || database == "" {
+		return database
+	}
+	return database + resnapshotMark + at.String()
+}
+
+// Resnapshot reports whether b holds the rows of a new snapshot of a's
+// table, taken by the producer in the same life of the source database
+// after CDC cleanup removed changes it never read: the rows a's events left
+// in the target may include rows deleted since, so b's snapshot replaces
+// them.
+func (a Identity) Resnapshot(b Identity) bool {
+	if !a.SameObject(b) || a.Incarnation == "" || b.Incarnation <= a.Incarnation {
+		return false
+	}
+	adb, _, _ := strings.Cut(a.Incarnation, resnapshotMark)
+	bdb, bat, ok := strings.Cut(b.Incarnation, resnapshotMark)
+	return ok && bat != "" && adb == bdb
 }
 
 // String is <name>:<database>.<schema>.<table>, the form of DTS's

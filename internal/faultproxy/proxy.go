@@ -34,6 +34,8 @@ type Proxy struct {
 	cond  *sync.Cond
 	mode  Mode
 	conns map[net.Conn]struct{}
+	// held are connections stalled for good (Hold).
+	held map[net.Conn]bool
 
 	accepted atomic.Int64
 	wg       sync.WaitGroup
@@ -66,6 +68,20 @@ func (p *Proxy) Cut() {
 	p.closeAll()
 }
 
+// Hold stalls the connections open now for good (until Close), whatever
+// the mode: what a client sees of a server that died without a reset, or
+// of connections lost in a failover, while new connections get through.
+func (p *Proxy) Hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = map[net.Conn]bool{}
+	}
+	for c := range p.conns {
+		p.held[c] = true
+	}
+}
+
 // Set switches the mode; Refuse also cuts the open connections.
 func (p *Proxy) Set(m Mode) {
 	p.mu.Lock()
@@ -83,6 +99,7 @@ func (p *Proxy) Close() {
 	p.mu.Lock()
 	p.closeAll()
 	p.mode = Forward
+	p.held = nil
 	p.cond.Broadcast()
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -151,7 +168,7 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.mu.Lock()
-			for p.mode == Stall {
+			for p.mode == Stall || p.held[src] {
 				p.cond.Wait()
 			}
 			_, open := p.conns[src]

@@ -93,3 +93,33 @@ func TestForwardCutStallRefuse(t *testing.T) {
 		t.Fatalf("after refuse and restore: %v", err)
 	}
 }
+
+func TestHoldStallsOpenConnectionsForGood(t *testing.T) {
+	p, err := Start(echo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	old, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := roundTrip(old, 5*time.Second); err != nil {
+		t.Fatalf("forward: %v", err)
+	}
+	p.Hold()
+	p.Set(Stall)
+	p.Set(Forward)
+	if err := roundTrip(old, 300*time.Millisecond); err == nil {
+		t.Fatal("a held connection answers after the stall ended")
+	}
+	fresh, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := roundTrip(fresh, 5*time.Second); err != nil {
+		t.Fatalf("a connection opened after Hold: %v", err)
+	}
+}

@@ -51,7 +51,7 @@ func Ping(ctx context.Context, cl *kgo.Client) error {
 			// Kafka answers a refused login with SASL_AUTHENTICATION_FAILED
 			// (handled above); some brokers (kfake among them) close the
 			// connection instead. Retrying cannot help either way.
-			return fmt.Errorf("kafka: brokers %s: %w: the broker closed the connection during the SASL login; check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and KAFKA_TLS: %w",
+			return fmt.Errorf("kafka: brokers %s: %w: the broker closed the connection during the SASL login; check KAFKA_SASL_MECHANISM and its credentials (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or KAFKA_SASL_OAUTH_TOKEN_FILE), and KAFKA_TLS: %w",
 				brokers, secure.ErrAuth, err)
 		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -3,7 +3,6 @@ package mssqlemu_test
 import (
 	"context"
 	"net"
-	"os"
 	osexec "os/exec"
 	"strings"
 	"testing"
@@ -46,13 +45,7 @@ print("out=%d" % r[1])
 `
 
 func TestPymssqlSessions(t *testing.T) {
-	py := "/usr/bin/python3"
-	if _, err := os.Stat(py); err != nil {
-		t.Skip("/usr/bin/python3 not installed")
-	}
-	if err := osexec.Command(py, "-c", "import pymssql").Run(); err != nil {
-		t.Skip("pymssql not importable (apt-get install python3-pymssql)")
-	}
+	py := pythonWithPymssql(t)
 	emu := startEmu(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

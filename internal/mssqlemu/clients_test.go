@@ -55,7 +55,7 @@ var workflowSetup = []string{
 VALUES (1, 1, 255, -32768, -2147483648, 9223372036854775807, 1234567890123456789012345678.0123456789, -123.45, 922337203685477.5807, -214748.3648,
 	1.5e300, 3.25, 'ab', 'café', N'né', N'日本語😀', REPLICATE('x', 9000), N'long', 'text', N'ntext', 0x0102, 0xCAFE, 0x00FF, 0x01,
 	'6F9619FF-8B86-D011-B42D-00C04FC964FF', '2024-02-29', '13:14:15.678', '2024-01-02 03:04:05.997', '2024-01-02T03:04:05.1234567',
-	'2024-01-02 03:04', '2024-01-02T03:04:05.1234567+05:30', '<r a="1"/>', 0x58, 0xE6100000010C0000000000000000, 0x000000000101, 42),
+	'2024-01-02 03:04', '2024-01-02T03:04:05.1234567+05:30', '<r a="1"/>', 0x58, 0xE6100000010C00000000000000000000000000000000, 0x00000000010C00000000000000000000000000000000, 42),
 	(2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 'b', 'b', N'b', N'two', 'v', N'n', 't', N'n', 0x00, 0x00, 0x00, 0x00,
 	'00000000-0000-0000-0000-000000000002', '2000-01-01', '00:00:00', '2000-01-01', '2000-01-01', '2000-01-01', '2000-01-01T00:00:00+00:00', '<x/>', 0x58, NULL, NULL, N'v'),
 	(3, NULL, NULL, NULL, 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N'three', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -123,14 +123,21 @@ except pymssql.Error as e:
 conn.close()
 `
 
-func TestPymssqlWorkflow(t *testing.T) {
+// pythonWithPymssql returns the Python that has pymssql, or skips the test.
+func pythonWithPymssql(t *testing.T) string {
+	t.Helper()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("/usr/bin/python3 not installed; skipping the pymssql workflow")
+		t.Skip("/usr/bin/python3 not installed")
 	}
 	if err := osexec.Command(py, "-c", "import pymssql").Run(); err != nil {
-		t.Skip("pymssql not importable (apt-get install python3-pymssql); skipping the pymssql workflow")
+		t.Skip("pymssql not importable (apt-get install python3-pymssql)")
 	}
+	return py
+}
+
+func TestPymssqlWorkflow(t *testing.T) {
+	py := pythonWithPymssql(t)
 	for _, enc := range []string{"off", "require"} {
 		t.Run("encryption "+enc, func(t *testing.T) {
 			emu := startEmu(t)
@@ -168,7 +175,7 @@ func TestPymssqlWorkflow(t *testing.T) {
 				"time_text='13:14:15:678'", "dt2_text='2024-01-02 03:04:05.1234567'", "dto_text='2024-01-01T21:34:05.1234567Z'",
 				`c_var=b'*\x00\x00\x00'`, // sql_variant int 42: db-lib hands over the base value's bytes
 				"c_xml='<r a=\"1\"/>'", "rv_len=8", "c_hier=b'X'",
-				`c_geo=b'\xe6\x10\x00\x00\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00'`, `c_geom=b'\x00\x00\x00\x00\x01\x01'`,
+				`c_geo=b'\xe6\x10\x00\x00\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'`, `c_geom=b'\x00\x00\x00\x00\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'`,
 				"syntax=156",
 			}
 			for _, c := range wantChanges {
@@ -242,7 +249,7 @@ func TestFreeTDSTsqlWorkflow(t *testing.T) {
 			want := []string{
 				"n\n3\n(1 row affected)",
 				typesRow + "\n(1 row affected)",
-				"h\tgeo\tgeom\n58\te6100000010c0000000000000000\t000000000101\n",
+				"h\tgeo\tgeom\n58\te6100000010c00000000000000000000000000000000\t00000000010c00000000000000000000000000000000\n",
 				"Msg 156 (severity 15, state 1)", "Incorrect syntax near the keyword 'FROM'.",
 			}
 			changes := "op\tid\tc_int\tc_nvarchar\n" + strings.ReplaceAll(strings.Join(wantChanges, "\n"), "|", "\t") + "\n(11 rows affected)"

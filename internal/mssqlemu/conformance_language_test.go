@@ -63,3 +63,30 @@ func TestConformanceSetLanguage(t *testing.T) {
 		t.Errorf("sys.syslanguages:\n%s", got)
 	}
 }
+
+// TestConformanceSyslanguagesRows: the langid and lcid of the installed
+// languages as sys.syslanguages' page lists them (langid is the place in
+// that list), and their month names as a real server returns them.
+// https://learn.microsoft.com/en-us/sql/relational-databases/system-compatibility-views/sys-syslanguages-transact-sql
+func TestConformanceSyslanguagesRows(t *testing.T) {
+	ctx := context.Background()
+	db := freshDB(t, ctx)
+	for _, want := range []struct {
+		alias, name   string
+		langid, lcid  int
+		months, short string
+	}{
+		{"German", "Deutsch", 1, 1031, "Januar,Februar,März,April,Mai,Juni,Juli,August,September,Oktober,November,Dezember", "Jan,Feb,Mär,Apr,Mai,Jun,Jul,Aug,Sep,Okt,Nov,Dez"},
+		{"French", "Français", 2, 1036, "janvier,février,mars,avril,mai,juin,juillet,août,septembre,octobre,novembre,décembre", "janv,févr,mars,avr,mai,juin,juil,août,sept,oct,nov,déc"},
+		{"Russian", "русский", 21, 1049, "Январь,Февраль,Март,Апрель,Май,Июнь,Июль,Август,Сентябрь,Октябрь,Ноябрь,Декабрь", "янв,фев,мар,апр,май,июн,июл,авг,сен,окт,ноя,дек"},
+		{"British English", "British", 23, 2057, "January,February,March,April,May,June,July,August,September,October,November,December", "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec"},
+	} {
+		var name, months, short string
+		var langid, lcid int
+		err := db.QueryRowContext(ctx, "SELECT name, langid, lcid, months, shortmonths FROM sys.syslanguages WHERE alias = @p1", want.alias).
+			Scan(&name, &langid, &lcid, &months, &short)
+		if err != nil || name != want.name || langid != want.langid || lcid != want.lcid || months != want.months || short != want.short {
+			t.Errorf("%s: %q langid %d lcid %d %q %q, %v; want %+v", want.alias, name, langid, lcid, months, short, err, want)
+		}
+	}
+}

@@ -58,10 +58,14 @@ type Config struct {
 type Emulator struct {
 	cfg    Config
 	eng    *engine.Engine
-	srv    *tds.Server
-	ln     net.Listener
-	done   chan error
+	sctx   context.Context // the server's; ends with Close
 	cancel context.CancelFunc
+
+	// mu guards the server, listener and done, which Restart replaces.
+	mu   sync.Mutex
+	srv  *tds.Server
+	ln   net.Listener
+	done chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -87,10 +91,9 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		SAPassword: cfg.SAPassword, CaptureDelay: cfg.CaptureDelay, CleanupRetention: cfg.CleanupRetention,
 		ServerName: cfg.ServerName, Logger: cfg.Logger, Logins: cfg.Logins, ProductVersion: cfg.ProductVersion, AgentStopped: cfg.AgentStopped,
 	})
-	srv := tds.NewServer(tds.Config{ServerName: cfg.ServerName, Logger: cfg.Logger}, eng)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Emulator{cfg: cfg, eng: eng, srv: srv, ln: ln, done: make(chan error, 1), cancel: cancel}
-	go func() { e.done <- srv.Serve(sctx, ln) }()
+	e := &Emulator{cfg: cfg, eng: eng, sctx: sctx, cancel: cancel}
+	e.serve(ln)
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -101,8 +104,64 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
+// serve serves TDS on ln with a new server; e.mu is held or e not shared yet.
+func (e *Emulator) serve(ln net.Listener) {
+	srv := tds.NewServer(tds.Config{ServerName: e.cfg.ServerName, Logger: e.cfg.Logger}, e.eng)
+	done := make(chan error, 1)
+	e.srv, e.ln, e.done = srv, ln, done
+	go func() { done <- srv.Serve(e.sctx, ln) }()
+}
+
+// stopServing closes the listener and every connection (their sessions end,
+// rolling back what they left open) and waits for the server to stop.
+func (e *Emulator) stopServing() error {
+	var errs []error
+	if err := e.srv.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("mssqlemu: close server: %w", err))
+	}
+	if err := <-e.done; err != nil && !errors.Is(err, tds.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("mssqlemu: serve: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Restart does what a restart of the SQL Server service does to its
+// clients, keeping the data: it closes the listener and every connection
+// (open transactions roll back), refuses connections for down, then listens
+// on the same address again. Committed rows, change tables, LSNs and the
+// databases' create_date stay as they were; the capture and cleanup jobs
+// go on.
+func (e *Emulator) Restart(ctx context.Context, down time.Duration) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sctx.Err() != nil {
+		return errors.New("mssqlemu: restart: the emulator is closed")
+	}
+	addr := e.ln.Addr().String()
+	if err := e.stopServing(); err != nil {
+		return fmt.Errorf("mssqlemu: restart: %w", err)
+	}
+	t := time.NewTimer(down)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.WithoutCancel(ctx), "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mssqlemu: restart: listen on %s again: %w", addr, err)
+	}
+	e.serve(ln)
+	return ctx.Err()
+}
+
 // Addr is the address the emulator listens on (host:port).
-func (e *Emulator) Addr() string { return e.ln.Addr().String() }
+func (e *Emulator) Addr() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ln.Addr().String()
+}
 
 // DSN is a go-mssqldb connection string for database (empty: master).
 func (e *Emulator) DSN(database string) string {
@@ -134,13 +193,9 @@ func (e *Emulator) Engine() *engine.Engine { return e.eng }
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() {
 		e.cancel()
-		var errs []error
-		if err := e.srv.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("mssqlemu: close server: %w", err))
-		}
-		if err := <-e.done; err != nil && !errors.Is(err, tds.ErrServerClosed) {
-			errs = append(errs, fmt.Errorf("mssqlemu: serve: %w", err))
-		}
+		e.mu.Lock()
+		errs := []error{e.stopServing()}
+		e.mu.Unlock()
 		if err := e.eng.Close(); err != nil {
 			errs = append(errs, err)
 		}

@@ -46,6 +46,10 @@ type Source struct {
 	// PositionNeeds names the items it needs (the Kafka connection).
 	Position      func(ctx context.Context) (lsn.LSN, error)
 	PositionNeeds []string
+	// ResnapshotLost says the producer takes a new snapshot of tables whose
+	// unread changes were cleaned up (RETENTION_LOSS=resnapshot): they are
+	// then a warning, not a failure.
+	ResnapshotLost bool
 	// Heartbeat is the producer's heartbeat table; nil when off.
 	Heartbeat *heartbeat.Config
 }
@@ -443,8 +447,13 @@ func (s Source) retention(ctx context.Context) Result {
 		}
 	}
 	rows.Close()
+	if len(behind) > 0 && s.ResnapshotLost {
+		return Warn("nothing to do: RETENTION_LOSS=resnapshot takes a new snapshot of those tables while the others stream on; "+
+			"keep the producer down for less than the retention (EXEC sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
+			"the changes from %s on are needed but the change tables start later: %s; the cleanup job removed changes never read", pos, strings.Join(behind, ", "))
+	}
 	if len(behind) > 0 {
-		return Fail("start over with a new snapshot: write a tombstone for the producer's key in STATE_TOPIC; "+
+		return Fail("set RETENTION_LOSS=resnapshot to take a new snapshot of just those tables, or start over with a new snapshot of every table: write a tombstone for the producer's key in STATE_TOPIC; "+
 			"and keep the producer down for less than the retention (EXEC sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
 			"the changes from %s on are needed but the change tables start later: %s; the cleanup job removed changes never read", pos, strings.Join(behind, ", "))
 	}

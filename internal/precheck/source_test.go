@@ -204,7 +204,9 @@ func TestSourceRetention(t *testing.T) {
 		}
 	}
 	check(t, Source{DB: e.admin, Database: "shop", Position: pos}, CDCRetention, Failed,
-		"the change tables start later: dbo_orders", "tombstone for the producer's key in STATE_TOPIC")
+		"the change tables start later: dbo_orders", "tombstone for the producer's key in STATE_TOPIC", "RETENTION_LOSS=resnapshot")
+	check(t, Source{DB: e.admin, Database: "shop", Position: pos, ResnapshotLost: true}, CDCRetention, Warning,
+		"the change tables start later: dbo_orders", "RETENTION_LOSS=resnapshot takes a new snapshot of those tables")
 	stale := func(context.Context) (lsn.LSN, error) {
 		return lsn.LSN{}, &source.StalePositionError{Database: "shop", Saved: "2026-01-01T00:00:00.000/5", Current: "2026-02-01T00:00:00.000/5"}
 	}

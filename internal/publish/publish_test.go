@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -106,5 +107,53 @@ func TestPublishTombstonesTheOldKeyOfAKeyChange(t *testing.T) {
 				t.Fatalf("records %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPublishCountsEventsByTableAndOperation: the events counter adds up
+// runs of one table and operation as well as single events.
+func TestPublishCountsEventsByTableAndOperation(t *testing.T) {
+	mk := func(name string) *catalog.Table {
+		return &catalog.Table{Database: "d", Schema: "dbo", Name: name,
+			Columns: []catalog.Column{{Name: "id", Type: "int"}}, PrimaryKey: []string{"id"}}
+	}
+	a, b := mk("a"), mk("b")
+	reg := prometheus.NewRegistry()
+	r := New(Config{TopicPrefix: "p", StateTopic: "state", StateKey: "k"}, fakeEnc{}, &fakeWriter{}, NewMetrics(reg), slog.Default())
+	ev := func(t *catalog.Table, op event.Op) *event.Event {
+		e := &event.Event{Table: t, Op: op, After: event.Row{int64(1)}}
+		if op == event.OpDelete {
+			e.Before, e.After = e.After, nil
+		}
+		return e
+	}
+	for _, batch := range [][]*event.Event{
+		{ev(a, event.OpCreate), ev(a, event.OpCreate), ev(b, event.OpDelete), ev(a, event.OpCreate)},
+		{ev(b, event.OpDelete), ev(a, event.OpUpdate)},
+	} {
+		if err := r.Publish(context.Background(), batch, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]float64{"d.dbo.a c": 3, "d.dbo.b d": 2, "d.dbo.a u": 1}
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "mssql2adb_producer_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[labels["table"]+" "+labels["op"]] = m.GetCounter().GetValue()
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events counted %v, want %v", got, want)
 	}
 }

@@ -256,7 +256,7 @@ func Explain(err error) error {
 	var re *sr.ResponseError
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.Is(err, kerr.IllegalSaslState), errors.Is(err, kerr.UnsupportedSaslMechanism):
-		return fmt.Errorf("%w: Kafka refused the SASL login; check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: %w", ErrAuth, err)
+		return fmt.Errorf("%w: Kafka refused the SASL login; check KAFKA_SASL_MECHANISM and its credentials (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, or KAFKA_SASL_OAUTH_TOKEN_FILE for OAUTHBEARER): %w", ErrAuth, err)
 	case errors.Is(err, kerr.TopicAuthorizationFailed), errors.Is(err, kerr.GroupAuthorizationFailed),
 		errors.Is(err, kerr.ClusterAuthorizationFailed), errors.Is(err, kerr.TransactionalIDAuthorizationFailed):
 		return fmt.Errorf("%w: Kafka refused an operation to this user; grant the ACLs the README's least privileges list: %w", ErrAuth, err)

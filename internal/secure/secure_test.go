@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,59 +70,90 @@ func TestRegistryOpts(t *testing.T) {
 	}
 }
 
-// A client with the right settings reaches a broker that requires
-// SASL/SCRAM over TLS; a wrong password, an untrusted certificate and a
-// plaintext client each give one error that says what to check, and none
-// of them is retried.
-func TestKafkaSCRAMOverTLS(t *testing.T) {
+// Every SASL mechanism the settings offer logs in to a broker that requires
+// it over TLS; wrong credentials and an untrusted certificate are one clear
+// error (secure.ErrAuth, never retried, no password in it). OAUTHBEARER
+// reads its token file again at each login, so a token rotated in the file
+// is used by the next connection.
+func TestKafkaMechanismsOverTLS(t *testing.T) {
 	certs := securetest.New(t)
-	b, err := kafkatest.StartBroker(t.Context(), "127.0.0.1:0", 1,
-		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "app", "s3cret-pw"), kfake.TLS(certs.Server))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	good := secure.Kafka{TLS: "on", SkipVerify: "off", CAFile: certs.CAFile,
-		SASLMechanism: "SCRAM-SHA-512", SASLUser: "app", SASLPassword: "s3cret-pw"}
-	ping := func(k secure.Kafka) error {
-		opts, err := k.Opts()
-		if err != nil {
+	dir := t.TempDir()
+	tokenFile := func(tok string) string {
+		path := filepath.Join(dir, tok)
+		if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cl, err := kgo.NewClient(kafka.ClientOpts(b.Addrs(), append(opts, kgo.RetryTimeout(5*time.Second))...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
-		return kafka.Ping(ctx, cl)
+		return path
 	}
-	if err := ping(good); err != nil {
-		t.Fatalf("right settings: %v", err)
-	}
-	wrongPass := good
-	wrongPass.SASLPassword = "wrong-pw"
-	untrusted := good
-	untrusted.CAFile = securetest.New(t).CAFile
-	for _, tc := range []struct {
-		name string
-		k    secure.Kafka
-		want string
-	}{
-		{"wrong password", wrongPass, "check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"},
-		{"untrusted certificate", untrusted, "certificate is not trusted"},
-	} {
-		err := ping(tc.k)
-		if !errors.Is(err, secure.ErrAuth) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err = %v, want ErrAuth saying %q", tc.name, err, tc.want)
-		}
-		if retry.IsTransient(err) {
-			t.Errorf("%s: %v is retried; a setting must change", tc.name, err)
-		}
-		if err != nil && strings.Contains(err.Error(), "pw") {
-			t.Errorf("%s: the error shows a password: %v", tc.name, err)
-		}
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"} {
+		t.Run(mech, func(t *testing.T) {
+			secret := "s3cret-pw-" + strings.ToLower(mech)
+			b, err := kafkatest.StartBroker(t.Context(), "127.0.0.1:0", 1,
+				kfake.EnableSASL(), kfake.Superuser(mech, "app", secret), kfake.TLS(certs.Server))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(b.Close)
+			ping := func(k secure.Kafka) error {
+				opts, err := k.Opts()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cl, err := kgo.NewClient(kafka.ClientOpts(b.Addrs(), append(opts, kgo.RetryTimeout(5*time.Second))...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cl.Close()
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				defer cancel()
+				return kafka.Ping(ctx, cl)
+			}
+			good := secure.Kafka{TLS: "on", SkipVerify: "off", CAFile: certs.CAFile, SASLMechanism: mech}
+			wrong := good
+			check := "check KAFKA_SASL_MECHANISM and its credentials (KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+			if mech == "OAUTHBEARER" {
+				good.OAuthTokenFile = tokenFile(secret)
+				wrong.OAuthTokenFile = tokenFile("expired-token")
+				check = "KAFKA_SASL_OAUTH_TOKEN_FILE"
+			} else {
+				good.SASLUser, good.SASLPassword = "app", secret
+				wrong.SASLUser, wrong.SASLPassword = "app", "wrong-pw"
+			}
+			if err := ping(good); err != nil {
+				t.Fatalf("right settings: %v", err)
+			}
+			untrusted := good
+			untrusted.CAFile = securetest.New(t).CAFile
+			for _, tc := range []struct {
+				name string
+				k    secure.Kafka
+				want string
+			}{
+				{"wrong credentials", wrong, check},
+				{"untrusted certificate", untrusted, "certificate is not trusted"},
+			} {
+				err := ping(tc.k)
+				if !errors.Is(err, secure.ErrAuth) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: err = %v, want ErrAuth saying %q", tc.name, err, tc.want)
+				}
+				if retry.IsTransient(err) {
+					t.Errorf("%s: %v is retried; a setting must change", tc.name, err)
+				}
+				if err != nil && (strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "token\n")) {
+					t.Errorf("%s: the error shows a secret: %v", tc.name, err)
+				}
+			}
+			if mech == "OAUTHBEARER" {
+				// The file now holds a token the broker refuses: the next
+				// login reads it.
+				if err := os.WriteFile(good.OAuthTokenFile, []byte("rotated-out\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := ping(good); !errors.Is(err, secure.ErrAuth) {
+					t.Errorf("after the token file changed to a refused token: %v, want ErrAuth", err)
+				}
+			}
+		})
 	}
 }
 
@@ -170,8 +202,8 @@ func TestRegistryBasicAuthOverTLS(t *testing.T) {
 }
 
 // OAUTHBEARER reads its token file at every login, so a refreshed token is
-// used by the next connection. (kfake has no OAUTHBEARER: the login message
-// is checked here, not against a broker.)
+// used by the next connection: the login message carries the file's token
+// of the moment (TestKafkaMechanismsOverTLS logs in to a broker with it).
 func TestOAuthBearerRereadsTheTokenFile(t *testing.T) {
 	path := t.TempDir() + "/token"
 	if err := os.WriteFile(path, []byte("first-token\n"), 0o600); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -31,6 +32,31 @@ func TestMalformedRecordStops(t *testing.T) {
 	}
 	if de.Topic != topics[0] || !strings.Contains(err.Error(), fmt.Sprintf("%s/%d@%d", de.Topic, de.Partition, de.Offset)) {
 		t.Errorf("error does not name the record: %v", err)
+	}
+}
+
+// TestTopicOfAnotherPipelineStops: a pipeline whose prefix extends ours
+// ("<prefix>.eu") writes topics our pattern matches; its events name its
+// prefix, and the sink stops on the first, naming both prefixes, before
+// applying anything.
+func TestTopicOfAnotherPipelineStops(t *testing.T) {
+	foreign := prefix + ".eu.db.dbo.A"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, foreign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := c.ListenAddrs()
+	target, pool := newTarget(t)
+	produce(t, brokers, &kgo.Record{Topic: foreign, Value: []byte("c,1,theirs,1")})
+	err = Run(context.Background(), testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: target})
+	var fe *ForeignTopicError
+	if !errors.As(err, &fe) || fe.Topic != foreign || fe.Prefix != prefix+".eu" || fe.Want != prefix {
+		t.Fatalf("want a ForeignTopicError for %s, got %v", foreign, err)
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.tables WHERE table_name = 'A'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the other pipeline's table reached the target: %d tables (%v)", n, err)
 	}
 }
 
@@ -177,5 +203,51 @@ func TestFetchAuthorizationErrorStops(t *testing.T) {
 	err := Run(context.Background(), testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: target})
 	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Fatalf("Run returned %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+}
+
+// hangingApplier's first Apply waits until its context ends, as an attempt
+// on a connection to a target that stopped answering does.
+type hangingApplier struct {
+	*apply.Applier
+	mu   sync.Mutex
+	hung int
+}
+
+func (h *hangingApplier) Apply(ctx context.Context, b apply.Batch) error {
+	h.mu.Lock()
+	first := h.hung == 0
+	h.hung++
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return fmt.Errorf("read from the target: %w", ctx.Err())
+	}
+	return h.Applier.Apply(ctx, b)
+}
+
+// An attempt that outlasts ApplyTimeout is abandoned and the batch applied
+// again; without a bound the consumer would wait for ever.
+func TestApplyTimeoutRetriesAHungAttempt(t *testing.T) {
+	brokers := newKafka(t)
+	target, pool := newTarget(t)
+	produce(t, brokers, &kgo.Record{Topic: topics[0], Partition: 0, Value: []byte("c,1,x,1")})
+	cfg := testConfig(brokers, "g")
+	cfg.ApplyTimeout = 200 * time.Millisecond
+	cfg.Retry = retry.Policy{Initial: time.Millisecond, Max: time.Millisecond, Logger: quiet}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &hangingApplier{Applier: target}
+	done := start(ctx, cfg, Deps{Logger: quiet, Decoder: newDecoder(), Applier: h})
+	waitCaughtUp(t, target, "g", endOffsets(t, brokers), done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpTables(t, pool); got != "A 1 x\n" {
+		t.Errorf("target holds %q", got)
+	}
+	if h.hung < 2 {
+		t.Errorf("%d attempts, want the hung one and another", h.hung)
 	}
 }

@@ -86,6 +86,13 @@ type Config struct {
 	// Waits between retries end at once. Default 20s, well inside kgo's
 	// default rebalance timeout of 60s.
 	RebalanceGrace time.Duration
+	// ApplyTimeout bounds one attempt to apply a batch (TARGET_STATEMENT_TIMEOUT):
+	// a target that stops answering without closing the connection (a
+	// server or network that died without a reset) would otherwise hold
+	// the attempt for as long as TCP keeps the connection. The attempt's
+	// context ends, pgx closes the connection, and the batch is retried on
+	// a new one within Retry's window. Zero: no bound.
+	ApplyTimeout time.Duration
 	// OnStale says what to do when the target's offsets do not belong to
 	// the topic as it is now (deleted and recreated, another cluster,
 	// records removed) or a table's rows come from another life of the
@@ -171,6 +178,21 @@ func (c *Config) validate(d Deps) error {
 // TopicPattern is the regular expression of the topics a sink with this
 // prefix consumes.
 func TopicPattern(prefix string) string { return "^" + regexp.QuoteMeta(prefix) + `\.[^_]` }
+
+// ForeignTopicError is a topic the sink's pattern matched that another
+// pipeline writes: its events name another topic prefix, one that starts
+// with this sink's prefix and a dot (prefixes "mssql" and "mssql.eu").
+// Applying them would mix that pipeline's tables into this target, so the
+// sink stops.
+type ForeignTopicError struct {
+	Topic        string
+	Prefix, Want string
+}
+
+func (e *ForeignTopicError) Error() string {
+	return fmt.Sprintf("sink: topic %s belongs to the pipeline with TOPIC_PREFIX %q, not to this one (%q), whose topic pattern matches it: "+
+		"give every pipeline a TOPIC_PREFIX that does not start with another's followed by a dot", e.Topic, e.Prefix, e.Want)
+}
 
 // DecodeError is a record the decoder could not read. The sink stops on it:
 // skipping would silently lose a change.
@@ -493,26 +515,36 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 	// A batch that meets a changed source or topic is not applied; with
 	// STALE_STATE=rebuild the topic's tables are rebuilt and the batch
 	// applied again (its records of the rebuilt topic are then skipped).
+	// So is a table the producer snapshotted again because CDC cleanup
+	// removed changes it never read (RETENTION_LOSS=resnapshot), whatever
+	// STALE_STATE says: its new snapshot replaces the rows, since rows
+	// deleted meanwhile are in no event.
 	for rebuilt := map[string]bool{}; ; {
 		err := s.processDecoded(ctx, cl, recs, pre)
 		pre = nil // decoded again after a rebuild: the topic's id may change
 		var changed *apply.SourceChangedError
 		var moved *apply.TopicChangedError
 		var topic string
-		staleTopic := false
+		staleTopic, resnapshot := false, false
 		switch {
 		case errors.As(err, &changed):
-			topic = changed.Topic
+			topic, resnapshot = changed.Topic, changed.Stored.Resnapshot(changed.Found)
 		case errors.As(err, &moved):
 			topic, staleTopic = moved.Topic, true
 		default:
 			return err
 		}
-		if s.cfg.OnStale != OnStaleRebuild || topic == "" || rebuilt[topic] {
+		if (s.cfg.OnStale != OnStaleRebuild && !resnapshot) || topic == "" || rebuilt[topic] {
 			return err
 		}
 		rebuilt[topic] = true
-		s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
+		if resnapshot {
+			s.log.Warn("sink: the producer took a new snapshot of a table whose changes CDC cleanup removed before they were read (RETENTION_LOSS=resnapshot): "+
+				"replacing the rows of the tables the topic feeds with the topic's", "topic", topic, "table", changed.Target,
+				"rows_of", changed.Stored.String(), "new_snapshot", changed.Found.String())
+		} else {
+			s.log.Warn("sink: rebuilding the tables a topic feeds (STALE_STATE=rebuild)", "topic", topic, "reason", err)
+		}
 		if err := s.rebuild(ctx, cl, topic, staleTopic); err != nil {
 			return err
 		}
@@ -660,8 +692,10 @@ func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo
 	began := time.Now()
 	p := s.cfg.Retry
 	p.Interrupt = s.rebalanceWanted()
+	transient := p.Transient
+	p.Transient = func(err error) bool { return errors.As(err, new(*ApplyTimeoutError)) || transient(err) }
 	err = p.Do(ctx, "apply a batch to the target", func(ctx context.Context) error {
-		return s.app.Apply(ctx, b)
+		return s.applyOnce(ctx, b)
 	})
 	if err != nil && s.cfg.DeadLetterTopic != "" && s.poison(err) {
 		return s.isolate(ctx, cl, recs, err)
@@ -690,6 +724,35 @@ func (s *runner) processDecoded(ctx context.Context, cl *kgo.Client, recs []*kgo
 		s.log.Warn("sink: commit offsets to Kafka (monitoring only)", "err", err)
 	}
 	return nil
+}
+
+// ApplyTimeoutError is an attempt to apply a batch that did not end within
+// Config.ApplyTimeout; it is retried.
+type ApplyTimeoutError struct {
+	Timeout time.Duration
+	Events  int
+	Err     error // what the abandoned attempt returned
+}
+
+func (e *ApplyTimeoutError) Error() string {
+	return fmt.Sprintf("the target did not finish applying a batch of %d events within %s (TARGET_STATEMENT_TIMEOUT): "+
+		"it stopped answering, or the batch needs longer (raise TARGET_STATEMENT_TIMEOUT then); the attempt ended with: %v", e.Events, e.Timeout, e.Err)
+}
+
+// applyOnce is one attempt to apply b, bounded by Config.ApplyTimeout.
+func (s *runner) applyOnce(ctx context.Context, b apply.Batch) error {
+	if s.cfg.ApplyTimeout <= 0 {
+		return s.app.Apply(ctx, b)
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	defer cancel()
+	err := s.app.Apply(actx, b)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		// Not wrapping err: it holds context.DeadlineExceeded, which the
+		// classifier takes for the end of the caller's context.
+		return &ApplyTimeoutError{Timeout: s.cfg.ApplyTimeout, Events: len(b.Events), Err: err}
+	}
+	return err
 }
 
 func (s *runner) poison(err error) bool { return s.cfg.Poison != nil && s.cfg.Poison(err) }
@@ -731,6 +794,9 @@ func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, er
 		}
 		if e == nil {
 			continue
+		}
+		if e.Source.Name != "" && e.Source.Name != s.cfg.TopicPrefix {
+			return b, &ForeignTopicError{Topic: r.Topic, Prefix: e.Source.Name, Want: s.cfg.TopicPrefix}
 		}
 		b.Events = append(b.Events, e)
 		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})

@@ -25,6 +25,12 @@ type Config struct {
 	// SnapshotChunkRows is the number of rows read per snapshot query and
 	// emitted per snapshot batch (default 10000).
 	SnapshotChunkRows int
+	// SnapshotParallelism is how many snapshot readers run at once, each in
+	// its own SNAPSHOT transaction on its own connection (default 1: one
+	// reader, tables one after the other). Above 1, several tables are read
+	// at once and a table of at least two chunks with an integer first key
+	// column is split into up to this many ranges of that column.
+	SnapshotParallelism int
 	// PollInterval is the wait between two reads of the change tables when
 	// the last read found nothing new (default 500ms).
 	PollInterval time.Duration
@@ -54,6 +60,13 @@ type Config struct {
 	// changes committed after it starts. NoStream turns streaming off
 	// (incremental synchronization): Run returns once the snapshot is done.
 	NoSnapshot, NoStream bool
+	// ResnapshotLost takes a new snapshot of a table whose changes the CDC
+	// cleanup job removed before they were read, while the other tables
+	// stream on (the producer's RETENTION_LOSS=resnapshot); the table's
+	// events carry a new incarnation from then on (event.TableIncarnation)
+	// so that consumers replace its rows. Otherwise, and always when
+	// NoSnapshot is set, Run fails with a *RetentionError.
+	ResnapshotLost bool
 	// Name is the logical server name put in every event's Source.Name (the
 	// topic prefix); Version is this program's version for Source.Version.
 	Name    string
@@ -68,6 +81,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.SnapshotChunkRows <= 0 {
 		c.SnapshotChunkRows = 10000
+	}
+	if c.SnapshotParallelism <= 0 {
+		c.SnapshotParallelism = 1
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = 500 * time.Millisecond

@@ -47,7 +47,7 @@ func convert(c *catalog.Column, v any) (any, error) {
 		default:
 			return bad()
 		}
-		r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+		r, ok := parseDecimal(s)
 		if !ok {
 			return nil, fmt.Errorf("column %s (%s): %q is not a decimal number", c.Name, c.TypeString(), s)
 		}
@@ -111,9 +111,58 @@ func convert(c *catalog.Column, v any) (any, error) {
 // and sends with the first three groups little-endian, in SQL Server's text
 // form: 6F9619FF-8B86-D011-B42D-00C04FC964FF.
 func guidString(b []byte) string {
-	var u mssql.UniqueIdentifier
-	_ = u.Scan(b) // cannot fail: the length was checked
-	return u.String()
+	// By hand rather than through mssql.UniqueIdentifier's String, whose
+	// fmt.Sprintf was the largest cost of converting a row.
+	const digits = "0123456789ABCDEF"
+	var out [36]byte
+	o := 0
+	for i, j := range [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[o] = '-'
+			o++
+		}
+		out[o], out[o+1] = digits[b[j]>>4], digits[b[j]&0x0f]
+		o += 2
+	}
+	return string(out[:])
+}
+
+// parseDecimal reads the decimal text go-mssqldb returns ("-1234.25") as
+// a big.Rat, through int64 arithmetic when it has at most 18 digits (the
+// usual case; big.Rat's SetString costs several times more), else through
+// SetString.
+func parseDecimal(s string) (*big.Rat, bool) {
+	s = strings.TrimSpace(s)
+	neg, digits := false, s
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		neg, digits = digits[0] == '-', digits[1:]
+	}
+	var n, den int64 = 0, 1
+	count, point := 0, false
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		switch {
+		case c == '.' && !point:
+			point = true
+		case c >= '0' && c <= '9':
+			if count++; count > 18 {
+				return new(big.Rat).SetString(s)
+			}
+			n = n*10 + int64(c-'0')
+			if point {
+				den *= 10
+			}
+		default:
+			return new(big.Rat).SetString(s)
+		}
+	}
+	if count == 0 {
+		return new(big.Rat).SetString(s)
+	}
+	if neg {
+		n = -n
+	}
+	return new(big.Rat).SetFrac64(n, den), true
 }
 
 // wallUTC keeps t's wall clock and calls it UTC: datetime values have no

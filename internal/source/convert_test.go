@@ -4,9 +4,12 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	mssql "github.com/microsoft/go-mssqldb"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
 )
@@ -177,5 +180,38 @@ func TestKeyParamTypes(t *testing.T) {
 	// The parameter goes back to SQL Server in its storage byte order.
 	if got := hex.EncodeToString(dv.([]byte)); got != "ff19966f868b11d0b42d00c04fc964ff" {
 		t.Errorf("guid param bytes %s", got)
+	}
+}
+
+// TestParseDecimalMatchesSetString: the int64 reading of decimal text
+// gives what big.Rat's SetString gives, refusals included.
+func TestParseDecimalMatchesSetString(t *testing.T) {
+	for _, s := range []string{"0", "-0", "1", "-1", "+3", "1234.25", "-1234.25", " 12.50 ", "0.000001", ".5", "1.", "",
+		"-", ".", "1e5", "abc", "1.2.3", "123456789012345678", "-999999999999999999.9", "1234567890123456789",
+		"99999999999999999999999999999999999999", "-0.00000000000000000000000000000000000001", "00012.3400"} {
+		want, wantOK := new(big.Rat).SetString(strings.TrimSpace(s))
+		got, ok := parseDecimal(s)
+		if ok != wantOK || (ok && got.Cmp(want) != 0) {
+			t.Errorf("parseDecimal(%q) = %v, %v; SetString gives %v, %v", s, got, ok, want, wantOK)
+		}
+	}
+}
+
+// TestGUIDStringMatchesTheDriver: the uniqueidentifier text is the one
+// go-mssqldb's UniqueIdentifier gives.
+func TestGUIDStringMatchesTheDriver(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		b := make([]byte, 16)
+		for i := range b {
+			b[i] = byte(rnd.IntN(256))
+		}
+		var u mssql.UniqueIdentifier
+		if err := u.Scan(b); err != nil {
+			t.Fatal(err)
+		}
+		if got := guidString(b); got != u.String() {
+			t.Errorf("guidString(% x) = %s, want %s", b, got, u.String())
+		}
 	}
 }

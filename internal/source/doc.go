@@ -10,29 +10,52 @@
 //
 // # Snapshot and handoff to streaming
 //
-// Tables are snapshotted one after the other, in key order, in chunks of
-// Config.SnapshotChunkRows rows read by keyset pagination
+// A table is read in key order, in chunks of Config.SnapshotChunkRows rows
+// read by keyset pagination
 // (SELECT TOP (n) ... WHERE key > last ORDER BY key); each chunk is one
 // Batch of op "r" events whose Position records the table's last key and
 // row count, so a restart resumes after the last chunk saved. The last row
-// of a table is marked Source.Snapshot = "last".
+// emitted for a table is marked Source.Snapshot = "last" (when the part of
+// the table that ends last ends with an empty chunk, no row is).
 //
-// All chunks read by one Run are read inside ONE transaction at SNAPSHOT
-// isolation, whose first statement is sys.fn_cdc_get_max_lsn(): the rows
-// and that LSN (the snapshot LSN, the events' Source.CommitLSN) describe the
-// same point in time. Transactions committed before that point but not yet
-// harvested by the capture job have LSNs above the snapshot LSN, so the
-// stream, which starts right after it, may deliver changes the snapshot
-// already holds, never miss one; the target's idempotent upserts absorb the
-// overlap.
+// Config.SnapshotParallelism readers read at once (1: one reader, tables
+// one after the other). The work is a queue of parts in table order: whole
+// tables, and key ranges of a table that holds two chunks or more and has
+// an integer first key column, split when its snapshot starts into up to
+// SnapshotParallelism ranges of that column between its MIN and MAX (see
+// splitTable; the first range is open below and the last open above, so
+// rows inserted later beyond the bounds belong to one too). Each range is
+// read like a table, by keyset pagination within its bounds, and keeps its
+// own progress (TableSnapshot.Ranges), so a restart resumes every range
+// after its last chunk saved; a table's ranges, once chosen, are kept
+// across restarts. Readers read in parallel but emit one at a time, each
+// batch's Position holding every part's progress so far. A key lives in
+// exactly one range, read by one reader, so a key's snapshot row is
+// emitted once and before any streamed change of it.
 //
-// A snapshot resumed after a crash runs in a new transaction with a newer
-// snapshot LSN: the chunks it reads are newer than those saved before. The
-// Position keeps the OLDEST snapshot LSN of the snapshot (Snapshot.LSN) and
-// streaming starts after it, so every change after any chunk's read point
-// is delivered; changes older than a chunk's read point are replayed onto
-// rows that already hold them, which the target's upserts guarded by the
-// source position (commit LSN, change LSN, serial) turn into no-ops.
+// Each reader reads inside its own transaction at SNAPSHOT isolation, on
+// its own connection, whose first statement is sys.fn_cdc_get_max_lsn():
+// the rows it reads and that LSN (its read point, the events'
+// Source.CommitLSN) describe the same point in time. Transactions
+// committed before that point but not yet harvested by the capture job
+// have LSNs above it, so a stream starting right after it may deliver
+// changes the snapshot already holds, never miss one.
+//
+// Readers started at different times, and a snapshot resumed after a crash
+// in new transactions, have different read points. The Position keeps the
+// OLDEST read point of any chunk it covers (Snapshot.LSN, lowered by a
+// reader before it emits anything) and streaming starts after it, so for
+// every key, the change stream holds every change after the read point of
+// the chunk that read it: changes after that point follow the snapshot row
+// and are applied; changes between the oldest read point and the key's
+// own are replayed onto a row that already holds them (or, for a row
+// deleted by then, re-insert and delete it again), and the target's
+// upserts guarded by the source position (commit LSN, change LSN, serial)
+// compare them with the snapshot row's commit LSN, its read point, and
+// turn them into no-ops. This holds for each key on its own, so for any
+// number of read points. A primary-key update that moves a row from one
+// range to another is a delete of the old key and an insert of the new
+// one, each resolved against the read point of its own range.
 //
 // When the database does not allow SNAPSHOT isolation
 // (sys.databases.snapshot_isolation_state <> 1) the snapshot is read at

@@ -11,7 +11,7 @@ import (
 
 // startEmulator starts the in-repo SQL Server emulator for one test; its
 // capture job makes changes visible captureDelay after commit.
-func startEmulator(t *testing.T, captureDelay time.Duration) func(db string) string {
+func startEmulator(t testing.TB, captureDelay time.Duration) func(db string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := mssqlemu.Start(ctx, mssqlemu.Config{CaptureDelay: captureDelay, Logger: slog.New(slog.DiscardHandler)})

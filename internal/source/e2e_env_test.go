@@ -25,7 +25,7 @@ import (
 const e2eWait = 90 * time.Second
 
 type e2eEnv struct {
-	t     *testing.T
+	t     testing.TB
 	name  string  // the test database
 	admin *sql.DB // connected to master
 	db    *sql.DB // connected to the test database
@@ -34,14 +34,14 @@ type e2eEnv struct {
 }
 
 // newEnv returns a fresh database; cdc says whether to enable CDC on it.
-func newEnv(t *testing.T, cdc bool) *e2eEnv {
+func newEnv(t testing.TB, cdc bool) *e2eEnv {
 	t.Helper()
 	return newEnvLag(t, cdc, 0)
 }
 
 // newEnvLag is newEnv with an emulator whose capture job lags commits by
 // lag, as a real server's does (a real server keeps its own lag).
-func newEnvLag(t *testing.T, cdc bool, lag time.Duration) *e2eEnv {
+func newEnvLag(t testing.TB, cdc bool, lag time.Duration) *e2eEnv {
 	t.Helper()
 	var dsn func(string) string
 	real := false

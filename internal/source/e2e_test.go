@@ -270,7 +270,94 @@ EXEC sys.sp_cdc_cleanup_change_table @capture_instance = N'dbo_t', @low_water_ma
 	if !errors.Is(err, ErrOutOfRetention) {
 		t.Fatalf("Run from a cleaned-up position ended with %v, want ErrOutOfRetention", err)
 	}
-	errorContains(t, err, "dbo_t", "new snapshot")
+	var lost *RetentionError
+	if !errors.As(err, &lost) || lost.MinLSN.Compare(lost.Position) <= 0 {
+		t.Fatalf("Run from a cleaned-up position ended with %v, want a *RetentionError with the minimum LSN after the position", err)
+	}
+	errorContains(t, err, "dbo_t", "new snapshot", lost.Position.String(), lost.MinLSN.String(), "RETENTION_LOSS=resnapshot")
+}
+
+// TestE2ERetentionResnapshot: with ResnapshotLost, the table whose unread
+// changes were cleaned up is snapshotted again (its rows as they are now,
+// with a new table incarnation) while the other table streams its changes
+// on, and the table then streams too.
+func TestE2ERetentionResnapshot(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(createT)
+	e.enableTable("t", "")
+	e.exec(`CREATE TABLE dbo.u (id int NOT NULL PRIMARY KEY, v int NULL)`)
+	e.enableTable("u", "")
+	for id := 1; id <= 5; id++ {
+		insertT(e, id)
+	}
+	cfg := e.config()
+	cfg.ResnapshotLost = true
+	tables, _, err := Discover(context.Background(), e.db, cfg)
+	if err != nil || len(tables) != 2 {
+		t.Fatalf("Discover: %d tables, %v; want 2", len(tables), err)
+	}
+	ru := startRun(t, NewReader(e.db, cfg, tables), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	if err := ru.stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run ended with %v, want context.Canceled", err)
+	}
+	pos := ru.position()
+
+	// While the producer is down: t loses rows 1 and 2 and gains 6 and 7,
+	// u gains a row; then the cleanup job removes t's changes only.
+	insertT(e, 6)
+	insertT(e, 7)
+	e.exec("DELETE FROM dbo.t WHERE id <= 2")
+	e.exec("INSERT INTO dbo.u (id, v) VALUES (1, 10)")
+	e.waitCaptured("dbo_t", 4)
+	e.waitCaptured("dbo_u", 1)
+	e.exec(`DECLARE @l binary(10) = sys.fn_cdc_get_max_lsn();
+EXEC sys.sp_cdc_cleanup_change_table @capture_instance = N'dbo_t', @low_water_mark = @l, @threshold = 5000;`)
+
+	ru2 := startRun(t, NewReader(e.db, cfg, tables), pos, nil)
+	ru2.waitFor("t snapshotted again", func(bs []Batch) bool {
+		return len(bs) > 0 && bs[len(bs)-1].Position.Snapshot.Tables["dbo.t"].Done && !bs[len(bs)-1].Position.Snapshot.Tables["dbo.t"].Resnapshot.IsZero()
+	})
+	insertT(e, 8)
+	ru2.waitFor("the insert of t after its new snapshot", func(bs []Batch) bool {
+		for _, ev := range events(bs) {
+			if ev.Table.Name == "t" && ev.Op == event.OpCreate {
+				return true
+			}
+		}
+		return false
+	})
+	if err := ru2.stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run ended with %v, want context.Canceled", err)
+	}
+	var snap []string
+	var streamed []string
+	var incarnations = map[string]bool{}
+	for _, ev := range events(ru2.batches()) {
+		row := ev.After
+		if row == nil {
+			row = ev.Before
+		}
+		desc := fmt.Sprintf("%s %c %v", ev.Table.Name, ev.Op, row[0])
+		if ev.Op == event.OpRead {
+			snap = append(snap, desc)
+		} else {
+			streamed = append(streamed, desc)
+		}
+		if ev.Table.Name == "t" {
+			incarnations[ev.Source.Incarnation] = true
+		}
+	}
+	if got, want := strings.Join(snap, ", "), "t r 3, t r 4, t r 5, t r 6, t r 7"; got != want {
+		t.Errorf("new snapshot: %s; want %s", got, want)
+	}
+	if got, want := strings.Join(streamed, ", "), "u c 1, t c 8"; got != want {
+		t.Errorf("streamed: %s; want %s (u's change streamed, none of t's lost ones)", got, want)
+	}
+	resnap := ru2.position().Snapshot.Tables["dbo.t"].Resnapshot
+	if len(incarnations) != 1 || !incarnations[event.TableIncarnation(pos.Incarnation, resnap)] || resnap.IsZero() {
+		t.Errorf("t's events carry incarnations %v; want only %q", incarnations, event.TableIncarnation(pos.Incarnation, resnap))
+	}
 }
 
 func TestE2EDiscover(t *testing.T) {

@@ -24,6 +24,7 @@ func (r *Reader) restoreSchemaState(ctx context.Context, pos Position) error {
 	var v *schemaView
 	for _, ts := range r.tables {
 		st := pos.Snapshot.Tables[ts.key]
+		ts.resnapshot = st.Resnapshot
 		if st.Stopped != "" && ts.stopped == "" {
 			ts.stopped = st.Stopped
 			r.update(func(p *Progress) { p.TablesStopped++ })

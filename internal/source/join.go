@@ -58,6 +58,13 @@ func (r *Reader) joinTables(ctx context.Context, v *schemaView, pos *Position, e
 		r.tables = append(r.tables, ts)
 		r.cfg.Logger.Info("source: table enabled for CDC joins", "table", t.QualifiedName(), "capture_instance", newest.Name)
 	}
+	return r.finishLateSnapshots(ctx, pos, emit)
+}
+
+// finishLateSnapshots snapshots the tables whose snapshot is not done while
+// streaming: tables that joined, and tables whose changes were lost to
+// cleanup (markLost).
+func (r *Reader) finishLateSnapshots(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {
 	for _, ts := range r.tables {
 		if st := pos.Snapshot.Tables[ts.key]; ts.stopped == "" && pos.Snapshot.Done && !st.Done {
 			if r.cfg.NoSnapshot {
@@ -132,9 +139,10 @@ func (r *Reader) snapshotLate(ctx context.Context, ts *tableState, pos *Position
 	if err != nil {
 		return err
 	}
-	r.cfg.Logger.Info("source: snapshot of a table that joined", "table", ts.t.QualifiedName(), "snapshot_lsn", snapLSN.String(),
+	r.cfg.Logger.Info("source: snapshot of one table while the others stream", "table", ts.t.QualifiedName(), "snapshot_lsn", snapLSN.String(),
 		"isolation", iso.String(), "rows_done", st.Rows)
-	if err := r.snapshotTable(ctx, tx, ts, snapLSN, pos, emit, newProgressLog(r, 0)); err != nil {
+	s := &snapRun{r: r, pos: pos, emit: emit, pr: newProgressLog(r, 0)}
+	if err := s.read(ctx, tx, snapUnit{ts: ts, rng: -1}, snapLSN); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mssql2adb/mssql2adb/internal/lsn"
@@ -54,12 +55,34 @@ type TableSnapshot struct {
 	// Stopped says why the table is no longer read (DDL the pipeline cannot
 	// follow, CDC disabled); empty while it is read.
 	Stopped string
+	// Resnapshot is the capture instance's minimum LSN when changes of the
+	// table were found cleaned up before they were read and the table was
+	// snapshotted again (Config.ResnapshotLost); zero if never. Its events
+	// carry it in their incarnation (event.TableIncarnation).
+	Resnapshot lsn.LSN
 	// Estimate is the table's estimated rows when its snapshot (re)started,
 	// StartedMs when it first started and UpdatedMs when its last chunk
 	// was read (Unix milliseconds): for progress shown without the
 	// producer (consumer status), never for correctness.
 	Estimate             int64
 	StartedMs, UpdatedMs int64
+	// Ranges, when set, split the table's snapshot into ranges of its first
+	// key column read in parallel (see Config.SnapshotParallelism); each
+	// keeps its own progress and LastKey is unused. Rows and Done are then
+	// the sums over the ranges.
+	Ranges []KeyRange
+}
+
+// KeyRange is one part of a table's snapshot: the rows whose first key
+// column k satisfies From <= k < To (an empty bound is open), read in key
+// order by keyset pagination like a whole table.
+type KeyRange struct {
+	From, To string
+	Done     bool
+	Rows     int64
+	// LastKey is the whole primary key of the last row emitted from the
+	// range, as text (see keyText); nil before its first chunk.
+	LastKey []string
 }
 
 // StreamPosition is the position in the change tables.
@@ -137,6 +160,12 @@ func (p Position) clone() Position {
 		for k, v := range p.Snapshot.Tables {
 			v.LastKey = append([]string(nil), v.LastKey...)
 			v.Added = append([]string(nil), v.Added...)
+			if v.Ranges != nil {
+				v.Ranges = slices.Clone(v.Ranges)
+				for i := range v.Ranges {
+					v.Ranges[i].LastKey = append([]string(nil), v.Ranges[i].LastKey...)
+				}
+			}
 			c.Snapshot.Tables[k] = v
 		}
 	}
@@ -159,15 +188,25 @@ type snapshotJSON struct {
 }
 
 type tableSnapshotJSON struct {
-	Done           bool     `json:"done,omitempty"`
-	Rows           int64    `json:"rows"`
-	LastKey        []string `json:"last_key,omitempty"`
-	InstanceMinLSN string   `json:"instance_min_lsn,omitempty"`
-	Added          []string `json:"added,omitempty"`
-	Stopped        string   `json:"stopped,omitempty"`
-	Estimate       int64    `json:"estimate,omitempty"`
-	StartedMs      int64    `json:"started_ms,omitempty"`
-	UpdatedMs      int64    `json:"updated_ms,omitempty"`
+	Done           bool        `json:"done,omitempty"`
+	Rows           int64       `json:"rows"`
+	LastKey        []string    `json:"last_key,omitempty"`
+	InstanceMinLSN string      `json:"instance_min_lsn,omitempty"`
+	Added          []string    `json:"added,omitempty"`
+	Stopped        string      `json:"stopped,omitempty"`
+	Resnapshot     string      `json:"resnapshot,omitempty"`
+	Estimate       int64       `json:"estimate,omitempty"`
+	StartedMs      int64       `json:"started_ms,omitempty"`
+	UpdatedMs      int64       `json:"updated_ms,omitempty"`
+	Ranges         []rangeJSON `json:"ranges,omitempty"`
+}
+
+type rangeJSON struct {
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+	Done    bool     `json:"done,omitempty"`
+	Rows    int64    `json:"rows"`
+	LastKey []string `json:"last_key,omitempty"`
 }
 
 type streamJSON struct {
@@ -190,6 +229,12 @@ func (p Position) MarshalJSON() ([]byte, error) {
 				Estimate: t.Estimate, StartedMs: t.StartedMs, UpdatedMs: t.UpdatedMs}
 			if !t.InstanceMinLSN.IsZero() {
 				tj.InstanceMinLSN = t.InstanceMinLSN.String()
+			}
+			if !t.Resnapshot.IsZero() {
+				tj.Resnapshot = t.Resnapshot.String()
+			}
+			for _, kr := range t.Ranges {
+				tj.Ranges = append(tj.Ranges, rangeJSON(kr))
 			}
 			j.Snapshot.Tables[k] = tj
 		}
@@ -225,6 +270,12 @@ func (p *Position) UnmarshalJSON(b []byte) error {
 				Estimate: tj.Estimate, StartedMs: tj.StartedMs, UpdatedMs: tj.UpdatedMs}
 			if t.InstanceMinLSN, err = parseLSN(tj.InstanceMinLSN); err != nil {
 				return fmt.Errorf("source position: table %s: %w", k, err)
+			}
+			if t.Resnapshot, err = parseLSN(tj.Resnapshot); err != nil {
+				return fmt.Errorf("source position: table %s: resnapshot: %w", k, err)
+			}
+			for _, rj := range tj.Ranges {
+				t.Ranges = append(t.Ranges, KeyRange(rj))
 			}
 			q.Snapshot.Tables[k] = t
 		}

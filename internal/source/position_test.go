@@ -21,6 +21,8 @@ func TestPositionJSONRoundTrip(t *testing.T) {
 			Tables: map[string]TableSnapshot{
 				"dbo.a": {Done: true, Rows: 10, LastKey: []string{"10"}, InstanceMinLSN: mkLSN(3)},
 				"dbo.b": {Rows: 5, LastKey: []string{"2024-01-01T00:00:00Z", "x,y"}},
+				"dbo.c": {Rows: 25, Ranges: []KeyRange{{To: "100", Done: true, Rows: 20, LastKey: []string{"99", "a"}},
+					{From: "100", To: "200", Rows: 5, LastKey: []string{"104", "b"}}, {From: "200"}}},
 			}}}},
 		{"inside a transaction", Position{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(1), Done: true},
 			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 20000,
@@ -75,12 +77,16 @@ func TestPositionJSONRefusesBadInput(t *testing.T) {
 }
 
 func TestPositionCloneIsDeep(t *testing.T) {
-	p := Position{Snapshot: SnapshotPosition{Tables: map[string]TableSnapshot{"dbo.t": {LastKey: []string{"1"}}}}}
+	p := Position{Snapshot: SnapshotPosition{Tables: map[string]TableSnapshot{"dbo.t": {LastKey: []string{"1"},
+		Ranges: []KeyRange{{To: "5", LastKey: []string{"3"}}, {From: "5"}}}}}}
 	c := p.clone()
 	st := c.Snapshot.Tables["dbo.t"]
 	st.LastKey[0] = "2"
+	st.Ranges[0].LastKey[0] = "4"
+	st.Ranges[1].Rows = 7
 	c.Snapshot.Tables["dbo.x"] = TableSnapshot{}
-	if p.Snapshot.Tables["dbo.t"].LastKey[0] != "1" || len(p.Snapshot.Tables) != 1 {
+	orig := p.Snapshot.Tables["dbo.t"]
+	if orig.LastKey[0] != "1" || orig.Ranges[0].LastKey[0] != "3" || orig.Ranges[1].Rows != 0 || len(p.Snapshot.Tables) != 1 {
 		t.Errorf("clone shares state with the original: %+v", p.Snapshot.Tables)
 	}
 }
@@ -115,6 +121,7 @@ func TestPositionJSONMatchesItsSchema(t *testing.T) {
 				"dbo.a": {Done: true, Rows: 10, LastKey: []string{"10"}, InstanceMinLSN: mkLSN(3), Added: []string{"email"}},
 				"dbo.b": {Rows: 5, LastKey: []string{"x,y"}, Stopped: "DROP COLUMN v"},
 				"dbo.c": {Rows: 7, Estimate: 100, StartedMs: 1765000000000, UpdatedMs: 1765000001000},
+				"dbo.d": {Rows: 3, Ranges: []KeyRange{{To: "-5", Done: true, Rows: 3, LastKey: []string{"-6"}}, {From: "-5"}}},
 			}}},
 		{Snapshot: SnapshotPosition{Started: true, LSN: mkLSN(1), Done: true},
 			Stream: StreamPosition{CommitLSN: mkLSN(0x2a0), InTx: true, Emitted: 20000, Last: ChangeKey{SeqVal: mkLSN(0x2a5), Operation: 3}}},

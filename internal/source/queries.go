@@ -97,23 +97,48 @@ func qCountRows(t *catalog.Table) string {
 //
 //	WHERE (k1 > @p2) OR (k1 = @p2 AND k2 > @p3) ...
 func qSnapshotChunk(t *catalog.Table, after bool) string {
+	return qSnapshotRange(t, after, false, false)
+}
+
+// qSnapshotRange is qSnapshotChunk limited to a range of the first key
+// column: with from, k1 >= the next parameter; with to, k1 < the one after.
+func qSnapshotRange(t *catalog.Table, after, from, to bool) string {
 	var sb strings.Builder
 	sb.WriteString("SELECT TOP (@p1) ")
 	sb.WriteString(columnList(t))
 	sb.WriteString(" FROM ")
 	sb.WriteString(tableName(t))
+	var conds []string
+	next := 2
 	if after {
-		sb.WriteString(" WHERE ")
+		var or strings.Builder
 		for i := range t.PrimaryKey {
 			if i > 0 {
-				sb.WriteString(" OR ")
+				or.WriteString(" OR ")
 			}
-			sb.WriteString("(")
+			or.WriteString("(")
 			for j := 0; j < i; j++ {
-				fmt.Fprintf(&sb, "%s = @p%d AND ", quoteName(t.PrimaryKey[j]), j+2)
+				fmt.Fprintf(&or, "%s = @p%d AND ", quoteName(t.PrimaryKey[j]), j+next)
 			}
-			fmt.Fprintf(&sb, "%s > @p%d)", quoteName(t.PrimaryKey[i]), i+2)
+			fmt.Fprintf(&or, "%s > @p%d)", quoteName(t.PrimaryKey[i]), i+next)
 		}
+		next += len(t.PrimaryKey)
+		if from || to {
+			conds = append(conds, "("+or.String()+")")
+		} else {
+			conds = append(conds, or.String())
+		}
+	}
+	if from {
+		conds = append(conds, fmt.Sprintf("%s >= @p%d", quoteName(t.PrimaryKey[0]), next))
+		next++
+	}
+	if to {
+		conds = append(conds, fmt.Sprintf("%s < @p%d", quoteName(t.PrimaryKey[0]), next))
+	}
+	if len(conds) > 0 {
+		sb.WriteString(" WHERE ")
+		sb.WriteString(strings.Join(conds, " AND "))
 	}
 	sb.WriteString(" ORDER BY ")
 	for i, k := range t.PrimaryKey {
@@ -123,6 +148,14 @@ func qSnapshotChunk(t *catalog.Table, after bool) string {
 		sb.WriteString(quoteName(k))
 	}
 	return sb.String()
+}
+
+// qKeyBounds reads the lowest and highest value of a table's first key
+// column, to split its snapshot into ranges (an index seek at each end of
+// the clustered primary key on SQL Server).
+func qKeyBounds(t *catalog.Table) string {
+	k := quoteName(t.PrimaryKey[0])
+	return "SELECT MIN(" + k + "), MAX(" + k + ") FROM " + tableName(t)
 }
 
 // Metadata columns read before a table's columns in qChanges.

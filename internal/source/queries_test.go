@@ -48,6 +48,10 @@ func TestGeneratedSQL(t *testing.T) {
 		{"snapshot next chunk, one key", qSnapshotChunk(single, true)},
 		{"snapshot first chunk, three keys", qSnapshotChunk(composite, false)},
 		{"snapshot next chunk, three keys", qSnapshotChunk(composite, true)},
+		{"snapshot range, first chunk", qSnapshotRange(composite, false, true, true)},
+		{"snapshot range, next chunk", qSnapshotRange(composite, true, true, true)},
+		{"snapshot last range, next chunk", qSnapshotRange(single, true, true, false)},
+		{"key bounds", qKeyBounds(composite)},
 		{"changes, one key", qChanges(single)},
 		{"changes, quoted names", qChanges(composite)},
 		{"count", qCountRows(composite)},
@@ -64,7 +68,7 @@ func TestGeneratedSQL(t *testing.T) {
 func TestQueriesReadOneTable(t *testing.T) {
 	all := []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes, qIndexColumns,
 		qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows, qDefaults, qDDLHistory,
-		qSnapshotChunk(testTable().t, true), qWindowKeys(testTable().t), qRowByKey(testTable().t), qChanges(testTable().t), qCountRows(testTable().t)}
+		qSnapshotChunk(testTable().t, true), qSnapshotRange(testTable().t, true, true, true), qKeyBounds(testTable().t), qWindowKeys(testTable().t), qRowByKey(testTable().t), qChanges(testTable().t), qCountRows(testTable().t)}
 	for _, q := range all {
 		u := strings.ToUpper(q)
 		for _, bad := range []string{" JOIN ", "(SELECT", " WITH ", " UNION "} {
@@ -85,7 +89,7 @@ func TestQueriesParse(t *testing.T) {
 	for _, q := range []string{qCurrentDatabase, qDatabase, qSchemas, qTables, qTypes, qColumns, qIndexes,
 		qIndexColumns, qChangeTables, qCapturedColumns, qMaxLSN, qMinLSN, qLSNTimes, qPartitionRows, qDefaults, qDDLHistory,
 		qWindowKeys(tb), qRowByKey(tb), disableInstanceCommand("dbo", "t", "dbo_t"),
-		qSnapshotChunk(tb, true), qSnapshotChunk(tb, false), qChanges(tb), qCountRows(tb),
+		qSnapshotChunk(tb, true), qSnapshotChunk(tb, false), qSnapshotRange(tb, true, true, true), qKeyBounds(tb), qChanges(tb), qCountRows(tb),
 		enableDBCommand("Sales DB"), enableTableCommand("dbo", "t")} {
 		if _, err := tsql.Parse(q); err != nil {
 			t.Errorf("%s: %v", q, err)

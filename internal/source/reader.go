@@ -77,6 +77,9 @@ type tableState struct {
 	addLSN, oldReadTo lsn.LSN
 	// stopped says why the table is no longer read; empty while it is.
 	stopped string
+	// resnapshot is TableSnapshot.Resnapshot: events carry it in their
+	// incarnation.
+	resnapshot lsn.LSN
 	// told is the last schema-change message logged for the table, so that
 	// each is logged once and not at every check.
 	told string

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,6 +40,11 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 		}
 		n, err := r.poll(ctx, pos, counting)
 		if err != nil {
+			return err
+		}
+		// Tables whose changes were lost to cleanup are snapshotted again
+		// now, the others' stream position staying where the poll left it.
+		if err := r.finishLateSnapshots(ctx, pos, counting); err != nil {
 			return err
 		}
 		if n == 0 && pos.Stream.CommitLSN.Compare(saved) > 0 && time.Since(lastEmit) >= r.cfg.IdleCheckpoint {
@@ -85,6 +91,11 @@ func (r *Reader) poll(ctx context.Context, pos *Position, emit func(context.Cont
 			continue
 		}
 		tfrom, err := r.tableFrom(ctx, ts, from, *pos)
+		if lost := (*RetentionError)(nil); errors.As(err, &lost) && r.resnapshots(ts) {
+			// Read again from a new snapshot, after this poll (stream).
+			r.markLost(ts, pos, lost)
+			continue
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -205,14 +216,11 @@ func (r *Reader) tableFrom(ctx context.Context, ts *tableState, from lsn.LSN, po
 		return lsn.Zero, fmt.Errorf("table %s: capture instance %s no longer exists (sys.fn_cdc_get_min_lsn returned 0): enable CDC for the table again with %s and take a new snapshot",
 			ts.t.QualifiedName(), ts.t.CaptureInstance, enableTableCommand(ts.t.Schema, ts.t.Name))
 	}
-	from, ok := checkRetention(from, minL, pos.Snapshot.Tables[ts.key].InstanceMinLSN)
+	at, ok := checkRetention(from, minL, pos.Snapshot.Tables[ts.key].InstanceMinLSN)
 	if !ok {
-		return lsn.Zero, fmt.Errorf("table %s: resuming at %s but capture instance %s now starts at %s: %w; "+
-			"the cleanup job removed changes that were never read. Take a new snapshot (start the producer with an empty position), "+
-			"and keep the producer down for less than the retention (sys.sp_cdc_change_job @job_type = N'cleanup', @retention = <minutes>)",
-			ts.t.QualifiedName(), from, ts.t.CaptureInstance, minL, ErrOutOfRetention)
+		return lsn.Zero, &RetentionError{Table: ts.t.QualifiedName(), Position: at, CaptureInstance: ts.t.CaptureInstance, MinLSN: minL}
 	}
-	return from, nil
+	return at, nil
 }
 
 // checkRetention returns where to read a capture instance from, given the

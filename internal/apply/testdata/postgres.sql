@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS "mssql2adb".consumer_offsets (
   updated_at timestamptz NOT NULL DEFAULT now(),
   topic_id text,
   cluster_id text,
+  applied_events bigint,
   PRIMARY KEY (group_id, topic, partition)
 );
 
@@ -88,9 +89,10 @@ WHERE o.group_id = $1
 ORDER BY o.topic, o.partition
 FOR UPDATE OF o;
 
-INSERT INTO "mssql2adb".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id)
-SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, '')
-FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[]) AS u(topic, partition, next_offset, topic_id, cluster_id)
+INSERT INTO "mssql2adb".consumer_offsets AS o (group_id, topic, partition, next_offset, updated_at, topic_id, cluster_id, applied_events)
+SELECT $1, u.topic, u.partition, u.next_offset, now(), NULLIF(u.topic_id, ''), NULLIF(u.cluster_id, ''), u.applied_events
+FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[], $7::bigint[]) AS u(topic, partition, next_offset, topic_id, cluster_id, applied_events)
 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now(),
-  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id)
+  topic_id = COALESCE(EXCLUDED.topic_id, o.topic_id), cluster_id = COALESCE(EXCLUDED.cluster_id, o.cluster_id),
+  applied_events = COALESCE(o.applied_events, 0) + EXCLUDED.applied_events
 WHERE o.next_offset < EXCLUDED.next_offset;

@@ -24,6 +24,7 @@ type Database struct {
 	nextSchemaID      int32
 	dbts              uint64                // @@DBTS: last rowversion handed out
 	procs             map[string]*procedure // stored procedures by schema.name (procedures.go)
+	users             map[string]*dbUser    // CREATE USER's users by lower-case name (security.go)
 	cdc               *cdcState
 }
 

@@ -13,14 +13,9 @@ import (
 // cdcFunc evaluates the sys.fn_cdc_* scalar functions.
 func (ev *evaluator) cdcFunc(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, error) {
 	name := strings.ToLower(f.Name.Object)
-	args := make([]any, len(f.Args))
-	types := make([]sqltypes.Type, len(f.Args))
-	for i, a := range f.Args {
-		v, t, err := ev.eval(a, rc)
-		if err != nil {
-			return nil, t, err
-		}
-		args[i], types[i] = v, t
+	args, types, err := ev.evalArgs(f.Args, rc)
+	if err != nil {
+		return nil, sqltypes.Type{}, err
 	}
 	d, err := ev.s.curDB()
 	if err != nil {

@@ -117,6 +117,10 @@ func (s *session) dispatch(ctx context.Context, st tsql.Statement, fr *frame, w 
 			return err
 		}
 		return s.dropDatabase(x)
+	case *tsql.LoginStmt:
+		return s.loginStmt(x)
+	case *tsql.UserStmt:
+		return s.userStmt(x)
 	case *tsql.CreateSchemaStmt:
 		d, err := s.curDB()
 		if err != nil {

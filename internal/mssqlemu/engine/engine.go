@@ -54,6 +54,10 @@ type Login struct {
 	// Roles are the database roles of the login's user, by database name
 	// (for example {"shop": {"db_owner"}}); every login is in public.
 	Roles map[string][]string
+
+	id      int32     // principal_id in sys.server_principals
+	sid     []byte    // the login's security identifier
+	created time.Time // create_date
 }
 
 // Engine is the emulated server: every database and session.
@@ -66,10 +70,13 @@ type Engine struct {
 	nextDBID int32
 	seq      uint64 // LSN counter: commits and operations
 	nextSPID int32
-	nextTxID uint64
-	queue    []captureBatch     // committed changes the capture job has not read yet
-	snaps    map[*txn]uint64    // active SNAPSHOT transactions and their start
-	sessions map[int32]*session // open sessions, for the DMVs
+	// nextPrincipal is the next login's principal_id: SQL Server numbers
+	// logins from 256 up, after the fixed server roles.
+	nextPrincipal int32
+	nextTxID      uint64
+	queue         []captureBatch     // committed changes the capture job has not read yet
+	snaps         map[*txn]uint64    // active SNAPSHOT transactions and their start
+	sessions      map[int32]*session // open sessions, for the DMVs
 
 	kick     chan struct{}
 	stop     chan struct{}
@@ -100,6 +107,11 @@ func New(cfg Config) *Engine {
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), snaps: map[*txn]uint64{}, sessions: map[int32]*session{},
 	}
 	now := cfg.Now()
+	// The engine's own copy: CREATE, ALTER and DROP LOGIN change it.
+	e.cfg.Logins = append([]Login(nil), cfg.Logins...)
+	for i := range e.cfg.Logins {
+		e.newPrincipal(&e.cfg.Logins[i], now)
+	}
 	for _, name := range []string{"master", "tempdb", "model", "msdb"} {
 		e.addDatabase(name, now)
 	}
@@ -159,6 +171,8 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	e.mu.Lock() // CREATE/ALTER LOGIN change the logins
+	defer e.mu.Unlock()
 	if l := e.login(req.User); l != nil {
 		if subtle.ConstantTimeCompare([]byte(req.Password), []byte(l.Password)) != 1 {
 			return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
@@ -169,8 +183,11 @@ func (e *Engine) Login(ctx context.Context, req tds.LoginRequest) (tds.Session, 
 		return nil, &tds.Message{Number: 18456, Class: 14, State: 1,
 			Text: fmt.Sprintf("Login failed for user '%s'.", req.User)}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if req.NewPassword != "" {
+		// LOGIN7's ChangePassword: the login, authenticated with its
+		// old password, now has the new one (MS-TDS 2.2.6.4).
+		e.setPassword(req.User, req.NewPassword)
+	}
 	dbName := "master"
 	if req.Database != "" {
 		d := e.db(req.Database)

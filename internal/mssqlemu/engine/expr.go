@@ -410,6 +410,9 @@ func (ev *evaluator) column(x *tsql.ColumnRef, rc *rowCtx) (any, sqltypes.Type, 
 	if x.Table.Object != "" {
 		name = x.Table.Object + "." + x.Column
 		if rc == nil || rc.rel == nil || !rc.rel.hasQual(x.Table) {
+			if v, t, ok, err := ev.columnProperty(x, rc); ok {
+				return v, t, err
+			}
 			return nil, sqltypes.Type{}, msg(4104, 16, 1, fmt.Sprintf("The multi-part identifier \"%s\" could not be bound.", name))
 		}
 		name = x.Column

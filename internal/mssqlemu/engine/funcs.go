@@ -19,6 +19,9 @@ func isAggregate(f *tsql.FuncCall) bool {
 
 // call evaluates a function call.
 func (ev *evaluator) call(f *tsql.FuncCall, rc *rowCtx) (any, sqltypes.Type, error) {
+	if f.Receiver != nil || f.TypeName != "" {
+		return ev.clrCall(f, rc)
+	}
 	name := strings.ToUpper(f.Name.Object)
 	if strings.EqualFold(f.Name.Schema, "sys") || strings.HasPrefix(name, "FN_CDC_") {
 		return ev.cdcFunc(f, rc)

@@ -154,6 +154,7 @@ func walkExpr(e tsql.Expr, fn func(tsql.Expr) bool) {
 		walkExpr(x.X, fn)
 		walkExpr(x.Style, fn)
 	case *tsql.FuncCall:
+		walkExpr(x.Receiver, fn)
 		for _, a := range x.Args {
 			walkExpr(a, fn)
 		}

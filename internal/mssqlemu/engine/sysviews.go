@@ -291,7 +291,7 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 	case "system_columns":
 		return ev.systemColumns(d)
 	}
-	return nil
+	return ev.principalsView(d, name)
 }
 
 // systemViewNames are the sys views the emulator has, which sys.system_objects
@@ -299,10 +299,10 @@ func (ev *evaluator) sysView(d *Database, name string) *relation {
 // objects" and "a row for each column of system objects that have columns":
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-objects-transact-sql,
 // https://learn.microsoft.com/en-us/sql/relational-databases/system-catalog-views/sys-system-columns-transact-sql).
-var systemViewNames = []string{"all_columns", "all_objects", "check_constraints", "columns", "computed_columns", "databases",
+var systemViewNames = []string{"all_columns", "all_objects", "check_constraints", "columns", "computed_columns", "database_principals", "databases",
 	"default_constraints", "dm_exec_connections", "dm_exec_requests", "dm_exec_sessions", "dm_tran_session_transactions",
 	"foreign_key_columns", "foreign_keys", "identity_columns", "index_columns", "indexes", "key_constraints", "objects",
-	"partitions", "procedures", "schemas", "tables", "triggers", "types", "views"}
+	"partitions", "procedures", "schemas", "server_principals", "sql_logins", "tables", "triggers", "types", "views"}
 
 // systemObjectID is a system view's object_id: negative, as SQL Server's
 // system objects' are, and stable (the actual numbers of SQL Server's are

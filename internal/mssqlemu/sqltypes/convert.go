@@ -226,6 +226,10 @@ func Convert(v any, from, to Type, style int) (any, error) {
 		case []byte:
 			return XMLValue(bytesToString(x, Type{ID: NVarChar})), nil
 		}
+	case to.ID == HierarchyID:
+		return toHierarchyID(v, from)
+	case to.ID == Geometry || to.ID == Geography:
+		return toSpatial(v, from, to)
 	case to.ID.IsBinary():
 		b, err := toBytes(v, from, style)
 		if err != nil {
@@ -365,6 +369,12 @@ func ToString(v any, from Type, style int) (string, error) {
 	case float32:
 		return formatFloat(float64(x), 32, style), nil
 	case []byte:
+		switch from.ID {
+		case HierarchyID:
+			return HierarchyIDString(x)
+		case Geometry, Geography:
+			return spatialString(x, from.ID == Geography)
+		}
 		if style == 1 || style == 2 {
 			h := strings.ToUpper(hex.EncodeToString(x))
 			if style == 1 {
@@ -385,6 +395,21 @@ func ToString(v any, from Type, style int) (string, error) {
 		return formatCivil(c, id, scale, style)
 	}
 	return "", fmt.Errorf("cannot convert %T to a string", v)
+}
+
+// toHierarchyID converts the logical form (a string) or the binary form
+// (binary, varbinary) to a hierarchyid, checking that the bytes are one.
+func toHierarchyID(v any, from Type) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return HierarchyIDFromString(x)
+	case []byte:
+		if _, err := DecodeHierarchyID(x); err != nil {
+			return nil, err
+		}
+		return x, nil
+	}
+	return nil, errf(529, "Explicit conversion from data type %s to hierarchyid is not allowed.", srcName(from))
 }
 
 func toBytes(v any, from Type, style int) ([]byte, error) {

@@ -10,11 +10,14 @@ import (
 // the date order and first day of the week SET LANGUAGE brings, and the
 // month names dates are read with
 // (https://learn.microsoft.com/en-us/sql/t-sql/statements/set-language-transact-sql).
-// Only a few languages are listed, with the values of SQL Server's
-// sys.syslanguages rows (langid, dateformat, datefirst, lcid, months,
-// shortmonths) as far as they are known here; the capitalisation of the
-// full month names of Français and русский was not checked against a
-// server (matching ignores case, so only sys.syslanguages shows it).
+// Only a few languages are listed. langid is the language's place in the
+// list of installed languages on that page (us_english 0, Deutsch 1,
+// Français 2, русский 21, British 23), and lcid is from the same list.
+// Microsoft's pages do not print the month names; those here (lower-case
+// French names, capitalised Russian full names with lower-case short ones,
+// German "Mär") are what sys.syslanguages returns as published captures of
+// a real server show them (matching ignores case, so only sys.syslanguages
+// shows the capitalisation).
 type Language struct {
 	LangID      int
 	DateFormat  string // mdy or dmy
@@ -33,7 +36,7 @@ var Languages = []*Language{
 		ShortMonths: strings.Split("Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec", ",")},
 	{LangID: 1, DateFormat: "dmy", DateFirst: 1, Name: "Deutsch", Alias: "German", LCID: 1031,
 		Months:      strings.Split("Januar,Februar,März,April,Mai,Juni,Juli,August,September,Oktober,November,Dezember", ","),
-		ShortMonths: strings.Split("Jan,Feb,Mrz,Apr,Mai,Jun,Jul,Aug,Sep,Okt,Nov,Dez", ",")},
+		ShortMonths: strings.Split("Jan,Feb,Mär,Apr,Mai,Jun,Jul,Aug,Sep,Okt,Nov,Dez", ",")},
 	{LangID: 2, DateFormat: "dmy", DateFirst: 1, Name: "Français", Alias: "French", LCID: 1036,
 		Months:      strings.Split("janvier,février,mars,avril,mai,juin,juillet,août,septembre,octobre,novembre,décembre", ","),
 		ShortMonths: strings.Split("janv,févr,mars,avr,mai,juin,juil,août,sept,oct,nov,déc", ",")},

@@ -13,12 +13,15 @@ import (
 
 // LoginRequest is what LOGIN7 carried.
 type LoginRequest struct {
-	User       string
-	Password   string // never logged
-	Database   string // may be empty: the login's default database
-	AppName    string
-	HostName   string
-	ServerName string
+	User     string
+	Password string // never logged
+	// NewPassword is LOGIN7's ChangePassword: the password the login is
+	// to have from now on, once Password authenticated it. Never logged.
+	NewPassword string
+	Database    string // may be empty: the login's default database
+	AppName     string
+	HostName    string
+	ServerName  string
 	// SPID is the session id the server puts in every packet header; the
 	// backend reports it as @@SPID. 0 when the login did not come over TDS.
 	SPID uint16

@@ -185,7 +185,7 @@ func (c *conn) login(ctx context.Context, data []byte) (Session, error) {
 			Text: "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication."})
 		return nil, errors.New("integrated (SSPI) authentication is not supported; use SQL Server authentication")
 	}
-	req := LoginRequest{User: l.UserName, Password: l.Password, Database: l.Database,
+	req := LoginRequest{User: l.UserName, Password: l.Password, NewPassword: l.ChangePassword, Database: l.Database,
 		AppName: l.AppName, HostName: l.HostName, ServerName: l.ServerName, SPID: c.spid,
 		Encrypted: c.encryption == "on" || c.encryption == "strict"}
 	if a := c.nc.RemoteAddr(); a != nil {

@@ -7,30 +7,32 @@ import (
 
 // login7 is the decoded LOGIN7 record (MS-TDS 2.2.6.4).
 type login7 struct {
-	TDSVersion   uint32
-	PacketSize   uint32
-	ClientPID    uint32
-	OptionFlags1 byte
-	OptionFlags2 byte
-	TypeFlags    byte
-	OptionFlags3 byte
-	ClientLCID   uint32
-	HostName     string
-	UserName     string
-	Password     string
-	AppName      string
-	ServerName   string
-	CltIntName   string
-	Language     string
-	Database     string
-	SSPI         []byte
-	Features     map[byte][]byte // FeatureExt blocks by feature id
+	TDSVersion     uint32
+	PacketSize     uint32
+	ClientPID      uint32
+	OptionFlags1   byte
+	OptionFlags2   byte
+	TypeFlags      byte
+	OptionFlags3   byte
+	ClientLCID     uint32
+	HostName       string
+	UserName       string
+	Password       string
+	ChangePassword string // set when OptionFlags3 has fChangePassword
+	AppName        string
+	ServerName     string
+	CltIntName     string
+	Language       string
+	Database       string
+	SSPI           []byte
+	Features       map[byte][]byte // FeatureExt blocks by feature id
 }
 
 const (
-	login7FixedLen = 94
-	fExtension     = 0x10 // OptionFlags3
-	fIntSecurity   = 0x80 // OptionFlags2
+	login7FixedLen  = 94
+	fChangePassword = 0x01 // OptionFlags3
+	fExtension      = 0x10 // OptionFlags3
+	fIntSecurity    = 0x80 // OptionFlags2
 )
 
 // parseLogin7 decodes a LOGIN7 message. It never panics on malformed input.
@@ -62,8 +64,8 @@ func parseLogin7(data []byte) (*login7, error) {
 	type span struct{ off, n int }
 	next := func() span { return span{int(r.u16()), int(r.u16())} }
 	host, user, pass, app, server, ext, intName, lang, db := next(), next(), next(), next(), next(), next(), next(), next(), next()
-	r.bytes(6) // client MAC address
-	sspi, _, _ := next(), next(), next()
+	r.bytes(6)                                    // client MAC address
+	sspi, _, changePass := next(), next(), next() // SSPI, AtchDBFile, ChangePassword
 	sspiLong := r.u32()
 	if r.err != nil {
 		return nil, fmt.Errorf("login7: %w", r.err)
@@ -99,6 +101,13 @@ func parseLogin7(data []byte) (*login7, error) {
 			return nil, fmt.Errorf("login7: password field lies outside the %d-byte record", len(data))
 		}
 		l.Password = decodeUTF16(deobfuscatePassword(data[pass.off:end]))
+	}
+	if l.OptionFlags3&fChangePassword != 0 && changePass.n > 0 {
+		end := changePass.off + 2*changePass.n
+		if end > len(data) {
+			return nil, fmt.Errorf("login7: ChangePassword field lies outside the %d-byte record", len(data))
+		}
+		l.ChangePassword = decodeUTF16(deobfuscatePassword(data[changePass.off:end]))
 	}
 	if sspi.n > 0 || sspiLong > 0 {
 		n := sspi.n

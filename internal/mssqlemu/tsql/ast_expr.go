@@ -192,12 +192,21 @@ type ConvertExpr struct {
 // spelling written (compare case-insensitively); Name.Schema is set for
 // sys.fn_cdc_get_min_lsn and similar. COUNT(*) has Star; COUNT(DISTINCT x)
 // has Distinct. Date-part arguments are *DatePart.
+//
+// A method of a CLR type is a FuncCall too: Receiver is set for an instance
+// method (@h.GetLevel(), col.ToString()), TypeName for a static one
+// (hierarchyid::GetRoot()); Name.Object is then the method, whose case
+// matters as in SQL Server. Property is set for a property read without
+// parentheses (@g.STX).
 type FuncCall struct {
 	Pos
 	Name     ObjectName
 	Args     []Expr
 	Star     bool
 	Distinct bool
+	Receiver Expr
+	TypeName string
+	Property bool
 }
 
 // SubqueryExpr is a scalar subquery (SELECT ...).

@@ -15,10 +15,12 @@ var parseCases = []struct {
 	{"comments", "SELECT /* a /* nested */ comment */ 1 -- trailing\n, 2 -- end", 1},
 	{"case-insensitive keywords", "sElEcT tOp 3 * fRoM t wHeRe a iS nOt NuLl", 1},
 	{"semicolons optional", "SELECT 1 SELECT 2;SELECT 3;;", 3},
+	{"clr type methods", `SELECT hierarchyid::GetRoot(), hierarchyid::Parse('/1/').ToString(), @h.GetAncestor(1).GetLevel(), node.ToString(), o.node.IsDescendantOf(@h), geometry::Point(1, 2, 0).STX FROM dbo.org AS o WHERE o.node.GetLevel() = 1`, 1},
 
 	// Database, schema, USE.
 	{"create database", "CREATE DATABASE [inventory]; USE inventory", 2},
 	{"create schema", "CREATE SCHEMA hr AUTHORIZATION dbo", 1},
+	{"logins and users", "CREATE LOGIN [app] WITH PASSWORD = 'pa''ss', CHECK_POLICY=OFF, DEFAULT_DATABASE = [shop]\nCREATE USER app; CREATE USER u2 FOR LOGIN app WITH DEFAULT_SCHEMA = dbo; CREATE USER u3 WITHOUT LOGIN; ALTER LOGIN app WITH PASSWORD = 'new' OLD_PASSWORD = 'pa''ss'; DROP USER IF EXISTS u2; DROP USER app; DROP LOGIN app", 8},
 	{"drop database", "DROP DATABASE IF EXISTS a, b", 1},
 
 	// CREATE / ALTER / DROP TABLE.

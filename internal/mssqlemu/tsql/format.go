@@ -302,6 +302,23 @@ func isNiladic(n ObjectName) bool {
 }
 
 func (f *formatter) funcCall(e *FuncCall) {
+	switch {
+	case e.Receiver != nil:
+		f.expr(e.Receiver)
+		f.w("." + e.Name.Object)
+		if e.Property {
+			return
+		}
+		f.w("(")
+		f.exprs(e.Args)
+		f.w(")")
+		return
+	case e.TypeName != "":
+		f.w(e.TypeName + "::" + e.Name.Object + "(")
+		f.exprs(e.Args)
+		f.w(")")
+		return
+	}
 	if isNiladic(e.Name) && len(e.Args) == 0 && !e.Star {
 		f.w(e.Name.Object)
 		return

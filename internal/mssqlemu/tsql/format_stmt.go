@@ -56,6 +56,47 @@ func (f *formatter) stmt(s Statement) {
 			f.w("IF EXISTS ")
 		}
 		f.idents(s.Names)
+	case *LoginStmt:
+		f.w(s.Action, " LOGIN ", quoteIdent(s.Name))
+		if s.Action == "DROP" {
+			break
+		}
+		f.w(" WITH")
+		sep := " "
+		if s.Password != nil {
+			f.w(" PASSWORD = ", quoteString(*s.Password))
+			if s.OldPassword != nil {
+				f.w(" OLD_PASSWORD = ", quoteString(*s.OldPassword))
+			}
+			sep = ", "
+		}
+		for _, o := range s.Options {
+			if o == "MUST_CHANGE" || o == "HASHED" {
+				f.w(" ", o)
+				continue
+			}
+			f.w(sep, o)
+			sep = ", "
+		}
+	case *UserStmt:
+		if s.Drop {
+			f.w("DROP USER ")
+			if s.IfExists {
+				f.w("IF EXISTS ")
+			}
+			f.w(quoteIdent(s.Name))
+			break
+		}
+		f.w("CREATE USER ", quoteIdent(s.Name))
+		switch {
+		case s.Login != "":
+			f.w(" FOR LOGIN ", quoteIdent(s.Login))
+		case s.NoLogin:
+			f.w(" WITHOUT LOGIN")
+		}
+		if s.DefaultSchema != "" {
+			f.w(" WITH DEFAULT_SCHEMA = ", quoteIdent(s.DefaultSchema))
+		}
 	case *CreateSchemaStmt:
 		f.w("CREATE SCHEMA ", quoteIdent(s.Name))
 		if s.Authorization != "" {

@@ -26,6 +26,10 @@ func (p *parser) parseCreate() (Statement, error) {
 			}
 		}
 		return st, nil
+	case p.acceptKw("LOGIN"):
+		return p.parseLogin(pos, "CREATE")
+	case p.acceptKw("USER"):
+		return p.parseUser(pos, false)
 	case p.acceptKw("TABLE"):
 		return p.parseCreateTable(pos)
 	case p.isKw("UNIQUE") || p.isKw("CLUSTERED") || p.isKw("NONCLUSTERED") || p.isKw("INDEX"):
@@ -319,6 +323,8 @@ func (p *parser) parseAlter() (Statement, error) {
 		return p.parseAlterTable(pos)
 	case p.acceptKw("DATABASE"):
 		return p.parseAlterDatabase(pos)
+	case p.acceptKw("LOGIN"):
+		return p.parseLogin(pos, "ALTER")
 	}
 	return nil, p.fail()
 }
@@ -454,6 +460,12 @@ func (p *parser) parseDrop() (Statement, error) {
 	}
 	if p.isProcKw(0) {
 		return p.parseDropProc(pos)
+	}
+	if p.acceptKw("LOGIN") {
+		return p.parseLogin(pos, "DROP")
+	}
+	if p.acceptKw("USER") {
+		return p.parseUser(pos, true)
 	}
 	isTable := p.acceptKw("TABLE")
 	if !isTable && !p.acceptKw("DATABASE") {

@@ -354,6 +354,9 @@ func (p *parser) parseUnary(cond bool) (Expr, error) {
 	if err != nil || isBool(x) {
 		return x, err
 	}
+	if x, err = p.parseMethods(x); err != nil {
+		return nil, err
+	}
 	for p.isKw("COLLATE") {
 		p.i++
 		name, err := p.ident()
@@ -444,6 +447,9 @@ func (p *parser) parseWordPrimary(t *token) (Expr, error) {
 		p.i += 2 // name and (
 		return p.parseCallArgs(t.pos(), ObjectName{Pos: t.pos(), Object: t.val})
 	}
+	if p.at(1).kind == tOp && p.at(1).val == ":" && p.at(2).kind == tOp && p.at(2).val == ":" {
+		return p.parseStaticMethod(t)
+	}
 	if t.reserved {
 		return nil, p.fail()
 	}
@@ -458,6 +464,16 @@ func (p *parser) parseNameExpr() (Expr, error) {
 		return nil, err
 	}
 	if p.isOp("(") {
+		if n := len(parts); n > 1 && n <= 5 && isCLRMethod(parts[n-1]) && parts[n-2] != "" {
+			// col.ToString(), t.col.GetLevel(): a method of the column's
+			// CLR type, not a function in a schema.
+			recv := &ColumnRef{Pos: pos, Column: parts[n-2]}
+			if n > 2 {
+				recv.Table = objectName(pos, parts[:n-2])
+			}
+			p.i++
+			return p.methodArgs(pos, recv, parts[n-1])
+		}
 		if len(parts) > 3 {
 			return nil, p.fail()
 		}

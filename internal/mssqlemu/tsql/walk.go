@@ -229,6 +229,7 @@ func (w *walker) expr(n Node) {
 		w.node(n.X)
 		w.node(n.Style)
 	case *FuncCall:
+		w.node(n.Receiver)
 		w.exprs(n.Args)
 	case *SubqueryExpr:
 		w.node(n.Select)

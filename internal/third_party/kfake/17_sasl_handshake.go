@@ -11,6 +11,7 @@ import (
 // * PLAIN
 // * SCRAM-SHA-256
 // * SCRAM-SHA-512
+// * OAUTHBEARER (mssql2adb patch)
 //
 // Note: v0 is not supported (v0 uses implicit auth after handshake)
 
@@ -45,9 +46,11 @@ func (c *Cluster) handleSASLHandshake(creq *clientReq) (kmsg.Response, error) {
 		creq.cc.saslStage = saslStageAuthScram0_256
 	case saslScram512:
 		creq.cc.saslStage = saslStageAuthScram0_512
+	case saslOAuth: // mssql2adb patch
+		creq.cc.saslStage = saslStageAuthOAuth
 	default:
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
-		resp.SupportedMechanisms = []string{saslPlain, saslScram256, saslScram512}
+		resp.SupportedMechanisms = []string{saslPlain, saslScram256, saslScram512, saslOAuth}
 	}
 	return resp, nil
 }

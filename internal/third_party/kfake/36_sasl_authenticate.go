@@ -13,6 +13,7 @@ import (
 // * PLAIN
 // * SCRAM-SHA-256
 // * SCRAM-SHA-512
+// * OAUTHBEARER (mssql2adb patch: the token, unsecured, names the user)
 //
 // Version notes:
 // * v1: SessionLifetimeMs in response
@@ -46,6 +47,27 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 		}
 		// On re-authentication, the principal must not change
 		// (SaslServerAuthenticator ensurePrincipalUnchanged).
+		if creq.cc.user != "" && creq.cc.user != u {
+			return nil, errors.New("sasl reauthentication changed the authenticated user")
+		}
+		creq.cc.saslStage = saslStageComplete
+		creq.cc.user = u
+		c.maybeFillSessionLifetime(creq.cc, resp)
+
+	case saslStageAuthOAuth: // mssql2adb patch
+		tok, err := saslOAuthToken(req.SASLAuthBytes)
+		if err != nil {
+			return nil, err
+		}
+		u, ok := c.sasls.oauth[tok]
+		if !ok {
+			// Kafka's OAuthBearerSaslServer fails an unknown token with
+			// SASL_AUTHENTICATION_FAILED.
+			resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+			msg := "Authentication failed: invalid_token"
+			resp.ErrorMessage = &msg
+			return resp, nil
+		}
 		if creq.cc.user != "" && creq.cc.user != u {
 			return nil, errors.New("sasl reauthentication changed the authenticated user")
 		}

@@ -88,6 +88,10 @@ type (
 		ln    net.Listener
 		node  int32
 		bsIdx int
+		// advertised, when set, is the host:port given to clients for
+		// this broker instead of its listen address (mssql2adb patch 4:
+		// Advertise).
+		advertised atomic.Pointer[string]
 	}
 
 	controlFn func(kmsg.Request) (kmsg.Response, error, bool)
@@ -114,7 +118,11 @@ type (
 func (c *Cluster) persist() bool { return c.cfg.dataDir != "" }
 
 func (b *broker) hostport() (string, int32) {
-	h, p, _ := net.SplitHostPort(b.ln.Addr().String())
+	addr := b.ln.Addr().String()
+	if a := b.advertised.Load(); a != nil { // mssql2adb patch 4
+		addr = *a
+	}
+	h, p, _ := net.SplitHostPort(addr)
 	p32, _ := strconv.Atoi(p)
 	return h, int32(p32)
 }
@@ -248,6 +256,11 @@ func NewCluster(opts ...Opt) (*Cluster, error) {
 				c.sasls.scram512 = make(map[string]scramAuth)
 			}
 			c.sasls.scram512[mu.u] = newScramAuth(saslScram512, p)
+		case saslOAuth: // mssql2adb patch: p is the user's bearer token
+			if c.sasls.oauth == nil {
+				c.sasls.oauth = make(map[string]string)
+			}
+			c.sasls.oauth[p] = mu.u
 		default:
 			return nil, fmt.Errorf("unknown SASL mechanism %v", mu.m)
 		}
@@ -322,6 +335,36 @@ func NewCluster(opts ...Opt) (*Cluster, error) {
 	go c.run()
 
 	return c, nil
+}
+
+// Advertise makes broker node (0 to NumBrokers-1) give clients addr
+// (host:port) as its address in Metadata, FindCoordinator, DescribeCluster
+// and leader hints, instead of its listen address; empty restores the
+// listen address. Clients connect to the advertised address after
+// bootstrap, so a proxy in front of the listen address sees every
+// connection only when the broker advertises the proxy. mssql2adb patch 4.
+func (c *Cluster) Advertise(node int32, addr string) error {
+	if addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("kfake: advertise %q: %w", addr, err)
+		}
+	}
+	var err error
+	c.admin(func() {
+		for _, b := range c.bs {
+			if b.node != node {
+				continue
+			}
+			if addr == "" {
+				b.advertised.Store(nil)
+			} else {
+				b.advertised.Store(&addr)
+			}
+			return
+		}
+		err = fmt.Errorf("kfake: advertise: no broker %d", node)
+	})
+	return err
 }
 
 // ListenAddrs returns the hostports that the cluster is listening on.

@@ -170,7 +170,8 @@ func EnableSASL() Opt {
 }
 
 // Superuser seeds the cluster with a superuser. The method must be either
-// PLAIN, SCRAM-SHA-256, or SCRAM-SHA-512.
+// PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER; for OAUTHBEARER, pass
+// is the user's bearer token, accepted as it is (unsecured; mssql2adb patch).
 // Note that PLAIN superusers cannot be deleted.
 // SCRAM superusers can be modified with AlterUserScramCredentials.
 // If you delete all SASL users, the kfake cluster will be unusable.

@@ -20,6 +20,7 @@ const (
 	saslPlain       = "PLAIN"
 	saslScram256    = "SCRAM-SHA-256"
 	saslScram512    = "SCRAM-SHA-512"
+	saslOAuth       = "OAUTHBEARER" // mssql2adb patch: see PATCHES.md
 	scramIterations = 4096
 )
 
@@ -28,13 +29,14 @@ type (
 		plain    map[string]string    // user => pass
 		scram256 map[string]scramAuth // user => scram auth
 		scram512 map[string]scramAuth // user => scram auth
+		oauth    map[string]string    // token => user (mssql2adb patch)
 	}
 
 	saslStage uint8
 )
 
 func (s sasls) empty() bool {
-	return len(s.plain) == 0 && len(s.scram256) == 0 && len(s.scram512) == 0
+	return len(s.plain) == 0 && len(s.scram256) == 0 && len(s.scram512) == 0 && len(s.oauth) == 0
 }
 
 const (
@@ -43,6 +45,7 @@ const (
 	saslStageAuthScram0_256
 	saslStageAuthScram0_512
 	saslStageAuthScram1
+	saslStageAuthOAuth // mssql2adb patch
 	saslStageComplete
 )
 
@@ -59,7 +62,8 @@ func (*Cluster) handleSASL(creq *clientReq) (allow bool) {
 	case saslStageAuthPlain,
 		saslStageAuthScram0_256,
 		saslStageAuthScram0_512,
-		saslStageAuthScram1:
+		saslStageAuthScram1,
+		saslStageAuthOAuth:
 		switch creq.kreq.(type) {
 		case *kmsg.ApiVersionsRequest,
 			*kmsg.SASLAuthenticateRequest:
@@ -87,6 +91,32 @@ func saslSplitPlain(auth []byte) (user, pass string, err error) {
 		return "", "", errors.New("authzid is not equal to username") // see below
 	}
 	return parts[1], parts[2], nil
+}
+
+/////////////////
+// OAUTHBEARER //
+/////////////////
+
+// saslOAuthToken returns the bearer token of an OAUTHBEARER client initial
+// response (RFC 7628 section 3.1): a GS2 header ("n,," or "n,a=authzid,"),
+// then key=value pairs each ended by 0x01, the last followed by another
+// 0x01; the token is in "auth=Bearer <token>". (mssql2adb patch)
+func saslOAuthToken(auth []byte) (string, error) {
+	s := string(auth)
+	gs2, rest, ok := strings.Cut(s, "\x01")
+	if !ok || !strings.HasPrefix(gs2, "n,") || !strings.HasSuffix(rest, "\x01") {
+		return "", errors.New("invalid oauthbearer client response")
+	}
+	for _, kv := range strings.Split(strings.TrimSuffix(rest, "\x01"), "\x01") {
+		if v, ok := strings.CutPrefix(kv, "auth="); ok {
+			tok, ok := strings.CutPrefix(v, "Bearer ")
+			if !ok || tok == "" {
+				return "", errors.New("invalid oauthbearer auth value")
+			}
+			return tok, nil
+		}
+	}
+	return "", errors.New("oauthbearer client response without auth")
 }
 
 ///////////

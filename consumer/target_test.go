@@ -1,0 +1,30 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTargetPoolConfig(t *testing.T) {
+	for _, tc := range []struct {
+		dsn  string
+		want time.Duration
+	}{
+		{"postgres://u@127.0.0.1:5432/db", targetConnectTimeout},
+		{"postgres://u@127.0.0.1:5432/db?connect_timeout=5", 5 * time.Second},
+	} {
+		pcfg, err := targetPoolConfig(tc.dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.dsn, err)
+		}
+		if got := pcfg.ConnConfig.ConnectTimeout; got != tc.want {
+			t.Errorf("%s: connect timeout %s, want %s", tc.dsn, got, tc.want)
+		}
+		if pcfg.ConnConfig.DialFunc == nil {
+			t.Errorf("%s: no dialer with keepalives", tc.dsn)
+		}
+	}
+	if _, err := targetPoolConfig("postgres://u@127.0.0.1:notaport/db"); err == nil {
+		t.Error("an unparsable DSN was accepted")
+	}
+}
