@@ -19,7 +19,7 @@ type Config struct {
 	KafkaBrokers      []string      `env:"KAFKA_BROKERS,required" help:"Comma-separated Kafka bootstrap brokers, e.g. kafka1:9092,kafka2:9092."`
 	SchemaRegistryURL string        `env:"SCHEMA_REGISTRY_URL,required" help:"Confluent-compatible Schema Registry URL the producer registered its schemas with."`
 	TargetDSN         string        `env:"TARGET_DSN,required" secret:"true" help:"PostgreSQL or AnalyticDB for PostgreSQL connection string, e.g. postgres://user:pass@host:5432/warehouse. The user needs CREATE on the database and COPY."`
-	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Consume every topic named <TOPIC_PREFIX>.<database>.<schema>.<table> (the producer's TOPIC_PREFIX). ASCII letters, digits, '.', '_' and '-', at most 200. A topic of another pipeline whose prefix starts with this one and a dot (mssql.eu for mssql) stops the consumer: give pipelines prefixes that do not extend each other."`
+	TopicPrefix       string        `env:"TOPIC_PREFIX,default=mssql" help:"Consume every topic named <TOPIC_PREFIX>.<database>.<schema>.<table> (the producer's TOPIC_PREFIX). ASCII letters, digits, '.', '_' and '-', at most 200."`
 	GroupID           string        `env:"GROUP_ID" help:"Kafka consumer group; default mssql2adb-<TOPIC_PREFIX>. Consumers with the same group share the partitions; a new group replays the topics from the start."`
 	TargetDialect     string        `env:"TARGET_DIALECT,default=auto" help:"postgres, adbpg (AnalyticDB for PostgreSQL / Greenplum) or auto (detected from version())."`
 	MetaSchema        string        `env:"TARGET_META_SCHEMA,default=mssql2adb" help:"Target schema for the consumer's bookkeeping (Kafka offsets stored with the rows they produced)."`

@@ -36,7 +36,7 @@ type clients struct {
 }
 
 func openClients(cfg *Config, kopts []kgo.Opt, sropts []sr.ClientOpt) (*clients, error) {
-	db, err := sql.Open("sqlserver", cfg.MSSQLDSN)
+	db, err := source.Open(cfg.MSSQLDSN, cfg.SourceReadTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("MSSQL_DSN: %w", err)
 	}

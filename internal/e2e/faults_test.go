@@ -175,6 +175,36 @@ func TestSourceOutageRecovers(t *testing.T) {
 	}
 }
 
+// SQL Server stops answering on the connections the producer has open
+// (a server that hangs, or a network that died without a reset) while new
+// connections get through: the read is abandoned after SOURCE_READ_TIMEOUT
+// and the producer goes on over a new connection, exactly once. Without the
+// timeout it would wait on the held connection forever.
+func TestSourceHeldConnectionsRecover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createSampleTables()
+	e.seed(1, 100)
+	dsn, proxy := behind(t, e.srcDSN)
+	prod := e.start(shared.producerBin, "producer", append(e.producerVars(), "MSSQL_DSN="+dsn, "SOURCE_READ_TIMEOUT=3s"))
+	cons := e.start(shared.consumerBin, "consumer", e.consumerVars("APPLY_AUDIT=on"))
+	e.converge(convergeWithin, prod, cons)
+
+	proxy.Set(faultproxy.Stall)
+	e.changes(10)
+	time.Sleep(time.Second) // the producer's next poll waits on SQL Server
+	proxy.Hold()
+	proxy.Set(faultproxy.Forward)
+	e.changes(20)
+	e.converge(convergeWithin, prod, cons)
+	prod.kill(syscall.SIGTERM)
+	rep := e.auditCommitted(t, kafkaClient(t))
+	t.Logf("%d change records, %d applications, %d duplicates", rep.records, rep.applications, rep.duplicates())
+	if lines(prod.output(), "SOURCE_READ_TIMEOUT") < 1 {
+		t.Errorf("the producer never said SQL Server outlasted SOURCE_READ_TIMEOUT:\n%s", prod.output())
+	}
+}
+
 // The target PostgreSQL restarts (fast shutdown, then start) while two
 // consumers apply changes: they retry, catch up, and apply nothing twice.
 // The SQL Server service restarts (the emulator closes every connection,

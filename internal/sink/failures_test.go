@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -32,31 +31,6 @@ func TestMalformedRecordStops(t *testing.T) {
 	}
 	if de.Topic != topics[0] || !strings.Contains(err.Error(), fmt.Sprintf("%s/%d@%d", de.Topic, de.Partition, de.Offset)) {
 		t.Errorf("error does not name the record: %v", err)
-	}
-}
-
-// TestTopicOfAnotherPipelineStops: a pipeline whose prefix extends ours
-// ("<prefix>.eu") writes topics our pattern matches; its events name its
-// prefix, and the sink stops on the first, naming both prefixes, before
-// applying anything.
-func TestTopicOfAnotherPipelineStops(t *testing.T) {
-	foreign := prefix + ".eu.db.dbo.A"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, foreign))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	brokers := c.ListenAddrs()
-	target, pool := newTarget(t)
-	produce(t, brokers, &kgo.Record{Topic: foreign, Value: []byte("c,1,theirs,1")})
-	err = Run(context.Background(), testConfig(brokers, "g"), Deps{Logger: quiet, Decoder: newDecoder(), Applier: target})
-	var fe *ForeignTopicError
-	if !errors.As(err, &fe) || fe.Topic != foreign || fe.Prefix != prefix+".eu" || fe.Want != prefix {
-		t.Fatalf("want a ForeignTopicError for %s, got %v", foreign, err)
-	}
-	var n int
-	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.tables WHERE table_name = 'A'`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("the other pipeline's table reached the target: %d tables (%v)", n, err)
 	}
 }
 

@@ -179,21 +179,6 @@ func (c *Config) validate(d Deps) error {
 // prefix consumes.
 func TopicPattern(prefix string) string { return "^" + regexp.QuoteMeta(prefix) + `\.[^_]` }
 
-// ForeignTopicError is a topic the sink's pattern matched that another
-// pipeline writes: its events name another topic prefix, one that starts
-// with this sink's prefix and a dot (prefixes "mssql" and "mssql.eu").
-// Applying them would mix that pipeline's tables into this target, so the
-// sink stops.
-type ForeignTopicError struct {
-	Topic        string
-	Prefix, Want string
-}
-
-func (e *ForeignTopicError) Error() string {
-	return fmt.Sprintf("sink: topic %s belongs to the pipeline with TOPIC_PREFIX %q, not to this one (%q), whose topic pattern matches it: "+
-		"give every pipeline a TOPIC_PREFIX that does not start with another's followed by a dot", e.Topic, e.Prefix, e.Want)
-}
-
 // DecodeError is a record the decoder could not read. The sink stops on it:
 // skipping would silently lose a change.
 type DecodeError struct {
@@ -794,9 +779,6 @@ func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, er
 		}
 		if e == nil {
 			continue
-		}
-		if e.Source.Name != "" && e.Source.Name != s.cfg.TopicPrefix {
-			return b, &ForeignTopicError{Topic: r.Topic, Prefix: e.Source.Name, Want: s.cfg.TopicPrefix}
 		}
 		b.Events = append(b.Events, e)
 		b.From = append(b.From, apply.Origin{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})

@@ -66,7 +66,7 @@ func (d *fakeDecoder) Decode(_ context.Context, topic string, _, value []byte) (
 	d.mu.Unlock()
 	var l lsn.LSN
 	binary.BigEndian.PutUint32(l[6:], uint32(n))
-	e := &event.Event{Table: t, Op: event.Op(f[0][0]), Source: event.Source{CommitLSN: l, ChangeLSN: l, Name: topic[:strings.Index(topic, ".db.")]}}
+	e := &event.Event{Table: t, Op: event.Op(f[0][0]), Source: event.Source{CommitLSN: l, ChangeLSN: l}}
 	r := event.Row{id, f[2]}
 	if e.Op == event.OpDelete {
 		e.Before = r
