@@ -20,7 +20,7 @@ help:
 	@echo "make build  - bin/producer, bin/consumer, bin/mssqlemu, bin/devstack, bin/demo"
 	@echo "make up     - start Kafka, schema registry, PostgreSQL and the SQL Server emulator; writes dev.env"
 	@echo "make down   - stop everything 'make up' started"
-	@echo "make bench  - throughput table: COPY ceiling, row-at-a-time baseline, producer, consumer (BENCH_ROWS, default 1000000)"
+	@echo "make bench  - throughput table: COPY ceiling, row-at-a-time baseline, producer, consumer, latency, 1-3 consumers, memory (BENCH_ROWS, default 1000000)"
 	@echo "make bench-micro - the packages' Go benchmarks"
 	@echo "make chaos  - the crash test, CHAOS_TRIALS trials (default 20), then make chaos-faults; seed in CHAOS_SEED"
 	@echo "make chaos-faults - random network faults of SQL Server, the registry and the target for CHAOS_FAULTS_SECONDS (default 300)"
@@ -120,15 +120,18 @@ test-short:
 # COPY ceiling, row-at-a-time baseline, producer and consumer, side by side
 # for the same generated rows; BENCH_ROWS sets the size (1,000,000 by
 # default), BENCH_BASELINE_ROWS the baseline's (100,000), BENCH_JSON where
-# the table goes as JSON. bench-micro runs the packages' Go benchmarks.
+# the table goes as JSON; BENCH_SNAPSHOT_ROWS, BENCH_LARGE_ROWS,
+# BENCH_CONSUMERS, BENCH_LATENCY_RATE and BENCH_LATENCY_SECONDS are read by
+# the bench itself. bench-micro runs the packages' Go benchmarks.
 BENCH_ROWS ?= 1000000
 BENCH_BASELINE_ROWS ?= 100000
 BENCH_JSON ?= bench.json
 bench:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/consumer ./consumer
+	$(GO) build -o $(BIN)/producer ./producer
 	$(GO) build -o $(BIN)/bench ./internal/cmd/bench
-	$(BIN)/bench -rows $(BENCH_ROWS) -baseline-rows $(BENCH_BASELINE_ROWS) -consumer $(BIN)/consumer -json $(BENCH_JSON)
+	$(BIN)/bench -rows $(BENCH_ROWS) -baseline-rows $(BENCH_BASELINE_ROWS) -consumer $(BIN)/consumer -producer $(BIN)/producer -json $(BENCH_JSON)
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...

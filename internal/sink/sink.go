@@ -63,13 +63,17 @@ type Config struct {
 	ExcludeTopics []string
 	// MaxBatchEvents bounds the records of one target transaction; default 10000.
 	MaxBatchEvents int
-	// MaxBatchBytes bounds the key and value bytes of one target
-	// transaction's records, and of one fetch; default 16 MiB. A batch
-	// closes at the first record that reaches it (one larger record is a
-	// batch of its own).
+	// MaxBatchBytes bounds the memory one batch holds: its records' key
+	// and value bytes plus the events decoded from them (estimated from
+	// the last batch, see memory.go); default 16 MiB. A batch closes at the
+	// first record that reaches it (one larger record is a batch of its
+	// own). At most two batches are held, the one applied and the one read
+	// ahead, and a fetch is capped at a quarter of it.
 	MaxBatchBytes int
 	// MaxBatchWait is how long to gather more records once some arrived,
-	// before applying a partial batch; default 500ms.
+	// while a batch is being applied, before applying a partial batch
+	// (with none being applied, gather stops as soon as nothing more is
+	// buffered); default 500ms.
 	MaxBatchWait time.Duration
 	// Retry says how long a failing Apply is retried; the zero value is
 	// retry's default (720 minutes), retrying apply.IsTransient and
@@ -285,6 +289,12 @@ type runner struct {
 	rbMu   sync.Mutex
 	wanted chan struct{}
 
+	// decodedRatio is the decoded bytes per record byte of the last batch
+	// decoded (see memory.go); gather weighs records by it. Read and
+	// written by the loop's goroutine only.
+	decodedRatio float64
+	recordSize   float64 // the mean record bytes of that batch
+
 	mu     sync.Mutex
 	topics map[string]topicState // by topic: its id and cluster, as last checked
 	stale  map[string][]string   // stale topics not yet dealt with, with findings
@@ -322,6 +332,9 @@ func (s *runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	var inflight chan error // the batch being applied; nil when none
 	var inflightRecs []*kgo.Record
+	// idle is closed while no batch is being applied (gather).
+	idle := make(chan struct{})
+	close(idle)
 	wait := func() error {
 		if inflight == nil {
 			return nil
@@ -336,13 +349,17 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 	defer func() { _ = wait() }()
 	for {
 		began := time.Now()
-		recs, err := s.gather(ctx, cl, inflight != nil)
+		recs, err := s.gather(ctx, cl, inflight != nil, idle)
 		s.metrics.ObservePhase("fetch", time.Since(began))
 		var pre *apply.Batch
 		if err == nil && len(recs) > 0 && !s.hasStale() {
 			var b apply.Batch
 			if b, err = s.decodeBatch(ctx, recs); err == nil {
 				pre = &b
+				if raw := recordsBytes(recs); raw > 0 {
+					s.decodedRatio = float64(batchBytes(pre)) / float64(raw)
+					s.recordSize = float64(raw) / float64(len(recs))
+				}
 			}
 		}
 		werr := wait()
@@ -370,9 +387,13 @@ func (s *runner) loop(ctx context.Context, cl *kgo.Client) error {
 		if len(recs) == 0 && !s.hasStale() {
 			continue
 		}
-		done := make(chan error, 1)
-		inflight, inflightRecs = done, recs
-		go func() { done <- s.guardedStep(ctx, cl, recs, pre) }()
+		done, finished := make(chan error, 1), make(chan struct{})
+		inflight, inflightRecs, idle = done, recs, finished
+		go func() {
+			err := s.guardedStep(ctx, cl, recs, pre)
+			close(finished) // before done: once wait returns, idle is closed
+			done <- err
+		}()
 	}
 }
 
@@ -519,22 +540,63 @@ func (s *runner) step(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, p
 // since the first arrived. Rebalances stay blocked until AllowRebalance;
 // holding says a batch is being applied, so that an idle poll must not let
 // a rebalance go on either.
-func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*kgo.Record, error) {
+//
+// The batch also closes early when the target is idle (idle is closed: no
+// batch in flight) and nothing more is buffered: waiting would only add
+// latency, since nothing else is using the target. While a batch is
+// applied, the next one grows until that batch is done: at a low rate
+// batches are small and applied at once, at a high one they grow up to
+// the bounds, and BATCH_MAX_WAIT only caps the wait.
+func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool, idle <-chan struct{}) ([]*kgo.Record, error) {
 	var recs []*kgo.Record
 	var deadline time.Time
-	size := 0
+	// size counts each record with the events it decodes into (memory.go):
+	// MaxBatchBytes bounds the memory a batch holds, not only its records.
+	size, raw := 0, 0
+	weight := 1 + s.decodedRatio
+	if s.decodedRatio == 0 {
+		weight = 1 + initialDecodedRatio
+	}
 	for len(recs) < s.cfg.MaxBatchEvents && size < s.cfg.MaxBatchBytes {
 		// An idle poll ends every second, so that stale topics found at an
 		// assignment are dealt with (step) even when nothing arrives.
 		left := time.Second
+		drain := false // take what is buffered, without waiting
 		if len(recs) > 0 {
 			if left = time.Until(deadline); left <= 0 {
 				break
 			}
+			select {
+			case <-idle:
+				drain = true
+			default:
+			}
 		}
-		pctx, cancel := context.WithTimeout(ctx, left)
-		fetches := cl.PollRecords(pctx, s.cfg.MaxBatchEvents-len(recs))
-		cancel()
+		mean := 0.0
+		if len(recs) > 0 {
+			mean = float64(raw) / float64(len(recs))
+		}
+		limit := s.pollLimit(len(recs), size, weight, mean)
+		var fetches kgo.Fetches
+		var waited error // why a waiting poll ended early, if it did
+		if drain {
+			fetches = cl.PollRecords(nil, limit) // a nil context: drain, never wait
+		} else {
+			pctx, cancel := context.WithTimeout(ctx, left)
+			if len(recs) > 0 {
+				// Stop waiting for more once the target is idle.
+				go func() {
+					select {
+					case <-idle:
+						cancel()
+					case <-pctx.Done():
+					}
+				}()
+			}
+			fetches = cl.PollRecords(pctx, limit)
+			waited = pctx.Err()
+			cancel()
+		}
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -565,13 +627,17 @@ func (s *runner) gather(ctx context.Context, cl *kgo.Client, holding bool) ([]*k
 		n := len(recs)
 		fetches.EachRecord(func(r *kgo.Record) {
 			recs = append(recs, r)
-			size += len(r.Key) + len(r.Value)
+			raw += recordBytes(r)
+			size += int(float64(recordBytes(r)) * weight)
 		})
 		fetches.EachPartition(s.metrics.fetched)
 		if n == 0 && len(recs) > 0 {
 			deadline = time.Now().Add(s.cfg.MaxBatchWait)
 		}
-		if pctx.Err() != nil && (len(recs) > 0 || s.hasStale()) {
+		if drain && n == len(recs) {
+			break // the target is idle and nothing more is buffered
+		}
+		if waited != nil && (len(recs) > 0 || s.hasStale()) {
 			break
 		}
 		if len(recs) == 0 {

@@ -34,6 +34,12 @@ type options struct {
 	jsonPath     string
 	only         string
 	largeRows    int
+	producer     string
+	snapshotRows int
+	consumers    int
+	// The latency run: events/s written to the source, for how long.
+	latencyRate     int
+	latencyDuration time.Duration
 }
 
 // Result is one row of the table.
@@ -45,7 +51,10 @@ type Result struct {
 	Ceiling float64            `json:"x_ceiling,omitempty"` // PerSec / the ceiling's
 	PeakRSS int64              `json:"peak_rss_bytes,omitempty"`
 	Phases  map[string]float64 `json:"phase_seconds,omitempty"`
+	Latency *Latency           `json:"latency,omitempty"`
 	Note    string             `json:"note,omitempty"`
+
+	vsCeiling bool // rows written into the target: compared with the ceiling
 }
 
 // Report is the JSON file.
@@ -70,9 +79,14 @@ func main() {
 	flag.IntVar(&o.baselineRows, "baseline-rows", envInt("BENCH_BASELINE_ROWS", 100_000), "rows of the row-at-a-time baseline (it is slow), at most -rows; BENCH_BASELINE_ROWS")
 	flag.IntVar(&o.largeRows, "large-rows", envInt("BENCH_LARGE_ROWS", 200), "rows of 3 MB values in the large-values run; BENCH_LARGE_ROWS")
 	flag.IntVar(&o.partitions, "partitions", 3, "partitions per change topic")
+	flag.IntVar(&o.snapshotRows, "snapshot-rows", envInt("BENCH_SNAPSHOT_ROWS", 200_000), "rows of the table the producer snapshots from the SQL Server emulator, then updates once each; BENCH_SNAPSHOT_ROWS")
+	flag.IntVar(&o.latencyRate, "latency-rate", envInt("BENCH_LATENCY_RATE", 5000), "events/s written to the source in the latency run; BENCH_LATENCY_RATE")
+	flag.DurationVar(&o.latencyDuration, "latency-duration", time.Duration(envInt("BENCH_LATENCY_SECONDS", 30))*time.Second, "how long the latency run writes; BENCH_LATENCY_SECONDS")
+	flag.IntVar(&o.consumers, "consumers", envInt("BENCH_CONSUMERS", 3), "the scale-out run applies the same rows with 1 to this many consumer processes; BENCH_CONSUMERS")
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
+	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, latency, scale-out")
 	flag.Parse()
 	o.baselineRows = min(o.baselineRows, o.rows)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,8 +110,10 @@ func (o options) want(name string) bool {
 }
 
 func run(ctx context.Context, o options) error {
-	if _, err := os.Stat(o.consumer); err != nil {
-		return fmt.Errorf("consumer program: %w (run make build)", err)
+	for _, p := range []string{o.consumer, o.producer} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("program: %w (run make build)", err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	slog.SetDefault(log)
@@ -159,8 +175,25 @@ func run(ctx context.Context, o options) error {
 		}
 		progress(cr)
 	}
+	if o.want("source") {
+		if err := fromSource(ctx, env, o, progress); err != nil {
+			return fmt.Errorf("producer from the emulator: %w", err)
+		}
+	}
+	if o.want("scale-out") {
+		if err := scaleOut(ctx, env, o, progress); err != nil {
+			return fmt.Errorf("scale-out: %w", err)
+		}
+	}
+	if o.want("latency") {
+		r, err := latency(ctx, env, o)
+		if err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+		progress(r)
+	}
 	for i := range rep.Results {
-		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && !strings.HasPrefix(r.What, "producer") && !strings.Contains(r.What, "large-values") {
+		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && r.vsCeiling {
 			r.Ceiling = r.PerSec / ceiling
 		}
 	}

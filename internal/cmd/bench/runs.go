@@ -116,7 +116,7 @@ func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 		return Result{}, err
 	}
 	took += time.Since(began)
-	return Result{What: "PostgreSQL binary COPY into an empty table with the same key (ceiling)", Rows: rows,
+	return Result{What: "PostgreSQL binary COPY into an empty table with the same key (ceiling)", Rows: rows, vsCeiling: true,
 		Seconds: took.Seconds(), PerSec: float64(rows) / took.Seconds()}, nil
 }
 
@@ -166,7 +166,7 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{What: "one INSERT … ON CONFLICT per row, 1,000 per transaction (baseline)", Rows: rows,
+	return Result{What: "one INSERT … ON CONFLICT per row, 1,000 per transaction (baseline)", Rows: rows, vsCeiling: true,
 		Seconds: took.Seconds(), PerSec: float64(rows) / took.Seconds()}, nil
 }
 
@@ -175,7 +175,11 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 // delete, transactions of 5,000 events with a state record), and times it.
 // The source's reads are not included: see the note.
 func produce(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
-	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
+	return produceTable(ctx, s, prefix, w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_")), w, w.rowsFor(o), o)
+}
+
+// produceTable is produce into the topic of table t, with rows events.
+func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table, w workload, rows int, o options) (Result, error) {
 	topic := publish.Topic(prefix, t)
 	state := prefix + "._state"
 	adm, err := kgo.NewClient(kafka.ClientOpts(s.brokers)...)
@@ -193,13 +197,13 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 	if err != nil {
 		return Result{}, err
 	}
-	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer", StateTopic: state,
+	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer-" + t.Name, StateTopic: state,
 		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20)}})
 	if err != nil {
 		return Result{}, err
 	}
 	defer tw.Close()
-	rl := publish.New(publish.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix}, avro.NewCodec(srcl, prefix), tw, nil, nil)
+	rl := publish.New(publish.Config{TopicPrefix: prefix, StateTopic: state, StateKey: prefix + "-" + t.Name}, avro.NewCodec(srcl, prefix), tw, nil, nil)
 	batch := 5000
 	if w.table != nil {
 		batch = 10 // large values: as the producer's MAX_MESSAGE_BYTES-bound batches would be
@@ -216,7 +220,7 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 		events = events[:0]
 		return err
 	}
-	err = w.events(t, w.rowsFor(o), func(e *event.Event) error {
+	err = w.events(t, rows, func(e *event.Event) error {
 		events = append(events, e)
 		n++
 		if len(events) == batch {
@@ -239,8 +243,23 @@ func produce(ctx context.Context, s stack, prefix string, w workload, o options)
 // the target reaches the end of the topic.
 func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
 	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
-	topic := publish.Topic(prefix, t)
-	db := "consumer_" + strings.ReplaceAll(w.name, "-", "_")
+	r, err := consumeTopic(ctx, s, o, prefix, publish.Topic(prefix, t), "consumer_"+strings.ReplaceAll(w.name, "-", "_"),
+		"consumer "+w.name+" ("+w.what+")", w.rowsFor(o))
+	r.vsCeiling = w.table == nil // not the large values: another table
+	return r, err
+}
+
+// consumeTopic runs the consumer program on topic (named with prefix) into
+// a fresh database db, until it stored the topic's end offsets; n events.
+func consumeTopic(ctx context.Context, s stack, o options, prefix, topic, db, what string, n int) (Result, error) {
+	return consumeTopics(ctx, s, o, prefix, []string{topic}, db, what, n, 1)
+}
+
+// consumeTopics runs procs consumer programs in one group on topics into a
+// fresh database db, from their start until the offsets stored in the
+// target reach the topics' ends; n events. The peak RSS is the largest of
+// the processes', the phases their sum.
+func consumeTopics(ctx context.Context, s stack, o options, prefix string, topics []string, db, what string, n, procs int) (Result, error) {
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
 		return Result{}, err
 	}
@@ -248,7 +267,7 @@ func consume(ctx context.Context, s stack, prefix string, w workload, o options)
 	if err != nil {
 		return Result{}, err
 	}
-	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topic)
+	ends, err := kadm.NewClient(adm).ListEndOffsets(ctx, topics...)
 	adm.Close()
 	if err != nil {
 		return Result{}, err
@@ -257,57 +276,82 @@ func consume(ctx context.Context, s stack, prefix string, w workload, o options)
 	// the consumer never reads: its stored next offset stops one short.
 	var want int64
 	ends.Each(func(l kadm.ListedOffset) { want += max(l.Offset-1, 0) })
-	addr, err := freeAddr()
-	if err != nil {
-		return Result{}, err
+	type proc struct {
+		cmd    *exec.Cmd
+		addr   string
+		exited chan error
 	}
-	cmd := exec.CommandContext(ctx, o.consumer)
-	cmd.Env = append(os.Environ(),
-		"KAFKA_BROKERS="+strings.Join(s.brokers, ","), "SCHEMA_REGISTRY_URL="+s.registry, "TARGET_DSN="+s.pg.DSN(db),
-		"TOPIC_PREFIX="+prefix, "GROUP_ID="+prefix+"-bench", "HTTP_ADDR="+addr, "LOG_LEVEL=warn", "BAD_RECORDS=stop")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	var ps []proc
+	defer func() {
+		for _, p := range ps {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	}()
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		return Result{}, err
+	for range procs {
+		addr, err := freeAddr()
+		if err != nil {
+			return Result{}, err
+		}
+		cmd := exec.CommandContext(ctx, o.consumer)
+		cmd.Env = append(os.Environ(), consumerEnv(s, prefix, db, addr)...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return Result{}, err
+		}
+		p := proc{cmd, addr, make(chan error, 1)}
+		go func() { p.exited <- cmd.Wait() }()
+		ps = append(ps, p)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill(); <-exited }()
 	conn, err := connectRetry(ctx, s.pg.DSN(db))
 	if err != nil {
 		return Result{}, err
 	}
 	defer conn.Close(ctx)
 	var rss int64
+	sample := func() {
+		for _, p := range ps {
+			if r := peakRSS(p.cmd.Process.Pid); r > rss {
+				rss = r
+			}
+		}
+	}
 	for {
 		var got int64
-		err := conn.QueryRow(ctx, "SELECT coalesce(sum(next_offset), 0)::bigint FROM mssql2adb.consumer_offsets WHERE topic = $1", topic).Scan(&got)
+		err := conn.QueryRow(ctx, "SELECT coalesce(sum(next_offset), 0)::bigint FROM mssql2adb.consumer_offsets WHERE topic = ANY($1)", topics).Scan(&got)
 		if err == nil && got >= want {
 			break
 		}
-		if r := peakRSS(cmd.Process.Pid); r > rss {
-			rss = r
+		sample()
+		for _, p := range ps {
+			select {
+			case err := <-p.exited:
+				p.exited <- err
+				return Result{}, fmt.Errorf("a consumer exited before applying everything: %v", err)
+			default:
+			}
 		}
 		select {
-		case err := <-exited:
-			exited <- err
-			return Result{}, fmt.Errorf("the consumer exited before applying everything: %v", err)
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	took := time.Since(began)
-	if r := peakRSS(cmd.Process.Pid); r > rss {
-		rss = r
+	sample()
+	phases := map[string]float64{}
+	for _, p := range ps {
+		ph, err := scrapePhases(ctx, p.addr)
+		if err != nil {
+			return Result{}, err
+		}
+		for k, v := range ph {
+			phases[k] += v
+		}
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	phases, err := scrapePhases(ctx, addr)
-	if err != nil {
-		return Result{}, err
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	n := w.rowsFor(o)
-	return Result{What: "consumer " + w.name + " (" + w.what + ")", Rows: n, Seconds: took.Seconds(),
+	return Result{What: what, Rows: n, Seconds: took.Seconds(), vsCeiling: true,
 		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
 		Note: "events/s, process start to last offset stored"}, nil
 }
@@ -348,32 +392,52 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-// scrapePhases reads mssql2adb_consumer_phase_seconds_total from the
-// consumer's /metrics.
-func scrapePhases(ctx context.Context, addr string) (map[string]float64, error) {
+// scrape calls each with the text after the metric name (labels, then
+// the value) of every sample of metric on a program's /metrics.
+func scrape(ctx context.Context, addr, metric string, each func(rest string)) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("scrape the consumer's metrics: %w", err)
+		return fmt.Errorf("scrape metrics at %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
-	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), `mssql2adb_consumer_phase_seconds_total{phase="`)
-		if !ok {
-			continue
-		}
-		name, val, ok := strings.Cut(rest, `"} `)
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(val, 64); err == nil {
-			out[name] = v
+		if rest, ok := strings.CutPrefix(sc.Text(), metric); ok && (rest[0] == '{' || rest[0] == ' ') {
+			each(rest)
 		}
 	}
-	return out, sc.Err()
+	return sc.Err()
+}
+
+// scrapePhases reads mssql2adb_consumer_phase_seconds_total from the
+// consumer's /metrics.
+func scrapePhases(ctx context.Context, addr string) (map[string]float64, error) {
+	out := map[string]float64{}
+	err := scrape(ctx, addr, "mssql2adb_consumer_phase_seconds_total", func(rest string) {
+		rest, ok := strings.CutPrefix(rest, `{phase="`)
+		if !ok {
+			return
+		}
+		if name, val, ok := strings.Cut(rest, `"} `); ok {
+			if v, err := strconv.ParseFloat(val, 64); err == nil {
+				out[name] = v
+			}
+		}
+	})
+	return out, err
+}
+
+// scrapeSum is the sum of metric's samples.
+func scrapeSum(ctx context.Context, addr, metric string) (float64, error) {
+	var sum float64
+	err := scrape(ctx, addr, metric, func(rest string) {
+		if v, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64); err == nil {
+			sum += v
+		}
+	})
+	return sum, err
 }
