@@ -501,7 +501,10 @@ func (b *batcher) send(ctx context.Context, events []*event.Event, p Position) e
 	if err := b.emit(ctx, Batch{Events: events, Position: p}); err != nil {
 		return err
 	}
-	*b.pos = p
+	// A copy: the batch handed out keeps p, and the reader goes on to
+	// change its own position's tables (a table snapshotted again, a late
+	// table), which must not reach a batch already emitted.
+	*b.pos = p.clone()
 	b.emitted += len(events)
 	txs := b.txs
 	b.txs = 0
