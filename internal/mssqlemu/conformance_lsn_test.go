@@ -267,3 +267,34 @@ func TestConformanceCaptureDelay(t *testing.T) {
 		t.Errorf("max LSN before %x, after %x, change at %x", before, after, start)
 	}
 }
+
+// TestConformanceMaxLSNNeverPassesUncapturedChanges: the capture job reads
+// the log in order, so every change committed at or below
+// sys.fn_cdc_get_max_lsn() is already in its change table; readers that
+// read up to the maximum and move on rely on it
+// (https://learn.microsoft.com/en-us/sql/relational-databases/system-functions/sys-fn-cdc-get-max-lsn-transact-sql:
+// "the maximum LSN from the start_lsn column in the cdc.lsn_time_mapping
+// system table", which the capture job fills as it scans the log). A
+// capture instance enabled while a committed change waits for the capture
+// job must not move the maximum past that change.
+func TestConformanceMaxLSNNeverPassesUncapturedChanges(t *testing.T) {
+	ctx := context.Background()
+	db := freshDBWith(t, ctx, mssqlemu.Config{CaptureDelay: 300 * time.Millisecond})
+	enableDepartment(t, ctx, db)
+	exec(t, ctx, db, "CREATE TABLE dbo.other (id int NOT NULL PRIMARY KEY)")
+	exec(t, ctx, db, "INSERT INTO HumanResources.Department (Name, GroupName) VALUES (N'A', N'G')") // waits for the capture job
+	exec(t, ctx, db, "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'other', @role_name = NULL")
+	var max []byte
+	var captured int
+	if err := db.QueryRowContext(ctx, "SELECT sys.fn_cdc_get_max_lsn(), (SELECT COUNT(*) FROM cdc.HR_Department_CT)").Scan(&max, &captured); err != nil {
+		t.Fatal(err)
+	}
+	waitCaptured(t, ctx, db, "cdc.HR_Department_CT", 1)
+	var start []byte
+	if err := db.QueryRowContext(ctx, "SELECT __$start_lsn FROM cdc.HR_Department_CT").Scan(&start); err != nil {
+		t.Fatal(err)
+	}
+	if captured == 0 && bytes.Compare(max, start) >= 0 {
+		t.Errorf("sys.fn_cdc_get_max_lsn() was %x while the change committed at %x was not captured yet", max, start)
+	}
+}
