@@ -38,6 +38,13 @@ type Config struct {
 	// A source transaction is split across batches only when it alone has
 	// more events than this.
 	MaxBatchEvents int
+	// MaxBatchBytes bounds the column value bytes of one emitted batch
+	// (default 16 MiB; at least one row or event is always emitted): a
+	// snapshot chunk ends early and the next ones ask for fewer rows, and
+	// a stream batch closes (splitting a transaction, as MaxBatchEvents
+	// does) once its events' before and after images reach it. It keeps the
+	// producer's memory independent of value sizes.
+	MaxBatchBytes int64
 	// IdleCheckpoint is how often, while no captured table changes, an empty
 	// batch is emitted to move the saved position forward (default 1 minute),
 	// so that a restart does not fall behind the CDC retention window.
@@ -90,6 +97,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatchEvents <= 0 {
 		c.MaxBatchEvents = 10000
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
 	}
 	if c.SchemaCheckInterval <= 0 {
 		c.SchemaCheckInterval = 10 * time.Second

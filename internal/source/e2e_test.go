@@ -476,6 +476,45 @@ func TestE2ESnapshotCompositeKey(t *testing.T) {
 	}
 }
 
+// TestE2ESnapshotBoundsBytes: rows with large values end a snapshot chunk
+// at MaxBatchBytes, and the next chunks ask for fewer rows; every row is
+// delivered once, and no batch of more than one row exceeds the bound.
+func TestE2ESnapshotBoundsBytes(t *testing.T) {
+	e := newEnv(t, true)
+	e.exec(`CREATE TABLE dbo.big (id int NOT NULL PRIMARY KEY, v nvarchar(max) NULL)`)
+	e.enableTable("big", "")
+	const rows = 25
+	for i := 1; i <= rows; i++ {
+		e.exec(`INSERT INTO dbo.big (id, v) VALUES (@p1, REPLICATE(N'x', 1000 * @p1))`, i)
+	}
+	tbl := discoverOne(t, e, e.config())
+	cfg := e.config()
+	cfg.MaxBatchBytes = 5000
+	ru := startRun(t, NewReader(e.db, cfg, []*catalog.Table{tbl}), Position{}, nil)
+	ru.waitFor("the snapshot's end", snapshotDone)
+	var n int
+	for i, b := range ru.batches() {
+		var size int64
+		for _, ev := range b.Events {
+			if ev.Op == event.OpRead {
+				n++
+				size += rowBytes(ev.After)
+			}
+		}
+		if len(b.Events) > 1 && size > 2*cfg.MaxBatchBytes {
+			t.Errorf("batch %d: %d rows of %d value bytes, far above MaxBatchBytes %d", i, len(b.Events), size, cfg.MaxBatchBytes)
+		}
+	}
+	evs := events(ru.batches())
+	assertNoDuplicates(t, evs)
+	if n != rows {
+		t.Errorf("snapshot has %d rows, want %d", n, rows)
+	}
+	if d := diffStates(readState(t, e.db, tbl), replay(t, evs)); d != "" {
+		t.Errorf("snapshot differs from the table:\n%s", d)
+	}
+}
+
 // TestE2EReadCommittedFallback reads the snapshot of a database without
 // ALLOW_SNAPSHOT_ISOLATION: it warns and still delivers every row.
 func TestE2EReadCommittedFallback(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
@@ -96,7 +98,12 @@ func TestMergerPropagatesError(t *testing.T) {
 // and positions.
 func batcherRun(t *testing.T, max int, changes []*change, start Position) []Batch {
 	t.Helper()
-	r := &Reader{cfg: Config{}.withDefaults(), tables: []*tableState{testTable(), testTable()}}
+	return batcherRunWith(t, Config{}, max, changes, start)
+}
+
+func batcherRunWith(t *testing.T, cfg Config, max int, changes []*change, start Position) []Batch {
+	t.Helper()
+	r := &Reader{cfg: cfg.withDefaults(), tables: []*tableState{testTable(), testTable()}}
 	r.times.m = map[lsn.LSN]int64{}
 	for _, c := range changes {
 		r.times.m[c.commit] = 1000
@@ -168,6 +175,42 @@ func TestBatcherSplitsLargeTransaction(t *testing.T) {
 		if len(b.Events) > 2 {
 			t.Errorf("batch %d has %d events, above the maximum 2", i, len(b.Events))
 		}
+	}
+}
+
+// Large values close a batch at MaxBatchBytes as MaxBatchEvents would:
+// a transaction is split, and every batch of more than one event stays
+// within the bound.
+func TestBatcherBoundsBytes(t *testing.T) {
+	var changes []*change
+	for i := 1; i <= 5; i++ {
+		c := ch(0, 10, 10+i, 2)
+		c.after = event.Row{int64(i), strings.Repeat("x", 40), nil, nil} // 64 bytes by rowBytes
+		changes = append(changes, c)
+	}
+	last := ch(0, 20, 21, 2)
+	last.after = event.Row{int64(9), strings.Repeat("y", 40), nil, nil}
+	changes = append(changes, last)
+	got := batcherRunWith(t, Config{MaxBatchBytes: 150}, 100, changes, Position{})
+	var sizes []int
+	for i, b := range got {
+		sizes = append(sizes, len(b.Events))
+		var n int64
+		for _, e := range b.Events {
+			n += rowBytes(e.After)
+		}
+		if len(b.Events) > 1 && n > 150 {
+			t.Errorf("batch %d holds %d value bytes, above MaxBatchBytes 150", i, n)
+		}
+	}
+	if !slices.Equal(sizes, []int{2, 2, 2}) {
+		t.Fatalf("batch sizes %v, want [2 2 2]", sizes)
+	}
+	if p := got[1].Position.Stream; !p.InTx || p.CommitLSN != mkLSN(10) || p.Emitted != 4 {
+		t.Errorf("second batch position %s, want inside commit 10 after 4 events", got[1].Position)
+	}
+	if p := got[2].Position.Stream; p.InTx || p.CommitLSN != mkLSN(20) {
+		t.Errorf("last batch position %s, want after commit 20", got[2].Position)
 	}
 }
 

@@ -237,13 +237,18 @@ func (s *snapRun) read(ctx context.Context, tx *sql.Tx, u snapUnit, snapLSN lsn.
 			return err
 		}
 		query := qSnapshotRange(ts.t, part.LastKey != nil, part.From != "", part.To != "")
-		rowsRead, err := r.readChunk(ctx, tx, ts, query, args, n)
+		rowsRead, size, cut, err := r.readChunk(ctx, tx, ts, query, args, n)
 		if err != nil {
 			return err
 		}
-		last := len(rowsRead) <= n
-		if !last {
+		last := len(rowsRead) <= n && !cut
+		if len(rowsRead) > n {
 			rowsRead = rowsRead[:n]
+		}
+		// Large values: the next chunks ask for as many rows as fit in
+		// MaxBatchBytes at this chunk's average size.
+		if len(rowsRead) > 0 && size > 0 {
+			n = int(min(int64(r.cfg.chunkRows()), max(1, r.cfg.MaxBatchBytes*int64(len(rowsRead))/size)))
 		}
 		now := time.Now().UnixMilli()
 		events := make([]*event.Event, len(rowsRead))
@@ -354,12 +359,15 @@ func (s *snapRun) commit(ctx context.Context, u snapUnit, part KeyRange, events 
 	return nil
 }
 
-func (r *Reader) readChunk(ctx context.Context, tx *sql.Tx, ts *tableState, query string, args []any, n int) ([]event.Row, error) {
+// readChunk reads the rows of one snapshot query, and their value bytes.
+// It stops early (cut) once they reach MaxBatchBytes: the rest is read by
+// the next chunk, after the last key read.
+func (r *Reader) readChunk(ctx context.Context, tx *sql.Tx, ts *tableState, query string, args []any, n int) (out []event.Row, size int64, cut bool, err error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
+		return nil, 0, false, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
 	}
-	out := make([]event.Row, 0, n+1)
+	out = make([]event.Row, 0, min(n+1, 1024))
 	vals := make([]any, len(ts.t.Columns))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
@@ -368,21 +376,43 @@ func (r *Reader) readChunk(ctx context.Context, tx *sql.Tx, ts *tableState, quer
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
+			return nil, 0, false, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
 		}
 		row := make(event.Row, len(vals))
 		for i := range vals {
 			if row[i], err = convert(&ts.t.Columns[i], vals[i]); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
+				return nil, 0, false, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
 			}
 		}
 		out = append(out, row)
+		size += rowBytes(row)
+		if size >= r.cfg.MaxBatchBytes && len(out) <= n {
+			cut = true
+			break
+		}
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
+		return nil, 0, false, fmt.Errorf("snapshot of %s: %w", ts.t.QualifiedName(), err)
 	}
-	return out, nil
+	return out, size, cut, nil
+}
+
+// rowBytes is about the memory a row's values hold: the bytes of text and
+// binary values, 8 for the others.
+func rowBytes(row event.Row) int64 {
+	var n int64
+	for _, v := range row {
+		switch x := v.(type) {
+		case string:
+			n += int64(len(x))
+		case []byte:
+			n += int64(len(x))
+		default:
+			n += 8
+		}
+	}
+	return n
 }
 
 func (r *Reader) sourceBlock(ts *tableState, snap string, tsMs int64, change, commit lsn.LSN, serial int64) event.Source {

@@ -410,7 +410,9 @@ type batcher struct {
 
 	done       []*event.Event // events of complete transactions
 	doneCommit lsn.LSN        // the last of them
+	doneBytes  int64          // their before and after images' value bytes (rowBytes)
 	cur        []*event.Event // events of the transaction being read
+	curBytes   int64
 	commit     lsn.LSN        // its commit LSN
 	count      int64          // its events emitted or buffered so far
 	last       ChangeKey      // its last change
@@ -426,18 +428,21 @@ func (b *batcher) add(ctx context.Context, c *change) error {
 		b.commit, b.count = c.commit, 0
 	}
 	// Make room first, so that no batch exceeds max and a transaction of
-	// exactly max events stays whole.
-	if len(b.done)+len(b.cur) >= b.max {
+	// exactly max events stays whole; a batch whose values reach
+	// MaxBatchBytes closes the same way.
+	size := rowBytes(c.before) + rowBytes(c.after)
+	full := func() bool { return b.doneBytes+b.curBytes > 0 && b.doneBytes+b.curBytes+size > b.r.cfg.MaxBatchBytes }
+	if len(b.done)+len(b.cur) >= b.max || full() {
 		if len(b.done) > 0 {
 			if err := b.flushDone(ctx); err != nil {
 				return err
 			}
 		}
-		if len(b.cur) >= b.max {
+		if len(b.cur) >= b.max || full() {
 			p := b.pos.clone()
 			p.Stream = StreamPosition{CommitLSN: b.commit, InTx: true, Last: b.last, Emitted: b.count}
 			events := b.cur
-			b.cur = nil
+			b.cur, b.curBytes = nil, 0
 			if err := b.send(ctx, events, p); err != nil {
 				return err
 			}
@@ -453,6 +458,7 @@ func (b *batcher) add(ctx context.Context, c *change) error {
 	}
 	b.cur = append(b.cur, &event.Event{Table: ts.t, Op: c.op, Before: c.before, After: c.after, TsMs: time.Now().UnixMilli(),
 		Source: b.r.sourceBlock(ts, "false", tsMs, c.key.SeqVal, c.commit, serial(c.key))})
+	b.curBytes += size
 	b.count++
 	b.last = c.key
 	return nil
@@ -465,9 +471,10 @@ func (b *batcher) closeTx(ctx context.Context) error {
 	}
 	b.txs++
 	b.done = append(b.done, b.cur...)
-	b.cur = nil
+	b.doneBytes += b.curBytes
+	b.cur, b.curBytes = nil, 0
 	b.doneCommit = b.commit
-	if len(b.done) >= b.max {
+	if len(b.done) >= b.max || b.doneBytes >= b.r.cfg.MaxBatchBytes {
 		return b.flushDone(ctx)
 	}
 	return nil
@@ -477,7 +484,7 @@ func (b *batcher) flushDone(ctx context.Context) error {
 	p := b.pos.clone()
 	p.Stream = StreamPosition{CommitLSN: b.doneCommit}
 	events := b.done
-	b.done = nil
+	b.done, b.doneBytes = nil, 0
 	return b.send(ctx, events, p)
 }
 
