@@ -412,10 +412,10 @@ type batcher struct {
 	doneCommit lsn.LSN        // the last of them
 	doneBytes  int64          // their before and after images' value bytes (rowBytes)
 	cur        []*event.Event // events of the transaction being read
-	curBytes   int64
-	commit     lsn.LSN   // its commit LSN
-	count      int64     // its events emitted or buffered so far
-	last       ChangeKey // its last change
+	curBytes   int64          // and its
+	commit     lsn.LSN        // its commit LSN
+	count      int64          // its events emitted or buffered so far
+	last       ChangeKey      // its last change
 	emitted    int
 	txs        int64
 }
