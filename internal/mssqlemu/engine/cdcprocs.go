@@ -268,14 +268,14 @@ func (s *session) enableTable(d *Database, args []procArg) (int32, error) {
 	ci.startLSN = ci.seqCreated
 	// The capture job records its scan position in cdc.lsn_time_mapping
 	// even without tracked changes (rows with tran_id 0x0), so the maximum
-	// LSN reaches a new instance's start. It does so in log order, after
-	// the transactions committed before it: queued like them, never ahead
-	// of them. Recorded at once, sys.fn_cdc_get_max_lsn jumped past
-	// committed changes the capture job had not written yet, and a reader
-	// that read up to it never saw them (seen as lost changes in
-	// TestRegistryOutageRecovers, which enables a second instance while
-	// other tables change).
-	s.e.enqueueScanMarker([]*Database{d}, ci.startLSN)
+	// LSN is at or past a new instance's start. It scans the log in order,
+	// so the transactions committed before the instance are captured
+	// first: recorded ahead of them, sys.fn_cdc_get_max_lsn jumped past
+	// committed changes not written yet, and a reader that read up to it
+	// never saw them (lost changes in TestRegistryOutageRecovers, which
+	// enables a second instance while other tables change).
+	s.e.captureDue(now, true)
+	d.cdc.addMapping(lsnMapping{capSeq: ci.seqCreated, startLSN: ci.startLSN, beginTime: now, endTime: now, beginLSN: ci.startLSN})
 	t.capture = append(t.capture, ci)
 	d.cdc.instances = append(d.cdc.instances, ci)
 	return 0, nil
