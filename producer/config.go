@@ -39,7 +39,7 @@ type Config struct {
 	SnapshotParallel  int           `env:"SNAPSHOT_PARALLELISM,default=4" min:"1" help:"Snapshot readers at once, each in its own SNAPSHOT transaction on its own connection: several tables, and key ranges of a large table with an integer first key column, are read in parallel. 1 reads the tables one after the other. Memory grows by about one chunk per reader."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" help:"How often the CDC change tables are polled when idle."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
-	MaxBatchBytes     int64         `env:"MAX_BATCH_BYTES,default=16777216" help:"Upper bound of the column value bytes of one Kafka transaction (snapshot rows, or change events' before and after images): a snapshot chunk ends early and the next ones ask for fewer rows, a stream batch closes (splitting a transaction if it must). One larger row or event makes a batch of its own. It bounds the producer's memory with large values (about a few times this, plus the Avro records)."`
+	MaxBatchBytes     int64         `env:"MAX_BATCH_BYTES,default=16777216" min:"1" help:"Upper bound of the column value bytes of one Kafka transaction (snapshot rows, or change events' before and after images): a snapshot chunk ends early and the next ones ask for fewer rows, a stream batch closes (splitting a transaction if it must). One larger row or event makes a batch of its own. It bounds the producer's memory with large values (about a few times this, plus the Avro records)."`
 	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
 	CaptureInstances  string        `env:"CAPTURE_INSTANCES,default=auto" help:"auto: after ADD COLUMN the producer creates the table's second capture instance itself, switches to it without losing or repeating a change, and drops the old one. manual: it logs the sys.sp_cdc_enable_table statement for a DBA to run and switches once the instance exists."`
 	SyncFullData      string        `env:"SYNC_FULL_DATA,default=on" help:"on takes an initial snapshot of every table (DTS's full data synchronization); off streams only the changes committed after the producer first starts, for tables already loaded by other means (tables that join later are not snapshotted either)."`
@@ -140,9 +140,6 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.heartbeat(); err != nil {
 		return err
-	}
-	if c.MaxBatchBytes < 1 {
-		return fmt.Errorf("MAX_BATCH_BYTES %d: want at least 1", c.MaxBatchBytes)
 	}
 	if c.SnapshotChunkRows < 1 || c.MaxBatchEvents < 1 {
 		return fmt.Errorf("SNAPSHOT_CHUNK_ROWS and MAX_BATCH_EVENTS must be at least 1")

@@ -24,6 +24,8 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "unknown choice", Key: "STALE_POSITION", Value: "maybe", Want: `STALE_POSITION "maybe": want stop or resnapshot`},
 		{Name: "unknown retention choice", Key: "RETENTION_LOSS", Value: "rebuild", Want: `RETENTION_LOSS "rebuild": want stop or resnapshot`},
 		{Name: "no snapshot reader", Key: "SNAPSHOT_PARALLELISM", Value: "0", Want: `SNAPSHOT_PARALLELISM "0": want at least 1`},
+		{Name: "empty batch bound", Key: "MAX_BATCH_BYTES", Value: "0", Want: `MAX_BATCH_BYTES "0": want at least 1`},
+		{Name: "negative source timeout", Key: "SOURCE_READ_TIMEOUT", Value: "-5m", Want: `SOURCE_READ_TIMEOUT "-5m": want a duration of at least 0s`},
 	})
 }
 
