@@ -52,6 +52,7 @@ type Config struct {
 	Kafka    secure.Kafka
 	Registry secure.Registry
 	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
+	Profile  config.Profile  // CPU_PROFILE
 }
 
 func (c *Config) validate() error {
