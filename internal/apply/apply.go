@@ -126,6 +126,8 @@ type Applier struct {
 	// noDirect holds, by target table, until when copyDirect is not tried
 	// (it met existing keys).
 	noDirect map[string]time.Time
+	// oids holds the column types of COPY targets, by describeSQL.
+	oids map[string][]uint32
 }
 
 // New prepares an Applier: it resolves the dialect and creates the
@@ -133,7 +135,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, settings: cfg.TableSettings, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
+		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, oids: map[string][]uint32{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -351,13 +353,7 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	for i, c := range p.stageCols {
 		names[i] = c.Name
 	}
-	src := &stageSource{stripNUL: a.stripNUL, g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
-		if src.err != nil {
-			// The server only saw "COPY from stdin failed": keep the
-			// value's own error, so callers can tell it (ErrValue).
-			err = src.err
-		}
+	if _, err := a.copyIn(ctx, tx, pgx.Identifier{stage}, names, newStageSource(g)); err != nil {
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
 	if g.deletes > 0 && len(g.order) >= analyzeStageRows {
@@ -369,13 +365,17 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 		}
 	}
 	lp.lap("copy")
-	// The four set-based statements go in one round trip, in this order.
-	steps := []struct{ what, sql string }{
-		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
-		{"upsert rows", p.upsert}, {"forget superseded deleted keys", p.untombstone},
+	// The set-based statements go in one round trip, in this order. A
+	// batch without deletes skips the two that only read its delete rows
+	// (each would still scan the whole staging table).
+	type step struct{ what, sql string }
+	var steps []step
+	if g.deletes > 0 {
+		steps = append(steps, step{"delete rows", p.deleteRows}, step{"remember deleted keys", p.tombstone})
 	}
+	steps = append(steps, step{"upsert rows", p.upsert}, step{"forget superseded deleted keys", p.untombstone})
 	if dropStage {
-		steps = append(steps, struct{ what, sql string }{"drop staging table", "DROP TABLE " + quote(stage)})
+		steps = append(steps, step{"drop staging table", "DROP TABLE " + quote(stage)})
 	}
 	var pb pgx.Batch
 	for _, s := range steps {
@@ -575,22 +575,31 @@ func targetColumns(ctx context.Context, tx pgx.Tx, t *TargetTable) (map[string]b
 	return out, nil
 }
 
-// stageSource streams a table's compacted entries into COPY, converting each
-// value as it goes: the batch is never copied into a second buffer.
+// stageSource streams a table's compacted entries into COPY as the staging
+// table's columns: op, key, position, the values, the keep flags. The batch
+// is never copied into a second buffer.
 type stageSource struct {
-	stripNUL bool
-	g        *tableBatch
-	keep     []int
-	i        int
-	cur      *entry
-	buf      []any
-	err      error
+	g    *tableBatch
+	keep []int
+	i    int
+	cur  *entry
+	row  []any
+	cols []*catalog.Column
 }
 
-var _ pgx.CopyFromSource = (*stageSource)(nil)
+var _ copySource = (*stageSource)(nil)
+
+func newStageSource(g *tableBatch) *stageSource {
+	n := len(g.union)
+	s := &stageSource{g: g, keep: g.keep, row: make([]any, 3+n+len(g.keep)), cols: make([]*catalog.Column, 3+n+len(g.keep))}
+	for j := range g.union {
+		s.cols[3+j] = &g.union[j]
+	}
+	return s
+}
 
 func (s *stageSource) Next() bool {
-	if s.err != nil || s.i >= len(s.g.order) {
+	if s.i >= len(s.g.order) {
 		return false
 	}
 	s.cur = s.g.entries[s.g.order[s.i]]
@@ -598,26 +607,28 @@ func (s *stageSource) Next() bool {
 	return true
 }
 
-func (s *stageSource) Values() ([]any, error) {
+func (s *stageSource) Row() []any {
 	e := s.cur
-	s.buf[0], s.buf[1], s.buf[2] = string(e.op), e.key, e.pos[:]
+	s.row[0], s.row[1], s.row[2] = string(e.op), e.key, e.pos[:]
 	n := len(s.g.union)
-	for j, c := range s.g.union {
+	for j := range s.g.union {
 		v := e.vals[j]
 		if event.IsUnchanged(v) || (e.op == 'd' && !contains(s.g.key, j)) {
 			v = nil
 		}
-		pv, err := toPG(c, v, s.stripNUL)
-		if err != nil {
-			s.err = fmt.Errorf("table %s.%s key %s column %q: %w: %w", s.g.schema, s.g.name, e.key, c.Name, ErrValue, err)
-			return nil, s.err
-		}
-		s.buf[3+j] = pv
+		s.row[3+j] = v
 	}
 	for k, j := range s.keep {
-		s.buf[3+n+k] = e.op == 'u' && event.IsUnchanged(e.vals[j])
+		s.row[3+n+k] = e.op == 'u' && event.IsUnchanged(e.vals[j])
 	}
-	return s.buf, nil
+	return s.row
 }
 
-func (s *stageSource) Err() error { return s.err }
+func (s *stageSource) Columns() []*catalog.Column { return s.cols }
+
+func (s *stageSource) ValueError(i int, err error) error {
+	if c := s.cols[i]; c != nil {
+		return fmt.Errorf("table %s.%s key %s column %q: %w: %w", s.g.schema, s.g.name, s.cur.key, c.Name, ErrValue, err)
+	}
+	return fmt.Errorf("table %s.%s key %s: %w", s.g.schema, s.g.name, s.cur.key, err)
+}
