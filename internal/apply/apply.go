@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -52,6 +53,11 @@ type Config struct {
 	// table AuditTable, in the same transaction (see AuditTable). It is for
 	// tests and investigations: off by default, and it needs Batch.From.
 	Audit bool
+	// Parallelism is how many partitions of a batch Apply writes at once,
+	// each in a transaction of its own with its own offsets; 0 or 1
+	// writes the whole batch in one transaction. A key's events are all
+	// in one partition, so its order holds either way.
+	Parallelism int
 	// Observe, when set, is told how long each phase of Apply took:
 	// prepare (stored offsets, sources, table DDL), copy (into staging),
 	// merge (the set-based statements) and commit (offsets and COMMIT).
@@ -97,6 +103,9 @@ type Batch struct {
 	Offsets []Offset
 	// grouped is Events compacted by Prepare ahead of Apply, or nil.
 	grouped []*tableBatch
+	// parts are the batch split by partition (and each compacted) by
+	// Prepare, for Config.Parallelism; nil when not split.
+	parts []Batch
 }
 
 // Prepare compacts b's events by target table and key ahead of Apply, so
@@ -107,9 +116,50 @@ type Batch struct {
 // create; then it compacts again. Events must not change after Prepare. An
 // error is left for Apply to report.
 func (a *Applier) Prepare(b *Batch) {
+	if a.parallel > 1 {
+		if parts := splitByPartition(*b); parts != nil {
+			for i := range parts {
+				a.Prepare(&parts[i])
+			}
+			b.parts = parts
+			return
+		}
+	}
 	if groups, err := groupBatch(b.Events, a.name); err == nil {
 		b.grouped = groups
 	}
+}
+
+// splitByPartition splits b into one batch per Kafka partition, each with
+// its events and offsets; nil when b has one partition or no origins.
+func splitByPartition(b Batch) []Batch {
+	if b.From == nil {
+		return nil
+	}
+	idx := map[tp]int{}
+	var parts []Batch
+	part := func(k tp) *Batch {
+		i, ok := idx[k]
+		if !ok {
+			i = len(parts)
+			idx[k] = i
+			parts = append(parts, Batch{Group: b.Group})
+		}
+		return &parts[i]
+	}
+	for _, o := range b.Offsets {
+		p := part(tp{o.Topic, o.Partition})
+		p.Offsets = append(p.Offsets, o)
+	}
+	for i, e := range b.Events {
+		o := b.From[i]
+		p := part(tp{o.Topic, o.Partition})
+		p.Events, p.From = append(p.Events, e), append(p.From, o)
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	return parts
 }
 
 // Applier writes batches of change events into the target database.
@@ -128,6 +178,7 @@ type Applier struct {
 	existingMode string
 	noSchemaSync bool
 	observe      func(string, time.Duration)
+	parallel     int
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool  // target table → its columns, as committed
@@ -150,7 +201,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, settings: cfg.TableSettings, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, oids: map[string][]uint32{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
+		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, oids: map[string][]uint32{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe, parallel: cfg.Parallelism}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -204,12 +255,39 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 // Dialect returns the dialect in use.
 func (a *Applier) Dialect() Dialect { return a.dialect }
 
-// Apply writes b in one transaction: the rows of every table, then the
-// offsets. Events already applied (below the stored offsets) are skipped.
+// Apply writes b in one transaction, the rows of every table and then the
+// offsets, or with Config.Parallelism, one transaction per partition, up to
+// that many at once. Events already applied (below the stored offsets) are
+// skipped, so a batch applied in part before is applied again safely.
 func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if b.From != nil && len(b.From) != len(b.Events) {
 		return fmt.Errorf("apply: batch has %d events but %d origins", len(b.Events), len(b.From))
 	}
+	parts := b.parts
+	if parts == nil && a.parallel > 1 {
+		parts = splitByPartition(b)
+	}
+	if len(parts) < 2 {
+		return a.applyTx(ctx, b)
+	}
+	// Partitions share no key, and each transaction stores only its own
+	// partitions' offsets: they commit in any order, each exactly once.
+	sem := make(chan struct{}, a.parallel)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = a.applyTx(ctx, parts[i])
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// applyTx writes b in one transaction.
+func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 	lp := a.newApplyState()
 	tx, err := a.pool.Begin(ctx)
 	if err != nil {
