@@ -66,4 +66,3 @@ func readLong(r *reader, s havro.Schema) (int64, error) {
 	var v int64
 	return v, readVal(r, s, &v)
 }
-

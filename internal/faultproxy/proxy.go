@@ -1,7 +1,8 @@
 // Package faultproxy is a TCP proxy on loopback for tests: put it between a
 // program and a service (SQL Server, the registry, PostgreSQL) and it cuts
 // the connections, stalls them (accepted, never answered), or refuses new
-// ones, until restored. Only tests import it.
+// ones, until restored; or it delays every byte, as a network between them
+// would (make bench). Only tests and the bench import it.
 package faultproxy
 
 import (
@@ -10,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Mode is what the proxy does with connections.
@@ -39,7 +41,15 @@ type Proxy struct {
 
 	accepted atomic.Int64
 	wg       sync.WaitGroup
+	// delay is how long bytes wait in each direction (SetDelay).
+	delay atomic.Int64
 }
+
+// SetDelay makes the bytes of connections accepted from now on wait d in
+// each direction before they are passed on (a round trip of 2d), as over a
+// network, without bounding throughput: what is read is queued with its
+// time and written when due.
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // Start listens on a free loopback port and forwards to target (host:port).
 func Start(target string) (*Proxy, error) {
@@ -149,8 +159,12 @@ func (p *Proxy) serve(c net.Conn) {
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { p.pipe(up, c); done <- struct{}{} }()
-	go func() { p.pipe(c, up); done <- struct{}{} }()
+	pipe := p.pipe
+	if d := time.Duration(p.delay.Load()); d > 0 {
+		pipe = func(dst, src net.Conn) { p.pipeDelayed(dst, src, d) }
+	}
+	go func() { pipe(up, c); done <- struct{}{} }()
+	go func() { pipe(c, up); done <- struct{}{} }()
 	<-done
 	p.mu.Lock()
 	delete(p.conns, c)
@@ -189,5 +203,39 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 			}
 			return
 		}
+	}
+}
+
+// pipeDelayed copies src to dst, each chunk written d after it was read.
+func (p *Proxy) pipeDelayed(dst, src net.Conn, d time.Duration) {
+	type chunk struct {
+		b   []byte
+		due time.Time
+	}
+	q := make(chan chunk, 1024)
+	go func() {
+		defer close(q)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				q <- chunk{append([]byte(nil), buf[:n]...), time.Now().Add(d)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range q {
+		time.Sleep(time.Until(c.due))
+		if _, err := dst.Write(c.b); err != nil {
+			_ = src.Close()
+			for range q { // let the reader end
+			}
+			return
+		}
+	}
+	if tc, ok := dst.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
 	}
 }

@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -121,5 +122,46 @@ func TestHoldStallsOpenConnectionsForGood(t *testing.T) {
 	defer fresh.Close()
 	if err := roundTrip(fresh, 5*time.Second); err != nil {
 		t.Fatalf("a connection opened after Hold: %v", err)
+	}
+}
+
+// TestDelay: with SetDelay, a round trip takes at least twice the delay,
+// and a stream of lines arrives whole and in order.
+func TestDelay(t *testing.T) {
+	p, err := Start(echo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const d = 20 * time.Millisecond
+	p.SetDelay(d)
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	began := time.Now()
+	if _, err := c.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := r.ReadString('\n'); err != nil || l != "ping\n" {
+		t.Fatalf("read %q, %v", l, err)
+	}
+	if rtt := time.Since(began); rtt < 2*d {
+		t.Errorf("round trip %s, want at least %s", rtt, 2*d)
+	}
+	const n = 5000
+	go func() {
+		w := bufio.NewWriter(c)
+		for i := range n {
+			fmt.Fprintf(w, "line %d\n", i)
+		}
+		_ = w.Flush()
+	}()
+	for i := range n {
+		if l, err := r.ReadString('\n'); err != nil || l != fmt.Sprintf("line %d\n", i) {
+			t.Fatalf("line %d: read %q, %v", i, l, err)
+		}
 	}
 }

@@ -259,7 +259,7 @@ func producerEnv(env stack, o options, src source, prefix string) []string {
 }
 
 func consumerEnv(env stack, prefix, db, addr string) []string {
-	return []string{"KAFKA_BROKERS=" + strings.Join(env.brokers, ","), "SCHEMA_REGISTRY_URL=" + env.registry, "TARGET_DSN=" + env.pg.DSN(db),
+	return []string{"KAFKA_BROKERS=" + strings.Join(env.brokers, ","), "SCHEMA_REGISTRY_URL=" + env.registry, "TARGET_DSN=" + env.dsn(db),
 		"TOPIC_PREFIX=" + prefix, "GROUP_ID=" + prefix + "-" + db, "HTTP_ADDR=" + addr, "LOG_LEVEL=warn", "BAD_RECORDS=stop"}
 }
 

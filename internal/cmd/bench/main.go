@@ -40,6 +40,8 @@ type options struct {
 	// The latency run: events/s written to the source, for how long.
 	latencyRate     int
 	latencyDuration time.Duration
+	// The network run: the round trip put between the programs and PostgreSQL.
+	targetRTT time.Duration
 }
 
 // Result is one row of the table.
@@ -55,6 +57,9 @@ type Result struct {
 	Note    string             `json:"note,omitempty"`
 
 	vsCeiling bool // rows written into the target: compared with the ceiling
+	baseline  bool // the row-at-a-time baseline
+	consumer  bool // the consumer program applying a topic
+	remote    bool // through the network run's proxy
 }
 
 // Report is the JSON file.
@@ -73,6 +78,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v >= 0 {
+		return v
+	}
+	return def
+}
+
 func main() {
 	var o options
 	flag.IntVar(&o.rows, "rows", envInt("BENCH_ROWS", 1_000_000), "rows (events) per measurement; BENCH_ROWS")
@@ -83,10 +95,11 @@ func main() {
 	flag.IntVar(&o.latencyRate, "latency-rate", envInt("BENCH_LATENCY_RATE", 5000), "events/s written to the source in the latency run; BENCH_LATENCY_RATE")
 	flag.DurationVar(&o.latencyDuration, "latency-duration", time.Duration(envInt("BENCH_LATENCY_SECONDS", 30))*time.Second, "how long the latency run writes; BENCH_LATENCY_SECONDS")
 	flag.IntVar(&o.consumers, "consumers", envInt("BENCH_CONSUMERS", 3), "the scale-out run applies the same rows with 1 to this many consumer processes; BENCH_CONSUMERS")
+	flag.DurationVar(&o.targetRTT, "target-rtt", envDuration("BENCH_TARGET_RTT", time.Millisecond), "the network run puts this round trip between the programs and PostgreSQL; BENCH_TARGET_RTT (0: no network run)")
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
 	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, latency, scale-out")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency")
 	flag.Parse()
 	o.baselineRows = min(o.baselineRows, o.rows)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -153,7 +166,7 @@ func run(ctx context.Context, o options) error {
 		progress(r)
 	}
 	if o.want("baseline") {
-		r, err := rowAtATime(ctx, env, o.baselineRows)
+		r, err := rowAtATime(ctx, env, "baseline", o.baselineRows)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
@@ -185,6 +198,11 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("scale-out: %w", err)
 		}
 	}
+	if o.want("network") && o.targetRTT > 0 {
+		if err := overNetwork(ctx, env, o, progress); err != nil {
+			return fmt.Errorf("over a network: %w", err)
+		}
+	}
 	if o.want("latency") {
 		r, err := latency(ctx, env, o)
 		if err != nil {
@@ -195,6 +213,19 @@ func run(ctx context.Context, o options) error {
 	for i := range rep.Results {
 		if r := &rep.Results[i]; ceiling > 0 && r.PerSec > 0 && r.vsCeiling {
 			r.Ceiling = r.PerSec / ceiling
+		}
+	}
+	// The consumer next to the row-at-a-time baseline on the same machine
+	// (the network run says its own).
+	var baseline float64
+	for _, r := range rep.Results {
+		if r.baseline && !r.remote {
+			baseline = r.PerSec
+		}
+	}
+	for i := range rep.Results {
+		if r := &rep.Results[i]; baseline > 0 && r.vsCeiling && r.consumer && !r.remote {
+			r.Note += fmt.Sprintf("; %.1f × the row-at-a-time baseline", r.PerSec/baseline)
 		}
 	}
 	printTable(rep)

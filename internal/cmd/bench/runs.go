@@ -35,6 +35,18 @@ type stack struct {
 	brokers  []string
 	registry string
 	pg       *pgcluster.Cluster
+	// via, when set, is the address programs reach PostgreSQL at instead
+	// of its own (a proxy that delays bytes as a network would).
+	via string
+}
+
+// dsn is database db's connection string as the programs measured use it.
+func (s stack) dsn(db string) string {
+	d := s.pg.DSN(db)
+	if s.via != "" {
+		d = strings.Replace(d, fmt.Sprintf("@127.0.0.1:%d/", s.pg.Port()), "@"+s.via+"/", 1)
+	}
+	return d
 }
 
 func numCPU() int { return runtime.NumCPU() }
@@ -45,7 +57,7 @@ func (s stack) freshTable(ctx context.Context, db string, t *catalog.Table) (*pg
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
 		return nil, nil, err
 	}
-	conn, err := pgx.Connect(ctx, s.pg.DSN(db))
+	conn, err := pgx.Connect(ctx, s.dsn(db))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,9 +134,9 @@ func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 
 // rowAtATime is one INSERT … ON CONFLICT DO UPDATE per row, 1,000 rows per
 // transaction, as JDBC-style sinks do.
-func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
+func rowAtATime(ctx context.Context, s stack, db string, rows int) (Result, error) {
 	t := benchTable("bench", "Baseline")
-	conn, tt, err := s.freshTable(ctx, "baseline", t)
+	conn, tt, err := s.freshTable(ctx, db, t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -166,7 +178,7 @@ func rowAtATime(ctx context.Context, s stack, rows int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{What: "one INSERT … ON CONFLICT per row, 1,000 per transaction (baseline)", Rows: rows, vsCeiling: true,
+	return Result{What: "one INSERT … ON CONFLICT per row, 1,000 per transaction (baseline)", Rows: rows, vsCeiling: true, baseline: true, remote: s.via != "",
 		Seconds: took.Seconds(), PerSec: float64(rows) / took.Seconds()}, nil
 }
 
@@ -362,7 +374,7 @@ func consumeTopics(ctx context.Context, s stack, o options, prefix string, topic
 			phases[k] += v
 		}
 	}
-	return Result{What: what, Rows: n, Seconds: took.Seconds(), vsCeiling: true,
+	return Result{What: what, Rows: n, Seconds: took.Seconds(), vsCeiling: true, consumer: true, remote: s.via != "",
 		PerSec: float64(n) / took.Seconds(), PeakRSS: rss, Phases: phases,
 		Note: fmt.Sprintf("events/s, process start to last offset stored; first batch stored at %.1fs", first.Seconds())}, nil
 }
