@@ -25,6 +25,7 @@ type Config struct {
 	MetaSchema        string        `env:"TARGET_META_SCHEMA,default=mssql2adb" help:"Target schema for the consumer's bookkeeping (Kafka offsets stored with the rows they produced)."`
 	BatchMaxEvents    int           `env:"BATCH_MAX_EVENTS,default=20000" help:"Upper bound of events applied in one target transaction."`
 	BatchMaxBytes     int           `env:"BATCH_MAX_BYTES,default=16777216" help:"Upper bound of the memory one batch holds: its Kafka records (key and value) plus the events decoded from them (estimated from the previous batch). A batch closes on BATCH_MAX_EVENTS, BATCH_MAX_BYTES or BATCH_MAX_WAIT, whichever comes first; one larger record makes a batch of its own. At most two batches are held (the one applied, the next one read and decoded meanwhile) and a fetch is capped at a quarter of it, so the consumer's memory follows from it: peak RSS about 30 MiB + 6 × BATCH_MAX_BYTES, whatever the rows (see Throughput)."`
+	ApplyParallelism  int           `env:"APPLY_PARALLELISM,default=4" min:"1" help:"How many Kafka partitions of a batch are written to the target at once, each in a transaction of its own that stores only its partitions' offsets (exactly once each; a key's changes are all in one partition, so their order holds). 1 writes a batch in one transaction. More keeps the target busy while the consumer reads and decodes; the target connection pool grows to this plus 2 unless TARGET_DSN sets pool_max_conns."`
 	BatchMaxWait      time.Duration `env:"BATCH_MAX_WAIT,default=500ms" help:"How long a batch may keep gathering events while the previous one is being applied. With no batch being applied, a batch goes to the target as soon as nothing more is buffered, so a quiet stream is not delayed by it."`
 	SessionTimeout    time.Duration `env:"KAFKA_SESSION_TIMEOUT,default=10s" help:"Consumer group session timeout: how soon the partitions of a consumer that died are given to the others."`
 	InstanceID        string        `env:"GROUP_INSTANCE_ID" help:"Static group membership id (Kafka's group.instance.id): give each consumer its own stable id, e.g. its pod name, and a restarted consumer takes its partitions back at once, without a rebalance. Empty: dynamic membership."`
@@ -52,6 +53,7 @@ type Config struct {
 	Kafka    secure.Kafka
 	Registry secure.Registry
 	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
+	Profile  config.Profile  // CPU_PROFILE
 }
 
 func (c *Config) validate() error {

@@ -71,7 +71,7 @@ func run(ctx context.Context) error {
 		log.Warn(w)
 	}
 
-	pcfg, err := targetPoolConfig(cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN, cfg.ApplyParallelism)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func run(ctx context.Context) error {
 	metrics := sink.NewMetrics(reg)
 	applier, err := apply.New(ctx, pool, apply.Config{Dialect: cfg.TargetDialect, Observe: metrics.ObservePhase, BookkeepingSchema: cfg.MetaSchema, Logger: log,
 		Audit: cfg.ApplyAudit == "on", TargetName: router.TargetName, TableSettings: router.Settings, ExistingTables: cfg.ExistingTables, NoSchemaSync: cfg.SyncSchema == "off",
-		StripNUL: cfg.StripNUL == "on"})
+		StripNUL: cfg.StripNUL == "on", Parallelism: cfg.ApplyParallelism})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pcfg, err := targetPoolConfig(cfg.TargetDSN)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN, 1)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,10 +23,15 @@ var targetKeepAlive = net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, 
 // targetPoolConfig parses TARGET_DSN into a pool configuration with the
 // connect timeout and TCP keepalives above. Statements are bounded per
 // batch by TARGET_STATEMENT_TIMEOUT (sink.Config.ApplyTimeout).
-func targetPoolConfig(dsn string) (*pgxpool.Config, error) {
+func targetPoolConfig(dsn string, parallelism int) (*pgxpool.Config, error) {
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("TARGET_DSN does not parse (postgres://user:pass@host:5432/db or key=value form): %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") && int(pcfg.MaxConns) < parallelism+2 {
+		// APPLY_PARALLELISM transactions, plus the analyze of deleted
+		// keys and the status reads beside them.
+		pcfg.MaxConns = int32(parallelism + 2)
 	}
 	if pcfg.ConnConfig.ConnectTimeout == 0 {
 		pcfg.ConnConfig.ConnectTimeout = targetConnectTimeout

@@ -60,6 +60,7 @@ type Config struct {
 	Kafka    secure.Kafka
 	Registry secure.Registry
 	Shutdown config.Shutdown // SHUTDOWN_TIMEOUT
+	Profile  config.Profile  // CPU_PROFILE
 }
 
 // database returns the database named in MSSQL_DSN, which the producer needs

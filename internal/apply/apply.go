@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -52,6 +53,11 @@ type Config struct {
 	// table AuditTable, in the same transaction (see AuditTable). It is for
 	// tests and investigations: off by default, and it needs Batch.From.
 	Audit bool
+	// Parallelism is how many partitions of a batch Apply writes at once,
+	// each in a transaction of its own with its own offsets; 0 or 1
+	// writes the whole batch in one transaction. A key's events are all
+	// in one partition, so its order holds either way.
+	Parallelism int
 	// Observe, when set, is told how long each phase of Apply took:
 	// prepare (stored offsets, sources, table DDL), copy (into staging),
 	// merge (the set-based statements) and commit (offsets and COMMIT).
@@ -95,6 +101,65 @@ type Batch struct {
 	From []Origin
 	// Offsets are the next offsets, per partition, once the batch is applied.
 	Offsets []Offset
+	// grouped is Events compacted by Prepare ahead of Apply, or nil.
+	grouped []*tableBatch
+	// parts are the batch split by partition (and each compacted) by
+	// Prepare, for Config.Parallelism; nil when not split.
+	parts []Batch
+}
+
+// Prepare compacts b's events by target table and key ahead of Apply, so
+// that a pipeline can do it while the previous batch is being applied
+// (it was a tenth of the apply's time, on the apply's critical path).
+// Apply uses it unless it must leave out events already applied (a batch
+// delivered again) or project events onto a target table it did not
+// create; then it compacts again. Events must not change after Prepare. An
+// error is left for Apply to report.
+func (a *Applier) Prepare(b *Batch) {
+	if a.parallel > 1 {
+		if parts := splitByPartition(*b); parts != nil {
+			for i := range parts {
+				a.Prepare(&parts[i])
+			}
+			b.parts = parts
+			return
+		}
+	}
+	if groups, err := groupBatch(b.Events, a.name); err == nil {
+		b.grouped = groups
+	}
+}
+
+// splitByPartition splits b into one batch per Kafka partition, each with
+// its events and offsets; nil when b has one partition or no origins.
+func splitByPartition(b Batch) []Batch {
+	if b.From == nil {
+		return nil
+	}
+	idx := map[tp]int{}
+	var parts []Batch
+	part := func(k tp) *Batch {
+		i, ok := idx[k]
+		if !ok {
+			i = len(parts)
+			idx[k] = i
+			parts = append(parts, Batch{Group: b.Group})
+		}
+		return &parts[i]
+	}
+	for _, o := range b.Offsets {
+		p := part(tp{o.Topic, o.Partition})
+		p.Offsets = append(p.Offsets, o)
+	}
+	for i, e := range b.Events {
+		o := b.From[i]
+		p := part(tp{o.Topic, o.Partition})
+		p.Events, p.From = append(p.Events, e), append(p.From, o)
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	return parts
 }
 
 // Applier writes batches of change events into the target database.
@@ -113,6 +178,7 @@ type Applier struct {
 	existingMode string
 	noSchemaSync bool
 	observe      func(string, time.Duration)
+	parallel     int
 
 	mu      sync.Mutex
 	columns map[string]map[string]bool  // target table → its columns, as committed
@@ -126,6 +192,8 @@ type Applier struct {
 	// noDirect holds, by target table, until when copyDirect is not tried
 	// (it met existing keys).
 	noDirect map[string]time.Time
+	// oids holds the column types of COPY targets, by describeSQL.
+	oids map[string][]uint32
 }
 
 // New prepares an Applier: it resolves the dialect and creates the
@@ -133,7 +201,7 @@ type Applier struct {
 func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) {
 	a := &Applier{pool: pool, bk: cfg.BookkeepingSchema, name: cfg.TargetName, settings: cfg.TableSettings, log: cfg.Logger, stripNUL: cfg.StripNUL,
 		audited: cfg.Audit, columns: map[string]map[string]bool{}, sources: map[string][]event.Identity{}, plans: map[string]*plan{},
-		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe}
+		existing: map[string]*existing{}, noDirect: map[string]time.Time{}, oids: map[string][]uint32{}, existingMode: cfg.ExistingTables, noSchemaSync: cfg.NoSchemaSync, observe: cfg.Observe, parallel: cfg.Parallelism}
 	if a.bk == "" {
 		a.bk = DefaultBookkeepingSchema
 	}
@@ -187,12 +255,39 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Applier, error) 
 // Dialect returns the dialect in use.
 func (a *Applier) Dialect() Dialect { return a.dialect }
 
-// Apply writes b in one transaction: the rows of every table, then the
-// offsets. Events already applied (below the stored offsets) are skipped.
+// Apply writes b in one transaction, the rows of every table and then the
+// offsets, or with Config.Parallelism, one transaction per partition, up to
+// that many at once. Events already applied (below the stored offsets) are
+// skipped, so a batch applied in part before is applied again safely.
 func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if b.From != nil && len(b.From) != len(b.Events) {
 		return fmt.Errorf("apply: batch has %d events but %d origins", len(b.Events), len(b.From))
 	}
+	parts := b.parts
+	if parts == nil && a.parallel > 1 {
+		parts = splitByPartition(b)
+	}
+	if len(parts) < 2 {
+		return a.applyTx(ctx, b)
+	}
+	// Partitions share no key, and each transaction stores only its own
+	// partitions' offsets: they commit in any order, each exactly once.
+	sem := make(chan struct{}, a.parallel)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = a.applyTx(ctx, parts[i])
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// applyTx writes b in one transaction.
+func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 	lp := a.newApplyState()
 	tx, err := a.pool.Begin(ctx)
 	if err != nil {
@@ -245,7 +340,11 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 		return err
 	}
 	pending := map[string]map[string]bool{}
-	if err := a.applyEvents(ctx, tx, events, pending, false, lp); err != nil {
+	var grouped []*tableBatch
+	if len(events) == len(b.Events) {
+		grouped = b.grouped
+	}
+	if err := a.applyEvents(ctx, tx, events, grouped, pending, false, lp); err != nil {
 		return err
 	}
 	if a.audited {
@@ -286,18 +385,21 @@ func (a *Applier) committed(columns map[string]map[string]bool, sources map[stri
 
 // applyEvents writes events into their target tables in tx: it creates or
 // widens the tables, then stages and merges each table's compacted events.
-// What ensureTable learns goes into pending, to cache after commit. With
+// grouped, when not nil, is events compacted already (Prepare). What
+// ensureTable learns goes into pending, to cache after commit. With
 // more to apply in the same transaction (a rebuild), dropStage drops each
-// staging table after use, as ON COMMIT DROP would only at the end.
-func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, pending map[string]map[string]bool, dropStage bool, lp *applyState) error {
-	events, err := a.adopt(ctx, tx, events)
+// staging table after use: the commit would only empty it at the end.
+func (a *Applier) applyEvents(ctx context.Context, tx pgx.Tx, events []*event.Event, grouped []*tableBatch, pending map[string]map[string]bool, dropStage bool, lp *applyState) error {
+	adopted, err := a.adopt(ctx, tx, events)
 	if err != nil {
 		return err
 	}
 	lp.lap("prepare")
-	groups, err := groupBatch(events, a.name)
-	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+	groups := grouped // Prepare's, when adopt changed nothing
+	if groups == nil || len(adopted) != len(events) || (len(events) > 0 && &adopted[0] != &events[0]) {
+		if groups, err = groupBatch(adopted, a.name); err != nil {
+			return fmt.Errorf("apply: %w", err)
+		}
 	}
 	lp.lap("compact")
 	targets := make([]*TargetTable, len(groups))
@@ -351,13 +453,7 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 	for i, c := range p.stageCols {
 		names[i] = c.Name
 	}
-	src := &stageSource{stripNUL: a.stripNUL, g: g, keep: g.keep, buf: make([]any, len(p.stageCols))}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, names, src); err != nil {
-		if src.err != nil {
-			// The server only saw "COPY from stdin failed": keep the
-			// value's own error, so callers can tell it (ErrValue).
-			err = src.err
-		}
+	if _, err := a.copyIn(ctx, tx, pgx.Identifier{stage}, names, newStageSource(g)); err != nil {
 		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
 	}
 	if g.deletes > 0 && len(g.order) >= analyzeStageRows {
@@ -369,13 +465,17 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 		}
 	}
 	lp.lap("copy")
-	// The four set-based statements go in one round trip, in this order.
-	steps := []struct{ what, sql string }{
-		{"delete rows", p.deleteRows}, {"remember deleted keys", p.tombstone},
-		{"upsert rows", p.upsert}, {"forget superseded deleted keys", p.untombstone},
+	// The set-based statements go in one round trip, in this order. A
+	// batch without deletes skips the two that only read its delete rows
+	// (each would still scan the whole staging table).
+	type step struct{ what, sql string }
+	var steps []step
+	if g.deletes > 0 {
+		steps = append(steps, step{"delete rows", p.deleteRows}, step{"remember deleted keys", p.tombstone})
 	}
+	steps = append(steps, step{"upsert rows", p.upsert}, step{"forget superseded deleted keys", p.untombstone})
 	if dropStage {
-		steps = append(steps, struct{ what, sql string }{"drop staging table", "DROP TABLE " + quote(stage)})
+		steps = append(steps, step{"drop staging table", "DROP TABLE " + quote(stage)})
 	}
 	var pb pgx.Batch
 	for _, s := range steps {
@@ -575,22 +675,31 @@ func targetColumns(ctx context.Context, tx pgx.Tx, t *TargetTable) (map[string]b
 	return out, nil
 }
 
-// stageSource streams a table's compacted entries into COPY, converting each
-// value as it goes: the batch is never copied into a second buffer.
+// stageSource streams a table's compacted entries into COPY as the staging
+// table's columns: op, key, position, the values, the keep flags. The batch
+// is never copied into a second buffer.
 type stageSource struct {
-	stripNUL bool
-	g        *tableBatch
-	keep     []int
-	i        int
-	cur      *entry
-	buf      []any
-	err      error
+	g    *tableBatch
+	keep []int
+	i    int
+	cur  *entry
+	row  []any
+	cols []*catalog.Column
 }
 
-var _ pgx.CopyFromSource = (*stageSource)(nil)
+var _ copySource = (*stageSource)(nil)
+
+func newStageSource(g *tableBatch) *stageSource {
+	n := len(g.union)
+	s := &stageSource{g: g, keep: g.keep, row: make([]any, 3+n+len(g.keep)), cols: make([]*catalog.Column, 3+n+len(g.keep))}
+	for j := range g.union {
+		s.cols[3+j] = &g.union[j]
+	}
+	return s
+}
 
 func (s *stageSource) Next() bool {
-	if s.err != nil || s.i >= len(s.g.order) {
+	if s.i >= len(s.g.order) {
 		return false
 	}
 	s.cur = s.g.entries[s.g.order[s.i]]
@@ -598,26 +707,28 @@ func (s *stageSource) Next() bool {
 	return true
 }
 
-func (s *stageSource) Values() ([]any, error) {
+func (s *stageSource) Row() []any {
 	e := s.cur
-	s.buf[0], s.buf[1], s.buf[2] = string(e.op), e.key, e.pos[:]
+	s.row[0], s.row[1], s.row[2] = string(e.op), e.key, e.pos[:]
 	n := len(s.g.union)
-	for j, c := range s.g.union {
+	for j := range s.g.union {
 		v := e.vals[j]
 		if event.IsUnchanged(v) || (e.op == 'd' && !contains(s.g.key, j)) {
 			v = nil
 		}
-		pv, err := toPG(c, v, s.stripNUL)
-		if err != nil {
-			s.err = fmt.Errorf("table %s.%s key %s column %q: %w: %w", s.g.schema, s.g.name, e.key, c.Name, ErrValue, err)
-			return nil, s.err
-		}
-		s.buf[3+j] = pv
+		s.row[3+j] = v
 	}
 	for k, j := range s.keep {
-		s.buf[3+n+k] = e.op == 'u' && event.IsUnchanged(e.vals[j])
+		s.row[3+n+k] = e.op == 'u' && event.IsUnchanged(e.vals[j])
 	}
-	return s.buf, nil
+	return s.row
 }
 
-func (s *stageSource) Err() error { return s.err }
+func (s *stageSource) Columns() []*catalog.Column { return s.cols }
+
+func (s *stageSource) ValueError(i int, err error) error {
+	if c := s.cols[i]; c != nil {
+		return fmt.Errorf("table %s.%s key %s column %q: %w: %w", s.g.schema, s.g.name, s.cur.key, c.Name, ErrValue, err)
+	}
+	return fmt.Errorf("table %s.%s key %s: %w", s.g.schema, s.g.name, s.cur.key, err)
+}

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -394,5 +395,97 @@ func TestFirstBatchOfAPartitionIsAppliedOnce(t *testing.T) {
 	}
 	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|setup\n2|first" {
 		t.Errorf("target after both members: %q, want the first member's row only", got)
+	}
+}
+
+// TestPreparedBatch: a batch compacted ahead by Prepare applies as it would
+// unprepared, and one delivered again in part is compacted afresh, without
+// the events the target holds already.
+func TestPreparedBatch(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	const topic = "p.db.dbo.People"
+	prepared := func(b Batch) Batch {
+		a.Prepare(&b)
+		if b.grouped == nil {
+			t.Fatal("Prepare compacted nothing")
+		}
+		return b
+	}
+	mustApply(t, a, prepared(batch(topic, 0,
+		ev(tbl, event.OpCreate, 1, nil, row(int64(1), "ann", "a")),
+		ev(tbl, event.OpUpdate, 2, row(int64(1), "ann", "a"), row(int64(1), "anne", event.Unchanged)),
+		ev(tbl, event.OpCreate, 3, nil, row(int64(2), "bob", "b")))))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != "1|anne|a\n2|bob|b" {
+		t.Errorf("prepared batch: got %q", got)
+	}
+	// Offsets 1 and 2 again, the target holds them: only offset 3 applies.
+	mustApply(t, a, prepared(batch(topic, 1,
+		ev(tbl, event.OpDelete, 98, row(int64(1), "x", nil), nil),
+		ev(tbl, event.OpCreate, 99, nil, row(int64(2), "zombie", "z")),
+		ev(tbl, event.OpCreate, 4, nil, row(int64(3), "cy", "c")))))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != "1|anne|a\n2|bob|b\n3|cy|c" {
+		t.Errorf("partly redelivered prepared batch: got %q", got)
+	}
+}
+
+// TestParallelPartitions: with Parallelism, a batch of three partitions is
+// written in three transactions, each storing its own partition's offset;
+// a batch one partition of which was applied already applies the others,
+// and a partition that fails leaves the others applied.
+func TestParallelPartitions(t *testing.T) {
+	ctx := context.Background()
+	_, pool := newApplier(t)
+	a, err := New(ctx, pool, Config{Logger: slog.New(slog.DiscardHandler), Parallelism: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := people()
+	const topic = "p.db.dbo.People"
+	// Keys 3p+1, 3p+2 in partition p, offsets from first.
+	mk := func(first int64, name string, parts ...int32) Batch {
+		b := Batch{Group: group}
+		for _, p := range parts {
+			for i := range int64(2) {
+				id := int64(3*p) + i + 1
+				b.Events = append(b.Events, ev(tbl, event.OpCreate, uint32(100*first+int64(p)*10+i+1), nil, row(id, fmt.Sprint(name, id), "x")))
+				b.From = append(b.From, Origin{Topic: topic, Partition: p, Offset: first + i})
+			}
+			b.Offsets = append(b.Offsets, Offset{Topic: topic, Partition: p, Next: first + 2})
+		}
+		return b
+	}
+	// Partition 1 first, on its own.
+	mustApply(t, a, mk(0, "a", 1))
+	full := mk(0, "b", 0, 1, 2)
+	a.Prepare(&full)
+	if len(full.parts) != 3 {
+		t.Fatalf("Prepare made %d parts, want 3", len(full.parts))
+	}
+	mustApply(t, a, full)
+	want := "1|b1\n2|b2\n4|a4\n5|a5\n7|b7\n8|b8"
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	offs, err := a.Offsets(ctx, group, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range int32(3) {
+		if offs[p].Next != 2 {
+			t.Errorf("partition %d: next offset %d, want 2", p, offs[p].Next)
+		}
+	}
+	// Partition 2's second event cannot be stored (NUL in a string):
+	// partitions 0 and 1 are applied, and the error names partition 2's key.
+	bad := mk(2, "c", 0, 1, 2)
+	bad.Events[5].After[1] = "bad\x00"
+	err = a.Apply(ctx, bad)
+	if !errors.Is(err, ErrValue) || !strings.Contains(err.Error(), "key 8") {
+		t.Fatalf("err = %v, want ErrValue naming key 8", err)
+	}
+	want = "1|c1\n2|c2\n4|c4\n5|c5\n7|b7\n8|b8"
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != want {
+		t.Errorf("after a failed partition: got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/mssql2adb/mssql2adb/internal/catalog"
 )
 
 // directRetry is how long a table whose direct COPY met existing keys is
@@ -48,17 +50,15 @@ func (a *Applier) copyDirect(ctx context.Context, tx pgx.Tx, g *tableBatch, t *T
 	if _, err := tx.Exec(ctx, "SAVEPOINT mssql2adb_direct"); err != nil {
 		return false, fmt.Errorf("apply %s: savepoint: %w", t.Ident(), err)
 	}
-	src := &directSource{stage: stageSource{stripNUL: a.stripNUL, g: g, keep: g.keep, buf: make([]any, 3+len(g.union)+len(g.keep))},
-		row: make([]any, len(g.union)+1)}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{t.Schema, t.Name}, names, src)
+	_, err := a.copyIn(ctx, tx, pgx.Identifier{t.Schema, t.Name}, names, newDirectSource(g))
 	if err == nil {
 		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT mssql2adb_direct"); err != nil {
 			return false, fmt.Errorf("apply %s: release savepoint: %w", t.Ident(), err)
 		}
 		return true, nil
 	}
-	if src.stage.err != nil {
-		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.order), src.stage.err)
+	if errors.Is(err, ErrValue) {
+		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.order), err)
 	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23505" { // unique_violation
@@ -75,25 +75,36 @@ func (a *Applier) copyDirect(ctx context.Context, tx pgx.Tx, g *tableBatch, t *T
 }
 
 // directSource streams a table batch's rows as the target's columns and
-// the position, converted as for staging.
+// the position.
 type directSource struct {
-	stage stageSource
+	stage *stageSource
 	row   []any
+	cols  []*catalog.Column
 }
 
-var _ pgx.CopyFromSource = (*directSource)(nil)
+var _ copySource = (*directSource)(nil)
+
+func newDirectSource(g *tableBatch) *directSource {
+	s := &directSource{stage: newStageSource(g), row: make([]any, len(g.union)+1)}
+	s.cols = append(s.stage.cols[3:3+len(g.union):3+len(g.union)], nil)
+	return s
+}
 
 func (s *directSource) Next() bool { return s.stage.Next() }
 
-func (s *directSource) Values() ([]any, error) {
-	v, err := s.stage.Values()
-	if err != nil {
-		return nil, err
-	}
+func (s *directSource) Row() []any {
+	v := s.stage.Row()
 	n := len(s.row) - 1
 	copy(s.row, v[3:3+n])
 	s.row[n] = v[2]
-	return s.row, nil
+	return s.row
 }
 
-func (s *directSource) Err() error { return s.stage.err }
+func (s *directSource) Columns() []*catalog.Column { return s.cols }
+
+func (s *directSource) ValueError(i int, err error) error {
+	if i < len(s.row)-1 {
+		return s.stage.ValueError(3+i, err)
+	}
+	return s.stage.ValueError(2, err)
+}

@@ -118,7 +118,7 @@ func (a *Applier) Rebuild(ctx context.Context, r Rebuild, src RebuildSource) (Re
 			return res, err
 		}
 		res.Skipped += len(events) - len(keep)
-		if err := a.applyEvents(ctx, tx, keep, pending, true, a.newApplyState()); err != nil {
+		if err := a.applyEvents(ctx, tx, keep, nil, pending, true, a.newApplyState()); err != nil {
 			return res, fmt.Errorf("rebuild from %s: %w", r.Topic, err)
 		}
 		res.Events += len(keep)

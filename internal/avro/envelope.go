@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/big"
 	"sync/atomic"
-	"unicode/utf8"
 
 	havro "github.com/hamba/avro/v2"
 
@@ -201,41 +200,39 @@ func decodeRow(r *reader, plans []colPlan) (event.Row, error) {
 func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 	e := &event.Event{Table: vl.table}
 	var unchanged []string
-	for _, f := range vl.envelope.Fields() {
+	for i := range vl.fields {
+		f := &vl.fields[i]
 		var err error
-		switch f.Name() {
+		switch f.name {
 		case fieldBefore, fieldAfter:
 			var row event.Row
-			row, err = decodeNullableRow(r, f, vl.plans)
-			if f.Name() == fieldBefore {
+			row, err = decodeNullableRow(r, vl.plans)
+			if f.name == fieldBefore {
 				e.Before = row
 			} else {
 				e.After = row
 			}
 		case fieldSource:
-			err = decodeSource(r, f.Type(), &e.Source, &vl.source)
+			if f.source == nil {
+				err = fmt.Errorf("source is a %s, not a record", f.schema.Type())
+			} else {
+				err = decodeSource(r, f.source, &e.Source, &vl.source)
+			}
 		case fieldOp:
-			var op string
-			if err = readVal(r, f.Type(), &op); err == nil {
-				switch op {
-				case "r", "c", "u", "d":
-					e.Op = event.Op(op[0])
-				default:
-					err = fmt.Errorf("operation %q is not one of r, c, u, d", op)
-				}
-			}
+			err = decodeOp(r, f, e)
 		case fieldTsMs:
-			e.TsMs, err = readLong(r, f.Type())
-		case fieldUnchanged:
-			var names *[]string
-			if err = readVal(r, f.Type(), &names); err == nil && names != nil {
-				unchanged = *names
+			if f.s.kind == scalarLong {
+				e.TsMs, err = f.s.long(r)
+			} else {
+				e.TsMs, err = readLong(r, f.schema)
 			}
+		case fieldUnchanged:
+			unchanged, err = decodeUnchanged(r, f.schema)
 		default: // transaction and fields added later: read past them
-			err = skip(r, f.Type(), 0)
+			err = skip(r, f.schema, 0)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", f.Name(), err)
+			return nil, fmt.Errorf("field %s: %w", f.name, err)
 		}
 	}
 	if r.remaining() != 0 {
@@ -257,7 +254,52 @@ func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 	return e, nil
 }
 
-func decodeNullableRow(r *reader, f *havro.Field, plans []colPlan) (event.Row, error) {
+// decodeOp reads the op field: a string of ours by hand, anything else by hamba.
+func decodeOp(r *reader, f *envField, e *event.Event) error {
+	var op string
+	if f.s.kind == scalarString && !f.s.union {
+		b, err := f.s.str(r)
+		if err != nil {
+			return err
+		}
+		if len(b) == 1 {
+			switch b[0] {
+			case 'r', 'c', 'u', 'd':
+				e.Op = event.Op(b[0])
+				return nil
+			}
+		}
+		op = string(b)
+	} else if err := readVal(r, f.schema, &op); err != nil {
+		return err
+	}
+	switch op {
+	case "r", "c", "u", "d":
+		e.Op = event.Op(op[0])
+		return nil
+	}
+	return fmt.Errorf("operation %q is not one of r, c, u, d", op)
+}
+
+// decodeUnchanged reads the unchanged field, a nullable array of column
+// names: null (by far the most frequent) by hand, the array by hamba.
+func decodeUnchanged(r *reader, schema havro.Schema) ([]string, error) {
+	if u, ok := deref(schema).(*havro.UnionSchema); ok && len(u.Types()) == 2 && deref(u.Types()[0]).Type() == havro.Null {
+		i, err := r.unionIndex(2)
+		if err != nil || i == 0 {
+			return nil, err
+		}
+		var names []string
+		return names, readVal(r, u.Types()[1], &names)
+	}
+	var names *[]string
+	if err := readVal(r, schema, &names); err != nil || names == nil {
+		return nil, err
+	}
+	return *names, nil
+}
+
+func decodeNullableRow(r *reader, plans []colPlan) (event.Row, error) {
 	// parseValueLayout checked that before and after are [null, row record].
 	i, err := r.unionIndex(2)
 	if err != nil || i == 0 {
@@ -266,27 +308,23 @@ func decodeNullableRow(r *reader, f *havro.Field, plans []colPlan) (event.Row, e
 	return decodeRow(r, plans)
 }
 
-// decodeSource reads the source block straight into s: its strings by
-// hand, reusing the strings of the previous event when they are the same
-// (most are), its numbers by hamba; fields it does not know are skipped.
-func decodeSource(r *reader, schema havro.Schema, s *event.Source, seen *atomic.Pointer[[]string]) error {
-	rec, ok := deref(schema).(*havro.RecordSchema)
-	if !ok {
-		return fmt.Errorf("source is a %s, not a record", schema.Type())
-	}
-	fields := rec.Fields()
+// decodeSource reads the source block straight into s, reusing the strings
+// of the previous event when they are the same (most are); fields it does
+// not know are skipped.
+func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Pointer[[]string]) error {
 	var last []string
 	if p := seen.Load(); p != nil && len(*p) == len(fields) {
 		last = *p
 	}
 	var now []string // the strings read, when one differs from last
-	for i, f := range fields {
-		b, isStr, err := readSourceString(r, f.Type())
-		if err != nil {
-			return fmt.Errorf("field %s: %w", f.Name(), err)
-		}
-		var v any
-		if isStr {
+	for i := range fields {
+		f := &fields[i]
+		switch f.s.kind {
+		case scalarString:
+			b, err := f.s.str(r)
+			if err != nil {
+				return fmt.Errorf("field %s: %w", f.name, err)
+			}
 			str := ""
 			if b != nil {
 				if last != nil && last[i] == string(b) {
@@ -302,16 +340,19 @@ func decodeSource(r *reader, schema havro.Schema, s *event.Source, seen *atomic.
 			if now != nil {
 				now[i] = str
 			}
-			v = str
-		} else if isLong(f.Type()) {
-			if v, err = readLong(r, f.Type()); err != nil {
-				return fmt.Errorf("field %s: %w", f.Name(), err)
+			if err := setSourceString(s, f.name, str); err != nil {
+				return err
 			}
-		} else if err = skip(r, f.Type(), 1); err != nil {
-			return fmt.Errorf("field %s: %w", f.Name(), err)
-		}
-		if err := setSourceField(s, f.Name(), v); err != nil {
-			return err
+		case scalarLong:
+			n, err := f.s.long(r)
+			if err != nil {
+				return fmt.Errorf("field %s: %w", f.name, err)
+			}
+			setSourceLong(s, f.name, n)
+		default:
+			if err := skip(r, f.schema, 1); err != nil {
+				return fmt.Errorf("field %s: %w", f.name, err)
+			}
 		}
 	}
 	if now != nil {
@@ -320,52 +361,9 @@ func decodeSource(r *reader, schema havro.Schema, s *event.Source, seen *atomic.
 	return nil
 }
 
-// readSourceString reads a string or nullable string field as bytes of the
-// record (nil for null, checked as UTF-8); isStr is false, having read
-// nothing, for a field of another type.
-func readSourceString(r *reader, schema havro.Schema) (b []byte, isStr bool, err error) {
-	switch t := deref(schema).(type) {
-	case *havro.PrimitiveSchema:
-		if t.Type() != havro.String {
-			return nil, false, nil
-		}
-	case *havro.UnionSchema:
-		// ["null", "string"], or ["string", "null"] as Debezium's snapshot.
-		types := t.Types()
-		if len(types) != 2 {
-			return nil, false, nil
-		}
-		null := 0
-		switch {
-		case deref(types[0]).Type() == havro.Null && deref(types[1]).Type() == havro.String:
-		case deref(types[0]).Type() == havro.String && deref(types[1]).Type() == havro.Null:
-			null = 1
-		default:
-			return nil, false, nil
-		}
-		i, err := r.unionIndex(2)
-		if err != nil || i == null {
-			return nil, true, err
-		}
-	default:
-		return nil, false, nil
-	}
-	if b, err = r.bytes(); err != nil {
-		return nil, true, err
-	}
-	if !utf8.Valid(b) {
-		return nil, true, fmt.Errorf("at byte %d: string is not valid UTF-8", r.off-len(b))
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, true, nil
-}
-
-// setSourceField sets the source block's field name to v; fields it does
-// not know are left out.
-func setSourceField(s *event.Source, name string, v any) error {
-	str, _ := v.(string)
+// setSourceString sets the source block's string field name to str;
+// fields it does not know are left out.
+func setSourceString(s *event.Source, name, str string) error {
 	switch name {
 	case "version":
 		s.Version = str
@@ -383,10 +381,6 @@ func setSourceField(s *event.Source, name string, v any) error {
 		s.Table = str
 	case "db_incarnation":
 		s.Incarnation = str
-	case "ts_ms":
-		s.TsMs, _ = v.(int64)
-	case "event_serial_no":
-		s.EventSerialNo, _ = v.(int64)
 	case "change_lsn", "commit_lsn":
 		if str == "" {
 			return nil
@@ -402,4 +396,15 @@ func setSourceField(s *event.Source, name string, v any) error {
 		}
 	}
 	return nil
+}
+
+// setSourceLong sets the source block's long field name to n; fields it
+// does not know are left out.
+func setSourceLong(s *event.Source, name string, n int64) {
+	switch name {
+	case "ts_ms":
+		s.TsMs = n
+	case "event_serial_no":
+		s.EventSerialNo = n
+	}
 }

@@ -8,8 +8,9 @@ import (
 	havro "github.com/hamba/avro/v2"
 )
 
-// The envelope's fields other than the rows (op, ts_ms, unchanged, the
-// source block's numbers) are decoded by hamba into typed Go values. Its
+// The envelope's fields that are not a row, a string or a long (a
+// non-null unchanged list, a writer's op of another type) are decoded by
+// hamba into typed Go values (see envplan.go for the others). Its
 // limits bound what a corrupt length or count can make it allocate: no
 // string or bytes value longer than maxEnvelopeBytes, no array longer than
 // maxEnvelopeItems (unchanged lists at most a table's columns, 30,000 for a
@@ -66,14 +67,3 @@ func readLong(r *reader, s havro.Schema) (int64, error) {
 	return v, readVal(r, s, &v)
 }
 
-// isLong reports whether s is a long or a union of null and long.
-func isLong(s havro.Schema) bool {
-	switch s := deref(s).(type) {
-	case *havro.PrimitiveSchema:
-		return s.Type() == havro.Long
-	case *havro.UnionSchema:
-		t := s.Types()
-		return len(t) == 2 && t[0].Type() == havro.Null && deref(t[1]).Type() == havro.Long
-	}
-	return false
-}

@@ -20,8 +20,9 @@ import (
 func zigzag(v int64) []byte { return binary.AppendUvarint(nil, uint64(v<<1)^uint64(v>>63)) }
 
 // TestCorruptLengthIsBoundedError: a record whose length or count prefix
-// claims a terabyte is refused as malformed, naming hamba's limit, without
-// allocating what the prefix claims.
+// claims a terabyte is refused as malformed, naming hamba's limit where
+// hamba reads the field (unchanged) and the record's end where the codec
+// reads it by hand (op), without allocating what the prefix claims.
 func TestCorruptLengthIsBoundedError(t *testing.T) {
 	ctx := context.Background()
 	_, cl, _ := newRegistry(t)
@@ -52,7 +53,7 @@ func TestCorruptLengthIsBoundedError(t *testing.T) {
 	}{
 		{"unchanged count", "MaxSliceAllocSize", cat(head, []byte{2}, huge, zigzag(4), []byte("vmax\x00"))},
 		{"unchanged name length", "MaxByteSliceSize", cat(head, []byte{2, 2}, huge, []byte("vmax\x00"))},
-		{"op length", "MaxByteSliceSize", cat(head[:op], huge, head[op+1:], tail)},
+		{"op length", "runs past the end", cat(head[:op], huge, head[op+1:], tail)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

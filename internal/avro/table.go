@@ -35,6 +35,7 @@ type valueLayout struct {
 	table    *catalog.Table
 	plans    []colPlan
 	envelope *havro.RecordSchema
+	fields   []envField // how to read each of envelope's fields
 	// source holds the source block's strings last read, by field index:
 	// they repeat from event to event, and reusing them spares decoding
 	// an allocation per field and event.
@@ -80,7 +81,7 @@ func parseValueLayout(text string) (*valueLayout, error) {
 			return nil, fmt.Errorf("value schema %s field %q: %w", env.FullName(), f.Name(), err)
 		}
 	}
-	return &valueLayout{table: t, plans: plans, envelope: env}, nil
+	return &valueLayout{table: t, plans: plans, envelope: env, fields: planEnvelope(env)}, nil
 }
 
 // envelopeRow finds the row record of an envelope through its before and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -15,6 +16,13 @@ import (
 // stop; embed it in a program's Config so --help and the README list it.
 type Shutdown struct {
 	Timeout time.Duration `env:"SHUTDOWN_TIMEOUT,default=30s" help:"On SIGTERM or SIGINT the program stops taking new work and abandons its in-flight batch (the producer aborts its Kafka transaction, the consumer rolls back its target transaction: the next run writes it again, exactly once); if it has not exited within this time it exits anyway, with status 1. Keep it below Kubernetes' terminationGracePeriodSeconds. A second signal exits at once."`
+}
+
+// Profile is the setting, shared by both programs, that records a CPU
+// profile of a whole run (make bench reads it to show where time goes);
+// embed it in a program's Config so --help and the README list it.
+type Profile struct {
+	CPUProfile string `env:"CPU_PROFILE" help:"Write a Go CPU profile of the whole run to this file (read it with go tool pprof), for investigating throughput; empty (the default) records none. The profile costs a few percent of CPU while on."`
 }
 
 // Main is a program's entry point: with -h or --help it prints Usage for
@@ -29,11 +37,48 @@ func Main(program, summary string, settings any, run func(context.Context) error
 		}
 	}
 	var sd Shutdown
-	if err := Load(context.Background(), &sd, nil); err != nil {
+	var prof Profile
+	err := Load(context.Background(), &sd, nil)
+	if err == nil {
+		err = Load(context.Background(), &prof, nil)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
 		os.Exit(1)
 	}
-	os.Exit(runUntilSignal(program, sd.Timeout, os.Stderr, run))
+	stop, err := startProfile(prof.CPUProfile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+		os.Exit(1)
+	}
+	code := runUntilSignal(program, sd.Timeout, os.Stderr, run)
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+	}
+	os.Exit(code)
+}
+
+// startProfile starts a CPU profile into path (none when path is empty)
+// and returns what stops it and closes the file.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("CPU_PROFILE %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("CPU_PROFILE %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // runUntilSignal runs run until it returns, and returns the exit status.

@@ -48,3 +48,32 @@ func TestCompareFollowsLogOrder(t *testing.T) {
 		t.Fatal("FromBytes accepted 2 bytes")
 	}
 }
+
+// TestParseAllocatesNothing: every change event the consumer decodes
+// carries two LSNs in the Debezium form.
+func TestParseAllocatesNothing(t *testing.T) {
+	for _, s := range []string{"0000002a:000001a8:0003", "0x0000002A000001A80003"} {
+		if n := testing.AllocsPerRun(100, func() { _, _ = Parse(s) }); n != 0 {
+			t.Errorf("Parse(%q) allocates %v times", s, n)
+		}
+	}
+}
+
+// FuzzParse: Parse never panics, and what it accepts reads back the same
+// from both forms it writes.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"0000002a:000001a8:0003", "0x0000002A000001A80003", "2a:1a8:3", "::", "0x", "ffffffff:ffffffff:ffff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := Parse(s)
+		if err != nil {
+			return
+		}
+		for _, form := range []string{l.String(), l.Hex()} {
+			if back, err := Parse(form); err != nil || back != l {
+				t.Fatalf("Parse(%q) = %v; its form %q reads back as %v, %v", s, l, form, back, err)
+			}
+		}
+	})
+}

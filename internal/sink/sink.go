@@ -657,11 +657,20 @@ func (s *runner) process(ctx context.Context, cl *kgo.Client, recs []*kgo.Record
 	return s.processDecoded(ctx, cl, recs, nil)
 }
 
-// decodeBatch is batch, timed.
+// preparer is an Applier that can compact a batch ahead of Apply.
+type preparer interface{ Prepare(b *apply.Batch) }
+
+// decodeBatch is batch, timed, then compacted ahead of Apply when the
+// Applier can (so that it is done while the previous batch is applied).
 func (s *runner) decodeBatch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
 	began := time.Now()
 	b, err := s.batch(ctx, recs)
 	s.metrics.ObservePhase("decode", time.Since(began))
+	if p, ok := s.app.(preparer); ok && err == nil {
+		began = time.Now()
+		p.Prepare(&b)
+		s.metrics.ObservePhase("compact", time.Since(began))
+	}
 	return b, err
 }
 

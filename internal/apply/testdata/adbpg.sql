@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS "mssql2adb".table_sources (
   PRIMARY KEY (target_schema, target_table, source_name, source_database, source_schema, source_table)
 ) DISTRIBUTED BY ("target_schema", "target_table");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -60,7 +60,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Fee" numeric(19,4),
   "Born" timestamp(6),
   "__keep_3" boolean
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId", "Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId", "Id");
 
 DELETE FROM "dbo"."Student" AS t USING "__stage_0" AS s
 WHERE s.__op = 'd' AND t."SchoolId" = s."SchoolId" AND t."Id" = s."Id"

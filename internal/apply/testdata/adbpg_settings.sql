@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=false) DISTRIBUTED BY ("SchoolId", "Id");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -20,7 +20,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId", "Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId", "Id");
 
 -- distribution key
 CREATE TABLE IF NOT EXISTS "dbo"."Student" (
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=false) DISTRIBUTED BY ("SchoolId");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -44,7 +44,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId");
 
 -- replicated
 CREATE TABLE IF NOT EXISTS "dbo"."Student" (
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=false) DISTRIBUTED REPLICATED;
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -68,7 +68,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId", "Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId", "Id");
 
 -- append-optimized row
 CREATE TABLE IF NOT EXISTS "dbo"."Student" (
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=true, orientation=row) DISTRIBUTED BY ("SchoolId", "Id");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -92,7 +92,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId", "Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId", "Id");
 
 -- append-optimized column, zstd
 CREATE TABLE IF NOT EXISTS "dbo"."Student" (
@@ -106,7 +106,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=true, orientation=column, compresstype=zstd, compresslevel=5) DISTRIBUTED BY ("Id");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -116,7 +116,7 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("Id");
 
 -- append-optimized column, rle
 CREATE TABLE IF NOT EXISTS "dbo"."Student" (
@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS "dbo"."Student" (
   PRIMARY KEY ("SchoolId", "Id")
 ) WITH (appendonly=true, orientation=column, compresstype=rle_type) DISTRIBUTED BY ("SchoolId", "Id");
 
-CREATE TEMPORARY TABLE "__stage_0" (
+CREATE TEMPORARY TABLE IF NOT EXISTS "__stage_0" (
   "__op" text,
   "__key" text,
   "__source_lsn" bytea,
@@ -140,4 +140,4 @@ CREATE TEMPORARY TABLE "__stage_0" (
   "Notes" text,
   "Fee" numeric(19,4),
   "Born" timestamp(6)
-) ON COMMIT DROP DISTRIBUTED BY ("SchoolId", "Id");
+) ON COMMIT DELETE ROWS DISTRIBUTED BY ("SchoolId", "Id");
