@@ -270,6 +270,13 @@ func (a *Applier) Apply(ctx context.Context, b Batch) error {
 	if len(parts) < 2 {
 		return a.applyTx(ctx, b)
 	}
+	// A target that is down fails one connection attempt here rather
+	// than one per partition (a busy loop while it is retried).
+	c, err := a.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("apply: connect to the target: %w", err)
+	}
+	c.Release()
 	// Partitions share no key, and each transaction stores only its own
 	// partitions' offsets: they commit in any order, each exactly once.
 	sem := make(chan struct{}, a.parallel)

@@ -232,9 +232,12 @@ func Run(ctx context.Context, cfg Config, d Deps) error {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// A fetch is buffered while a batch is gathered: bound it by a
 		// quarter of the batch, since it is compressed (the broker still
-		// returns a larger record alone).
+		// returns a larger record alone). A partition gets a quarter of
+		// a fetch, so that a batch holds several partitions, which
+		// APPLY_PARALLELISM writes at once (with the whole fetch to one
+		// partition, most batches were of one partition).
 		kgo.FetchMaxBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
-		kgo.FetchMaxPartitionBytes(int32(min(max(cfg.MaxBatchBytes/4, 1<<20), 1<<30))),
+		kgo.FetchMaxPartitionBytes(int32(min(max(cfg.MaxBatchBytes/16, 256<<10), 1<<30))),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		// Offsets come from the target (adjustOffsets); an offset that is
