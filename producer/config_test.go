@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mssql2adb/mssql2adb/internal/config/configtest"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
@@ -25,6 +26,11 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "unknown retention choice", Key: "RETENTION_LOSS", Value: "rebuild", Want: `RETENTION_LOSS "rebuild": want stop or resnapshot`},
 		{Name: "no snapshot reader", Key: "SNAPSHOT_PARALLELISM", Value: "0", Want: `SNAPSHOT_PARALLELISM "0": want at least 1`},
 		{Name: "empty batch bound", Key: "MAX_BATCH_BYTES", Value: "0", Want: `MAX_BATCH_BYTES "0": want at least 1`},
+		{Name: "no poll interval", Key: "POLL_INTERVAL", Value: "0s", Want: `POLL_INTERVAL "0s": want a duration of at least 1ms`},
+		{Name: "no shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "0s", Want: `POLL_INTERVAL_MIN "0s": want a duration of at least 1ms`},
+		{Name: "negative shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "-20ms", Want: `POLL_INTERVAL_MIN "-20ms": want a duration of at least 1ms`},
+		{Name: "shortest poll interval above the longest", Key: "POLL_INTERVAL_MIN", Value: "600ms",
+			Want: "POLL_INTERVAL_MIN 600ms is above POLL_INTERVAL 500ms: the shortest wait between two polls cannot exceed the longest"},
 		{Name: "negative source timeout", Key: "SOURCE_READ_TIMEOUT", Value: "-5m", Want: `SOURCE_READ_TIMEOUT "-5m": want a duration of at least 0s`},
 	})
 }
@@ -70,6 +76,14 @@ func TestSourceConfigPassesSnapshotSettings(t *testing.T) {
 	c := Config{SnapshotChunkRows: 500, SnapshotParallel: 3, HeartbeatTable: "off"}
 	if sc := c.sourceConfig("shop", nil, nil); sc.SnapshotChunkRows != 500 || sc.SnapshotParallelism != 3 {
 		t.Errorf("source config has SnapshotChunkRows %d and SnapshotParallelism %d, want 500 and 3", sc.SnapshotChunkRows, sc.SnapshotParallelism)
+	}
+}
+
+// Both poll intervals reach the source reader.
+func TestSourceConfigPassesPollIntervals(t *testing.T) {
+	c := Config{PollInterval: 2 * time.Second, PollIntervalMin: 50 * time.Millisecond, HeartbeatTable: "off"}
+	if sc := c.sourceConfig("shop", nil, nil); sc.PollInterval != 2*time.Second || sc.PollIntervalMin != 50*time.Millisecond {
+		t.Errorf("source config has PollInterval %s and PollIntervalMin %s, want 2s and 50ms", sc.PollInterval, sc.PollIntervalMin)
 	}
 }
 

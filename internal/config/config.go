@@ -115,10 +115,11 @@ func checkRanges(v reflect.Value, lookuper envconfig.Lookuper) error {
 		default:
 			continue
 		}
+		isDuration := f.Type == reflect.TypeFor[time.Duration]()
 		min := int64(0)
 		if m := f.Tag.Get("min"); m != "" {
-			if _, err := fmt.Sscan(m, &min); err != nil {
-				return fmt.Errorf("config: field %s: bad min tag %q", f.Name, m)
+			if err := parseMin(m, isDuration, &min); err != nil {
+				return fmt.Errorf("config: field %s: bad min tag %q: %w", f.Name, m, err)
 			}
 		}
 		if n >= min {
@@ -126,12 +127,24 @@ func checkRanges(v reflect.Value, lookuper envconfig.Lookuper) error {
 		}
 		name := strings.Split(tag, ",")[0]
 		given, _ := lookuper.Lookup(name)
-		if f.Type == reflect.TypeFor[time.Duration]() {
+		if isDuration {
 			return fmt.Errorf("%s %q: want a duration of at least %s (%s)", name, given, time.Duration(min), f.Tag.Get("help"))
 		}
 		return fmt.Errorf("%s %q: want at least %d (%s)", name, given, min, f.Tag.Get("help"))
 	}
 	return nil
+}
+
+// parseMin reads a `min` tag: an integer, or for a duration field a Go
+// duration ("1ms").
+func parseMin(tag string, isDuration bool, min *int64) error {
+	if isDuration {
+		d, err := time.ParseDuration(tag)
+		*min = int64(d)
+		return err
+	}
+	_, err := fmt.Sscan(tag, min)
+	return err
 }
 
 // Describe lists the settings of cfg's type in field order, including those of

@@ -123,6 +123,7 @@ func TestLoadRefusesNegativeNumbersAndDurations(t *testing.T) {
 		Window   time.Duration `env:"RETRY_WINDOW,default=720m" help:"How long to retry."`
 		Batch    int           `env:"BATCH,default=10" help:"Events per batch."`
 		Replicas int16         `env:"REPLICAS,default=-1" min:"-1" help:"Replication factor; -1: the broker's default."`
+		Poll     time.Duration `env:"POLL,default=1s" min:"1ms" help:"How often to poll."`
 	}
 	for _, tt := range []struct {
 		env  map[string]string
@@ -133,6 +134,8 @@ func TestLoadRefusesNegativeNumbersAndDurations(t *testing.T) {
 		{map[string]string{"RETRY_WINDOW": "-5m"}, `RETRY_WINDOW "-5m": want a duration of at least 0s (How long to retry.)`},
 		{map[string]string{"BATCH": "-3"}, `BATCH "-3": want at least 0 (Events per batch.)`},
 		{map[string]string{"REPLICAS": "-2"}, `REPLICAS "-2": want at least -1`},
+		{map[string]string{"POLL": "1ms"}, ""},
+		{map[string]string{"POLL": "0s"}, `POLL "0s": want a duration of at least 1ms (How often to poll.)`},
 	} {
 		var s settings
 		err := Load(context.Background(), &s, envconfig.MapLookuper(tt.env))

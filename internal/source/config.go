@@ -31,9 +31,15 @@ type Config struct {
 	// at once and a table of at least two chunks with an integer first key
 	// column is split into up to this many ranges of that column.
 	SnapshotParallelism int
-	// PollInterval is the wait between two reads of the change tables when
-	// the last read found nothing new (default 500ms).
-	PollInterval time.Duration
+	// PollInterval is the longest wait between two reads of the change
+	// tables, reached when the source is quiet (default 500ms).
+	// PollIntervalMin is the shortest (default 20ms, or PollInterval if that
+	// is lower; at most PollInterval): after a read that found changes the
+	// next one follows at once, and the empty reads after it wait
+	// PollIntervalMin, then twice as long each time up to PollInterval. A
+	// busy source is read soon after its capture job writes, a quiet one
+	// costs SQL Server one cheap read per PollInterval.
+	PollInterval, PollIntervalMin time.Duration
 	// MaxBatchEvents bounds the events of one emitted batch (default 10000).
 	// A source transaction is split across batches only when it alone has
 	// more events than this.
@@ -85,6 +91,12 @@ type Config struct {
 	ProgressLogInterval time.Duration
 }
 
+// DefaultPollIntervalMin is Config.PollIntervalMin's default: short next to
+// the emulator's and SQL Server's capture cycles under load, long enough
+// that the reads after a change cost SQL Server little (a few small
+// queries a second).
+const DefaultPollIntervalMin = 20 * time.Millisecond
+
 func (c Config) withDefaults() Config {
 	if c.SnapshotChunkRows <= 0 {
 		c.SnapshotChunkRows = 10000
@@ -95,6 +107,10 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
 		c.PollInterval = 500 * time.Millisecond
 	}
+	if c.PollIntervalMin <= 0 {
+		c.PollIntervalMin = DefaultPollIntervalMin
+	}
+	c.PollIntervalMin = min(c.PollIntervalMin, c.PollInterval)
 	if c.MaxBatchEvents <= 0 {
 		c.MaxBatchEvents = 10000
 	}

@@ -14,7 +14,7 @@ import (
 // stream polls the change tables until ctx ends.
 func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Context, Batch) error) error {
 	r.cfg.Logger.Info("source: streaming changes", "database", r.cfg.Database, "position", pos.String(),
-		"poll_interval", r.cfg.PollInterval)
+		"poll_interval", r.cfg.PollInterval, "poll_interval_min", r.cfg.PollIntervalMin)
 	saved := pos.Stream.CommitLSN
 	lastEmit := time.Now()
 	counting := func(ctx context.Context, b Batch) error {
@@ -25,6 +25,7 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 		return nil
 	}
 	var lastCheck time.Time
+	waits := newPollWaits(r.cfg.PollIntervalMin, r.cfg.PollInterval)
 	for {
 		// A database dropped and recreated (or restored) while streaming
 		// does not always break a connection: a pool reconnects by name to
@@ -52,14 +53,41 @@ func (r *Reader) stream(ctx context.Context, pos *Position, emit func(context.Co
 				return err
 			}
 		}
-		if n == 0 {
-			if err := sleep(ctx, r.cfg.PollInterval); err != nil {
+		if wait := waits.after(n); wait > 0 {
+			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
 		} else if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
+}
+
+// pollWaits says how long the stream waits after each poll. A poll that
+// emitted changes is followed by another at once: more may have been
+// captured while it ran. The empty polls after it wait shortest, then
+// twice as long each time up to longest, where a quiet source stays: the
+// next changes are read soon after the capture job writes them (in cycles,
+// under load), and a source without changes costs SQL Server one cheap
+// poll per longest wait. The stream starts as if quiet.
+type pollWaits struct {
+	shortest, longest time.Duration
+	next              time.Duration // the wait after the next empty poll
+}
+
+func newPollWaits(shortest, longest time.Duration) *pollWaits {
+	return &pollWaits{shortest: shortest, longest: longest, next: longest}
+}
+
+// after returns the wait after a poll that emitted n events.
+func (w *pollWaits) after(n int) time.Duration {
+	if n > 0 {
+		w.next = w.shortest
+		return 0
+	}
+	d := w.next
+	w.next = min(2*w.next, w.longest)
+	return d
 }
 
 // poll reads every change committed after pos up to sys.fn_cdc_get_max_lsn(),

@@ -154,7 +154,12 @@ func run(ctx context.Context, o options) error {
 	rep := Report{Started: time.Now().UTC(), Rows: o.rows, Partitions: o.partitions, GoMaxProcs: strconv.Itoa(numCPU())}
 	progress := func(r Result) {
 		rep.Results = append(rep.Results, r)
-		fmt.Fprintf(os.Stderr, "bench: %s: %.0f/s in %.1fs\n", r.What, r.PerSec, r.Seconds)
+		rss := ""
+		if r.PeakRSS > 0 {
+			// Shown as it happens: a long run can be stopped once its rows are in.
+			rss = fmt.Sprintf(", peak RSS %d MiB", r.PeakRSS>>20)
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s: %.0f/s in %.1fs%s\n", r.What, r.PerSec, r.Seconds, rss)
 	}
 	var ceiling float64
 	if o.want("ceiling") {
