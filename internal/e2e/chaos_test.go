@@ -174,8 +174,10 @@ func chaosTrial(t *testing.T, r *rand.Rand, static bool) chaosStats {
 		st.staticTrials++
 	}
 	cvars := func(id string) []string {
+		// APPLY_PARALLELISM: the default (1) or the partitions of a batch
+		// in transactions of their own, killed between their commits.
 		vars := e.consumerVars("APPLY_AUDIT=on", "BATCH_MAX_EVENTS="+strconv.Itoa(5+r.IntN(200)),
-			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info")
+			"BATCH_MAX_WAIT=50ms", "LOG_LEVEL=info", "APPLY_PARALLELISM="+strconv.Itoa(1+2*r.IntN(2)))
 		if static {
 			vars = append(vars, "GROUP_INSTANCE_ID="+id)
 		}
