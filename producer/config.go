@@ -38,7 +38,7 @@ type Config struct {
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
 	SnapshotParallel  int           `env:"SNAPSHOT_PARALLELISM,default=4" min:"1" help:"Snapshot readers at once, each in its own SNAPSHOT transaction on its own connection: several tables, and key ranges of a large table with an integer first key column, are read in parallel. 1 reads the tables one after the other. Memory grows by about one chunk per reader."`
 	PollInterval      time.Duration `env:"POLL_INTERVAL,default=500ms" min:"1ms" help:"Longest wait between two polls of the CDC change tables: how often they are polled while the source is quiet (an empty poll is two small queries)."`
-	PollIntervalMin   time.Duration `env:"POLL_INTERVAL_MIN,default=20ms" min:"1ms" help:"Shortest wait between two polls, at most POLL_INTERVAL: after a poll that found changes the next one follows at once, and the empty polls after it wait POLL_INTERVAL_MIN, then twice as long each time up to POLL_INTERVAL, so that changes are read soon after SQL Server's capture job writes them. Equal to POLL_INTERVAL: a fixed interval."`
+	PollIntervalMin   time.Duration `env:"POLL_INTERVAL_MIN" help:"Shortest wait between two polls, at most POLL_INTERVAL: after a poll that found changes the next one follows at once, and the empty polls after it wait POLL_INTERVAL_MIN, then twice as long each time up to POLL_INTERVAL, so that changes are read soon after SQL Server's capture job writes them. Empty: 20ms, or POLL_INTERVAL when that is shorter. Equal to POLL_INTERVAL: a fixed interval."`
 	MaxBatchEvents    int           `env:"MAX_BATCH_EVENTS,default=5000" help:"Upper bound of change events per Kafka transaction."`
 	MaxBatchBytes     int64         `env:"MAX_BATCH_BYTES,default=16777216" min:"1" help:"Upper bound of the column value bytes of one Kafka transaction (snapshot rows, or change events' before and after images): a snapshot chunk ends early and the next ones ask for fewer rows, a stream batch closes (splitting a transaction if it must). One larger row or event makes a batch of its own. It bounds the producer's memory with large values (about a few times this, plus the Avro records)."`
 	SchemaCheck       time.Duration `env:"SCHEMA_CHECK_INTERVAL,default=10s" help:"How often the producer looks for schema changes of the captured tables (ADD COLUMN and other DDL) and for tables newly enabled for CDC."`
@@ -142,6 +142,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := c.heartbeat(); err != nil {
 		return err
+	}
+	// Not set (0), the source takes 20ms or POLL_INTERVAL when shorter: a
+	// POLL_INTERVAL set below 20ms before POLL_INTERVAL_MIN existed stays
+	// valid, and fixed.
+	if c.PollIntervalMin != 0 && c.PollIntervalMin < time.Millisecond {
+		return fmt.Errorf("POLL_INTERVAL_MIN %s: want a duration of at least 1ms, or nothing for the default", c.PollIntervalMin)
 	}
 	if c.PollIntervalMin > c.PollInterval {
 		return fmt.Errorf("POLL_INTERVAL_MIN %s is above POLL_INTERVAL %s: the shortest wait between two polls cannot exceed the longest; lower POLL_INTERVAL_MIN or raise POLL_INTERVAL",

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/mssql2adb/mssql2adb/internal/config"
 	"github.com/mssql2adb/mssql2adb/internal/config/configtest"
 	"github.com/mssql2adb/mssql2adb/internal/heartbeat"
 )
@@ -27,8 +31,8 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "no snapshot reader", Key: "SNAPSHOT_PARALLELISM", Value: "0", Want: `SNAPSHOT_PARALLELISM "0": want at least 1`},
 		{Name: "empty batch bound", Key: "MAX_BATCH_BYTES", Value: "0", Want: `MAX_BATCH_BYTES "0": want at least 1`},
 		{Name: "no poll interval", Key: "POLL_INTERVAL", Value: "0s", Want: `POLL_INTERVAL "0s": want a duration of at least 1ms`},
-		{Name: "no shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "0s", Want: `POLL_INTERVAL_MIN "0s": want a duration of at least 1ms`},
-		{Name: "negative shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "-20ms", Want: `POLL_INTERVAL_MIN "-20ms": want a duration of at least 1ms`},
+		{Name: "negative shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "-20ms", Want: `POLL_INTERVAL_MIN "-20ms": want a duration of at least 0s`},
+		{Name: "sub-millisecond shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "500us", Want: `POLL_INTERVAL_MIN 500µs: want a duration of at least 1ms`},
 		{Name: "shortest poll interval above the longest", Key: "POLL_INTERVAL_MIN", Value: "600ms",
 			Want: "POLL_INTERVAL_MIN 600ms is above POLL_INTERVAL 500ms: the shortest wait between two polls cannot exceed the longest"},
 		{Name: "negative source timeout", Key: "SOURCE_READ_TIMEOUT", Value: "-5m", Want: `SOURCE_READ_TIMEOUT "-5m": want a duration of at least 0s`},
@@ -95,5 +99,25 @@ func TestTransactionalIDDefault(t *testing.T) {
 	c.TransactionalID = "mine"
 	if got := c.transactionalID("shop"); got != "mine" {
 		t.Errorf("TRANSACTIONAL_ID set: %q", got)
+	}
+}
+
+// A POLL_INTERVAL below the default shortest wait, set before
+// POLL_INTERVAL_MIN existed, is still accepted when POLL_INTERVAL_MIN is
+// not set.
+func TestShortPollIntervalAloneIsAccepted(t *testing.T) {
+	env := map[string]string{
+		"MSSQL_DSN":           "sqlserver://sa:pw@127.0.0.1:1433?database=db",
+		"KAFKA_BROKERS":       "127.0.0.1:9092",
+		"SCHEMA_REGISTRY_URL": "http://127.0.0.1:8081",
+		"POLL_INTERVAL":       "10ms",
+	}
+	var c Config
+	err := config.Load(context.Background(), &c, envconfig.MapLookuper(env))
+	if err == nil {
+		err = c.validate()
+	}
+	if err != nil {
+		t.Fatalf("POLL_INTERVAL=10ms alone refused: %v", err)
 	}
 }
