@@ -54,7 +54,6 @@ var errTruncated = errors.New("record is truncated")
 type reader struct {
 	b   []byte
 	off int
-	h   *havro.Reader // hamba's, reading through r (see readVal)
 }
 
 func (r *reader) remaining() int { return len(r.b) - r.off }

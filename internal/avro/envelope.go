@@ -256,7 +256,6 @@ func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 
 // decodeOp reads the op field: a string of ours by hand, anything else by hamba.
 func decodeOp(r *reader, f *envField, e *event.Event) error {
-	var op string
 	if f.s.kind == scalarString && !f.s.union {
 		b, err := f.s.str(r)
 		if err != nil {
@@ -269,8 +268,16 @@ func decodeOp(r *reader, f *envField, e *event.Event) error {
 				return nil
 			}
 		}
-		op = string(b)
-	} else if err := readVal(r, f.schema, &op); err != nil {
+		return fmt.Errorf("operation %q is not one of r, c, u, d", b)
+	}
+	return decodeOtherOp(r, f, e)
+}
+
+// decodeOtherOp reads an op field of a type not written by hand, by hamba
+// (apart from decodeOp: the string it decodes into lives on the heap).
+func decodeOtherOp(r *reader, f *envField, e *event.Event) error {
+	var op string
+	if err := readVal(r, f.schema, &op); err != nil {
 		return err
 	}
 	switch op {
@@ -356,7 +363,8 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 		}
 	}
 	if now != nil {
-		seen.Store(&now)
+		remembered := now // only this copy escapes, and only when stored
+		seen.Store(&remembered)
 	}
 	return nil
 }

@@ -23,28 +23,34 @@ const (
 
 var envelopeAPI = havro.Config{MaxByteSliceSize: maxEnvelopeBytes, MaxSliceAllocSize: maxEnvelopeItems}.Freeze()
 
-// Read lets hamba read from the record at the reader's offset. hamba's
-// reader is given a one-byte buffer, so that it never reads ahead of the
-// value it decodes and r.off stays the record's position.
-func (r *reader) Read(p []byte) (int, error) {
-	if r.off >= len(r.b) {
+// recordTail lets hamba read the record from an offset on, one byte at a
+// time (hamba's buffer is one byte), so that it never reads past the value
+// it decodes and n counts exactly what it took.
+type recordTail struct {
+	b []byte
+	n int
+}
+
+func (t *recordTail) Read(p []byte) (int, error) {
+	if t.n >= len(t.b) {
 		return 0, io.EOF
 	}
-	n := copy(p, r.b[r.off:])
-	r.off += n
-	return n, nil
+	k := copy(p, t.b[t.n:])
+	t.n += k
+	return k, nil
 }
 
 // readVal decodes one value of schema s at the reader's offset into v (a
-// pointer to a Go value of a type hamba maps s to).
+// pointer to a Go value of a type hamba maps s to). It is for the rare
+// fields the codec does not read by hand: the reader itself is not handed
+// to hamba, so that it stays off the heap in the usual path.
 func readVal(r *reader, s havro.Schema, v any) error {
-	if r.h == nil {
-		r.h = havro.NewReader(r, 1, havro.WithReaderConfig(envelopeAPI))
-	}
-	r.h.Error = nil
+	t := &recordTail{b: r.b[r.off:]}
+	h := havro.NewReader(t, 1, havro.WithReaderConfig(envelopeAPI))
 	start := r.off
-	r.h.ReadVal(s, v)
-	switch err := r.h.Error; {
+	h.ReadVal(s, v)
+	r.off += t.n
+	switch err := h.Error; {
 	case err == nil:
 		return nil
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
