@@ -72,7 +72,7 @@
 //
 // # Repeats kept on purpose
 //
-// encodeSource, setSourceString and setSourceLong spell out the source block field by field,
+// encodeSource, sourceFieldOf, setSourceString and setSourceLong spell out the source block field by field,
 // one line each: they are the list of Debezium's fields, read once per event;
 // a loop over a table of accessors or reflection would hide that list and
 // cost more per event. TestSourceEncoderMatchesSchemaFile ties them to

@@ -347,7 +347,7 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 			if now != nil {
 				now[i] = str
 			}
-			if err := setSourceString(s, f.name, str); err != nil {
+			if err := setSourceString(s, f, str); err != nil {
 				return err
 			}
 		case scalarLong:
@@ -355,7 +355,7 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 			if err != nil {
 				return fmt.Errorf("field %s: %w", f.name, err)
 			}
-			setSourceLong(s, f.name, n)
+			setSourceLong(s, f, n)
 		default:
 			if err := skip(r, f.schema, 1); err != nil {
 				return fmt.Errorf("field %s: %w", f.name, err)
@@ -369,35 +369,86 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 	return nil
 }
 
-// setSourceString sets the source block's string field name to str;
-// fields it does not know are left out.
-func setSourceString(s *event.Source, name, str string) error {
+// sourceField names a field of the source block this codec knows, found
+// once per schema (sourceFieldOf), so that decoding switches on a number,
+// not on the field's name, for every field of every event.
+type sourceField uint8
+
+const (
+	srcOther sourceField = iota
+	srcVersion
+	srcConnector
+	srcName
+	srcSnapshot
+	srcDb
+	srcSchema
+	srcTable
+	srcIncarnation
+	srcChangeLSN
+	srcCommitLSN
+	srcTsMs
+	srcSerialNo
+)
+
+func sourceFieldOf(name string) sourceField {
 	switch name {
 	case "version":
-		s.Version = str
+		return srcVersion
 	case "connector":
-		s.Connector = str
+		return srcConnector
 	case "name":
-		s.Name = str
+		return srcName
 	case "snapshot":
-		s.Snapshot = str
+		return srcSnapshot
 	case "db":
-		s.Db = str
+		return srcDb
 	case "schema":
-		s.Schema = str
+		return srcSchema
 	case "table":
-		s.Table = str
+		return srcTable
 	case "db_incarnation":
+		return srcIncarnation
+	case "change_lsn":
+		return srcChangeLSN
+	case "commit_lsn":
+		return srcCommitLSN
+	case "ts_ms":
+		return srcTsMs
+	case "event_serial_no":
+		return srcSerialNo
+	}
+	return srcOther
+}
+
+// setSourceString sets the source block's string field f to str; fields
+// it does not know are left out.
+func setSourceString(s *event.Source, f *srcField, str string) error {
+	switch f.id {
+	case srcVersion:
+		s.Version = str
+	case srcConnector:
+		s.Connector = str
+	case srcName:
+		s.Name = str
+	case srcSnapshot:
+		s.Snapshot = str
+	case srcDb:
+		s.Db = str
+	case srcSchema:
+		s.Schema = str
+	case srcTable:
+		s.Table = str
+	case srcIncarnation:
 		s.Incarnation = str
-	case "change_lsn", "commit_lsn":
+	case srcChangeLSN, srcCommitLSN:
 		if str == "" {
 			return nil
 		}
 		l, err := lsn.Parse(str)
 		if err != nil {
-			return fmt.Errorf("source %s: %w", name, err)
+			return fmt.Errorf("source %s: %w", f.name, err)
 		}
-		if name == "change_lsn" {
+		if f.id == srcChangeLSN {
 			s.ChangeLSN = l
 		} else {
 			s.CommitLSN = l
@@ -406,13 +457,13 @@ func setSourceString(s *event.Source, name, str string) error {
 	return nil
 }
 
-// setSourceLong sets the source block's long field name to n; fields it
-// does not know are left out.
-func setSourceLong(s *event.Source, name string, n int64) {
-	switch name {
-	case "ts_ms":
+// setSourceLong sets the source block's long field f to n; fields it does
+// not know are left out.
+func setSourceLong(s *event.Source, f *srcField, n int64) {
+	switch f.id {
+	case srcTsMs:
 		s.TsMs = n
-	case "event_serial_no":
+	case srcSerialNo:
 		s.EventSerialNo = n
 	}
 }

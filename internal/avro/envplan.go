@@ -21,6 +21,7 @@ type envField struct {
 // srcField is one field of the source block.
 type srcField struct {
 	name   string
+	id     sourceField
 	schema havro.Schema
 	s      scalar
 }
@@ -113,7 +114,7 @@ func planEnvelope(env *havro.RecordSchema) []envField {
 		ef := envField{name: f.Name(), schema: f.Type(), s: scalarOf(f.Type())}
 		if rec, ok := deref(f.Type()).(*havro.RecordSchema); ok && f.Name() == fieldSource {
 			for _, sf := range rec.Fields() {
-				ef.source = append(ef.source, srcField{name: sf.Name(), schema: sf.Type(), s: scalarOf(sf.Type())})
+				ef.source = append(ef.source, srcField{name: sf.Name(), id: sourceFieldOf(sf.Name()), schema: sf.Type(), s: scalarOf(sf.Type())})
 			}
 		}
 		fields = append(fields, ef)
