@@ -515,4 +515,19 @@ func TestDecodeAllocatesOnlyTheEvent(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = c.Decode(ctx, testTopic, k, v) }); n > 5 {
 		t.Errorf("Decode allocates %v times per event, want at most 5", n)
 	}
+	// Events of one transaction, each with its own change LSN, as a
+	// stream is: the LSN's text is not kept, nor are the other strings
+	// remembered again.
+	src := testSource()
+	src.ChangeLSN[9]++
+	k2, v2, err := c.Encode(ctx, testTopic, &event.Event{Table: tbl, Op: event.OpUpdate, Before: event.Row{int64(1000)}, After: event.Row{int64(1000)}, Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		_, _ = c.Decode(ctx, testTopic, k, v)
+		_, _ = c.Decode(ctx, testTopic, k2, v2)
+	}); n > 10 {
+		t.Errorf("Decode allocates %v times per event when the change LSN changes, want at most 5", n/2)
+	}
 }

@@ -326,8 +326,19 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 	var now []string // the strings read, when one differs from last
 	for i := range fields {
 		f := &fields[i]
-		switch f.s.kind {
-		case scalarString:
+		switch {
+		case f.s.kind == scalarString && (f.id == srcChangeLSN || f.id == srcCommitLSN):
+			// Parsed from the record's bytes: no string is kept, and the
+			// change LSN, new at every event, does not renew the strings
+			// remembered for the other fields.
+			b, err := f.s.str(r)
+			if err != nil {
+				return fmt.Errorf("field %s: %w", f.name, err)
+			}
+			if err := setSourceLSN(s, f, b); err != nil {
+				return err
+			}
+		case f.s.kind == scalarString:
 			b, err := f.s.str(r)
 			if err != nil {
 				return fmt.Errorf("field %s: %w", f.name, err)
@@ -350,7 +361,7 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 			if err := setSourceString(s, f, str); err != nil {
 				return err
 			}
-		case scalarLong:
+		case f.s.kind == scalarLong:
 			n, err := f.s.long(r)
 			if err != nil {
 				return fmt.Errorf("field %s: %w", f.name, err)
@@ -441,18 +452,25 @@ func setSourceString(s *event.Source, f *srcField, str string) error {
 	case srcIncarnation:
 		s.Incarnation = str
 	case srcChangeLSN, srcCommitLSN:
-		if str == "" {
-			return nil
-		}
-		l, err := lsn.Parse(str)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", f.name, err)
-		}
-		if f.id == srcChangeLSN {
-			s.ChangeLSN = l
-		} else {
-			s.CommitLSN = l
-		}
+		return setSourceLSN(s, f, []byte(str))
+	}
+	return nil
+}
+
+// setSourceLSN sets the source block's LSN field f from its text b (nil or
+// empty: not set).
+func setSourceLSN(s *event.Source, f *srcField, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	l, err := lsn.ParseBytes(b)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", f.name, err)
+	}
+	if f.id == srcChangeLSN {
+		s.ChangeLSN = l
+	} else {
+		s.CommitLSN = l
 	}
 	return nil
 }

@@ -56,6 +56,10 @@ func TestParseAllocatesNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _, _ = Parse(s) }); n != 0 {
 			t.Errorf("Parse(%q) allocates %v times", s, n)
 		}
+		b := []byte(s)
+		if n := testing.AllocsPerRun(100, func() { _, _ = ParseBytes(b) }); n != 0 {
+			t.Errorf("ParseBytes(%q) allocates %v times", s, n)
+		}
 	}
 }
 
@@ -67,6 +71,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		l, err := Parse(s)
+		if lb, errb := ParseBytes([]byte(s)); lb != l || (err == nil) != (errb == nil) {
+			t.Fatalf("ParseBytes(%q) = %v, %v; Parse = %v, %v", s, lb, errb, l, err)
+		}
 		if err != nil {
 			return
 		}
