@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -47,7 +48,7 @@ type copySource interface {
 // copyIn copies src's rows into table's columns names in tx, encoded here
 // (see above), and returns the number of rows.
 func (a *Applier) copyIn(ctx context.Context, tx pgx.Tx, table pgx.Identifier, names []string, src copySource) (int64, error) {
-	oids, err := a.columnOIDs(ctx, tx, table, names)
+	oids, cached, err := a.columnOIDs(ctx, tx, table, names)
 	if err != nil {
 		return 0, err
 	}
@@ -57,16 +58,49 @@ func (a *Applier) copyIn(ctx context.Context, tx pgx.Tx, table pgx.Identifier, n
 	if verr := w.valueErr(); verr != nil {
 		// The server only saw the copy fail: keep the value's own error,
 		// so callers can tell it (ErrValue).
-		return 0, verr
+		err = verr
 	}
 	if err != nil {
-		// The columns' types may have changed under the cached description.
-		a.mu.Lock()
-		delete(a.oids, describeSQL(table, names))
-		a.mu.Unlock()
+		if cached && a.typesChanged(ctx, table, names, oids) {
+			return 0, fmt.Errorf("apply: copy into %s: %w (it failed with: %v)", table.Sanitize(), ErrColumnTypesChanged, err)
+		}
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+// ErrColumnTypesChanged is a COPY that failed because a target table's
+// column types changed since they were read (an ALTER TABLE by someone
+// else): the batch is applied again, with the new types, not dead-lettered.
+var ErrColumnTypesChanged = errors.New("the target table's column types changed while the batch was applied (ALTER TABLE?); it is applied again with the new types")
+
+// typesChanged forgets the cached column types of table, after a failed
+// COPY, and reports whether they differ from what the server says now. A
+// staging table (one name, no schema) is the consumer's own and temporary:
+// its types cannot change, and another connection cannot see it.
+func (a *Applier) typesChanged(ctx context.Context, table pgx.Identifier, names []string, cached []uint32) bool {
+	sql := describeSQL(table, names)
+	a.mu.Lock()
+	delete(a.oids, sql)
+	a.mu.Unlock()
+	if len(table) < 2 {
+		return false
+	}
+	conn, err := a.pool.Acquire(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Release()
+	sd, err := conn.Conn().PgConn().Prepare(ctx, "", sql, nil)
+	if err != nil || len(sd.Fields) != len(cached) {
+		return err == nil
+	}
+	for i, f := range sd.Fields {
+		if f.DataTypeOID != cached[i] {
+			return true
+		}
+	}
+	return false
 }
 
 func describeSQL(table pgx.Identifier, names []string) string {
@@ -76,20 +110,21 @@ func describeSQL(table pgx.Identifier, names []string) string {
 // columnOIDs are the type OIDs of table's columns names, as the server
 // describes them (a target table the user made may differ from ours),
 // cached: pgx's CopyFrom caches the same description in its statement cache.
-func (a *Applier) columnOIDs(ctx context.Context, tx pgx.Tx, table pgx.Identifier, names []string) ([]uint32, error) {
+// cached reports whether they came from the cache.
+func (a *Applier) columnOIDs(ctx context.Context, tx pgx.Tx, table pgx.Identifier, names []string) (oids []uint32, cached bool, err error) {
 	sql := describeSQL(table, names)
 	a.mu.Lock()
-	oids := a.oids[sql]
+	oids = a.oids[sql]
 	a.mu.Unlock()
 	if oids != nil {
-		return oids, nil
+		return oids, true, nil
 	}
 	sd, err := tx.Conn().PgConn().Prepare(ctx, "", sql, nil)
 	if err != nil {
-		return nil, fmt.Errorf("describe the columns of %s: %w", table.Sanitize(), err)
+		return nil, false, fmt.Errorf("describe the columns of %s: %w", table.Sanitize(), err)
 	}
 	if len(sd.Fields) != len(names) {
-		return nil, fmt.Errorf("describe the columns of %s: %d columns for %d names", table.Sanitize(), len(sd.Fields), len(names))
+		return nil, false, fmt.Errorf("describe the columns of %s: %d columns for %d names", table.Sanitize(), len(sd.Fields), len(names))
 	}
 	oids = make([]uint32, len(sd.Fields))
 	for i, f := range sd.Fields {
@@ -98,7 +133,7 @@ func (a *Applier) columnOIDs(ctx context.Context, tx pgx.Tx, table pgx.Identifie
 	a.mu.Lock()
 	a.oids[sql] = oids
 	a.mu.Unlock()
-	return oids, nil
+	return oids, false, nil
 }
 
 // copyWriter is the io.Reader pgconn's CopyFrom reads the COPY data from:

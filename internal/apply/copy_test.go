@@ -2,6 +2,8 @@ package apply
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -11,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/mssql2adb/mssql2adb/internal/catalog"
+	"github.com/mssql2adb/mssql2adb/internal/event"
 )
 
 // TestCopyEncodingMatchesPgx: the hand-written COPY encoders write the
@@ -142,5 +145,32 @@ func TestAppendNumericRandom(t *testing.T) {
 		if numericRat(n).Cmp(r) != 0 {
 			t.Fatalf("%d: %s at scale %d reads back as %s", i, r.RatString(), scale, numericRat(n).RatString())
 		}
+	}
+}
+
+// TestColumnTypeChangeIsRetried: when someone changes a target column's
+// type between two batches, the COPY written with the types read before
+// fails; that is a transient error, not a bad record, and the batch applies
+// on the next attempt with the new types.
+func TestColumnTypeChangeIsRetried(t *testing.T) {
+	ctx := context.Background()
+	a, pool := newApplier(t)
+	tbl := people()
+	const topic = "p.db.dbo.People"
+	mustApply(t, a, batch(topic, 0, ev(tbl, event.OpRead, 1, nil, row(int64(1), "ann", "a"))))
+	if _, err := pool.Exec(ctx, `ALTER TABLE "dbo"."People" ALTER COLUMN "Id" TYPE bigint`); err != nil {
+		t.Fatal(err)
+	}
+	next := batch(topic, 1, ev(tbl, event.OpCreate, 2, nil, row(int64(2), "bob", "b")))
+	err := a.Apply(ctx, next)
+	if err == nil {
+		t.Fatal("the COPY with the old column types succeeded; the test no longer changes what it should")
+	}
+	if !errors.Is(err, ErrColumnTypesChanged) || !IsTransient(err) || IsPoison(err) {
+		t.Fatalf("err = %v: want ErrColumnTypesChanged, transient, not poison", err)
+	}
+	mustApply(t, a, next)
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name"); got != "1|ann\n2|bob" {
+		t.Errorf("got %q", got)
 	}
 }

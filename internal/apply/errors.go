@@ -13,6 +13,9 @@ import (
 // or refused connection, a server shutting down or out of connections.
 // Constraint violations, missing privileges and syntax errors are not.
 func IsTransient(err error) bool {
+	if errors.Is(err, ErrColumnTypesChanged) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
