@@ -28,3 +28,24 @@ func TestTargetPoolConfig(t *testing.T) {
 		t.Error("an unparsable DSN was accepted")
 	}
 }
+
+// The pool holds APPLY_PARALLELISM transactions and two more connections,
+// unless TARGET_DSN sets its size.
+func TestTargetPoolGrowsWithParallelism(t *testing.T) {
+	for _, tc := range []struct {
+		dsn         string
+		parallelism int
+		want        int32
+	}{
+		{"postgres://u@127.0.0.1:5432/db", 8, 10},
+		{"postgres://u@127.0.0.1:5432/db?pool_max_conns=3", 8, 3},
+	} {
+		pcfg, err := targetPoolConfig(tc.dsn, tc.parallelism)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pcfg.MaxConns != tc.want {
+			t.Errorf("%s with APPLY_PARALLELISM %d: pool of %d, want %d", tc.dsn, tc.parallelism, pcfg.MaxConns, tc.want)
+		}
+	}
+}
