@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,5 +116,31 @@ func TestLoadCommand(t *testing.T) {
 				t.Fatalf("settings not loaded: %+v", s)
 			}
 		})
+	}
+}
+
+// CPU_PROFILE writes a profile that go tool pprof reads; a path that cannot
+// be written is refused at start, naming the setting.
+func TestStartProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	stop, err := startProfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1e6; i++ { // some work to sample
+		_ = fmt.Sprint(i)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("no profile written: %v", err)
+	}
+	if _, err := startProfile(filepath.Join(t.TempDir(), "missing", "cpu.prof")); err == nil || !strings.Contains(err.Error(), "CPU_PROFILE") {
+		t.Errorf("an unwritable path: %v, want an error naming CPU_PROFILE", err)
+	}
+	stop, err = startProfile("")
+	if err != nil || stop() != nil {
+		t.Errorf("no CPU_PROFILE: %v", err)
 	}
 }
