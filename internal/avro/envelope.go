@@ -297,7 +297,8 @@ func decodeUnchanged(r *reader, schema havro.Schema) ([]string, error) {
 			return nil, err
 		}
 		var names []string
-		return names, readVal(r, u.Types()[1], &names)
+		err = readVal(r, u.Types()[1], &names) // before returning names: Go leaves the order of a return's operands open
+		return names, err
 	}
 	var names *[]string
 	if err := readVal(r, schema, &names); err != nil || names == nil {
@@ -358,9 +359,7 @@ func decodeSource(r *reader, fields []srcField, s *event.Source, seen *atomic.Po
 			if now != nil {
 				now[i] = str
 			}
-			if err := setSourceString(s, f, str); err != nil {
-				return err
-			}
+			setSourceString(s, f, str)
 		case f.s.kind == scalarLong:
 			n, err := f.s.long(r)
 			if err != nil {
@@ -432,8 +431,8 @@ func sourceFieldOf(name string) sourceField {
 }
 
 // setSourceString sets the source block's string field f to str; fields
-// it does not know are left out.
-func setSourceString(s *event.Source, f *srcField, str string) error {
+// it does not know are left out, and the LSNs are setSourceLSN's.
+func setSourceString(s *event.Source, f *srcField, str string) {
 	switch f.id {
 	case srcVersion:
 		s.Version = str
@@ -451,10 +450,7 @@ func setSourceString(s *event.Source, f *srcField, str string) error {
 		s.Table = str
 	case srcIncarnation:
 		s.Incarnation = str
-	case srcChangeLSN, srcCommitLSN:
-		return setSourceLSN(s, f, []byte(str))
 	}
-	return nil
 }
 
 // setSourceLSN sets the source block's LSN field f from its text b (nil or
