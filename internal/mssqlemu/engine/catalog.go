@@ -76,6 +76,7 @@ type Table struct {
 	chains   []*rowChain
 	dead     int // chains holding only an old delete
 	pkIndex  map[string]*rowChain
+	order    *keyOrder       // the key seek's ordered view (seek.go), nil until a seek needs it
 	keyLocks map[string]*txn // primary-key values reserved by writers (locks.go)
 	shared   map[*txn]bool   // REPEATABLE READ and SERIALIZABLE readers (locks.go)
 	identity int64

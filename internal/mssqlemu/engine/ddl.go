@@ -199,6 +199,7 @@ func (s *session) addConstraint(d *Database, t *Table, name string, kind tsql.Co
 	}
 	t.Indexes = append(t.Indexes, ix)
 	if primary {
+		t.touch(nil)
 		t.pkIndex = map[string]*rowChain{}
 		for _, c := range t.chains {
 			if cur := c.current(); cur != nil {
@@ -391,6 +392,7 @@ func (s *session) alterTableDrop(x *tsql.AlterTableDropColumnStmt, fr *frame) er
 				}
 			}
 		}
+		t.touch(nil)
 		for _, ch := range t.chains {
 			for k := range ch.versions {
 				if dv := ch.versions[k].data; dv != nil {

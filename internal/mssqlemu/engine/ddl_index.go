@@ -109,6 +109,7 @@ func (s *session) dropConstraint(x *tsql.AlterTableDropConstraintStmt, fr *frame
 				}
 				t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
 				if ix.Primary {
+					t.touch(nil)
 					t.pkIndex = map[string]*rowChain{}
 				}
 				found = true
@@ -203,6 +204,7 @@ func (s *session) alterColumn(x *tsql.AlterTableAlterColumnStmt, fr *frame) erro
 			changes = append(changes, change{c, -1, row})
 		}
 	}
+	t.touch(nil)
 	for _, ch := range changes {
 		if ch.k < 0 {
 			ch.c.pending.data = ch.row

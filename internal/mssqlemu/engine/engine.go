@@ -77,6 +77,9 @@ type Engine struct {
 	queue         []captureBatch     // committed changes the capture job has not read yet
 	snaps         map[*txn]uint64    // active SNAPSHOT transactions and their start
 	sessions      map[int32]*session // open sessions, for the DMVs
+	// scanOnly turns the key seek (seek.go) off, for tests that compare
+	// it with the scan.
+	scanOnly bool
 
 	kick     chan struct{}
 	stop     chan struct{}

@@ -181,8 +181,18 @@ func (ev *evaluator) query(sel *tsql.SelectStmt, outer *rowCtx) (*relation, erro
 	if len(sel.Unions) > 0 {
 		return ev.queryUnion(sel, outer)
 	}
+	if sel.Where != nil && hasAggregate(sel.Where) {
+		return nil, msg(147, 15, 1, "An aggregate may not appear in the WHERE clause unless it is in a subquery contained in a HAVING clause or a select list, and the column being aggregated is an outer reference.")
+	}
 	src := &relation{rows: [][]any{{}}}
-	if sel.From != nil {
+	filtered := false // the key seek applied WHERE already
+	if p, ok := ev.planSeek(sel); ok {
+		var err error
+		if src, err = ev.seek(p, sel.Where, outer); err != nil {
+			return nil, err
+		}
+		filtered = true
+	} else if sel.From != nil {
 		var err error
 		if src, err = ev.source(sel.From, outer); err != nil {
 			return nil, err
@@ -190,10 +200,7 @@ func (ev *evaluator) query(sel *tsql.SelectStmt, outer *rowCtx) (*relation, erro
 	}
 	// WHERE
 	var rows [][]any
-	if sel.Where != nil {
-		if hasAggregate(sel.Where) {
-			return nil, msg(147, 15, 1, "An aggregate may not appear in the WHERE clause unless it is in a subquery contained in a HAVING clause or a select list, and the column being aggregated is an outer reference.")
-		}
+	if sel.Where != nil && !filtered {
 		rc := &rowCtx{rel: src, outer: outer}
 		for _, r := range src.rows {
 			rc.row = r

@@ -94,6 +94,7 @@ func keyString(t *Table, ix *Index, row []any) string {
 // Callers checked that no other transaction holds the row or the keys.
 func (tx *txn) setPending(t *Table, c *rowChain, data []any, created bool) {
 	tx.undo = append(tx.undo, undoEntry{table: t, chain: c, prev: c.pending, created: created})
+	t.touch(c)
 	pk := t.PK()
 	if pk == nil {
 		c.pending = &pendingVersion{tx: tx, data: data}
@@ -118,6 +119,7 @@ func (tx *txn) setPending(t *Table, c *rowChain, data []any, created bool) {
 
 // reindex runs change on c and moves c's PK index entry accordingly.
 func (t *Table) reindex(c *rowChain, change func()) {
+	t.touch(c)
 	pk := t.PK()
 	if pk == nil {
 		change()
@@ -177,6 +179,7 @@ func (tx *txn) commitRows(seq, keep uint64) {
 		if c.pending == nil || c.pending.tx != tx {
 			continue
 		}
+		u.table.touch(c)
 		c.versions = append(c.versions, rowVersion{seq: seq, data: c.pending.data})
 		c.pending = nil
 		c.prune(keep)
@@ -208,6 +211,7 @@ func (t *Table) compact() {
 	if t.dead < 64 || t.dead*2 < len(t.chains) {
 		return
 	}
+	t.touch(nil)
 	kept := t.chains[:0]
 	for _, c := range t.chains {
 		if c.pending == nil && len(c.versions) == 1 && c.versions[0].data == nil {
@@ -281,6 +285,7 @@ func compareKeys(t *Table, ix *Index, a, b []any) int {
 func (t *Table) insertCommitted(seq uint64, row []any) {
 	c := &rowChain{versions: []rowVersion{{seq: seq, data: row}}}
 	t.chains = append(t.chains, c)
+	t.touch(c)
 	if pk := t.PK(); pk != nil {
 		t.pkIndex[keyString(t, pk, row)] = c
 	}
@@ -289,6 +294,7 @@ func (t *Table) insertCommitted(seq uint64, row []any) {
 // deleteCommitted removes rows matching keep==false outright (cleanup of
 // CDC tables: history is not kept for them).
 func (t *Table) deleteCommitted(drop func(row []any) bool) int {
+	t.touch(nil)
 	n := 0
 	kept := t.chains[:0]
 	for _, c := range t.chains {
