@@ -36,6 +36,7 @@ type options struct {
 	largeRows    int
 	producer     string
 	snapshotRows int
+	heapProfile  string // the snapshot run writes this process's heap profile here
 	consumers    int
 	// The latency run: events/s written to the source, for how long.
 	latencyRate     int
@@ -99,7 +100,8 @@ func main() {
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
 	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency; or snapshot, a run only named here (-snapshot-rows loaded, snapshotted, applied and counted, with each program's peak RSS)")
+	flag.StringVar(&o.heapProfile, "heap-profile", "", "the snapshot run writes this process's heap profile (the emulator and Kafka holding the table and the topic) to this file after the snapshot")
 	flag.Parse()
 	o.baselineRows = min(o.baselineRows, o.rows)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -114,6 +116,12 @@ func (o options) want(name string) bool {
 	if o.only == "" {
 		return true
 	}
+	return o.named(name)
+}
+
+// named reports whether -only names the run: extra runs, not in the
+// default list, run only then.
+func (o options) named(name string) bool {
 	for _, s := range strings.Split(o.only, ",") {
 		if strings.TrimSpace(s) == name {
 			return true
@@ -196,6 +204,11 @@ func run(ctx context.Context, o options) error {
 	if o.want("source") {
 		if err := fromSource(ctx, env, o, progress); err != nil {
 			return fmt.Errorf("producer from the emulator: %w", err)
+		}
+	}
+	if o.named("snapshot") {
+		if err := snapshotOnly(ctx, env, o, progress); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
 		}
 	}
 	if o.want("scale-out") {

@@ -32,7 +32,7 @@ func fitColumn(d *Database, t *Table, c *Column, v any, vt sqltypes.Type) (any, 
 			}
 			s = trimmed
 		}
-		return sqltypes.Convert(s, vt, ct, -1)
+		return detach(sqltypes.Convert(s, vt, ct, -1))
 	}
 	if ct.ID == sqltypes.Binary || ct.ID == sqltypes.VarBinary {
 		if b, ok := v.([]byte); ok && ct.Length > 0 && len(b) > ct.Length {
@@ -49,7 +49,17 @@ func fitColumn(d *Database, t *Table, c *Column, v any, vt sqltypes.Type) (any, 
 			return nil, msg(8115, 16, 2, fmt.Sprintf("Arithmetic overflow error converting %s to data type numeric.", src))
 		}
 	}
-	return out, err
+	return detach(out, err)
+}
+
+// detach copies a string value about to be stored: a literal's value is a
+// slice of its batch's text, and a row holding it would keep the whole
+// batch alive (a 1,000-row INSERT kept 260 bytes a row beyond its values).
+func detach(v any, err error) (any, error) {
+	if s, ok := v.(string); ok && err == nil {
+		return strings.Clone(s), nil
+	}
+	return v, err
 }
 
 func truncErr(d *Database, t *Table, c *Column, val []rune) error {
