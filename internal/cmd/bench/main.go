@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ type options struct {
 	producer     string
 	snapshotRows int
 	heapProfile  string // the snapshot run writes this process's heap profile here
+	memoryLimit  int    // MiB: this process's soft memory limit, 0 for none
 	consumers    int
 	// The latency run: events/s written to the source, for how long.
 	latencyRate     int
@@ -92,7 +94,7 @@ func main() {
 	flag.IntVar(&o.baselineRows, "baseline-rows", envInt("BENCH_BASELINE_ROWS", 100_000), "rows of the row-at-a-time baseline (it is slow), at most -rows; BENCH_BASELINE_ROWS")
 	flag.IntVar(&o.largeRows, "large-rows", envInt("BENCH_LARGE_ROWS", 200), "rows of 3 MB values in the large-values run; BENCH_LARGE_ROWS")
 	flag.IntVar(&o.partitions, "partitions", 3, "partitions per change topic")
-	flag.IntVar(&o.snapshotRows, "snapshot-rows", envInt("BENCH_SNAPSHOT_ROWS", 200_000), "rows of the table the producer snapshots from the SQL Server emulator, then updates once each; BENCH_SNAPSHOT_ROWS")
+	flag.IntVar(&o.snapshotRows, "snapshot-rows", envInt("BENCH_SNAPSHOT_ROWS", 200_000), "rows of the table the producer snapshots from the SQL Server emulator (the source run then updates them once each; the snapshot run only snapshots them and applies the snapshot); BENCH_SNAPSHOT_ROWS")
 	flag.IntVar(&o.latencyRate, "latency-rate", envInt("BENCH_LATENCY_RATE", 5000), "events/s written to the source in the latency run; BENCH_LATENCY_RATE")
 	flag.DurationVar(&o.latencyDuration, "latency-duration", time.Duration(envInt("BENCH_LATENCY_SECONDS", 30))*time.Second, "how long the latency run writes; BENCH_LATENCY_SECONDS")
 	flag.IntVar(&o.consumers, "consumers", envInt("BENCH_CONSUMERS", 3), "the scale-out run applies the same rows with 1 to this many consumer processes; BENCH_CONSUMERS")
@@ -101,9 +103,13 @@ func main() {
 	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
 	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency; or snapshot, a run only named here (-snapshot-rows loaded, snapshotted, applied and counted, with each program's peak RSS)")
+	flag.IntVar(&o.memoryLimit, "memory-limit", 0, "a soft memory limit for this process only, in MiB (Go's debug.SetMemoryLimit; the programs measured do not inherit it): the emulator and Kafka hold the whole table and topic here, so that a large snapshot run collects garbage before the machine runs out")
 	flag.StringVar(&o.heapProfile, "heap-profile", "", "the snapshot run writes this process's heap profile (the emulator and Kafka holding the table and the topic) to this file after the snapshot")
 	flag.Parse()
 	o.baselineRows = min(o.baselineRows, o.rows)
+	if o.memoryLimit > 0 {
+		debug.SetMemoryLimit(int64(o.memoryLimit) << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {

@@ -12,7 +12,8 @@ import (
 )
 
 // snapshotOnly is the run named snapshot (not in the default list: at the
-// size it is meant for, 10,000,000 rows, it takes hours): -snapshot-rows
+// size it is meant for, 10,000,000 rows, it takes a quarter of an hour and
+// over 10 GiB in this process): -snapshot-rows
 // rows loaded into the emulator, snapshotted by bin/producer, the snapshot
 // topic applied by bin/consumer into PostgreSQL and the target's rows
 // counted; with each program's peak RSS and this process's (the emulator
@@ -32,13 +33,15 @@ func snapshotOnly(ctx context.Context, env stack, o options, progress func(Resul
 		return err
 	}
 	n := o.snapshotRows
-	began := time.Now()
+	start := time.Now()
 	if err := src.insertRows(ctx, table, 0, n); err != nil {
 		return err
 	}
-	load := time.Since(began)
+	load := time.Since(start)
+	runtime.GC()
 	progress(Result{What: "emulator load (not the connector)", Rows: n, Seconds: load.Seconds(), PerSec: float64(n) / load.Seconds(),
-		Note: "INSERT … VALUES of 1,000 rows a statement, parsed and run by the emulator in this process (no TDS)"})
+		Note: fmt.Sprintf("INSERT … VALUES of 1,000 rows a statement, parsed and run by the emulator in this process (no TDS); "+
+			"the table then took %d MiB of Go heap, %d bytes a row", heapInUse()>>20, heapInUse()/uint64(max(n, 1)))})
 	if err := src.enableCDC(ctx, table); err != nil {
 		return err
 	}
@@ -66,8 +69,11 @@ func snapshotOnly(ctx context.Context, env stack, o options, progress func(Resul
 	cr.Note += fmt.Sprintf("; %d rows counted in the target", got)
 	progress(cr)
 	self := peakRSS(os.Getpid())
-	progress(Result{What: "this process (emulator, Kafka, registry) at the end", Rows: n, PeakRSS: self,
-		Note: fmt.Sprintf("holds the table and the topic; Go heap in use %d MiB", heapInUse()>>20)})
+	runtime.GC()
+	whole := time.Since(start)
+	progress(Result{What: "this process (emulator, Kafka, registry), the whole run", Rows: n, PeakRSS: self,
+		Seconds: whole.Seconds(), PerSec: float64(n) / whole.Seconds(),
+		Note: fmt.Sprintf("holds the table and the topic; Go heap in use after a collection %d MiB", heapInUse()>>20)})
 	return nil
 }
 
