@@ -12,7 +12,10 @@
 // writers wait only for the rows and keys they touch (SET LOCK_TIMEOUT,
 // Msg 1222; deadlock victim, Msg 1205; see locks.go), readers never wait;
 // a SNAPSHOT writer that finds a newer committed version fails with Msg
-// 3960. One engine mutex guards all state for the length of a statement;
+// 3960. A SELECT TOP (n) ... ORDER BY an integer first key column, with
+// a range of that column in WHERE (keyset pagination, a snapshot chunk),
+// is answered from an ordered view of the key instead of a scan of the
+// table (seek.go). One engine mutex guards all state for the length of a statement;
 // results are buffered and sent after it is released. Each commit takes
 // the next LSN, so the change tables order transactions by commit.
 //
