@@ -461,9 +461,9 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 		names[i] = c.Name
 	}
 	if _, err := a.copyIn(ctx, tx, pgx.Identifier{stage}, names, newStageSource(g)); err != nil {
-		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
+		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.rows), err)
 	}
-	if g.deletes > 0 && len(g.order) >= analyzeStageRows {
+	if g.deletes > 0 && len(g.rows) >= analyzeStageRows {
 		// A temporary table has no statistics: without them the planner
 		// takes a large staging table for a few rows and may join it
 		// with deleted_keys in a nested loop that is quadratic.
@@ -706,10 +706,10 @@ func newStageSource(g *tableBatch) *stageSource {
 }
 
 func (s *stageSource) Next() bool {
-	if s.i >= len(s.g.order) {
+	if s.i >= len(s.g.rows) {
 		return false
 	}
-	s.cur = s.g.entries[s.g.order[s.i]]
+	s.cur = s.g.rows[s.i]
 	s.i++
 	return true
 }

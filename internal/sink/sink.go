@@ -805,18 +805,28 @@ func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error
 		// No way to tell a bad record from an outage: stop either way.
 		return s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
 	}
-	var e *event.Event
+	// The first attempt goes without the policy: nearly every record
+	// decodes at once, and the policy's name for the record (a formatted
+	// string) and closures cost more than the decode of a small row.
+	e, err := s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
+	if err == nil || s.cfg.Retry.Window < 0 || !s.transientDecodeError(ctx, err) {
+		return e, err
+	}
 	p := s.cfg.Retry
 	p.Interrupt = s.rebalanceWanted()
-	p.Transient = func(err error) bool {
-		return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
-	}
-	err := p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
+	p.Transient = func(err error) bool { return s.transientDecodeError(ctx, err) }
+	err = p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
 		var err error
 		e, err = s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
 		return err
 	})
 	return e, err
+}
+
+// transientDecodeError reports whether a decode may succeed if retried: the
+// record is not poison, nothing needs a person, and the run goes on.
+func (s *runner) transientDecodeError(ctx context.Context, err error) bool {
+	return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
 }
 
 // fatalFetchError reports whether a fetch error needs a person: missing
