@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -283,8 +284,14 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 	if err != nil {
 		return Result{}, err
 	}
+	// The codec the producer would use: KAFKA_COMPRESSION, or its default.
+	codec := cmp.Or(os.Getenv("KAFKA_COMPRESSION"), "snappy")
+	compression, err := kafka.Compression(codec)
+	if err != nil {
+		return Result{}, fmt.Errorf("KAFKA_COMPRESSION: %w", err)
+	}
 	tw, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: s.brokers, TransactionalID: prefix + "-producer-" + t.Name, StateTopic: state,
-		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20)}})
+		Opts: []kgo.Opt{kgo.ProducerBatchMaxBytes(64 << 20), compression}})
 	if err != nil {
 		return Result{}, err
 	}
@@ -321,7 +328,7 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 		return Result{}, err
 	}
 	return Result{What: "producer " + w.name + ": events → acknowledged Kafka records", Rows: n, Seconds: took.Seconds(),
-		PerSec: float64(n) / took.Seconds(), Note: "Avro encoding and transactional writes, in-process kfake; source reads not included"}, nil
+		PerSec: float64(n) / took.Seconds(), Note: "Avro encoding and transactional writes (" + codec + "), in-process kfake; source reads not included"}, nil
 }
 
 // consume runs the consumer program on the workload's topic into a fresh
