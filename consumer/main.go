@@ -16,6 +16,7 @@ import (
 	"regexp"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -144,6 +145,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log.Info("target ready", "target", target, "dialect", applier.Dialect().Name())
+
+	if cfg.DeletedKeysRetention > 0 {
+		pruned := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_consumer_deleted_keys_pruned_total",
+			Help: "Deleted keys removed from <TARGET_META_SCHEMA>.deleted_keys after DELETED_KEYS_RETENTION."})
+		reg.MustRegister(pruned)
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go pruneDeletedKeys(pctx, log, applier, cfg.DeletedKeysRetention, pruned)
+	}
 
 	health.SetReady(true, "")
 	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))
