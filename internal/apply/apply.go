@@ -312,8 +312,19 @@ func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 		}
 	}
 	events, origins := b.Events, b.From
-	if b.From != nil {
-		events, origins = events[:0:0], origins[:0:0]
+	// Events below a stored offset were applied already (a redelivery):
+	// left out, in a copy, when there are any.
+	applied := map[tp]int64{}
+	redelivered := false
+	for _, o := range b.From {
+		if st, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < st.Next {
+			redelivered = true
+			continue
+		}
+		applied[tp{o.Topic, o.Partition}]++
+	}
+	if redelivered {
+		events, origins = make([]*event.Event, 0, len(b.Events)), make([]Origin, 0, len(b.From))
 		for i, e := range b.Events {
 			o := b.From[i]
 			if st, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < st.Next {
@@ -321,10 +332,6 @@ func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 			}
 			events, origins = append(events, e), append(origins, o)
 		}
-	}
-	applied := map[tp]int64{}
-	for _, o := range origins {
-		applied[tp{o.Topic, o.Partition}]++
 	}
 	var advance []Offset
 	for _, o := range b.Offsets {

@@ -23,6 +23,7 @@ type tableBatch struct {
 	rows    []*entry
 	index   map[string]int
 	deletes int // delete entries put, superseded ones included
+	events  int // events of this table in the batch
 	// changes reports whether any event was an update or a delete, or a
 	// row left a column to keep: the batch is then not only new rows.
 	changes bool
@@ -58,13 +59,18 @@ func groupBatch(events []*event.Event, name func(*catalog.Table) (string, string
 		id := s + "\x00" + n
 		tb := byName[id]
 		if tb == nil {
-			tb = &tableBatch{schema: s, name: n, maps: map[*catalog.Table][]int{}, index: map[string]int{}}
+			tb = &tableBatch{schema: s, name: n, maps: map[*catalog.Table][]int{}}
 			byName[id] = tb
 			out = append(out, tb)
 		}
 		if err := tb.addTable(e.Table); err != nil {
 			return nil, err
 		}
+		tb.events++
+	}
+	for _, tb := range out {
+		// Sized for a batch of distinct keys, the usual one.
+		tb.rows, tb.index = make([]*entry, 0, tb.events), make(map[string]int, tb.events)
 	}
 	for _, e := range events {
 		s, n := name(e.Table)

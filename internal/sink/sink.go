@@ -758,18 +758,22 @@ func (s *runner) poison(err error) bool { return s.cfg.Poison != nil && s.cfg.Po
 // record that can never be decoded goes to the dead-letter topic when there
 // is one; other decode errors (the registry unreachable) are retried.
 func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
-	b := apply.Batch{Group: s.cfg.Group}
+	b := apply.Batch{Group: s.cfg.Group, Events: make([]*event.Event, 0, len(recs)), From: make([]apply.Origin, 0, len(recs))}
 	type tp struct {
 		topic     string
 		partition int32
 	}
 	next := map[tp]int{} // index in b.Offsets by topic/partition
+	last := -1           // the previous record's, as a partition's records come in runs
 	for _, r := range recs {
-		k := tp{r.Topic, r.Partition}
-		if i, ok := next[k]; ok {
+		if last >= 0 && b.Offsets[last].Partition == r.Partition && b.Offsets[last].Topic == r.Topic {
+			b.Offsets[last].Next = r.Offset + 1
+		} else if i, ok := next[tp{r.Topic, r.Partition}]; ok {
 			b.Offsets[i].Next = r.Offset + 1
+			last = i
 		} else {
-			next[k] = len(b.Offsets)
+			last = len(b.Offsets)
+			next[tp{r.Topic, r.Partition}] = last
 			ts := s.topic(r.Topic)
 			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1, TopicID: ts.id, ClusterID: ts.cluster})
 		}
