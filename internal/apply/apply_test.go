@@ -111,6 +111,17 @@ func people() *catalog.Table {
 
 func row(v ...any) event.Row { return v }
 
+// stepper applies each call's events as the next batch of topic's
+// partition 0, offsets following on.
+func stepper(t testing.TB, a *Applier, topic string) func(...*event.Event) {
+	off := int64(0)
+	return func(events ...*event.Event) {
+		t.Helper()
+		mustApply(t, a, batch(topic, off, events...))
+		off += int64(len(events))
+	}
+}
+
 func TestApplyLifecycle(t *testing.T) {
 	a, pool := newApplier(t)
 	tbl := people()
@@ -184,13 +195,7 @@ func TestDuplicateBatchIsNoOp(t *testing.T) {
 func TestOlderEventsNeverMoveARowBack(t *testing.T) {
 	a, pool := newApplier(t)
 	tbl := people()
-	const topic = "t"
-	off := int64(0)
-	step := func(events ...*event.Event) {
-		t.Helper()
-		mustApply(t, a, batch(topic, off, events...))
-		off += int64(len(events))
-	}
+	step := stepper(t, a, "t")
 	step(ev(tbl, event.OpCreate, 10, nil, row(int64(1), "v10", "x")))
 	step(ev(tbl, event.OpUpdate, 20, row(int64(1), "v10", "x"), row(int64(1), "v20", "x")))
 	step(ev(tbl, event.OpUpdate, 15, row(int64(1), "v10", "x"), row(int64(1), "v15", "x"))) // replayed older

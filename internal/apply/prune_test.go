@@ -15,12 +15,7 @@ func TestPruneDeletedKeys(t *testing.T) {
 	ctx := context.Background()
 	tbl := people()
 	const topic = "t"
-	off := int64(0)
-	step := func(events ...*event.Event) {
-		t.Helper()
-		mustApply(t, a, batch(topic, off, events...))
-		off += int64(len(events))
-	}
+	step := stepper(t, a, topic)
 	step(ev(tbl, event.OpCreate, 10, nil, row(int64(1), "a", "x")), ev(tbl, event.OpCreate, 11, nil, row(int64(2), "b", "x")))
 	step(ev(tbl, event.OpDelete, 20, row(int64(1), "a", nil), nil), ev(tbl, event.OpDelete, 21, row(int64(2), "b", nil), nil))
 	// Key 1 was deleted 8 days ago, key 2 just now.
