@@ -120,7 +120,8 @@ func run(ctx context.Context) error {
 	// to a table, a foreign target table…) stops the start, before a record
 	// is read, unless PRECHECK_SKIP names it. Tables that appear later are
 	// checked at their first record.
-	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+	// Of a before image only the target key's columns are decoded.
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix, avro.DecodeBefore(router.BeforeColumns))
 	tables, err := registryTables(ctx, log, policy, codec, cfg.TopicPrefix)
 	if err != nil {
 		kcl.Close()

@@ -494,3 +494,17 @@ func TestParallelPartitions(t *testing.T) {
 		t.Errorf("after a failed partition: got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A consumer decodes only the key columns of before images (the others
+// nil): deletes and key-changing updates apply from them alone.
+func TestBeforeImagesOfKeysOnly(t *testing.T) {
+	a, pool := newApplier(t)
+	tbl := people()
+	step := stepper(t, a, "t")
+	step(ev(tbl, event.OpCreate, 10, nil, row(int64(1), "a", "x")), ev(tbl, event.OpCreate, 11, nil, row(int64(2), "b", "y")))
+	step(ev(tbl, event.OpDelete, 20, row(int64(1), nil, nil), nil),
+		ev(tbl, event.OpUpdate, 21, row(int64(2), nil, nil), row(int64(3), "b2", "y2")))
+	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != "3|b2|y2" {
+		t.Fatalf("after a delete and a key change from keys-only before images: %q, want 3|b2|y2", got)
+	}
+}

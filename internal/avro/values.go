@@ -236,6 +236,32 @@ func decodeColumn(r *reader, p *colPlan) (any, error) {
 	return nil, fmt.Errorf("no decoder for %s", p.col.Type)
 }
 
+// skipColumn reads past a value of p's column without decoding it.
+func skipColumn(r *reader, p *colPlan) error {
+	if p.nullable {
+		i, err := r.unionIndex(2)
+		if err != nil || i == 0 {
+			return err
+		}
+	}
+	var err error
+	switch p.kind {
+	case kindBoolean:
+		_, err = r.boolean()
+	case kindInt, kindLong, kindDate, kindTime, kindTimestamp:
+		_, err = r.long()
+	case kindDouble:
+		_, err = r.double()
+	case kindFloat:
+		_, err = r.float()
+	case kindString, kindBytes, kindDecimal, kindUUID, kindZoned:
+		_, err = r.bytes()
+	default:
+		err = fmt.Errorf("no reader for %s", p.col.Type)
+	}
+	return err
+}
+
 // decimalBytes is the Avro decimal form of r: the two's-complement,
 // big-endian bytes of r×10^scale. It refuses, rather than rounds, a value
 // with more decimals than the scale or more digits than the precision.
