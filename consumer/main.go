@@ -16,6 +16,7 @@ import (
 	"regexp"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -119,7 +120,8 @@ func run(ctx context.Context) error {
 	// to a table, a foreign target table…) stops the start, before a record
 	// is read, unless PRECHECK_SKIP names it. Tables that appear later are
 	// checked at their first record.
-	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
+	// Of a before image only the target key's columns are decoded.
+	codec := avro.NewCodec(srcl, cfg.TopicPrefix, avro.DecodeBefore(router.BeforeColumns))
 	tables, err := registryTables(ctx, log, policy, codec, cfg.TopicPrefix)
 	if err != nil {
 		kcl.Close()
@@ -144,6 +146,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log.Info("target ready", "target", target, "dialect", applier.Dialect().Name())
+
+	if cfg.DeletedKeysRetention > 0 {
+		pruned := prometheus.NewCounter(prometheus.CounterOpts{Name: "mssql2adb_consumer_deleted_keys_pruned_total",
+			Help: "Deleted keys removed from <TARGET_META_SCHEMA>.deleted_keys after DELETED_KEYS_RETENTION."})
+		reg.MustRegister(pruned)
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go pruneDeletedKeys(pctx, log, applier, cfg.DeletedKeysRetention, pruned)
+	}
 
 	health.SetReady(true, "")
 	log.Info("consuming", "group", cfg.GroupID, "topics", sink.TopicPattern(cfg.TopicPrefix))

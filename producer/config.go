@@ -33,6 +33,7 @@ type Config struct {
 	TopicReplication  int16         `env:"TOPIC_REPLICATION_FACTOR,default=-1" min:"-1" help:"Replication factor of created topics; -1 uses the broker's default."`
 	TopicCleanup      string        `env:"TOPIC_CLEANUP_POLICY,default=compact" help:"cleanup.policy of created change topics: compact (a topic alone can rebuild a table) or delete."`
 	MaxMessageBytes   int32         `env:"MAX_MESSAGE_BYTES,default=67108864" help:"Largest Kafka record the producer writes (a change event carries a row before and after, large values included); created topics get this max.message.bytes. Existing topics and the brokers' message.max.bytes must allow it too."`
+	KafkaCompression  string        `env:"KAFKA_COMPRESSION,default=snappy" help:"Codec of the record batches written to Kafka: none, gzip, snappy, lz4 or zstd; consumers read any of them. snappy and lz4 cost little CPU on either side; zstd and gzip make topics smaller (brokers' disks, the network, a replay's reads) for more of the producer's CPU. none was no faster than snappy for either program in make bench."`
 	StateTopic        string        `env:"STATE_TOPIC,default=_mssql2adb_state" help:"Compacted topic holding the producer's source position, written in the same transaction as the events."`
 	TransactionalID   string        `env:"TRANSACTIONAL_ID" help:"Kafka transactional id; default mssql2adb-<SOURCE_NAME>-<database>. Keep it stable: it fences a second producer for the same source."`
 	SnapshotChunkRows int           `env:"SNAPSHOT_CHUNK_ROWS,default=10000" help:"Rows per snapshot chunk (one Kafka transaction each); a restarted snapshot resumes after the last committed chunk."`
@@ -113,6 +114,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxMessageBytes < 1<<20 {
 		return fmt.Errorf("MAX_MESSAGE_BYTES %d: want at least 1048576 (Kafka's default)", c.MaxMessageBytes)
+	}
+	if _, err := kafka.Compression(c.KafkaCompression); err != nil {
+		return fmt.Errorf("KAFKA_COMPRESSION: %w", err)
 	}
 	if c.CaptureInstances != "auto" && c.CaptureInstances != "manual" {
 		return fmt.Errorf("CAPTURE_INSTANCES %q: want auto or manual", c.CaptureInstances)

@@ -35,6 +35,7 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "sub-millisecond shortest poll interval", Key: "POLL_INTERVAL_MIN", Value: "500us", Want: `POLL_INTERVAL_MIN 500µs: want a duration of at least 1ms`},
 		{Name: "shortest poll interval above the longest", Key: "POLL_INTERVAL_MIN", Value: "600ms",
 			Want: "POLL_INTERVAL_MIN 600ms is above POLL_INTERVAL 500ms: the shortest wait between two polls cannot exceed the longest"},
+		{Name: "unknown compression", Key: "KAFKA_COMPRESSION", Value: "brotli", Want: `KAFKA_COMPRESSION: compression "brotli": want one of none, gzip, snappy, lz4, zstd`},
 		{Name: "negative source timeout", Key: "SOURCE_READ_TIMEOUT", Value: "-5m", Want: `SOURCE_READ_TIMEOUT "-5m": want a duration of at least 0s`},
 	})
 }

@@ -126,9 +126,13 @@ func run(ctx context.Context) error {
 	codec := avro.NewCodec(srcl, cfg.TopicPrefix)
 	stateKey := publish.StateKey(cfg.TopicPrefix, database)
 	metrics := publish.NewMetrics(reg)
+	compression, err := kafka.Compression(cfg.KafkaCompression)
+	if err != nil {
+		return fmt.Errorf("KAFKA_COMPRESSION: %w", err) // checked by validate already
+	}
 	newWriter := func(ctx context.Context) (capture.Writer, error) {
 		w, err := kafka.NewTxnWriter(ctx, kafka.TxnConfig{Brokers: cfg.KafkaBrokers, TransactionalID: cfg.transactionalID(database), StateTopic: cfg.StateTopic, Logger: log,
-			Opts: append(slices.Clone(kopts), kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes))})
+			Opts: append(slices.Clone(kopts), kgo.ProducerBatchMaxBytes(cfg.MaxMessageBytes), compression)})
 		if err != nil {
 			return nil, err
 		}

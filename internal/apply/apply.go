@@ -312,8 +312,19 @@ func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 		}
 	}
 	events, origins := b.Events, b.From
-	if b.From != nil {
-		events, origins = events[:0:0], origins[:0:0]
+	// Events below a stored offset were applied already (a redelivery):
+	// left out, in a copy, when there are any.
+	applied := map[tp]int64{}
+	redelivered := false
+	for _, o := range b.From {
+		if st, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < st.Next {
+			redelivered = true
+			continue
+		}
+		applied[tp{o.Topic, o.Partition}]++
+	}
+	if redelivered {
+		events, origins = make([]*event.Event, 0, len(b.Events)), make([]Origin, 0, len(b.From))
 		for i, e := range b.Events {
 			o := b.From[i]
 			if st, ok := stored[tp{o.Topic, o.Partition}]; ok && o.Offset < st.Next {
@@ -321,10 +332,6 @@ func (a *Applier) applyTx(ctx context.Context, b Batch) error {
 			}
 			events, origins = append(events, e), append(origins, o)
 		}
-	}
-	applied := map[tp]int64{}
-	for _, o := range origins {
-		applied[tp{o.Topic, o.Partition}]++
 	}
 	var advance []Offset
 	for _, o := range b.Offsets {
@@ -461,9 +468,9 @@ func (a *Applier) applyTable(ctx context.Context, tx pgx.Tx, n int, g *tableBatc
 		names[i] = c.Name
 	}
 	if _, err := a.copyIn(ctx, tx, pgx.Identifier{stage}, names, newStageSource(g)); err != nil {
-		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.order), err)
+		return fmt.Errorf("apply %s: copy %d rows into staging: %w", t.Ident(), len(g.rows), err)
 	}
-	if g.deletes > 0 && len(g.order) >= analyzeStageRows {
+	if g.deletes > 0 && len(g.rows) >= analyzeStageRows {
 		// A temporary table has no statistics: without them the planner
 		// takes a large staging table for a few rows and may join it
 		// with deleted_keys in a nested loop that is quadratic.
@@ -706,10 +713,10 @@ func newStageSource(g *tableBatch) *stageSource {
 }
 
 func (s *stageSource) Next() bool {
-	if s.i >= len(s.g.order) {
+	if s.i >= len(s.g.rows) {
 		return false
 	}
-	s.cur = s.g.entries[s.g.order[s.i]]
+	s.cur = s.g.rows[s.i]
 	s.i++
 	return true
 }

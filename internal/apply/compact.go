@@ -14,13 +14,16 @@ type tableBatch struct {
 	schema, name string
 	// union is every column any event's table has, by name, in the order
 	// first seen; the target's columns are a superset after ensureTable.
-	union   []catalog.Column
-	key     []int // indexes in union of the key columns
-	keep    []int // indexes in union that may carry event.Unchanged
-	maps    map[*catalog.Table][]int
-	order   []string // keys in first-seen order, so COPY order is stable
-	entries map[string]*entry
+	union []catalog.Column
+	key   []int // indexes in union of the key columns
+	keep  []int // indexes in union that may carry event.Unchanged
+	maps  map[*catalog.Table][]int
+	// rows is the last entry of each key, keys in first-seen order so COPY
+	// order is stable; index finds a key's place in it.
+	rows    []*entry
+	index   map[string]int
 	deletes int // delete entries put, superseded ones included
+	events  int // events of this table in the batch
 	// changes reports whether any event was an update or a delete, or a
 	// row left a column to keep: the batch is then not only new rows.
 	changes bool
@@ -56,13 +59,18 @@ func groupBatch(events []*event.Event, name func(*catalog.Table) (string, string
 		id := s + "\x00" + n
 		tb := byName[id]
 		if tb == nil {
-			tb = &tableBatch{schema: s, name: n, maps: map[*catalog.Table][]int{}, entries: map[string]*entry{}}
+			tb = &tableBatch{schema: s, name: n, maps: map[*catalog.Table][]int{}}
 			byName[id] = tb
 			out = append(out, tb)
 		}
 		if err := tb.addTable(e.Table); err != nil {
 			return nil, err
 		}
+		tb.events++
+	}
+	for _, tb := range out {
+		// Sized for a batch of distinct keys, the usual one.
+		tb.rows, tb.index = make([]*entry, 0, tb.events), make(map[string]int, tb.events)
 	}
 	for _, e := range events {
 		s, n := name(e.Table)
@@ -169,14 +177,19 @@ func (tb *tableBatch) project(t *catalog.Table, row event.Row) (event.Row, bool,
 }
 
 func (tb *tableBatch) keyOf(vals event.Row) (string, error) {
-	k := make(event.Row, len(tb.key))
+	var buf [64]byte
+	b := buf[:0]
 	for i, j := range tb.key {
-		k[i] = vals[j]
-		if k[i] == nil || event.IsUnchanged(k[i]) {
+		v := vals[j]
+		if v == nil || event.IsUnchanged(v) {
 			return "", fmt.Errorf("key column %q has no value", tb.union[j].Name)
 		}
+		var err error
+		if b, err = appendKeyValue(b, i, v); err != nil {
+			return "", err
+		}
 	}
-	return keyString(k)
+	return string(b), nil
 }
 
 func (tb *tableBatch) add(e *event.Event) error {
@@ -242,12 +255,13 @@ func (tb *tableBatch) put(n *entry) error {
 	if n.op == 'd' {
 		tb.deletes++
 	}
-	old := tb.entries[k]
-	if old == nil {
-		tb.entries[k] = n
-		tb.order = append(tb.order, k)
+	i, seen := tb.index[k]
+	if !seen {
+		tb.index[k] = len(tb.rows)
+		tb.rows = append(tb.rows, n)
 		return nil
 	}
+	old := tb.rows[i]
 	if n.pos.compare(old.pos) < 0 {
 		return nil // older than what the batch already holds for this key
 	}
@@ -263,7 +277,7 @@ func (tb *tableBatch) put(n *entry) error {
 			}
 		}
 	}
-	tb.entries[k] = n
+	tb.rows[i] = n
 	return nil
 }
 

@@ -14,8 +14,7 @@ func sourceName(t *catalog.Table) (string, string) { return t.Schema, t.Name }
 // entries renders a compacted table batch as "op key vals@pos" lines in COPY order.
 func entries(tb *tableBatch) string {
 	var lines []string
-	for _, k := range tb.order {
-		e := tb.entries[k]
+	for _, e := range tb.rows {
 		var vals []string
 		for _, v := range e.vals {
 			switch {

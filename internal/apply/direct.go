@@ -24,7 +24,7 @@ const directRetry = time.Minute
 // savepoint undoes, and the caller applies the batch through staging with
 // the position guard. It reports whether the rows were applied.
 func (a *Applier) copyDirect(ctx context.Context, tx pgx.Tx, g *tableBatch, t *TargetTable) (bool, error) {
-	if g.changes || len(g.order) == 0 {
+	if g.changes || len(g.rows) == 0 {
 		return false, nil
 	}
 	id := t.Schema + "\x00" + t.Name
@@ -58,11 +58,11 @@ func (a *Applier) copyDirect(ctx context.Context, tx pgx.Tx, g *tableBatch, t *T
 		return true, nil
 	}
 	if errors.Is(err, ErrValue) {
-		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.order), err)
+		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.rows), err)
 	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23505" { // unique_violation
-		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.order), err)
+		return false, fmt.Errorf("apply %s: copy %d rows: %w", t.Ident(), len(g.rows), err)
 	}
 	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT mssql2adb_direct"); err != nil {
 		return false, fmt.Errorf("apply %s: roll back to savepoint: %w", t.Ident(), err)

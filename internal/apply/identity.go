@@ -93,20 +93,30 @@ func (a *Applier) checkSources(ctx context.Context, tx pgx.Tx, events []*event.E
 	byTarget := map[string][]found{}
 	idents := map[string]string{} // target key → quoted name, for messages
 	var keys []string
-	type named struct{ s, n, k string }
+	type named struct {
+		s, n, k string
+		merged  bool
+	}
 	names := map[*catalog.Table]named{} // events of one table share it
+	var last found                      // the previous event's: most events repeat it
+	lastK := ""
 	for i, e := range events {
 		nm, ok := names[e.Table]
 		if !ok {
 			nm.s, nm.n = a.name(e.Table)
 			nm.k = nm.s + "\x00" + nm.n
+			nm.merged = merged(e)
 			names[e.Table] = nm
 		}
 		s, n, k := nm.s, nm.n, nm.k
-		f := found{id: e.Identity(), merged: merged(e)}
+		f := found{id: e.Identity(), merged: nm.merged}
 		if origins != nil {
 			f.topic = origins[i].Topic
 		}
+		if i > 0 && k == lastK && f == last {
+			continue
+		}
+		last, lastK = f, k
 		if _, ok := byTarget[k]; !ok {
 			keys = append(keys, k)
 			idents[k] = (&TargetTable{Schema: s, Name: n}).Ident()

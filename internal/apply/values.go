@@ -180,37 +180,50 @@ var pow10 = func() []int64 {
 // keyString is an injective text form of key values, for compaction in
 // memory and for the deleted_keys table.
 func keyString(key event.Row) (string, error) {
-	var b strings.Builder
+	var buf [64]byte
+	b := buf[:0]
 	for i, v := range key {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		switch x := v.(type) {
-		case nil:
-			b.WriteString("null")
-		case bool:
-			b.WriteString(strconv.FormatBool(x))
-		case int64:
-			b.WriteString(strconv.FormatInt(x, 10))
-		case int32, int16, int, uint8:
-			fmt.Fprintf(&b, "%d", x)
-		case *big.Rat:
-			b.WriteString(x.RatString())
-		case float64:
-			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-		case float32:
-			b.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
-		case string:
-			b.WriteString(strconv.Quote(x))
-		case []byte:
-			b.WriteString("0x" + hex.EncodeToString(x))
-		case time.Time:
-			b.WriteString(x.UTC().Format(time.RFC3339Nano))
-		case time.Duration:
-			b.WriteString(strconv.FormatInt(int64(x), 10) + "ns")
-		default:
-			return "", fmt.Errorf("key value of Go type %T cannot be a key", v)
+		var err error
+		if b, err = appendKeyValue(b, i, v); err != nil {
+			return "", err
 		}
 	}
-	return b.String(), nil
+	return string(b), nil
+}
+
+// appendKeyValue appends the text form of v, the i-th value of a key, to b
+// (keyString's form; compaction builds it in place for every event).
+func appendKeyValue(b []byte, i int, v any) ([]byte, error) {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	switch x := v.(type) {
+	case nil:
+		b = append(b, "null"...)
+	case bool:
+		b = strconv.AppendBool(b, x)
+	case int64:
+		b = strconv.AppendInt(b, x, 10)
+	case int32, int16, int, uint8:
+		b = fmt.Appendf(b, "%d", x)
+	case *big.Rat:
+		b = append(b, x.RatString()...)
+	case float64:
+		b = strconv.AppendFloat(b, x, 'g', -1, 64)
+	case float32:
+		b = strconv.AppendFloat(b, float64(x), 'g', -1, 32)
+	case string:
+		b = strconv.AppendQuote(b, x)
+	case []byte:
+		b = append(b, "0x"...)
+		b = hex.AppendEncode(b, x)
+	case time.Time:
+		b = x.UTC().AppendFormat(b, time.RFC3339Nano)
+	case time.Duration:
+		b = strconv.AppendInt(b, int64(x), 10)
+		b = append(b, "ns"...)
+	default:
+		return b, fmt.Errorf("key value of Go type %T cannot be a key", v)
+	}
+	return b, nil
 }

@@ -35,6 +35,23 @@ type Codec struct {
 	keys    map[[2]int]*keyLayout
 	keyText map[int]string // key schema texts by id
 	latest  map[string]int // topic → highest value schema id seen
+
+	// beforeColumns, when set, says which columns of a table's before
+	// images Decode keeps (see DecodeBefore).
+	beforeColumns func(*catalog.Table) []bool
+}
+
+// Option configures a Codec.
+type Option func(*Codec)
+
+// DecodeBefore makes Decode keep, of each before image, only the columns
+// keep marks (by column index) and leave the others nil, read past without
+// decoding them; a nil answer keeps them all. A consumer needs of a before
+// image only the columns of its target key (to delete a row, or to see that
+// an update changed the key), and decoding the rest of an update's before
+// image was a fifth of its decoding.
+func DecodeBefore(keep func(t *catalog.Table) []bool) Option {
+	return func(c *Codec) { c.beforeColumns = keep }
 }
 
 type encKey struct {
@@ -62,8 +79,8 @@ const maxSizeHint = 4096
 // Only Encode uses prefix, for the namespace of the schemas it generates;
 // Decode takes every name from the writer schema's properties, never from
 // the prefix or the topic, so a decoding-only Codec may get any prefix.
-func NewCodec(cl *sr.Client, prefix string) *Codec {
-	return &Codec{
+func NewCodec(cl *sr.Client, prefix string, opts ...Option) *Codec {
+	c := &Codec{
 		cl:      cl,
 		prefix:  prefix,
 		encs:    map[encKey]*encPlan{},
@@ -72,6 +89,10 @@ func NewCodec(cl *sr.Client, prefix string) *Codec {
 		keyText: map[int]string{},
 		latest:  map[string]int{},
 	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Encode returns the Kafka key and value of e for topic. The key is the
@@ -260,6 +281,11 @@ func (c *Codec) parseValue(id int, s sr.Schema) (*valueLayout, error) {
 	vl, err := parseValueLayout(s.Schema)
 	if err != nil {
 		return nil, fmt.Errorf("schema id %d: %w", id, err)
+	}
+	if c.beforeColumns != nil {
+		if keep := c.beforeColumns(vl.table); len(keep) == len(vl.plans) {
+			vl.beforeKeep = keep
+		}
 	}
 	c.mu.Lock()
 	c.values[id] = vl

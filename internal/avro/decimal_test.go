@@ -3,6 +3,7 @@ package avro
 import (
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -17,6 +18,31 @@ func TestDecimalFromBytesFastPath(t *testing.T) {
 			want := new(big.Rat).SetFrac(n, p.pow10Scale)
 			if got := decimalFromBytes(b, p); got.Cmp(want) != 0 || got.RatString() != want.RatString() {
 				t.Errorf("scale %d value %d (% x): got %s, want %s", scale, v, b, got.RatString(), want.RatString())
+			}
+		}
+	}
+}
+
+// TestDecimalFromBytesIsNormalized: the fast path builds its big.Rat in
+// lowest terms without big.Rat's own normalization; random values at every
+// scale it takes end equal, term for term, to SetFrac's, and compute alike.
+func TestDecimalFromBytesIsNormalized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for scale := 0; scale <= 18; scale++ {
+		p := &colPlan{scale: scale, pow10Scale: new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)}
+		for i := range 2000 {
+			v := int64(rng.Uint64()) >> rng.IntN(64)
+			if i%3 == 0 {
+				v *= int64(math.Pow10(rng.IntN(6))) // trailing zeros: reducible
+			}
+			n := big.NewInt(v)
+			want := new(big.Rat).SetFrac(n, p.pow10Scale)
+			got := decimalFromBytes(twosComplement(n), p)
+			if got.Num().Cmp(want.Num()) != 0 || got.Denom().Cmp(want.Denom()) != 0 {
+				t.Fatalf("scale %d value %d: got %s, want %s", scale, v, got.RatString(), want.RatString())
+			}
+			if sum, wsum := new(big.Rat).Add(got, big.NewRat(1, 3)), new(big.Rat).Add(want, big.NewRat(1, 3)); sum.Cmp(wsum) != 0 {
+				t.Fatalf("scale %d value %d: %s + 1/3 = %s, want %s", scale, v, got.RatString(), sum.RatString(), wsum.RatString())
 			}
 		}
 	}

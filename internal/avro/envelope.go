@@ -204,14 +204,10 @@ func decodeEnvelope(r *reader, vl *valueLayout) (*event.Event, error) {
 		f := &vl.fields[i]
 		var err error
 		switch f.name {
-		case fieldBefore, fieldAfter:
-			var row event.Row
-			row, err = decodeNullableRow(r, vl.plans)
-			if f.name == fieldBefore {
-				e.Before = row
-			} else {
-				e.After = row
-			}
+		case fieldBefore:
+			e.Before, err = decodeNullableRow(r, vl.plans, vl.beforeKeep)
+		case fieldAfter:
+			e.After, err = decodeNullableRow(r, vl.plans, nil)
 		case fieldSource:
 			if f.source == nil {
 				err = fmt.Errorf("source is a %s, not a record", f.schema.Type())
@@ -307,13 +303,32 @@ func decodeUnchanged(r *reader, schema havro.Schema) ([]string, error) {
 	return *names, nil
 }
 
-func decodeNullableRow(r *reader, plans []colPlan) (event.Row, error) {
+// decodeNullableRow reads a before or after image: the columns keep marks,
+// or all of them when keep is nil; the others are read past and left nil.
+func decodeNullableRow(r *reader, plans []colPlan, keep []bool) (event.Row, error) {
 	// parseValueLayout checked that before and after are [null, row record].
 	i, err := r.unionIndex(2)
 	if err != nil || i == 0 {
 		return nil, err
 	}
-	return decodeRow(r, plans)
+	if keep == nil {
+		return decodeRow(r, plans)
+	}
+	row := make(event.Row, len(plans))
+	for i := range plans {
+		if !keep[i] {
+			if err := skipColumn(r, &plans[i]); err != nil {
+				return nil, fmt.Errorf("column %q: %w", plans[i].col.Name, err)
+			}
+			continue
+		}
+		v, err := decodeColumn(r, &plans[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", plans[i].col.Name, err)
+		}
+		row[i] = v
+	}
+	return row, nil
 }
 
 // decodeSource reads the source block straight into s, reusing the strings

@@ -40,6 +40,8 @@ type valueLayout struct {
 	// they repeat from event to event, and reusing them spares decoding
 	// an allocation per field and event.
 	source atomic.Pointer[[]string]
+	// beforeKeep marks the columns of before images to decode; nil: all.
+	beforeKeep []bool
 }
 
 // keyLayout is a parsed key schema of ours: the plans of the key columns in

@@ -60,7 +60,51 @@ func ParseBytes(b []byte) (LSN, error) {
 // Parse reads either the Debezium form (0000002a:000001a8:0003) or the hex
 // form, with or without 0x (0x0000002A000001A80003).
 func Parse(s string) (LSN, error) {
-	// Every change event carries two LSNs: this runs without allocating.
+	// Every change event carries two LSNs, in the form the producer
+	// writes: read it digit by digit, the other forms below.
+	if l, ok := parseDebezium(s); ok {
+		return l, nil
+	}
+	return parseAny(s)
+}
+
+// parseDebezium reads exactly the form String writes (8:8:4 hex digits);
+// ok is false for anything else, left to parseAny.
+func parseDebezium(s string) (l LSN, ok bool) {
+	if len(s) != 22 || s[8] != ':' || s[17] != ':' {
+		return l, false
+	}
+	ok = unhexInto(l[0:4], s[0:8]) && unhexInto(l[4:8], s[9:17]) && unhexInto(l[8:10], s[18:22])
+	return l, ok
+}
+
+// unhexInto decodes the 2*len(dst) hex digits of s into dst.
+func unhexInto(dst []byte, s string) bool {
+	for i := range dst {
+		hi, lo := unhex(s[2*i]), unhex(s[2*i+1])
+		if hi > 15 || lo > 15 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+// unhex is the value of hex digit c, or 255.
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
+}
+
+// parseAny reads every form Parse accepts, without allocating.
+func parseAny(s string) (LSN, error) {
 	var l LSN
 	t := s
 	if len(t) >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {

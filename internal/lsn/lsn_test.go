@@ -66,11 +66,16 @@ func TestParseAllocatesNothing(t *testing.T) {
 // FuzzParse: Parse never panics, and what it accepts reads back the same
 // from both forms it writes.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"0000002a:000001a8:0003", "0x0000002A000001A80003", "2a:1a8:3", "::", "0x", "ffffffff:ffffffff:ffff"} {
+	for _, s := range []string{"0000002a:000001a8:0003", "0x0000002A000001A80003", "2a:1a8:3", "::", "0x", "ffffffff:ffffffff:ffff", "FFFFFFFF:0000000g:0003", "0000002a:000001a8:000G"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		l, err := Parse(s)
+		if fast, ok := parseDebezium(s); ok {
+			if slow, err := parseAny(s); err != nil || slow != fast {
+				t.Fatalf("parseDebezium(%q) = %v, but parseAny = %v, %v", s, fast, slow, err)
+			}
+		}
 		if lb, errb := ParseBytes([]byte(s)); lb != l || (err == nil) != (errb == nil) {
 			t.Fatalf("ParseBytes(%q) = %v, %v; Parse = %v, %v", s, lb, errb, l, err)
 		}

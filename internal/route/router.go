@@ -398,6 +398,33 @@ type Decoder interface {
 	Decode(ctx context.Context, topic string, key, value []byte) (*event.Event, error)
 }
 
+// BeforeColumns marks the columns of t's before images that applying its
+// events needs: those of its target key (the source key, or the mapping
+// file's primary_key, which contains it), by t's column index; for
+// avro.DecodeBefore. nil, all of them, when t's rules do not resolve (its
+// events then fail in Route, saying why).
+func (r *Router) BeforeColumns(t *catalog.Table) []bool {
+	res, err := r.resolve(t)
+	if err != nil {
+		return nil
+	}
+	keep := make([]bool, len(t.Columns))
+	marked := false
+	// The target table's columns are t's, in t's order (renamed, folded),
+	// then the merge column, which no before image holds.
+	for _, k := range res.table.PrimaryKey {
+		for i := range min(len(t.Columns), len(res.table.Columns)) {
+			if res.table.Columns[i].Name == k {
+				keep[i], marked = true, true
+			}
+		}
+	}
+	if !marked {
+		return nil
+	}
+	return keep
+}
+
 // Wrap returns a decoder that routes every decoded event: nil for tables
 // left out and operations not synchronized, the routed event otherwise.
 func (r *Router) Wrap(d Decoder) Decoder { return &routing{r: r, d: d} }

@@ -758,18 +758,22 @@ func (s *runner) poison(err error) bool { return s.cfg.Poison != nil && s.cfg.Po
 // record that can never be decoded goes to the dead-letter topic when there
 // is one; other decode errors (the registry unreachable) are retried.
 func (s *runner) batch(ctx context.Context, recs []*kgo.Record) (apply.Batch, error) {
-	b := apply.Batch{Group: s.cfg.Group}
+	b := apply.Batch{Group: s.cfg.Group, Events: make([]*event.Event, 0, len(recs)), From: make([]apply.Origin, 0, len(recs))}
 	type tp struct {
 		topic     string
 		partition int32
 	}
 	next := map[tp]int{} // index in b.Offsets by topic/partition
+	last := -1           // the previous record's, as a partition's records come in runs
 	for _, r := range recs {
-		k := tp{r.Topic, r.Partition}
-		if i, ok := next[k]; ok {
+		if last >= 0 && b.Offsets[last].Partition == r.Partition && b.Offsets[last].Topic == r.Topic {
+			b.Offsets[last].Next = r.Offset + 1
+		} else if i, ok := next[tp{r.Topic, r.Partition}]; ok {
 			b.Offsets[i].Next = r.Offset + 1
+			last = i
 		} else {
-			next[k] = len(b.Offsets)
+			last = len(b.Offsets)
+			next[tp{r.Topic, r.Partition}] = last
 			ts := s.topic(r.Topic)
 			b.Offsets = append(b.Offsets, apply.Offset{Topic: r.Topic, Partition: r.Partition, Next: r.Offset + 1, TopicID: ts.id, ClusterID: ts.cluster})
 		}
@@ -805,18 +809,28 @@ func (s *runner) decode(ctx context.Context, r *kgo.Record) (*event.Event, error
 		// No way to tell a bad record from an outage: stop either way.
 		return s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
 	}
-	var e *event.Event
+	// The first attempt goes without the policy: nearly every record
+	// decodes at once, and the policy's name for the record (a formatted
+	// string) and closures cost more than the decode of a small row.
+	e, err := s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
+	if err == nil || s.cfg.Retry.Window < 0 || !s.transientDecodeError(ctx, err) {
+		return e, err
+	}
 	p := s.cfg.Retry
 	p.Interrupt = s.rebalanceWanted()
-	p.Transient = func(err error) bool {
-		return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
-	}
-	err := p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
+	p.Transient = func(err error) bool { return s.transientDecodeError(ctx, err) }
+	err = p.Do(ctx, fmt.Sprintf("decode record %s/%d@%d", r.Topic, r.Partition, r.Offset), func(ctx context.Context) error {
 		var err error
 		e, err = s.dec.Decode(ctx, r.Topic, r.Key, r.Value)
 		return err
 	})
 	return e, err
+}
+
+// transientDecodeError reports whether a decode may succeed if retried: the
+// record is not poison, nothing needs a person, and the run goes on.
+func (s *runner) transientDecodeError(ctx context.Context, err error) bool {
+	return !s.poison(err) && (s.cfg.Fatal == nil || !s.cfg.Fatal(err)) && ctx.Err() == nil
 }
 
 // fatalFetchError reports whether a fetch error needs a person: missing

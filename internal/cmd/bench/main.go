@@ -49,15 +49,18 @@ type options struct {
 
 // Result is one row of the table.
 type Result struct {
-	What    string             `json:"what"`
-	Rows    int                `json:"rows"` // rows or events processed
-	Seconds float64            `json:"seconds"`
-	PerSec  float64            `json:"per_sec"`
-	Ceiling float64            `json:"x_ceiling,omitempty"` // PerSec / the ceiling's
-	PeakRSS int64              `json:"peak_rss_bytes,omitempty"`
-	Phases  map[string]float64 `json:"phase_seconds,omitempty"`
-	Latency *Latency           `json:"latency,omitempty"`
-	Note    string             `json:"note,omitempty"`
+	What    string  `json:"what"`
+	Rows    int     `json:"rows"` // rows or events processed
+	Seconds float64 `json:"seconds"`
+	PerSec  float64 `json:"per_sec"`
+	Ceiling float64 `json:"x_ceiling,omitempty"` // PerSec / the ceiling's
+	PeakRSS int64   `json:"peak_rss_bytes,omitempty"`
+	// CPUSeconds is the consumer processes' CPU time (user and system)
+	// until the last offset was stored.
+	CPUSeconds float64            `json:"cpu_seconds,omitempty"`
+	Phases     map[string]float64 `json:"phase_seconds,omitempty"`
+	Latency    *Latency           `json:"latency,omitempty"`
+	Note       string             `json:"note,omitempty"`
 
 	vsCeiling bool // rows written into the target: compared with the ceiling
 	baseline  bool // the row-at-a-time baseline
@@ -102,7 +105,7 @@ func main() {
 	flag.StringVar(&o.consumer, "consumer", "bin/consumer", "the consumer program to run")
 	flag.StringVar(&o.producer, "producer", "bin/producer", "the producer program to run")
 	flag.StringVar(&o.jsonPath, "json", "bench.json", "where to write the results as JSON")
-	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency; or snapshot, a run only named here (-snapshot-rows loaded, snapshotted, applied and counted, with each program's peak RSS)")
+	flag.StringVar(&o.only, "only", "", "comma-separated subset: ceiling, upsert, baseline, insert-only, update-heavy, delete-mixed, large-values, source, scale-out, network, latency; or snapshot, a run only named here (-snapshot-rows loaded, snapshotted, applied and counted, with each program's peak RSS)")
 	flag.IntVar(&o.memoryLimit, "memory-limit", 0, "a soft memory limit for this process only, in MiB (Go's debug.SetMemoryLimit; the programs measured do not inherit it): the emulator and Kafka hold the whole table and topic here, so that a large snapshot run collects garbage before the machine runs out")
 	flag.StringVar(&o.heapProfile, "heap-profile", "", "the snapshot run writes this process's heap profile (the emulator and Kafka holding the table and the topic) to this file after the snapshot")
 	flag.Parse()
@@ -182,6 +185,13 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("ceiling: %w", err)
 		}
 		ceiling = r.PerSec
+		progress(r)
+	}
+	if o.want("upsert") {
+		r, err := stagedUpsert(ctx, env, o.rows)
+		if err != nil {
+			return fmt.Errorf("upsert: %w", err)
+		}
 		progress(r)
 	}
 	if o.want("baseline") {
