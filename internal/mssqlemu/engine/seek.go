@@ -261,7 +261,9 @@ func (ev *evaluator) keySpan(e tsql.Expr, rel *relation, ord int) span {
 				return fullSpan
 			}
 			val = x.L
-			op = mirror(op)
+			if m, ok := mirrored[op]; ok {
+				op = m
+			}
 		}
 		v, ok := ev.constInt(val)
 		if !ok {
@@ -282,23 +284,10 @@ func (ev *evaluator) keySpan(e tsql.Expr, rel *relation, ord int) span {
 	return fullSpan
 }
 
-// mirror turns v op k into k op' v.
-func mirror(op tsql.BinaryOp) tsql.BinaryOp {
-	switch op {
-	case tsql.OpLt:
-		return tsql.OpGt
-	case tsql.OpGt:
-		return tsql.OpLt
-	case tsql.OpLe:
-		return tsql.OpGe
-	case tsql.OpGe:
-		return tsql.OpLe
-	case tsql.OpNotLt:
-		return tsql.OpNotGt
-	case tsql.OpNotGt:
-		return tsql.OpNotLt
-	}
-	return op
+// mirrored turns v op k into k op' v (= and the rest stay as they are).
+var mirrored = map[tsql.BinaryOp]tsql.BinaryOp{
+	tsql.OpLt: tsql.OpGt, tsql.OpGt: tsql.OpLt, tsql.OpLe: tsql.OpGe, tsql.OpGe: tsql.OpLe,
+	tsql.OpNotLt: tsql.OpNotGt, tsql.OpNotGt: tsql.OpNotLt,
 }
 
 // compareSpan is the range of k for which k op v holds.
