@@ -43,9 +43,18 @@ var transientSQL = map[int32]string{
 // closed connections), database/sql's bad-connection errors, and SQL Server
 // errors such as deadlock victim (1205) and snapshot update conflict (3960).
 // Errors that need a person to act, such as login failed (18456), invalid
-// object name (208) or a syntax error, are permanent, as is context
-// cancellation and any error not recognised.
+// object name (208) or a syntax error, are permanent, as are a context's
+// cancellation or deadline (not a client's timeout) and any error not
+// recognised.
 func IsTransient(err error) bool {
+	// A client's own timeout (an HTTP client's Timeout, a dial or read
+	// deadline) is a server slow to answer or away: worth retrying, though
+	// it may also match context.DeadlineExceeded (net/http's does). A
+	// caller whose own context ended stops before asking (Policy.Do).
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && any(te) != any(context.DeadlineExceeded) && te.Timeout() && !isTLSRefusal(err) {
+		return true
+	}
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}

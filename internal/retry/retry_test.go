@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"syscall"
@@ -40,6 +42,29 @@ func TestIsTransient(t *testing.T) {
 		{"canceled", context.Canceled, false},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), false},
 		{"other", errors.New("decode row: bad value"), false},
+	}
+	// A real HTTP client timeout: it matches context.DeadlineExceeded too.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer srv.Close()
+	_, err := (&http.Client{Timeout: 50 * time.Millisecond}).Get(srv.URL)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("GET of a server that never answers: %v, want a client timeout that is a context.DeadlineExceeded", err)
+	}
+	tests = append(tests, struct {
+		name string
+		err  error
+		want bool
+	}{"http client timeout", fmt.Errorf("register schema: %w", err), true})
+	// The caller's own deadline, through the same client, is not.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	cancel()
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		tests = append(tests, struct {
+			name string
+			err  error
+			want bool
+		}{"http request canceled by its caller", err, false})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
