@@ -43,6 +43,7 @@ func overNetwork(ctx context.Context, env stack, o options, progress func(Result
 	}
 	t := w.tableFor("bench", "insert_only")
 	c, err := consumeTopic(ctx, remote, o, prefix, publish.Topic(prefix, t), "consumer_network", "consumer "+w.name+over, w.rowsFor(o))
+	env.dropDatabase(ctx, "consumer_network")
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}

@@ -103,6 +103,20 @@ func chunks(rows int, each func([][]any) error) error {
 	return nil
 }
 
+// dropDatabase drops db once its run is measured: autovacuum would
+// otherwise work on its rows (after update-heavy, 800,000 dead row
+// versions) on the same cores while the next run is measured.
+func (s stack) dropDatabase(ctx context.Context, db string) {
+	conn, err := pgx.Connect(ctx, s.pg.DSN("postgres"))
+	if err == nil {
+		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		conn.Close(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: drop database %s after its run: %v\n", db, err)
+	}
+}
+
 // copyCeiling is PostgreSQL's binary COPY of the rows into an empty table
 // with the same key, in one transaction: only the COPY calls are timed.
 func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
@@ -111,6 +125,7 @@ func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.dropDatabase(ctx, "ceiling")
 	defer conn.Close(ctx)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
@@ -148,6 +163,7 @@ func stagedUpsert(ctx context.Context, s stack, rows int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.dropDatabase(ctx, "upsert")
 	defer conn.Close(ctx)
 	names := append(columnNames(tt), apply.PositionColumn)
 	quoted := make([]string, len(names))
@@ -215,6 +231,7 @@ func rowAtATime(ctx context.Context, s stack, db string, rows int) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.dropDatabase(ctx, db)
 	defer conn.Close(ctx)
 	names := columnNames(tt)
 	var ph, set []string
@@ -336,8 +353,9 @@ func produceTable(ctx context.Context, s stack, prefix string, t *catalog.Table,
 // the target reaches the end of the topic.
 func consume(ctx context.Context, s stack, prefix string, w workload, o options) (Result, error) {
 	t := w.tableFor("bench", strings.ReplaceAll(w.name, "-", "_"))
-	r, err := consumeTopic(ctx, s, o, prefix, publish.Topic(prefix, t), "consumer_"+strings.ReplaceAll(w.name, "-", "_"),
-		"consumer "+w.name+" ("+w.what+")", w.rowsFor(o))
+	db := "consumer_" + strings.ReplaceAll(w.name, "-", "_")
+	r, err := consumeTopic(ctx, s, o, prefix, publish.Topic(prefix, t), db, "consumer "+w.name+" ("+w.what+")", w.rowsFor(o))
+	s.dropDatabase(ctx, db)
 	r.vsCeiling = w.table == nil // not the large values: another table
 	return r, err
 }

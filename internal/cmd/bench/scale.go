@@ -29,7 +29,9 @@ func scaleOut(ctx context.Context, env stack, o options, progress func(Result)) 
 	}
 	for k := 1; k <= o.consumers; k++ {
 		what := fmt.Sprintf("%d consumer process(es), one group, %d topics × %d partitions, insert-only", k, scaleTables, o.partitions)
-		r, err := consumeTopics(ctx, env, o, prefix, topics, fmt.Sprintf("scale_%d", k), what, per*scaleTables, k)
+		db := fmt.Sprintf("scale_%d", k)
+		r, err := consumeTopics(ctx, env, o, prefix, topics, db, what, per*scaleTables, k)
+		env.dropDatabase(ctx, db)
 		if err != nil {
 			return fmt.Errorf("%d consumers: %w", k, err)
 		}

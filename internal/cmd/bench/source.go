@@ -331,6 +331,7 @@ func fromSource(ctx context.Context, env stack, o options, progress func(Result)
 		Note: producerNote(stream.took, took)})
 
 	cr, err := consumeTopic(ctx, env, o, prefix, prefix+".benchsrc.dbo."+table, "consumer_snapshot", "consumer of the producer's snapshot and updates", 2*n)
+	env.dropDatabase(ctx, "consumer_snapshot")
 	if err != nil {
 		return fmt.Errorf("consume the snapshot: %w", err)
 	}
