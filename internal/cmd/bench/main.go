@@ -180,7 +180,7 @@ func run(ctx context.Context, o options) error {
 	}
 	var ceiling float64
 	if o.want("ceiling") {
-		r, err := copyCeiling(ctx, env, o.rows)
+		r, err := medianCeiling(ctx, env, o.rows)
 		if err != nil {
 			return fmt.Errorf("ceiling: %w", err)
 		}
