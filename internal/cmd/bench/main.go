@@ -77,18 +77,45 @@ type Report struct {
 	Results    []Result  `json:"results"`
 }
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
+// envInt is the positive whole number in environment variable name, or def
+// when it is unset or empty; any other value stops the bench, naming it.
+func envInt(name string, def int) int { return must(parseEnvInt(name, os.Getenv(name), def)) }
+
+// envDuration is the duration (at least 0) in environment variable name,
+// or def when it is unset or empty; any other value stops the bench.
+func envDuration(name string, def time.Duration) time.Duration {
+	return must(parseEnvDuration(name, os.Getenv(name), def))
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v >= 0 {
-		return v
+func parseEnvInt(name, v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive whole number, or nothing for %d", name, v, def)
+	}
+	return n, nil
+}
+
+func parseEnvDuration(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration of at least 0 such as 1ms or 30s, or nothing for %s", name, v, def)
+	}
+	return d, nil
+}
+
+// must stops the bench with err, before anything is measured.
+func must[T any](v T, err error) T {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	return v
 }
 
 func main() {
