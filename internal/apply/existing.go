@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,6 +128,10 @@ func (a *Applier) existingTable(ctx context.Context, tx pgx.Tx, schema, name str
 		// now (or the other way round) key it differently, and the upserts'
 		// ON CONFLICT would fail with a message that names no setting.
 		if err := checkUniqueKey(ctx, tx, t, src.PrimaryKey); err != nil {
+			var ete *ExistingTableError
+			if !errors.As(err, &ete) {
+				return nil, err // the indexes could not be read: no finding about the key
+			}
 			return nil, &ExistingTableError{Table: t.Ident(), Reason: fmt.Sprintf("was created by this program with another key than the events of %s now have (%s): "+
 				"were shards merged into it with %s before and not now, or the other way round? Map the source to a new target table, "+
 				"or drop this one and replay the topics into it", src.QualifiedName(), strings.Join(src.PrimaryKey, ", "), DataSourceColumn)}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mssql2adb/mssql2adb/internal/event"
 )
 
@@ -81,5 +83,41 @@ func TestSchemaSyncOff(t *testing.T) {
 	mustApply(t, a, batch(topic, 0, ev(people(), event.OpUpdate, 5, row(int64(1), "loaded", "by hand"), row(int64(1), "ann", "bio"))))
 	if got := dump(t, pool, `"dbo"."People"`, "Id", "Name", "Bio"); got != "1|ann|bio" {
 		t.Fatalf("after an update:\n%s", got)
+	}
+}
+
+// failingIndexes is a transaction whose read of unique indexes fails, as
+// it does when the target stops answering or the attempt's time is up.
+type failingIndexes struct{ pgx.Tx }
+
+func (f failingIndexes) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if strings.Contains(sql, "pg_index") {
+		return nil, errors.New("timeout: context deadline exceeded")
+	}
+	return f.Tx.Query(ctx, sql, args...)
+}
+
+// A failed read of a target table's indexes is that failure, to retry, not
+// a finding that the table has another key (which needs a person).
+func TestUnreadableIndexesAreNoKeyFinding(t *testing.T) {
+	ctx := context.Background()
+	a, pool := newApplier(t)
+	mustApply(t, a, batch("t", 0, ev(people(), event.OpRead, 1, nil, row(int64(1), "ann", "bio"))))
+	fresh, err := New(ctx, pool, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = fresh.existingTable(ctx, failingIndexes{tx}, "dbo", "People", people())
+	var ete *ExistingTableError
+	if err == nil || errors.As(err, &ete) || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("got %v, want the read's own error, not an ExistingTableError", err)
+	}
+	if _, err := fresh.existingTable(ctx, tx, "dbo", "People", people()); err != nil {
+		t.Fatalf("with the indexes readable: %v", err)
 	}
 }
