@@ -72,7 +72,7 @@ func run(ctx context.Context) error {
 		log.Warn(w)
 	}
 
-	pcfg, err := targetPoolConfig(cfg.TargetDSN, cfg.ApplyParallelism)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN, cfg.ApplyParallelism, cfg.StatementTimeout)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func runPrecheck(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return exit2(err)
 	}
-	pcfg, err := targetPoolConfig(cfg.TargetDSN, 1)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN, 1, cfg.StatementTimeout)
 	if err != nil {
 		return exit2(err)
 	}

@@ -24,7 +24,7 @@ func runStatus(ctx context.Context, cfg Config, kopts []kgo.Opt, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pcfg, err := targetPoolConfig(cfg.TargetDSN, 1)
+	pcfg, err := targetPoolConfig(cfg.TargetDSN, 1, cfg.StatementTimeout)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func TestTargetPoolConfig(t *testing.T) {
 		{"postgres://u@127.0.0.1:5432/db", targetConnectTimeout},
 		{"postgres://u@127.0.0.1:5432/db?connect_timeout=5", 5 * time.Second},
 	} {
-		pcfg, err := targetPoolConfig(tc.dsn, 1)
+		pcfg, err := targetPoolConfig(tc.dsn, 1, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.dsn, err)
 		}
@@ -24,7 +24,7 @@ func TestTargetPoolConfig(t *testing.T) {
 			t.Errorf("%s: no dialer with keepalives", tc.dsn)
 		}
 	}
-	if _, err := targetPoolConfig("postgres://u@127.0.0.1:notaport/db", 1); err == nil {
+	if _, err := targetPoolConfig("postgres://u@127.0.0.1:notaport/db", 1, 0); err == nil {
 		t.Error("an unparsable DSN was accepted")
 	}
 }
@@ -40,7 +40,7 @@ func TestTargetPoolGrowsWithParallelism(t *testing.T) {
 		{"postgres://u@127.0.0.1:5432/db", 8, 10},
 		{"postgres://u@127.0.0.1:5432/db?pool_max_conns=3", 8, 3},
 	} {
-		pcfg, err := targetPoolConfig(tc.dsn, tc.parallelism)
+		pcfg, err := targetPoolConfig(tc.dsn, tc.parallelism, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
