@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -75,6 +76,12 @@ func Transient(err error) bool {
 		return false
 	}
 	if retry.IsTransient(err) || kafka.IsRetriable(err) || errors.Is(err, kafka.ErrWriterFailed) {
+		return true
+	}
+	// go-mssqldb reports a connection lost while it reads a reply (reset,
+	// closed, timed out) as a StreamError that does not unwrap to its cause.
+	var se mssql.StreamError
+	if errors.As(err, &se) && se.InnerError != nil && retry.IsTransient(se.InnerError) {
 		return true
 	}
 	var re *sr.ResponseError

@@ -5,12 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	mssql "github.com/microsoft/go-mssqldb"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/mssql2adb/mssql2adb/internal/kafka"
@@ -128,6 +132,12 @@ func TestTransient(t *testing.T) {
 		{fmt.Errorf("x: %w", &sr.ResponseError{StatusCode: 409}), false},
 		{context.Canceled, false},
 		{errors.New("invalid object name"), false},
+		// A connection reset while the driver reads a reply, as go-mssqldb
+		// reports it (its StreamError does not unwrap), and a reply the
+		// driver cannot parse, which no retry mends.
+		{fmt.Errorf("read changes of dbo.customer: %w", mssql.StreamError{InnerError: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}), true},
+		{fmt.Errorf("x: %w", mssql.StreamError{InnerError: io.EOF}), true},
+		{fmt.Errorf("x: %w", mssql.StreamError{InnerError: errors.New("unknown token type 0x42")}), false},
 	} {
 		if got := Transient(tt.err); got != tt.want {
 			t.Errorf("Transient(%v) = %v, want %v", tt.err, got, tt.want)
