@@ -21,6 +21,8 @@ func TestMalformedSettingsAreRefused(t *testing.T) {
 		{Name: "negative session timeout", Key: "KAFKA_SESSION_TIMEOUT", Value: "-10s", Want: `KAFKA_SESSION_TIMEOUT "-10s"`},
 		{Name: "negative size", Key: "BATCH_MAX_EVENTS", Value: "-1", Want: `BATCH_MAX_EVENTS "-1": want at least 0`},
 		{Name: "no apply transaction", Key: "APPLY_PARALLELISM", Value: "0", Want: `APPLY_PARALLELISM "0": want at least 1`},
+		{Name: "negative deleted-keys retention", Key: "DELETED_KEYS_RETENTION", Value: "-1h", Want: `DELETED_KEYS_RETENTION "-1h": want a duration of at least 0s`},
+		{Name: "retention without a unit", Key: "DELETED_KEYS_RETENTION", Value: "7", Want: `DELETED_KEYS_RETENTION`},
 		{Name: "negative statement timeout", Key: "TARGET_STATEMENT_TIMEOUT", Value: "-5m", Want: `TARGET_STATEMENT_TIMEOUT "-5m": want a duration of at least 0s`},
 	})
 }
