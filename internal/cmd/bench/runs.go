@@ -56,27 +56,29 @@ func (s stack) dsn(db string) string {
 func numCPU() int { return runtime.NumCPU() }
 
 // freshTable creates database db with the target table the consumer would
-// create for t (same types, same key), and connects to it.
-func (s stack) freshTable(ctx context.Context, db string, t *catalog.Table) (*pgx.Conn, *apply.TargetTable, error) {
+// create for t (same types, same key), and connects to it. done closes the
+// connection and drops db, once the run is measured.
+func (s stack) freshTable(ctx context.Context, db string, t *catalog.Table) (conn *pgx.Conn, tt *apply.TargetTable, done func(), err error) {
 	if err := s.pg.CreateDatabase(ctx, db); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	conn, err := pgx.Connect(ctx, s.dsn(db))
-	if err != nil {
-		return nil, nil, err
+	done = func() { s.dropDatabase(ctx, db) }
+	if conn, err = pgx.Connect(ctx, s.dsn(db)); err != nil {
+		done()
+		return nil, nil, nil, err
 	}
-	tt, err := apply.TargetTableFor(t)
-	if err != nil {
-		conn.Close(ctx)
-		return nil, nil, err
+	done = func() { conn.Close(ctx); s.dropDatabase(ctx, db) }
+	if tt, err = apply.TargetTableFor(t); err != nil {
+		done()
+		return nil, nil, nil, err
 	}
 	for _, stmt := range []string{apply.CreateSchema(tt.Schema), apply.Postgres{}.CreateTable(tt)} {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
-			conn.Close(ctx)
-			return nil, nil, err
+			done()
+			return nil, nil, nil, err
 		}
 	}
-	return conn, tt, nil
+	return conn, tt, done, nil
 }
 
 func columnNames(tt *apply.TargetTable) []string {
@@ -144,12 +146,11 @@ func medianCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 // with the same key, in one transaction: only the COPY calls are timed.
 func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 	t := benchTable("bench", "Ceiling")
-	conn, tt, err := s.freshTable(ctx, "ceiling", t)
+	conn, tt, done, err := s.freshTable(ctx, "ceiling", t)
 	if err != nil {
 		return Result{}, err
 	}
-	defer s.dropDatabase(ctx, "ceiling")
-	defer conn.Close(ctx)
+	defer done()
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return Result{}, err
@@ -182,12 +183,11 @@ func copyCeiling(ctx context.Context, s stack, rows int) (Result, error) {
 // generation: it is the server's own bound for update-heavy.
 func stagedUpsert(ctx context.Context, s stack, rows int) (Result, error) {
 	t := benchTable("bench", "Upsert")
-	conn, tt, err := s.freshTable(ctx, "upsert", t)
+	conn, tt, done, err := s.freshTable(ctx, "upsert", t)
 	if err != nil {
 		return Result{}, err
 	}
-	defer s.dropDatabase(ctx, "upsert")
-	defer conn.Close(ctx)
+	defer done()
 	names := append(columnNames(tt), apply.PositionColumn)
 	quoted := make([]string, len(names))
 	var set []string
@@ -250,12 +250,11 @@ func stagedUpsert(ctx context.Context, s stack, rows int) (Result, error) {
 // transaction, as JDBC-style sinks do.
 func rowAtATime(ctx context.Context, s stack, db string, rows int) (Result, error) {
 	t := benchTable("bench", "Baseline")
-	conn, tt, err := s.freshTable(ctx, db, t)
+	conn, tt, done, err := s.freshTable(ctx, db, t)
 	if err != nil {
 		return Result{}, err
 	}
-	defer s.dropDatabase(ctx, db)
-	defer conn.Close(ctx)
+	defer done()
 	names := columnNames(tt)
 	var ph, set []string
 	for i, n := range names {
